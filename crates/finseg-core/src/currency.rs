@@ -1,0 +1,64 @@
+//! ISO 4217 currency codes.
+
+use std::fmt;
+
+/// An active ISO 4217 alphabetic code, stored as its three ASCII letters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Currency([u8; 3]);
+
+/// Active ISO 4217 codes (list one, 2024), plus the precious-metal and
+/// special codes banks use on statements (XAU, XAG, XDR, …).
+const CODES: &str = "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP \
+BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL \
+GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK \
+LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN \
+PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT \
+TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES VND VUV WST XAF XAG XAU XCD XCG XDR XOF XPD XPF XPT \
+XSU XUA YER ZAR ZMW ZWG ZWL";
+
+impl Currency {
+    pub const EUR: Currency = Currency(*b"EUR");
+
+    /// Accepts an active code in upper case only, as ISO 4217 writes it.
+    pub fn parse(s: &str) -> Option<Self> {
+        let b = s.as_bytes();
+        if b.len() != 3 || !b.iter().all(u8::is_ascii_uppercase) {
+            return None;
+        }
+        CODES
+            .split(' ')
+            .any(|c| c == s)
+            .then(|| Currency([b[0], b[1], b[2]]))
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("ASCII by construction")
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for Currency {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_active_codes_only() {
+        assert_eq!(Currency::parse("EUR"), Some(Currency::EUR));
+        assert!(Currency::parse("CHF").is_some());
+        assert!(Currency::parse("DEM").is_none()); // withdrawn
+        assert!(Currency::parse("eur").is_none());
+        assert!(Currency::parse("EURO").is_none());
+        assert!(Currency::parse("XXX").is_none());
+    }
+}

@@ -1,0 +1,203 @@
+//! IBANs (ISO 13616): country length and mod-97 checksum.
+
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Iban(String);
+
+/// Registered IBAN lengths per country (SWIFT IBAN registry).
+const LENGTHS: &[(&str, usize)] = &[
+    ("AD", 24),
+    ("AE", 23),
+    ("AL", 28),
+    ("AT", 20),
+    ("AZ", 28),
+    ("BA", 20),
+    ("BE", 16),
+    ("BG", 22),
+    ("BH", 22),
+    ("BI", 27),
+    ("BR", 29),
+    ("BY", 28),
+    ("CH", 21),
+    ("CR", 22),
+    ("CY", 28),
+    ("CZ", 24),
+    ("DE", 22),
+    ("DJ", 27),
+    ("DK", 18),
+    ("DO", 28),
+    ("EE", 20),
+    ("EG", 29),
+    ("ES", 24),
+    ("FI", 18),
+    ("FK", 18),
+    ("FO", 18),
+    ("FR", 27),
+    ("GB", 22),
+    ("GE", 22),
+    ("GI", 23),
+    ("GL", 18),
+    ("GR", 27),
+    ("GT", 28),
+    ("HN", 28),
+    ("HR", 21),
+    ("HU", 28),
+    ("IE", 22),
+    ("IL", 23),
+    ("IQ", 23),
+    ("IS", 26),
+    ("IT", 27),
+    ("JO", 30),
+    ("KW", 30),
+    ("KZ", 20),
+    ("LB", 28),
+    ("LC", 32),
+    ("LI", 21),
+    ("LT", 20),
+    ("LU", 20),
+    ("LV", 21),
+    ("LY", 25),
+    ("MC", 27),
+    ("MD", 24),
+    ("ME", 22),
+    ("MK", 19),
+    ("MN", 20),
+    ("MR", 27),
+    ("MT", 31),
+    ("MU", 30),
+    ("NI", 28),
+    ("NL", 18),
+    ("NO", 15),
+    ("OM", 23),
+    ("PK", 24),
+    ("PL", 28),
+    ("PS", 29),
+    ("PT", 25),
+    ("QA", 29),
+    ("RO", 24),
+    ("RS", 22),
+    ("RU", 33),
+    ("SA", 24),
+    ("SC", 31),
+    ("SD", 18),
+    ("SE", 24),
+    ("SI", 19),
+    ("SK", 24),
+    ("SM", 27),
+    ("SO", 23),
+    ("ST", 25),
+    ("SV", 28),
+    ("TL", 23),
+    ("TN", 24),
+    ("TR", 26),
+    ("UA", 29),
+    ("VA", 22),
+    ("VG", 24),
+    ("XK", 20),
+    ("YE", 30),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IbanError {
+    Characters,
+    Country,
+    Length,
+    Checksum,
+}
+
+impl fmt::Display for IbanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            IbanError::Characters => "an IBAN has only letters and digits",
+            IbanError::Country => "unknown IBAN country code",
+            IbanError::Length => "wrong IBAN length for its country",
+            IbanError::Checksum => "IBAN checksum (mod 97) does not match",
+        })
+    }
+}
+
+impl Iban {
+    /// Accepts print format with spaces and lower case; stores the electronic
+    /// format (upper case, no spaces).
+    pub fn parse(s: &str) -> Result<Self, IbanError> {
+        let compact: String = s
+            .chars()
+            .filter(|c| *c != ' ')
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+        if compact.len() < 5 || !compact.bytes().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(IbanError::Characters);
+        }
+        let b = compact.as_bytes();
+        if !b[0].is_ascii_uppercase()
+            || !b[1].is_ascii_uppercase()
+            || !b[2].is_ascii_digit()
+            || !b[3].is_ascii_digit()
+        {
+            return Err(IbanError::Characters);
+        }
+        let len = LENGTHS
+            .iter()
+            .find(|(c, _)| c.as_bytes() == &b[..2])
+            .map(|(_, l)| *l)
+            .ok_or(IbanError::Country)?;
+        if compact.len() != len {
+            return Err(IbanError::Length);
+        }
+        let rem = b[4..].iter().chain(&b[..4]).fold(0u32, |acc, &c| {
+            if c.is_ascii_digit() {
+                (acc * 10 + u32::from(c - b'0')) % 97
+            } else {
+                (acc * 100 + u32::from(c - b'A' + 10)) % 97
+            }
+        });
+        if rem != 1 {
+            return Err(IbanError::Checksum);
+        }
+        Ok(Iban(compact))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn country(&self) -> &str {
+        &self.0[..2]
+    }
+}
+
+impl fmt::Display for Iban {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn valid_ibans() {
+        assert_eq!(
+            Iban::parse("DE89 3704 0044 0532 0130 00").unwrap().as_str(),
+            "DE89370400440532013000"
+        );
+        assert!(Iban::parse("GB82WEST12345698765432").is_ok());
+        assert!(Iban::parse("nl91abna0417164300").is_ok());
+    }
+
+    #[test]
+    fn invalid_ibans() {
+        assert_eq!(
+            Iban::parse("DE89370400440532013001"),
+            Err(IbanError::Checksum)
+        );
+        assert_eq!(Iban::parse("DE8937040044053201300"), Err(IbanError::Length));
+        assert_eq!(
+            Iban::parse("ZZ89370400440532013000"),
+            Err(IbanError::Country)
+        );
+        assert_eq!(Iban::parse("DE89-3704"), Err(IbanError::Characters));
+    }
+}

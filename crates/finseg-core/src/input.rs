@@ -1,0 +1,569 @@
+//! Parsing of client input documents into validated records.
+//!
+//! Every field is read as raw JSON text first, so that amounts never pass
+//! through a float and every problem is reported with the JSON pointer of the
+//! offending field. Unknown fields are ignored (SPEC §3).
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::labels::Label;
+use crate::record::{
+    AccountRecord, DailyBalanceRecord, Record, RecordKind, TransactionRecord, UserRecord,
+};
+use crate::{AccountType, Amount, Currency, Date, ExternalId, FieldError, Iban, id::ID_RULE};
+
+/// The union of the fields of every record kind, each as raw JSON.
+/// finAPI Access's field names are accepted beside finseg's own.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct RawFields<'a> {
+    #[serde(borrow)]
+    kind: Option<&'a RawValue>,
+    #[serde(borrow)]
+    id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    user_id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    account_id: Option<&'a RawValue>,
+    #[serde(borrow, rename = "type")]
+    account_type: Option<&'a RawValue>,
+    #[serde(borrow)]
+    currency: Option<&'a RawValue>,
+    #[serde(borrow)]
+    balance: Option<&'a RawValue>,
+    #[serde(borrow)]
+    balance_date: Option<&'a RawValue>,
+    #[serde(borrow)]
+    iban: Option<&'a RawValue>,
+    #[serde(borrow)]
+    name: Option<&'a RawValue>,
+    #[serde(borrow)]
+    overdraft_limit: Option<&'a RawValue>,
+    #[serde(borrow)]
+    data_since: Option<&'a RawValue>,
+    #[serde(borrow)]
+    date: Option<&'a RawValue>,
+    #[serde(borrow)]
+    amount: Option<&'a RawValue>,
+    #[serde(borrow)]
+    booking_date: Option<&'a RawValue>,
+    #[serde(borrow)]
+    bank_booking_date: Option<&'a RawValue>,
+    #[serde(borrow)]
+    value_date: Option<&'a RawValue>,
+    #[serde(borrow)]
+    purpose: Option<&'a RawValue>,
+    #[serde(borrow)]
+    counterpart_name: Option<&'a RawValue>,
+    #[serde(borrow)]
+    counterpart_iban: Option<&'a RawValue>,
+    #[serde(borrow)]
+    counterpart_bic: Option<&'a RawValue>,
+    #[serde(borrow)]
+    creditor_id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    counterpart_creditor_id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    mandate_reference: Option<&'a RawValue>,
+    #[serde(borrow)]
+    counterpart_mandate_reference: Option<&'a RawValue>,
+    #[serde(borrow)]
+    end_to_end_reference: Option<&'a RawValue>,
+    #[serde(borrow)]
+    bank_transaction_code: Option<&'a RawValue>,
+    #[serde(borrow)]
+    type_code_zka: Option<&'a RawValue>,
+    #[serde(borrow)]
+    type_code_swift: Option<&'a RawValue>,
+    #[serde(borrow)]
+    sepa_purpose_code: Option<&'a RawValue>,
+    #[serde(borrow)]
+    mcc: Option<&'a RawValue>,
+    #[serde(borrow)]
+    labels: Option<&'a RawValue>,
+}
+
+/// Collects the errors of one document while its fields are read.
+struct Reader {
+    errors: Vec<FieldError>,
+}
+
+/// Longest free text kept (purpose lines of a SEPA transfer are 140 characters;
+/// statements concatenate several).
+const MAX_TEXT: usize = 2000;
+
+fn is_null(raw: Option<&RawValue>) -> bool {
+    raw.is_none_or(|r| r.get() == "null")
+}
+
+impl Reader {
+    fn err(&mut self, field: &str, detail: impl Into<String>) {
+        self.errors
+            .push(FieldError::new(format!("/{field}"), detail));
+    }
+
+    /// A JSON string's value, or `None` (with an error) for any other JSON type.
+    fn string<'a>(&mut self, raw: &'a RawValue, field: &str) -> Option<Cow<'a, str>> {
+        let text = raw.get();
+        if !text.starts_with('"') {
+            self.err(field, "must be a string");
+            return None;
+        }
+        match serde_json::from_str::<Cow<'a, str>>(text) {
+            Ok(s) => Some(s),
+            Err(_) => {
+                self.err(field, "must be a string");
+                None
+            }
+        }
+    }
+
+    fn required<'a>(&mut self, raw: Option<&'a RawValue>, field: &str) -> Option<&'a RawValue> {
+        if is_null(raw) {
+            self.err(field, "is required");
+            None
+        } else {
+            raw
+        }
+    }
+
+    /// An identifier; integers are accepted too, as finAPI Access uses them.
+    fn id(&mut self, raw: Option<&RawValue>, field: &str) -> Option<ExternalId> {
+        let raw = self.required(raw, field)?;
+        let text = raw.get();
+        let s: Cow<str> = if text.bytes().all(|c| c.is_ascii_digit()) {
+            Cow::Borrowed(text)
+        } else {
+            self.string(raw, field)?
+        };
+        match ExternalId::parse(&s) {
+            Some(id) => Some(id),
+            None => {
+                self.err(field, format!("is not a valid identifier ({ID_RULE})"));
+                None
+            }
+        }
+    }
+
+    fn amount(&mut self, raw: Option<&RawValue>, field: &str) -> Option<Amount> {
+        let raw = self.required(raw, field)?;
+        self.amount_value(raw, field)
+    }
+
+    fn amount_value(&mut self, raw: &RawValue, field: &str) -> Option<Amount> {
+        let text = raw.get();
+        let s: Cow<str> = if text.starts_with('"') {
+            self.string(raw, field)?
+        } else {
+            Cow::Borrowed(text)
+        };
+        match Amount::parse(&s) {
+            Ok(a) => Some(a),
+            Err(e) => {
+                self.err(field, e.to_string());
+                None
+            }
+        }
+    }
+
+    fn opt_amount(&mut self, raw: Option<&RawValue>, field: &str) -> Option<Amount> {
+        if is_null(raw) {
+            return None;
+        }
+        self.amount_value(raw?, field)
+    }
+
+    fn date_value(&mut self, raw: &RawValue, field: &str) -> Option<Date> {
+        let s = self.string(raw, field)?;
+        // finAPI Access writes dates as "2024-01-31" or with a time "2024-01-31 00:00:00.000".
+        let day = s
+            .get(..10)
+            .filter(|_| s.len() == 10 || s.as_bytes()[10] == b' ' || s.as_bytes()[10] == b'T');
+        match day.and_then(Date::parse) {
+            Some(d) => Some(d),
+            None => {
+                self.err(
+                    field,
+                    "must be a calendar date YYYY-MM-DD (years 1900-2200)",
+                );
+                None
+            }
+        }
+    }
+
+    fn date(&mut self, raw: Option<&RawValue>, field: &str) -> Option<Date> {
+        let raw = self.required(raw, field)?;
+        self.date_value(raw, field)
+    }
+
+    fn opt_date(&mut self, raw: Option<&RawValue>, field: &str) -> Option<Date> {
+        if is_null(raw) {
+            return None;
+        }
+        self.date_value(raw?, field)
+    }
+
+    fn currency(&mut self, raw: Option<&RawValue>, field: &str) -> Option<Currency> {
+        let raw = self.required(raw, field)?;
+        let s = self.string(raw, field)?;
+        match Currency::parse(&s) {
+            Some(c) => Some(c),
+            None => {
+                self.err(
+                    field,
+                    format!("'{s}' is not an active ISO 4217 currency code"),
+                );
+                None
+            }
+        }
+    }
+
+    fn opt_iban(&mut self, raw: Option<&RawValue>, field: &str) -> Option<Iban> {
+        if is_null(raw) {
+            return None;
+        }
+        let s = self.string(raw?, field)?;
+        if s.trim().is_empty() {
+            return None;
+        }
+        match Iban::parse(&s) {
+            Ok(i) => Some(i),
+            Err(e) => {
+                self.err(field, e.to_string());
+                None
+            }
+        }
+    }
+
+    fn opt_text(&mut self, raw: Option<&RawValue>, field: &str) -> Option<String> {
+        if is_null(raw) {
+            return None;
+        }
+        let s = self.string(raw?, field)?;
+        let t = s.trim();
+        if t.is_empty() {
+            return None;
+        }
+        if t.len() > MAX_TEXT {
+            self.err(field, format!("is longer than {MAX_TEXT} bytes"));
+            return None;
+        }
+        Some(t.to_owned())
+    }
+
+    /// A code given as string or number (`typeCodeZka`, `mcc`).
+    fn opt_code(&mut self, raw: Option<&RawValue>, field: &str, max: usize) -> Option<String> {
+        if is_null(raw) {
+            return None;
+        }
+        let raw = raw?;
+        let text = raw.get();
+        let s: Cow<str> = if text.bytes().all(|c| c.is_ascii_digit()) {
+            Cow::Borrowed(text)
+        } else {
+            self.string(raw, field)?
+        };
+        let t = s.trim();
+        if t.is_empty() {
+            return None;
+        }
+        if t.len() > max {
+            self.err(field, format!("is longer than {max} characters"));
+            return None;
+        }
+        Some(t.to_owned())
+    }
+
+    fn labels(&mut self, raw: Option<&RawValue>, field: &str) -> Vec<Label> {
+        let Some(raw) = raw.filter(|r| r.get() != "null") else {
+            return Vec::new();
+        };
+        let Ok(items) = serde_json::from_str::<Vec<&RawValue>>(raw.get()) else {
+            self.err(field, "must be an array of label names");
+            return Vec::new();
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let f = format!("{field}/{i}");
+            if let Some(name) = self.string(item, &f) {
+                match Label::parse(&name) {
+                    Some(l) if !out.contains(&l) => out.push(l),
+                    Some(_) => {}
+                    None => self.err(&f, format!("unknown label '{name}'")),
+                }
+            }
+        }
+        out
+    }
+
+    fn finish<T>(self, value: Option<T>) -> Result<T, Vec<FieldError>> {
+        match value {
+            Some(v) if self.errors.is_empty() => Ok(v),
+            _ => Err(self.errors),
+        }
+    }
+}
+
+/// Parses one JSON object into its raw fields.
+pub fn raw_fields(json: &str) -> Result<RawFields<'_>, Vec<FieldError>> {
+    serde_json::from_str::<RawFields>(json).map_err(|e| {
+        let detail = if e.is_syntax() || e.is_eof() {
+            format!("not valid JSON: {e}")
+        } else {
+            "must be a JSON object".to_owned()
+        };
+        vec![FieldError::new("", detail)]
+    })
+}
+
+pub fn user(f: &RawFields) -> Result<UserRecord, Vec<FieldError>> {
+    let mut r = Reader { errors: Vec::new() };
+    let id = r.id(f.id, "id");
+    r.finish(id.map(|id| UserRecord { id }))
+}
+
+pub fn account(f: &RawFields) -> Result<AccountRecord, Vec<FieldError>> {
+    let mut r = Reader { errors: Vec::new() };
+    let id = r.id(f.id, "id");
+    let user_id = r.id(f.user_id, "userId");
+    let account_type = r.required(f.account_type, "type").and_then(|raw| {
+        let s = r.string(raw, "type")?;
+        let t = AccountType::parse(&s);
+        if t.is_none() {
+            r.err(
+                "type",
+                format!(
+                    "unknown account type '{s}' (one of CHECKING, SAVINGS, CREDIT_CARD, SECURITY, LOAN, POCKET, MEMBERSHIP, BAUSPAREN)"
+                ),
+            );
+        }
+        t
+    });
+    let currency = r.currency(f.currency, "currency");
+    let balance = r.amount(f.balance, "balance");
+    let balance_date = r.opt_date(f.balance_date, "balanceDate");
+    let iban = r.opt_iban(f.iban, "iban");
+    let name = r.opt_text(f.name, "name");
+    let overdraft_limit = r.opt_amount(f.overdraft_limit, "overdraftLimit");
+    let data_since = r.opt_date(f.data_since, "dataSince");
+    let rec = (|| {
+        Some(AccountRecord {
+            id: id?,
+            user_id: user_id?,
+            account_type: account_type?,
+            currency: currency?,
+            balance: balance?,
+            balance_date,
+            iban,
+            name,
+            overdraft_limit,
+            data_since,
+        })
+    })();
+    r.finish(rec)
+}
+
+pub fn transaction(f: &RawFields) -> Result<TransactionRecord, Vec<FieldError>> {
+    let mut r = Reader { errors: Vec::new() };
+    let id = r.id(f.id, "id");
+    let account_id = r.id(f.account_id, "accountId");
+    let amount = r.amount(f.amount, "amount");
+    let currency = r.currency(f.currency, "currency");
+    let booking_date = if is_null(f.booking_date) && !is_null(f.bank_booking_date) {
+        r.date(f.bank_booking_date, "bankBookingDate")
+    } else {
+        r.date(f.booking_date, "bookingDate")
+    };
+    let value_date = r.opt_date(f.value_date, "valueDate");
+    let purpose = r.opt_text(f.purpose, "purpose");
+    let counterpart_name = r.opt_text(f.counterpart_name, "counterpartName");
+    let counterpart_iban = r.opt_iban(f.counterpart_iban, "counterpartIban");
+    let counterpart_bic = r.opt_code(f.counterpart_bic, "counterpartBic", 11);
+    let creditor_id = if is_null(f.creditor_id) {
+        r.opt_code(f.counterpart_creditor_id, "counterpartCreditorId", 35)
+    } else {
+        r.opt_code(f.creditor_id, "creditorId", 35)
+    };
+    let mandate_reference = if is_null(f.mandate_reference) {
+        r.opt_code(
+            f.counterpart_mandate_reference,
+            "counterpartMandateReference",
+            35,
+        )
+    } else {
+        r.opt_code(f.mandate_reference, "mandateReference", 35)
+    };
+    let end_to_end_reference = r.opt_code(f.end_to_end_reference, "endToEndReference", 35);
+    let bank_transaction_code = if !is_null(f.bank_transaction_code) {
+        r.opt_code(f.bank_transaction_code, "bankTransactionCode", 35)
+    } else if !is_null(f.type_code_zka) {
+        r.opt_code(f.type_code_zka, "typeCodeZka", 35)
+    } else {
+        r.opt_code(f.type_code_swift, "typeCodeSwift", 35)
+    };
+    let sepa_purpose_code = r.opt_code(f.sepa_purpose_code, "sepaPurposeCode", 4);
+    let mcc = r
+        .opt_code(f.mcc, "mcc", 4)
+        .and_then(|s| match s.parse::<u16>() {
+            Ok(m) if s.len() == 4 => Some(m),
+            _ => {
+                r.err("mcc", "must be a 4-digit merchant category code");
+                None
+            }
+        });
+    let labels = r.labels(f.labels, "labels");
+    let rec = (|| {
+        Some(TransactionRecord {
+            id: id?,
+            account_id: account_id?,
+            amount: amount?,
+            currency: currency?,
+            booking_date: booking_date?,
+            value_date,
+            purpose,
+            counterpart_name,
+            counterpart_iban,
+            counterpart_bic,
+            creditor_id,
+            mandate_reference,
+            end_to_end_reference,
+            bank_transaction_code,
+            sepa_purpose_code,
+            mcc,
+            labels,
+        })
+    })();
+    r.finish(rec)
+}
+
+pub fn daily_balance(f: &RawFields) -> Result<DailyBalanceRecord, Vec<FieldError>> {
+    let mut r = Reader { errors: Vec::new() };
+    let account_id = r.id(f.account_id, "accountId");
+    let date = r.date(f.date, "date");
+    let balance = r.amount(f.balance, "balance");
+    let rec = (|| {
+        Some(DailyBalanceRecord {
+            account_id: account_id?,
+            date: date?,
+            balance: balance?,
+        })
+    })();
+    r.finish(rec)
+}
+
+/// One line of the bulk format: a JSON object with a `kind`.
+pub fn bulk_record(json: &str) -> Result<Record, Vec<FieldError>> {
+    let f = raw_fields(json)?;
+    let mut r = Reader { errors: Vec::new() };
+    let Some(kind_raw) = r.required(f.kind, "kind") else {
+        return Err(r.errors);
+    };
+    let kind = r.string(kind_raw, "kind").and_then(|k| {
+        let kind = RecordKind::parse(&k);
+        if kind.is_none() {
+            r.err(
+                "kind",
+                format!("unknown kind '{k}' (one of user, account, transaction, dailyBalance)"),
+            );
+        }
+        kind
+    });
+    let Some(kind) = kind else {
+        return Err(r.errors);
+    };
+    Ok(match kind {
+        RecordKind::User => Record::User(user(&f)?),
+        RecordKind::Account => Record::Account(account(&f)?),
+        RecordKind::Transaction => Record::Transaction(Box::new(transaction(&f)?)),
+        RecordKind::DailyBalance => Record::DailyBalance(daily_balance(&f)?),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pointers(e: &[FieldError]) -> Vec<&str> {
+        e.iter().map(|e| e.pointer.as_str()).collect()
+    }
+
+    #[test]
+    fn transaction_with_finapi_names_and_string_amount() {
+        let t = transaction(
+            &raw_fields(
+                r#"{"id":17,"accountId":"a1","amount":"-12.5","currency":"EUR",
+                "bankBookingDate":"2024-03-01 00:00:00.000","counterpartCreditorId":"DE98ZZZ09999999999",
+                "typeCodeZka":"005","mcc":5411,"labels":["GROCERIES"],"somethingElse":{"x":1}}"#,
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(t.id.as_str(), "17");
+        assert_eq!(t.amount.cents(), -1250);
+        assert_eq!(t.booking_date.to_string(), "2024-03-01");
+        assert_eq!(t.creditor_id.as_deref(), Some("DE98ZZZ09999999999"));
+        assert_eq!(t.bank_transaction_code.as_deref(), Some("005"));
+        assert_eq!(t.mcc, Some(5411));
+        assert_eq!(t.labels, vec![Label::parse("GROCERIES").unwrap()]);
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let e = transaction(
+            &raw_fields(
+                r#"{"id":"t 1","amount":1.234,"currency":"EURO","bookingDate":"2023-02-29",
+                "counterpartIban":"DE89370400440532013001","labels":["NOPE"]}"#,
+            )
+            .unwrap(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            pointers(&e),
+            vec![
+                "/id",
+                "/accountId",
+                "/amount",
+                "/currency",
+                "/bookingDate",
+                "/counterpartIban",
+                "/labels/0"
+            ]
+        );
+    }
+
+    #[test]
+    fn amounts_are_never_floats() {
+        let t = transaction(
+            &raw_fields(r#"{"id":"x","accountId":"a","amount":0.1,"currency":"EUR","bookingDate":"2024-01-01"}"#)
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(t.amount.cents(), 10);
+        let e = transaction(
+            &raw_fields(r#"{"id":"x","accountId":"a","amount":1e2,"currency":"EUR","bookingDate":"2024-01-01"}"#)
+                .unwrap(),
+        )
+        .unwrap_err();
+        assert_eq!(pointers(&e), vec!["/amount"]);
+    }
+
+    #[test]
+    fn bulk_kinds() {
+        assert!(matches!(
+            bulk_record(r#"{"kind":"user","id":"u1"}"#),
+            Ok(Record::User(_))
+        ));
+        let e = bulk_record(r#"{"kind":"car","id":"u1"}"#).unwrap_err();
+        assert_eq!(pointers(&e), vec!["/kind"]);
+        let e = bulk_record(r#"{"id":"u1"}"#).unwrap_err();
+        assert_eq!(pointers(&e), vec!["/kind"]);
+        let e = bulk_record("[1,2]").unwrap_err();
+        assert_eq!(pointers(&e), vec![""]);
+        let e = bulk_record(r#"{"kind":"account","id":"a","userId":"u","type":"GIRO","currency":"EUR","balance":"x"}"#)
+            .unwrap_err();
+        assert_eq!(pointers(&e), vec!["/type", "/balance"]);
+    }
+}

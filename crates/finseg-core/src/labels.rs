@@ -1,0 +1,290 @@
+//! The label taxonomy of SPEC §4: labels and the label groups that contain them.
+//!
+//! A label is an index into [`LABELS`], so a transaction's labels fit in a
+//! bit set (`u64`, stored as one integer) and group membership is one AND.
+
+use std::fmt;
+
+/// Every leaf label, in a fixed order: the index is the label's code and
+/// must never change (it is stored).
+pub const LABELS: &[&str] = &[
+    // INCOME
+    "SALARY",
+    "PENSION",
+    "CAPITALINCOME",
+    "RENTALINCOME",
+    "CHILDBENEFIT",
+    "UNEMPLOYMENTBENEFIT",
+    "TAXREFUND",
+    "OTHERINCOME",
+    // INSURANCE
+    "HEALTHINSURANCE",
+    "CARINSURANCE",
+    "LIFEINSURANCE",
+    "LIABILITYINSURANCE",
+    "HOUSEHOLDINSURANCE",
+    "BUILDINGINSURANCE",
+    "LEGALINSURANCE",
+    "DISABILITYINSURANCE",
+    "ACCIDENTINSURANCE",
+    "TRAVELINSURANCE",
+    "PETINSURANCE",
+    "DENTALINSURANCE",
+    "CAREINSURANCE",
+    "OTHERINSURANCE",
+    // RENTANDLIVING
+    "RENT",
+    "ENERGY",
+    "WATER",
+    "TELECOMMUNICATION",
+    "BROADCASTFEE",
+    "PROPERTYTAX",
+    // INVESTMENTS
+    "SAVINGSPLAN",
+    "SECURITIES",
+    "CRYPTO",
+    "BUILDINGSAVINGS",
+    // SAVINGS
+    "SAVINGS",
+    // LOANANDINTEREST
+    "CARLOAN",
+    "REALESTATELOAN",
+    "CARLEASING",
+    "CONSUMERLOAN",
+    "BNPL",
+    "OVERDRAFTINTEREST",
+    // LIVING
+    "GROCERIES",
+    "DRUGSTORE",
+    "RESTAURANTS",
+    "SHOPPING",
+    "ENTERTAINMENT",
+    "SUBSCRIPTIONS",
+    // MOBILITY
+    "FUEL",
+    "PUBLICTRANSPORT",
+    "CARSHARING",
+    "PARKING",
+    // TRAVEL
+    "TRAVEL",
+    // CASH
+    "ATMWITHDRAWAL",
+    "CASHDEPOSIT",
+    // BANKING
+    "BANKFEES",
+    "CARDSETTLEMENT",
+    // TAX
+    "TAXPAYMENT",
+    // TRANSFERS
+    "OWNACCOUNTTRANSFER",
+    // RISK
+    "GAMBLING",
+    "DEBTCOLLECTION",
+    "CHARGEBACKS",
+    "SEIZURE",
+    "RETURNEDDEBIT",
+    // Marker set by recurring-payment detection.
+    "RECURRING",
+];
+
+/// Label groups and their members (SPEC §4).
+pub const GROUPS: &[(&str, &[&str])] = &[
+    (
+        "INCOME",
+        &[
+            "SALARY",
+            "PENSION",
+            "CAPITALINCOME",
+            "RENTALINCOME",
+            "CHILDBENEFIT",
+            "UNEMPLOYMENTBENEFIT",
+            "TAXREFUND",
+            "OTHERINCOME",
+        ],
+    ),
+    ("SALARY", &["SALARY"]),
+    (
+        "INSURANCE",
+        &[
+            "HEALTHINSURANCE",
+            "CARINSURANCE",
+            "LIFEINSURANCE",
+            "LIABILITYINSURANCE",
+            "HOUSEHOLDINSURANCE",
+            "BUILDINGINSURANCE",
+            "LEGALINSURANCE",
+            "DISABILITYINSURANCE",
+            "ACCIDENTINSURANCE",
+            "TRAVELINSURANCE",
+            "PETINSURANCE",
+            "DENTALINSURANCE",
+            "CAREINSURANCE",
+            "OTHERINSURANCE",
+        ],
+    ),
+    (
+        "RENTANDLIVING",
+        &[
+            "RENT",
+            "ENERGY",
+            "WATER",
+            "TELECOMMUNICATION",
+            "BROADCASTFEE",
+            "PROPERTYTAX",
+        ],
+    ),
+    (
+        "INVESTMENTS",
+        &["SAVINGSPLAN", "SECURITIES", "CRYPTO", "BUILDINGSAVINGS"],
+    ),
+    ("SAVINGS", &["SAVINGS"]),
+    (
+        "LOANANDINTEREST",
+        &[
+            "CARLOAN",
+            "REALESTATELOAN",
+            "CARLEASING",
+            "CONSUMERLOAN",
+            "BNPL",
+            "OVERDRAFTINTEREST",
+        ],
+    ),
+    (
+        "LIVING",
+        &[
+            "GROCERIES",
+            "DRUGSTORE",
+            "RESTAURANTS",
+            "SHOPPING",
+            "ENTERTAINMENT",
+            "SUBSCRIPTIONS",
+        ],
+    ),
+    (
+        "MOBILITY",
+        &["FUEL", "PUBLICTRANSPORT", "CARSHARING", "PARKING"],
+    ),
+    ("TRAVEL", &["TRAVEL"]),
+    ("CASH", &["ATMWITHDRAWAL", "CASHDEPOSIT"]),
+    ("BANKING", &["BANKFEES", "CARDSETTLEMENT"]),
+    ("TAX", &["TAXPAYMENT"]),
+    ("TRANSFERS", &["OWNACCOUNTTRANSFER"]),
+    (
+        "RISK",
+        &[
+            "GAMBLING",
+            "DEBTCOLLECTION",
+            "CHARGEBACKS",
+            "SEIZURE",
+            "RETURNEDDEBIT",
+        ],
+    ),
+    ("RECURRING", &["RECURRING"]),
+];
+
+/// Accepted alternative spellings of group and label names.
+const ALIASES: &[(&str, &str)] = &[("RENT_AND_LIVING", "RENTANDLIVING")];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Label(u8);
+
+/// A set of labels as bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct LabelSet(pub u64);
+
+fn canonical(name: &str) -> String {
+    let upper = name.trim().to_ascii_uppercase();
+    ALIASES
+        .iter()
+        .find(|(a, _)| *a == upper)
+        .map(|(_, c)| (*c).to_owned())
+        .unwrap_or(upper)
+}
+
+impl Label {
+    pub fn parse(name: &str) -> Option<Label> {
+        let c = canonical(name);
+        LABELS.iter().position(|l| *l == c).map(|i| Label(i as u8))
+    }
+
+    pub fn code(self) -> u8 {
+        self.0
+    }
+
+    pub fn from_code(code: u8) -> Option<Label> {
+        (usize::from(code) < LABELS.len()).then_some(Label(code))
+    }
+
+    pub fn name(self) -> &'static str {
+        LABELS[usize::from(self.0)]
+    }
+}
+
+impl fmt::Display for Label {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl LabelSet {
+    pub fn insert(&mut self, l: Label) {
+        self.0 |= 1u64 << l.0;
+    }
+
+    pub fn contains(self, l: Label) -> bool {
+        self.0 & (1u64 << l.0) != 0
+    }
+
+    pub fn intersects(self, other: LabelSet) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = Label> {
+        (0..LABELS.len() as u8)
+            .map(Label)
+            .filter(move |l| self.contains(*l))
+    }
+}
+
+/// A label group: the set of labels a request for it includes.
+pub fn group(name: &str) -> Option<(&'static str, LabelSet)> {
+    let c = canonical(name);
+    let (gname, members) = GROUPS.iter().find(|(g, _)| *g == c)?;
+    let mut set = LabelSet::default();
+    for m in *members {
+        set.insert(Label::parse(m).expect("group members are labels"));
+    }
+    Some((gname, set))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn taxonomy_is_consistent() {
+        assert!(LABELS.len() <= 64);
+        for (g, members) in GROUPS {
+            for m in *members {
+                assert!(Label::parse(m).is_some(), "{g} has unknown label {m}");
+            }
+        }
+        // every label is in at least one group
+        for l in LABELS {
+            assert!(
+                GROUPS.iter().any(|(_, ms)| ms.contains(l)),
+                "{l} in no group"
+            );
+        }
+    }
+
+    #[test]
+    fn groups_and_aliases() {
+        let (name, set) = group("rent_and_living").unwrap();
+        assert_eq!(name, "RENTANDLIVING");
+        assert!(set.contains(Label::parse("RENT").unwrap()));
+        let (_, income) = group("INCOME").unwrap();
+        assert!(income.contains(Label::parse("SALARY").unwrap()));
+        assert!(group("NOPE").is_none());
+    }
+}

@@ -1,0 +1,45 @@
+//! The finseg domain core: plain data and pure functions.
+//!
+//! Invariant: nothing in this crate does I/O, reads a clock or knows about
+//! HTTP or a database. Callers pass "today" in where it matters.
+
+pub mod account;
+pub mod currency;
+pub mod date;
+pub mod iban;
+pub mod id;
+
+pub mod input;
+pub mod labels;
+pub mod money;
+pub mod record;
+
+pub use account::AccountType;
+pub use currency::Currency;
+pub use date::Date;
+pub use iban::Iban;
+pub use id::ExternalId;
+pub use money::Amount;
+
+/// One problem with one field of an input document, located by a JSON pointer
+/// (RFC 6901) relative to the document the caller sent.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    pub pointer: String,
+    pub detail: String,
+}
+
+impl FieldError {
+    pub fn new(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
+        FieldError {
+            pointer: pointer.into(),
+            detail: detail.into(),
+        }
+    }
+
+    /// The same error located under `prefix` (e.g. `/3` for the 4th array element).
+    pub fn under(mut self, prefix: &str) -> Self {
+        self.pointer = format!("{prefix}{}", self.pointer);
+        self
+    }
+}

@@ -1,0 +1,201 @@
+//! Exact money amounts: signed hundredths of a currency unit in an `i64`.
+//!
+//! Amounts never pass through a float: input is parsed from its decimal text
+//! (JSON numbers are read as raw text), output is written as decimal text.
+
+use std::fmt;
+
+/// A signed amount in hundredths of the currency unit (scale 2), whatever the
+/// currency's own exponent; SPEC §3 allows at most two fraction digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Amount(i64);
+
+/// Largest accepted magnitude: 10^13 currency units, so that sums over a
+/// whole customer base still fit an `i64` comfortably.
+const MAX_CENTS: i64 = 1_000_000_000_000_000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AmountError {
+    Empty,
+    Malformed,
+    TooManyFractionDigits,
+    TooLarge,
+}
+
+impl fmt::Display for AmountError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AmountError::Empty => "amount is empty",
+            AmountError::Malformed => {
+                "not a decimal amount (expected e.g. -12.34; no exponent, no thousands separator)"
+            }
+            AmountError::TooManyFractionDigits => "at most 2 fraction digits are allowed",
+            AmountError::TooLarge => "amount is out of range (|amount| < 10^13)",
+        })
+    }
+}
+
+impl Amount {
+    pub const ZERO: Amount = Amount(0);
+
+    pub fn from_cents(cents: i64) -> Self {
+        Amount(cents)
+    }
+
+    pub fn cents(self) -> i64 {
+        self.0
+    }
+
+    pub fn is_negative(self) -> bool {
+        self.0 < 0
+    }
+
+    pub fn abs(self) -> Self {
+        Amount(self.0.abs())
+    }
+
+    /// Parses `[-+]digits[.d[d]]`, the text of a JSON number or string.
+    pub fn parse(s: &str) -> Result<Self, AmountError> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err(AmountError::Empty);
+        }
+        let (neg, body) = match s.as_bytes()[0] {
+            b'-' => (true, &s[1..]),
+            b'+' => (false, &s[1..]),
+            _ => (false, s),
+        };
+        let (int, frac) = match body.split_once('.') {
+            Some((i, f)) => (i, Some(f)),
+            None => (body, None),
+        };
+        if int.is_empty() || !int.bytes().all(|c| c.is_ascii_digit()) {
+            return Err(AmountError::Malformed);
+        }
+        let frac = frac.unwrap_or("");
+        if body.contains('.') && frac.is_empty() {
+            return Err(AmountError::Malformed);
+        }
+        if !frac.bytes().all(|c| c.is_ascii_digit()) {
+            return Err(AmountError::Malformed);
+        }
+        // Trailing zeros beyond the cents ("1.500") are still exact.
+        let frac_trimmed = if frac.len() > 2 {
+            if frac[2..].bytes().any(|c| c != b'0') {
+                return Err(AmountError::TooManyFractionDigits);
+            }
+            &frac[..2]
+        } else {
+            frac
+        };
+        let int = int.trim_start_matches('0');
+        if int.len() > 14 {
+            return Err(AmountError::TooLarge);
+        }
+        let mut cents: i64 = 0;
+        for c in int.bytes() {
+            cents = cents * 10 + i64::from(c - b'0');
+        }
+        let mut f = 0i64;
+        for (i, c) in frac_trimmed.bytes().enumerate() {
+            f += i64::from(c - b'0') * if i == 0 { 10 } else { 1 };
+        }
+        cents = cents * 100 + f;
+        if cents >= MAX_CENTS {
+            return Err(AmountError::TooLarge);
+        }
+        Ok(Amount(if neg { -cents } else { cents }))
+    }
+
+    pub fn checked_add(self, other: Amount) -> Option<Amount> {
+        self.0.checked_add(other.0).map(Amount)
+    }
+}
+
+impl std::ops::Add for Amount {
+    type Output = Amount;
+    fn add(self, o: Amount) -> Amount {
+        Amount(self.0 + o.0)
+    }
+}
+
+impl std::ops::Sub for Amount {
+    type Output = Amount;
+    fn sub(self, o: Amount) -> Amount {
+        Amount(self.0 - o.0)
+    }
+}
+
+impl std::ops::Neg for Amount {
+    type Output = Amount;
+    fn neg(self) -> Amount {
+        Amount(-self.0)
+    }
+}
+
+impl std::iter::Sum for Amount {
+    fn sum<I: Iterator<Item = Amount>>(iter: I) -> Amount {
+        Amount(iter.map(|a| a.0).sum())
+    }
+}
+
+impl fmt::Display for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let a = self.0.unsigned_abs();
+        write!(f, "{sign}{}.{:02}", a / 100, a % 100)
+    }
+}
+
+/// Written as a JSON number with exactly two fraction digits (`-12.30`).
+impl serde::Serialize for Amount {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let raw = serde_json::value::RawValue::from_string(self.to_string())
+            .map_err(serde::ser::Error::custom)?;
+        raw.serialize(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn parses_exact_decimals() {
+        assert_eq!(Amount::parse("12.34").unwrap().cents(), 1234);
+        assert_eq!(Amount::parse("-0.5").unwrap().cents(), -50);
+        assert_eq!(Amount::parse("+7").unwrap().cents(), 700);
+        assert_eq!(Amount::parse("1.500").unwrap().cents(), 150);
+        assert_eq!(Amount::parse("0.10").unwrap().cents(), 10);
+        assert_eq!(Amount::parse("-100").unwrap().to_string(), "-100.00");
+    }
+
+    #[test]
+    fn rejects_malformed() {
+        assert_eq!(
+            Amount::parse("1.234"),
+            Err(AmountError::TooManyFractionDigits)
+        );
+        for s in [
+            "", "abc", "1,5", "1e3", "1.", ".5", "--1", "1.2.3", "1 000", "NaN",
+        ] {
+            assert!(Amount::parse(s).is_err(), "{s}");
+        }
+        assert_eq!(Amount::parse("99999999999999"), Err(AmountError::TooLarge));
+    }
+
+    #[test]
+    fn serializes_as_number_text() {
+        let v = serde_json::to_string(&Amount::from_cents(-1230)).unwrap();
+        assert_eq!(v, "-12.30");
+    }
+
+    proptest! {
+        #[test]
+        fn display_round_trips(c in -MAX_CENTS + 1..MAX_CENTS) {
+            let a = Amount::from_cents(c);
+            prop_assert_eq!(Amount::parse(&a.to_string()), Ok(a));
+        }
+    }
+}

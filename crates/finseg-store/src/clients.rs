@@ -1,0 +1,102 @@
+//! Clients (tenants) and their access tokens. Secrets and tokens arrive
+//! here already hashed: the store never sees a plaintext credential.
+
+use crate::StoreError;
+use crate::conn::{Conn, P, Row};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientRow {
+    pub pk: i64,
+    pub client_id: String,
+    pub name: String,
+    pub secret_hash: String,
+    pub webhook_secret: String,
+    pub time_zone: String,
+}
+
+const COLUMNS: &str = "pk, client_id, name, secret_hash, webhook_secret, time_zone";
+
+fn client(r: &Row) -> ClientRow {
+    ClientRow {
+        pk: r[0].int(),
+        client_id: r[1].text(),
+        name: r[2].text(),
+        secret_hash: r[3].text(),
+        webhook_secret: r[4].text(),
+        time_zone: r[5].text(),
+    }
+}
+
+pub struct NewClient<'a> {
+    pub client_id: &'a str,
+    pub name: &'a str,
+    pub secret_hash: &'a str,
+    pub webhook_secret: &'a str,
+    pub time_zone: &'a str,
+}
+
+pub fn insert(c: &mut dyn Conn, n: &NewClient) -> Result<ClientRow, StoreError> {
+    c.exec(
+        "INSERT INTO clients (client_id, name, secret_hash, webhook_secret, time_zone, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            P::T(n.client_id),
+            P::T(n.name),
+            P::T(n.secret_hash),
+            P::T(n.webhook_secret),
+            P::T(n.time_zone),
+            P::I(crate::now_unix()),
+        ],
+    )?;
+    by_client_id(c, n.client_id)?
+        .ok_or_else(|| StoreError::Internal("client vanished after insert".into()))
+}
+
+pub fn by_client_id(c: &mut dyn Conn, client_id: &str) -> Result<Option<ClientRow>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM clients WHERE client_id = $1");
+    Ok(c.query_one(&sql, &[P::T(client_id)])?.as_ref().map(client))
+}
+
+/// The oldest client of that name (names are labels, not keys).
+pub fn by_name(c: &mut dyn Conn, name: &str) -> Result<Option<ClientRow>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM clients WHERE name = $1 ORDER BY pk LIMIT 1");
+    Ok(c.query_one(&sql, &[P::T(name)])?.as_ref().map(client))
+}
+
+pub fn set_secret_hash(c: &mut dyn Conn, pk: i64, secret_hash: &str) -> Result<(), StoreError> {
+    c.exec(
+        "UPDATE clients SET secret_hash = $1 WHERE pk = $2",
+        &[P::T(secret_hash), P::I(pk)],
+    )?;
+    Ok(())
+}
+
+pub fn insert_token(
+    c: &mut dyn Conn,
+    token_hash: &str,
+    client_pk: i64,
+    expires_at: i64,
+) -> Result<(), StoreError> {
+    c.exec(
+        "INSERT INTO tokens (token_hash, client_pk, expires_at) VALUES ($1, $2, $3)",
+        &[P::T(token_hash), P::I(client_pk), P::I(expires_at)],
+    )?;
+    Ok(())
+}
+
+/// The client a token belongs to, if the token exists and has not expired.
+pub fn by_token(
+    c: &mut dyn Conn,
+    token_hash: &str,
+    now: i64,
+) -> Result<Option<(ClientRow, i64)>, StoreError> {
+    let sql = "SELECT c.pk, c.client_id, c.name, c.secret_hash, c.webhook_secret, c.time_zone, t.expires_at
+               FROM tokens t JOIN clients c ON c.pk = t.client_pk
+               WHERE t.token_hash = $1 AND t.expires_at > $2";
+    Ok(c.query_one(sql, &[P::T(token_hash), P::I(now)])?
+        .map(|r| (client(&r), r[6].int())))
+}
+
+pub fn purge_expired_tokens(c: &mut dyn Conn, now: i64) -> Result<u64, StoreError> {
+    c.exec("DELETE FROM tokens WHERE expires_at <= $1", &[P::I(now)])
+}

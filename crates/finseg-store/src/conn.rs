@@ -1,0 +1,362 @@
+//! One connection interface over SQLite and PostgreSQL.
+//!
+//! Queries are written once, with `$1`-style placeholders and SQL that both
+//! engines accept (`INSERT … ON CONFLICT … DO UPDATE`, `RETURNING`). Values
+//! are only integers and text: money is minor units, dates are day numbers.
+
+use std::collections::HashMap;
+
+use crate::StoreError;
+
+/// A query parameter, borrowed from the caller.
+#[derive(Debug, Clone, Copy)]
+pub enum P<'a> {
+    Null,
+    I(i64),
+    T(&'a str),
+}
+
+impl<'a> From<i64> for P<'a> {
+    fn from(v: i64) -> Self {
+        P::I(v)
+    }
+}
+impl<'a> From<&'a str> for P<'a> {
+    fn from(v: &'a str) -> Self {
+        P::T(v)
+    }
+}
+impl<'a> From<Option<&'a str>> for P<'a> {
+    fn from(v: Option<&'a str>) -> Self {
+        v.map_or(P::Null, P::T)
+    }
+}
+impl<'a> From<Option<i64>> for P<'a> {
+    fn from(v: Option<i64>) -> Self {
+        v.map_or(P::Null, P::I)
+    }
+}
+
+/// A value read from a row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum V {
+    Null,
+    I(i64),
+    T(String),
+}
+
+impl V {
+    pub fn int(&self) -> i64 {
+        match self {
+            V::I(i) => *i,
+            other => panic!("expected an integer column, got {other:?}"),
+        }
+    }
+    pub fn opt_int(&self) -> Option<i64> {
+        match self {
+            V::I(i) => Some(*i),
+            _ => None,
+        }
+    }
+    pub fn text(&self) -> String {
+        match self {
+            V::T(s) => s.clone(),
+            other => panic!("expected a text column, got {other:?}"),
+        }
+    }
+    pub fn opt_text(&self) -> Option<String> {
+        match self {
+            V::T(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+}
+
+pub type Row = Vec<V>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub trait Conn: Send {
+    fn backend(&self) -> Backend;
+    /// Runs one statement; returns the number of rows changed.
+    fn exec(&mut self, sql: &str, params: &[P]) -> Result<u64, StoreError>;
+    fn query(&mut self, sql: &str, params: &[P]) -> Result<Vec<Row>, StoreError>;
+    /// Runs several statements without parameters (migrations).
+    fn batch(&mut self, sql: &str) -> Result<(), StoreError>;
+    /// Starts a write transaction (SQLite takes the write lock up front so
+    /// that two writers never deadlock on a lock upgrade).
+    fn begin(&mut self) -> Result<(), StoreError>;
+
+    fn query_one(&mut self, sql: &str, params: &[P]) -> Result<Option<Row>, StoreError> {
+        Ok(self.query(sql, params)?.into_iter().next())
+    }
+    fn commit(&mut self) -> Result<(), StoreError> {
+        self.batch("COMMIT")
+    }
+    fn rollback(&mut self) -> Result<(), StoreError> {
+        self.batch("ROLLBACK")
+    }
+}
+
+/// Runs `f` in one write transaction: all of it is written, or nothing.
+pub fn in_transaction<T, E: From<StoreError>>(
+    c: &mut dyn Conn,
+    f: impl FnOnce(&mut dyn Conn) -> Result<T, E>,
+) -> Result<T, E> {
+    c.begin()?;
+    match f(c) {
+        Ok(v) => {
+            c.commit()?;
+            Ok(v)
+        }
+        Err(e) => {
+            // The original error matters more than a failed rollback.
+            let _ = c.rollback();
+            Err(e)
+        }
+    }
+}
+
+// ---------------------------------------------------------------- SQLite
+
+pub struct SqliteConn {
+    conn: rusqlite::Connection,
+    /// `$N` → `?N` translations, by query text.
+    translated: HashMap<String, String>,
+}
+
+impl SqliteConn {
+    pub fn open(path: &std::path::Path) -> Result<Self, StoreError> {
+        let conn = rusqlite::Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             PRAGMA foreign_keys = OFF;
+             PRAGMA temp_store = MEMORY;
+             PRAGMA cache_size = -65536;",
+        )?;
+        conn.set_prepared_statement_cache_capacity(128);
+        Ok(SqliteConn {
+            conn,
+            translated: HashMap::new(),
+        })
+    }
+
+    fn sql(&mut self, sql: &str) -> String {
+        if let Some(t) = self.translated.get(sql) {
+            return t.clone();
+        }
+        let t = translate_placeholders(sql);
+        if self.translated.len() < 512 {
+            self.translated.insert(sql.to_owned(), t.clone());
+        }
+        t
+    }
+
+    fn bind(stmt: &mut rusqlite::CachedStatement, params: &[P]) -> Result<(), StoreError> {
+        for (i, p) in params.iter().enumerate() {
+            match p {
+                P::Null => stmt.raw_bind_parameter(i + 1, rusqlite::types::Null)?,
+                P::I(v) => stmt.raw_bind_parameter(i + 1, v)?,
+                P::T(s) => stmt.raw_bind_parameter(i + 1, s)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `$1` → `?1`: SQLite reads `$1` as a *named* parameter, numbered by first
+/// appearance, which breaks when a query mentions `$2` before `$1`.
+fn translate_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(|n| n.is_ascii_digit()) {
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+impl Conn for SqliteConn {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    fn exec(&mut self, sql: &str, params: &[P]) -> Result<u64, StoreError> {
+        let sql = self.sql(sql);
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        Self::bind(&mut stmt, params)?;
+        Ok(stmt.raw_execute()? as u64)
+    }
+
+    fn query(&mut self, sql: &str, params: &[P]) -> Result<Vec<Row>, StoreError> {
+        let sql = self.sql(sql);
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        Self::bind(&mut stmt, params)?;
+        let n = stmt.column_count();
+        let mut rows = stmt.raw_query();
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let mut r = Vec::with_capacity(n);
+            for i in 0..n {
+                use rusqlite::types::ValueRef;
+                r.push(match row.get_ref(i)? {
+                    ValueRef::Null => V::Null,
+                    ValueRef::Integer(v) => V::I(v),
+                    ValueRef::Text(t) => V::T(String::from_utf8_lossy(t).into_owned()),
+                    ValueRef::Real(f) => V::I(f as i64),
+                    ValueRef::Blob(b) => V::T(String::from_utf8_lossy(b).into_owned()),
+                });
+            }
+            out.push(r);
+        }
+        Ok(out)
+    }
+
+    fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
+        Ok(self.conn.execute_batch(sql)?)
+    }
+
+    fn begin(&mut self) -> Result<(), StoreError> {
+        self.batch("BEGIN IMMEDIATE")
+    }
+}
+
+// ---------------------------------------------------------------- PostgreSQL
+
+pub struct PgConn {
+    client: postgres::Client,
+    statements: HashMap<String, postgres::Statement>,
+}
+
+impl PgConn {
+    pub fn open(url: &str) -> Result<Self, StoreError> {
+        let client = postgres::Client::connect(url, postgres::NoTls)?;
+        Ok(PgConn {
+            client,
+            statements: HashMap::new(),
+        })
+    }
+
+    fn prepare(&mut self, sql: &str) -> Result<postgres::Statement, StoreError> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.client.prepare(sql)?;
+        if self.statements.len() < 512 {
+            self.statements.insert(sql.to_owned(), s.clone());
+        }
+        Ok(s)
+    }
+}
+
+impl postgres::types::ToSql for P<'_> {
+    fn to_sql(
+        &self,
+        ty: &postgres::types::Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        use postgres::types::{IsNull, Type};
+        match self {
+            P::Null => Ok(IsNull::Yes),
+            P::I(v) => match *ty {
+                Type::INT2 => i16::try_from(*v)?.to_sql(ty, out),
+                Type::INT4 => i32::try_from(*v)?.to_sql(ty, out),
+                Type::INT8 => v.to_sql(ty, out),
+                Type::TEXT | Type::VARCHAR => v.to_string().to_sql(ty, out),
+                _ => Err(format!("cannot bind an integer to {ty}").into()),
+            },
+            P::T(s) => match *ty {
+                Type::INT8 => s.parse::<i64>()?.to_sql(ty, out),
+                _ => s.to_sql(ty, out),
+            },
+        }
+    }
+
+    fn accepts(_: &postgres::types::Type) -> bool {
+        true
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
+impl Conn for PgConn {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    fn exec(&mut self, sql: &str, params: &[P]) -> Result<u64, StoreError> {
+        let stmt = self.prepare(sql)?;
+        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params
+            .iter()
+            .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+            .collect();
+        Ok(self.client.execute(&stmt, &refs)?)
+    }
+
+    fn query(&mut self, sql: &str, params: &[P]) -> Result<Vec<Row>, StoreError> {
+        use postgres::types::Type;
+        let stmt = self.prepare(sql)?;
+        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params
+            .iter()
+            .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+            .collect();
+        let rows = self.client.query(&stmt, &refs)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let mut r = Vec::with_capacity(row.len());
+            for (i, col) in row.columns().iter().enumerate() {
+                let v = match *col.type_() {
+                    Type::INT8 => row.get::<_, Option<i64>>(i).map_or(V::Null, V::I),
+                    Type::INT4 => row
+                        .get::<_, Option<i32>>(i)
+                        .map_or(V::Null, |v| V::I(v.into())),
+                    Type::INT2 => row
+                        .get::<_, Option<i16>>(i)
+                        .map_or(V::Null, |v| V::I(v.into())),
+                    Type::BOOL => row
+                        .get::<_, Option<bool>>(i)
+                        .map_or(V::Null, |v| V::I(v.into())),
+                    Type::NUMERIC => {
+                        return Err(StoreError::Internal(
+                            "NUMERIC column read without a cast".into(),
+                        ));
+                    }
+                    _ => row.get::<_, Option<String>>(i).map_or(V::Null, V::T),
+                };
+                r.push(v);
+            }
+            out.push(r);
+        }
+        Ok(out)
+    }
+
+    fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
+        Ok(self.client.batch_execute(sql)?)
+    }
+
+    fn begin(&mut self) -> Result<(), StoreError> {
+        self.batch("BEGIN")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders() {
+        assert_eq!(
+            translate_placeholders("SELECT $2, $1 WHERE x = $10"),
+            "SELECT ?2, ?1 WHERE x = ?10"
+        );
+    }
+}

@@ -1,0 +1,587 @@
+//! Users, accounts, transactions and daily balances of one client.
+
+use std::collections::HashMap;
+
+use finseg_core::labels::{Label, LabelSet};
+use finseg_core::record::{AccountRecord, DailyBalanceRecord, Record, TransactionRecord};
+use finseg_core::{AccountType, Amount, Date, FieldError};
+use serde::Serialize;
+
+use crate::StoreError;
+use crate::conn::{Conn, P, Row, V};
+
+/// What a write needs to know about an existing account.
+#[derive(Debug, Clone)]
+pub struct AccountRef {
+    pub pk: i64,
+    pub currency: String,
+}
+
+/// Why one record could not be written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// It names a user or account this client does not have (yet).
+    MissingReference(FieldError),
+    /// It contradicts what is stored (e.g. a currency other than the account's).
+    Conflict(FieldError),
+}
+
+impl Refusal {
+    pub fn into_field_error(self) -> FieldError {
+        match self {
+            Refusal::MissingReference(e) | Refusal::Conflict(e) => e,
+        }
+    }
+}
+
+/// Writes records of one client, remembering the references it resolved.
+/// The caller owns the transaction around it.
+pub struct Writer {
+    client_pk: i64,
+    /// The day of ingestion in the client's time zone: the default `balanceDate`.
+    today: Date,
+    users: HashMap<String, i64>,
+    accounts: HashMap<String, AccountRef>,
+}
+
+/// Bounds the reference caches so that a huge import stays in constant memory.
+const CACHE_LIMIT: usize = 200_000;
+
+impl Writer {
+    pub fn new(client_pk: i64, today: Date) -> Self {
+        Writer {
+            client_pk,
+            today,
+            users: HashMap::new(),
+            accounts: HashMap::new(),
+        }
+    }
+
+    pub fn write(
+        &mut self,
+        c: &mut dyn Conn,
+        rec: &Record,
+    ) -> Result<Result<(), Refusal>, StoreError> {
+        match rec {
+            Record::User(u) => {
+                self.user(c, u.id.as_str())?;
+                Ok(Ok(()))
+            }
+            Record::Account(a) => self.account(c, a),
+            Record::Transaction(t) => self.transaction(c, t),
+            Record::DailyBalance(b) => self.daily_balance(c, b),
+        }
+    }
+
+    /// Creates the user if new; returns its key.
+    pub fn user(&mut self, c: &mut dyn Conn, id: &str) -> Result<i64, StoreError> {
+        if let Some(pk) = self.users.get(id) {
+            return Ok(*pk);
+        }
+        let row = c
+            .query_one(
+                "INSERT INTO users (client_pk, ext_id, created_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (client_pk, ext_id) DO UPDATE SET ext_id = excluded.ext_id
+                 RETURNING pk",
+                &[P::I(self.client_pk), P::T(id), P::I(crate::now_unix())],
+            )?
+            .ok_or_else(|| StoreError::Internal("upsert returned no row".into()))?;
+        let pk = row[0].int();
+        self.remember_user(id, pk);
+        Ok(pk)
+    }
+
+    fn remember_user(&mut self, id: &str, pk: i64) {
+        if self.users.len() >= CACHE_LIMIT {
+            self.users.clear();
+        }
+        self.users.insert(id.to_owned(), pk);
+    }
+
+    fn user_pk(&mut self, c: &mut dyn Conn, id: &str) -> Result<Option<i64>, StoreError> {
+        if let Some(pk) = self.users.get(id) {
+            return Ok(Some(*pk));
+        }
+        let pk = user_pk(c, self.client_pk, id)?;
+        if let Some(pk) = pk {
+            self.remember_user(id, pk);
+        }
+        Ok(pk)
+    }
+
+    fn account_ref(
+        &mut self,
+        c: &mut dyn Conn,
+        id: &str,
+    ) -> Result<Option<AccountRef>, StoreError> {
+        if let Some(a) = self.accounts.get(id) {
+            return Ok(Some(a.clone()));
+        }
+        let a = c
+            .query_one(
+                "SELECT pk, currency FROM accounts WHERE client_pk = $1 AND ext_id = $2",
+                &[P::I(self.client_pk), P::T(id)],
+            )?
+            .map(|r| AccountRef {
+                pk: r[0].int(),
+                currency: r[1].text(),
+            });
+        if let Some(a) = &a {
+            self.remember_account(id, a.clone());
+        }
+        Ok(a)
+    }
+
+    fn remember_account(&mut self, id: &str, a: AccountRef) {
+        if self.accounts.len() >= CACHE_LIMIT {
+            self.accounts.clear();
+        }
+        self.accounts.insert(id.to_owned(), a);
+    }
+
+    pub fn account(
+        &mut self,
+        c: &mut dyn Conn,
+        a: &AccountRecord,
+    ) -> Result<Result<(), Refusal>, StoreError> {
+        let Some(user_pk) = self.user_pk(c, a.user_id.as_str())? else {
+            return Ok(Err(Refusal::MissingReference(FieldError::new(
+                "/userId",
+                format!("user '{}' does not exist", a.user_id),
+            ))));
+        };
+        let balance_date = a.balance_date.unwrap_or(self.today);
+        let row = c
+            .query_one(
+                "INSERT INTO accounts (client_pk, ext_id, user_pk, account_type, currency, balance, balance_date,
+                                       iban, name, overdraft_limit, data_since)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                 ON CONFLICT (client_pk, ext_id) DO UPDATE SET
+                    user_pk = excluded.user_pk, account_type = excluded.account_type, currency = excluded.currency,
+                    balance = excluded.balance, balance_date = excluded.balance_date, iban = excluded.iban,
+                    name = excluded.name, overdraft_limit = excluded.overdraft_limit, data_since = excluded.data_since
+                 RETURNING pk",
+                &[
+                    P::I(self.client_pk),
+                    P::T(a.id.as_str()),
+                    P::I(user_pk),
+                    P::I(a.account_type.code().into()),
+                    P::T(a.currency.as_str()),
+                    P::I(a.balance.cents()),
+                    P::I(balance_date.days().into()),
+                    a.iban.as_ref().map(|i| i.as_str()).into(),
+                    a.name.as_deref().into(),
+                    a.overdraft_limit.map(Amount::cents).into(),
+                    a.data_since.map(|d| i64::from(d.days())).into(),
+                ],
+            )?
+            .ok_or_else(|| StoreError::Internal("upsert returned no row".into()))?;
+        self.remember_account(
+            a.id.as_str(),
+            AccountRef {
+                pk: row[0].int(),
+                currency: a.currency.as_str().to_owned(),
+            },
+        );
+        Ok(Ok(()))
+    }
+
+    fn account_for(
+        &mut self,
+        c: &mut dyn Conn,
+        account_id: &str,
+        currency: Option<&str>,
+    ) -> Result<Result<AccountRef, Refusal>, StoreError> {
+        let Some(acc) = self.account_ref(c, account_id)? else {
+            return Ok(Err(Refusal::MissingReference(FieldError::new(
+                "/accountId",
+                format!("account '{account_id}' does not exist"),
+            ))));
+        };
+        if let Some(cur) = currency
+            && cur != acc.currency
+        {
+            return Ok(Err(Refusal::Conflict(FieldError::new(
+                "/currency",
+                format!(
+                    "account '{account_id}' is held in {}, not {cur}",
+                    acc.currency
+                ),
+            ))));
+        }
+        Ok(Ok(acc))
+    }
+
+    pub fn transaction(
+        &mut self,
+        c: &mut dyn Conn,
+        t: &TransactionRecord,
+    ) -> Result<Result<(), Refusal>, StoreError> {
+        let acc = match self.account_for(c, t.account_id.as_str(), Some(t.currency.as_str()))? {
+            Ok(a) => a,
+            Err(r) => return Ok(Err(r)),
+        };
+        let mut labels = LabelSet::default();
+        for l in &t.labels {
+            labels.insert(*l);
+        }
+        c.exec(
+            "INSERT INTO transactions (client_pk, ext_id, account_pk, amount, currency, booking_date, value_date,
+                purpose, counterpart_name, counterpart_iban, counterpart_bic, creditor_id, mandate_reference,
+                end_to_end_reference, bank_transaction_code, sepa_purpose_code, mcc, client_labels)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+             ON CONFLICT (client_pk, ext_id) DO UPDATE SET
+                account_pk = excluded.account_pk, amount = excluded.amount, currency = excluded.currency,
+                booking_date = excluded.booking_date, value_date = excluded.value_date, purpose = excluded.purpose,
+                counterpart_name = excluded.counterpart_name, counterpart_iban = excluded.counterpart_iban,
+                counterpart_bic = excluded.counterpart_bic, creditor_id = excluded.creditor_id,
+                mandate_reference = excluded.mandate_reference, end_to_end_reference = excluded.end_to_end_reference,
+                bank_transaction_code = excluded.bank_transaction_code, sepa_purpose_code = excluded.sepa_purpose_code,
+                mcc = excluded.mcc, client_labels = excluded.client_labels",
+            &[
+                P::I(self.client_pk),
+                P::T(t.id.as_str()),
+                P::I(acc.pk),
+                P::I(t.amount.cents()),
+                P::T(t.currency.as_str()),
+                P::I(t.booking_date.days().into()),
+                t.value_date.map(|d| i64::from(d.days())).into(),
+                t.purpose.as_deref().into(),
+                t.counterpart_name.as_deref().into(),
+                t.counterpart_iban.as_ref().map(|i| i.as_str()).into(),
+                t.counterpart_bic.as_deref().into(),
+                t.creditor_id.as_deref().into(),
+                t.mandate_reference.as_deref().into(),
+                t.end_to_end_reference.as_deref().into(),
+                t.bank_transaction_code.as_deref().into(),
+                t.sepa_purpose_code.as_deref().into(),
+                t.mcc.map(i64::from).into(),
+                P::I(labels.0 as i64),
+            ],
+        )?;
+        Ok(Ok(()))
+    }
+
+    pub fn daily_balance(
+        &mut self,
+        c: &mut dyn Conn,
+        b: &DailyBalanceRecord,
+    ) -> Result<Result<(), Refusal>, StoreError> {
+        let acc = match self.account_for(c, b.account_id.as_str(), None)? {
+            Ok(a) => a,
+            Err(r) => return Ok(Err(r)),
+        };
+        c.exec(
+            "INSERT INTO daily_balances (account_pk, day, balance) VALUES ($1, $2, $3)
+             ON CONFLICT (account_pk, day) DO UPDATE SET balance = excluded.balance",
+            &[
+                P::I(acc.pk),
+                P::I(b.date.days().into()),
+                P::I(b.balance.cents()),
+            ],
+        )?;
+        Ok(Ok(()))
+    }
+}
+
+pub fn user_pk(c: &mut dyn Conn, client_pk: i64, id: &str) -> Result<Option<i64>, StoreError> {
+    Ok(c.query_one(
+        "SELECT pk FROM users WHERE client_pk = $1 AND ext_id = $2",
+        &[P::I(client_pk), P::T(id)],
+    )?
+    .map(|r| r[0].int()))
+}
+
+// ------------------------------------------------------------------ reads
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct UserView {
+    pub id: String,
+    pub account_count: i64,
+}
+
+pub fn get_user(
+    c: &mut dyn Conn,
+    client_pk: i64,
+    id: &str,
+) -> Result<Option<UserView>, StoreError> {
+    Ok(c.query_one(
+        "SELECT u.ext_id, (SELECT COUNT(*) FROM accounts a WHERE a.user_pk = u.pk)
+             FROM users u WHERE u.client_pk = $1 AND u.ext_id = $2",
+        &[P::I(client_pk), P::T(id)],
+    )?
+    .map(|r| UserView {
+        id: r[0].text(),
+        account_count: r[1].int(),
+    }))
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountView {
+    pub id: String,
+    pub user_id: String,
+    #[serde(rename = "type")]
+    pub account_type: AccountType,
+    pub currency: String,
+    pub balance: Amount,
+    pub balance_date: Date,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iban: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overdraft_limit: Option<Amount>,
+    /// The stated `dataSince`, else the earliest booking date; `None` for an
+    /// account without transactions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_since: Option<Date>,
+    pub transaction_count: i64,
+}
+
+const ACCOUNT_SELECT: &str = "SELECT a.ext_id, u.ext_id, a.account_type, a.currency, a.balance, a.balance_date,
+        a.iban, a.name, a.overdraft_limit,
+        COALESCE(a.data_since, (SELECT MIN(t.booking_date) FROM transactions t WHERE t.account_pk = a.pk)),
+        (SELECT COUNT(*) FROM transactions t WHERE t.account_pk = a.pk)
+     FROM accounts a JOIN users u ON u.pk = a.user_pk";
+
+fn account_view(r: &Row) -> AccountView {
+    AccountView {
+        id: r[0].text(),
+        user_id: r[1].text(),
+        account_type: AccountType::from_code(r[2].int() as i16).unwrap_or(AccountType::Checking),
+        currency: r[3].text(),
+        balance: Amount::from_cents(r[4].int()),
+        balance_date: Date::from_days(r[5].int() as i32),
+        iban: r[6].opt_text(),
+        name: r[7].opt_text(),
+        overdraft_limit: r[8].opt_int().map(Amount::from_cents),
+        data_since: r[9].opt_int().map(|d| Date::from_days(d as i32)),
+        transaction_count: r[10].int(),
+    }
+}
+
+pub fn get_account(
+    c: &mut dyn Conn,
+    client_pk: i64,
+    id: &str,
+) -> Result<Option<AccountView>, StoreError> {
+    let sql = format!("{ACCOUNT_SELECT} WHERE a.client_pk = $1 AND a.ext_id = $2");
+    Ok(c.query_one(&sql, &[P::I(client_pk), P::T(id)])?
+        .as_ref()
+        .map(account_view))
+}
+
+/// `None` when the user does not exist.
+pub fn user_accounts(
+    c: &mut dyn Conn,
+    client_pk: i64,
+    user_id: &str,
+) -> Result<Option<Vec<AccountView>>, StoreError> {
+    let Some(upk) = user_pk(c, client_pk, user_id)? else {
+        return Ok(None);
+    };
+    let sql = format!("{ACCOUNT_SELECT} WHERE a.user_pk = $1 ORDER BY a.ext_id");
+    Ok(Some(
+        c.query(&sql, &[P::I(upk)])?
+            .iter()
+            .map(account_view)
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct LabelView {
+    pub label: &'static str,
+    /// `CLIENT` for labels supplied at ingestion.
+    pub source: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct TransactionView {
+    pub id: String,
+    pub account_id: String,
+    pub amount: Amount,
+    pub currency: String,
+    pub booking_date: Date,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value_date: Option<Date>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counterpart_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counterpart_iban: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counterpart_bic: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub creditor_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mandate_reference: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_to_end_reference: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bank_transaction_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sepa_purpose_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mcc: Option<String>,
+    pub labels: Vec<LabelView>,
+}
+
+fn opt_date(v: &V) -> Option<Date> {
+    v.opt_int().map(|d| Date::from_days(d as i32))
+}
+
+/// One page of an account's transactions, newest first, with the total
+/// count; `None` when the account does not exist.
+pub fn account_transactions(
+    c: &mut dyn Conn,
+    client_pk: i64,
+    account_id: &str,
+    offset: i64,
+    limit: i64,
+) -> Result<Option<(i64, Vec<TransactionView>)>, StoreError> {
+    let Some(acc) = c.query_one(
+        "SELECT pk FROM accounts WHERE client_pk = $1 AND ext_id = $2",
+        &[P::I(client_pk), P::T(account_id)],
+    )?
+    else {
+        return Ok(None);
+    };
+    let apk = acc[0].int();
+    let total = c
+        .query_one(
+            "SELECT COUNT(*) FROM transactions WHERE account_pk = $1",
+            &[P::I(apk)],
+        )?
+        .map_or(0, |r| r[0].int());
+    let rows = c.query(
+        "SELECT ext_id, amount, currency, booking_date, value_date, purpose, counterpart_name, counterpart_iban,
+                counterpart_bic, creditor_id, mandate_reference, end_to_end_reference, bank_transaction_code,
+                sepa_purpose_code, mcc, client_labels
+         FROM transactions WHERE account_pk = $1
+         ORDER BY booking_date DESC, ext_id LIMIT $2 OFFSET $3",
+        &[P::I(apk), P::I(limit), P::I(offset)],
+    )?;
+    let items = rows
+        .iter()
+        .map(|r| TransactionView {
+            id: r[0].text(),
+            account_id: account_id.to_owned(),
+            amount: Amount::from_cents(r[1].int()),
+            currency: r[2].text(),
+            booking_date: Date::from_days(r[3].int() as i32),
+            value_date: opt_date(&r[4]),
+            purpose: r[5].opt_text(),
+            counterpart_name: r[6].opt_text(),
+            counterpart_iban: r[7].opt_text(),
+            counterpart_bic: r[8].opt_text(),
+            creditor_id: r[9].opt_text(),
+            mandate_reference: r[10].opt_text(),
+            end_to_end_reference: r[11].opt_text(),
+            bank_transaction_code: r[12].opt_text(),
+            sepa_purpose_code: r[13].opt_text(),
+            mcc: r[14].opt_int().map(|m| format!("{m:04}")),
+            labels: LabelSet(r[15].int() as u64)
+                .iter()
+                .map(|l: Label| LabelView {
+                    label: l.name(),
+                    source: "CLIENT",
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(Some((total, items)))
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct DailyBalanceView {
+    pub date: Date,
+    pub balance: Amount,
+}
+
+pub fn account_daily_balances(
+    c: &mut dyn Conn,
+    client_pk: i64,
+    account_id: &str,
+) -> Result<Option<Vec<DailyBalanceView>>, StoreError> {
+    let Some(acc) = c.query_one(
+        "SELECT pk FROM accounts WHERE client_pk = $1 AND ext_id = $2",
+        &[P::I(client_pk), P::T(account_id)],
+    )?
+    else {
+        return Ok(None);
+    };
+    let rows = c.query(
+        "SELECT day, balance FROM daily_balances WHERE account_pk = $1 ORDER BY day",
+        &[P::I(acc[0].int())],
+    )?;
+    Ok(Some(
+        rows.iter()
+            .map(|r| DailyBalanceView {
+                date: Date::from_days(r[0].int() as i32),
+                balance: Amount::from_cents(r[1].int()),
+            })
+            .collect(),
+    ))
+}
+
+// ----------------------------------------------------------------- erasure
+
+fn erase_accounts_where(c: &mut dyn Conn, cond: &str, params: &[P]) -> Result<(), StoreError> {
+    c.exec(
+        &format!(
+            "DELETE FROM transactions WHERE account_pk IN (SELECT pk FROM accounts WHERE {cond})"
+        ),
+        params,
+    )?;
+    c.exec(
+        &format!(
+            "DELETE FROM daily_balances WHERE account_pk IN (SELECT pk FROM accounts WHERE {cond})"
+        ),
+        params,
+    )?;
+    c.exec(&format!("DELETE FROM accounts WHERE {cond}"), params)?;
+    Ok(())
+}
+
+/// Removes the account with its transactions and balances; false if unknown.
+pub fn delete_account(c: &mut dyn Conn, client_pk: i64, id: &str) -> Result<bool, StoreError> {
+    let Some(r) = c.query_one(
+        "SELECT pk FROM accounts WHERE client_pk = $1 AND ext_id = $2",
+        &[P::I(client_pk), P::T(id)],
+    )?
+    else {
+        return Ok(false);
+    };
+    erase_accounts_where(c, "pk = $1", &[P::I(r[0].int())])?;
+    Ok(true)
+}
+
+/// Erases the user and everything derived from them; false if unknown.
+pub fn delete_user(c: &mut dyn Conn, client_pk: i64, id: &str) -> Result<bool, StoreError> {
+    let Some(upk) = user_pk(c, client_pk, id)? else {
+        return Ok(false);
+    };
+    erase_accounts_where(c, "user_pk = $1", &[P::I(upk)])?;
+    c.exec("DELETE FROM users WHERE pk = $1", &[P::I(upk)])?;
+    Ok(true)
+}
+
+/// Counts of what one client holds (for the demo and for operators).
+pub fn client_counts(c: &mut dyn Conn, client_pk: i64) -> Result<(i64, i64, i64), StoreError> {
+    let n = |c: &mut dyn Conn, sql: &str| -> Result<i64, StoreError> {
+        Ok(c.query_one(sql, &[P::I(client_pk)])?
+            .map_or(0, |r| r[0].int()))
+    };
+    Ok((
+        n(c, "SELECT COUNT(*) FROM users WHERE client_pk = $1")?,
+        n(c, "SELECT COUNT(*) FROM accounts WHERE client_pk = $1")?,
+        n(c, "SELECT COUNT(*) FROM transactions WHERE client_pk = $1")?,
+    ))
+}

@@ -1,0 +1,244 @@
+//! Bulk writes: the all-or-nothing JSON batch and the streaming NDJSON import.
+
+use finseg_core::record::{Record, RecordKind};
+use finseg_core::{Date, FieldError, input};
+use serde::Serialize;
+
+use crate::conn::{Backend, Conn, P, in_transaction};
+use crate::data::{Refusal, Writer};
+use crate::{Pooled, Store, StoreError};
+
+/// Writes every record or none: on the first refusal nothing is kept, and
+/// every refusal is reported with the record's index as pointer prefix.
+pub fn write_all(
+    c: &mut dyn Conn,
+    client_pk: i64,
+    today: Date,
+    records: &[Record],
+) -> Result<Result<(), Vec<FieldError>>, StoreError> {
+    let mut writer = Writer::new(client_pk, today);
+    let outcome = in_transaction(c, |c| {
+        let mut errors = Vec::new();
+        for (i, rec) in records.iter().enumerate() {
+            if let Err(refusal) = writer.write(c, rec)? {
+                errors.push(refusal.into_field_error().under(&format!("/{i}")));
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(AllOrNothing::Refused(errors))
+        }
+    });
+    match outcome {
+        Ok(()) => Ok(Ok(())),
+        Err(AllOrNothing::Refused(e)) => Ok(Err(e)),
+        Err(AllOrNothing::Store(e)) => Err(e),
+    }
+}
+
+enum AllOrNothing {
+    Refused(Vec<FieldError>),
+    Store(StoreError),
+}
+
+impl From<StoreError> for AllOrNothing {
+    fn from(e: StoreError) -> Self {
+        AllOrNothing::Store(e)
+    }
+}
+
+#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct KindCounts {
+    pub user: u64,
+    pub account: u64,
+    pub transaction: u64,
+    pub daily_balance: u64,
+}
+
+impl KindCounts {
+    fn bump(&mut self, k: RecordKind) {
+        match k {
+            RecordKind::User => self.user += 1,
+            RecordKind::Account => self.account += 1,
+            RecordKind::Transaction => self.transaction += 1,
+            RecordKind::DailyBalance => self.daily_balance += 1,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Rejection {
+    /// 1-based line number in the request body.
+    pub line: u64,
+    /// JSON pointer of the offending field within that line's object.
+    pub pointer: String,
+    /// The field's name (the pointer's last segment), for readers of CSV reports.
+    pub field: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportSummary {
+    pub lines: u64,
+    /// Records written (created or replaced), per kind.
+    pub written: KindCounts,
+    pub rejected_count: u64,
+    /// The first [`MAX_REPORTED`] rejections in line order; `rejectedCount` has them all.
+    pub rejected: Vec<Rejection>,
+}
+
+/// The report keeps constant size whatever the body: beyond this many bad
+/// lines only the count grows.
+pub const MAX_REPORTED: usize = 10_000;
+
+/// One streaming import: lines arrive in batches, each batch is committed in
+/// one transaction. Records whose user or account has not arrived yet wait in
+/// a temporary table and are retried at the end, so order does not matter.
+pub struct BulkImport<'s> {
+    conn: Pooled<'s>,
+    writer: Writer,
+    summary: ImportSummary,
+    /// Highest line whose outcome is committed (for a report after a failure).
+    committed_through: u64,
+}
+
+fn kind_code(k: RecordKind) -> i64 {
+    match k {
+        RecordKind::User => 0,
+        RecordKind::Account => 1,
+        RecordKind::Transaction | RecordKind::DailyBalance => 2,
+    }
+}
+
+impl<'s> BulkImport<'s> {
+    pub fn begin(store: &'s Store, client_pk: i64, today: Date) -> Result<Self, StoreError> {
+        let mut conn = store.conn()?;
+        let int = match conn.backend() {
+            Backend::Sqlite => "INTEGER",
+            Backend::Postgres => "BIGINT",
+        };
+        conn.batch(&format!(
+            "CREATE TEMP TABLE IF NOT EXISTS import_pending (line {int} PRIMARY KEY, kind {int} NOT NULL, body TEXT NOT NULL)"
+        ))?;
+        conn.batch("DELETE FROM import_pending")?;
+        Ok(BulkImport {
+            conn,
+            writer: Writer::new(client_pk, today),
+            summary: ImportSummary::default(),
+            committed_through: 0,
+        })
+    }
+
+    pub fn committed_through(&self) -> u64 {
+        self.committed_through
+    }
+
+    fn reject(summary: &mut ImportSummary, line: u64, errors: Vec<FieldError>) {
+        for e in errors {
+            summary.rejected_count += 1;
+            if summary.rejected.len() < MAX_REPORTED {
+                let field = e.pointer.rsplit('/').next().unwrap_or("").to_owned();
+                summary.rejected.push(Rejection {
+                    line,
+                    pointer: e.pointer,
+                    field,
+                    reason: e.detail,
+                });
+            }
+        }
+    }
+
+    /// Parses and writes a batch of `(line number, line)` in one transaction.
+    pub fn batch(&mut self, lines: &[(u64, &str)]) -> Result<(), StoreError> {
+        let Self {
+            conn,
+            writer,
+            summary,
+            ..
+        } = self;
+        let mut staged = ImportSummary::default();
+        in_transaction(&mut **conn, |c| {
+            for &(line, text) in lines {
+                staged.lines += 1;
+                match input::bulk_record(text) {
+                    Err(errors) => Self::reject(&mut staged, line, errors),
+                    Ok(rec) => match writer.write(c, &rec)? {
+                        Ok(()) => staged.written.bump(rec.kind()),
+                        Err(Refusal::MissingReference(_)) => {
+                            c.exec(
+                                "INSERT INTO import_pending (line, kind, body) VALUES ($1, $2, $3)",
+                                &[P::I(line as i64), P::I(kind_code(rec.kind())), P::T(text)],
+                            )?;
+                        }
+                        Err(Refusal::Conflict(e)) => Self::reject(&mut staged, line, vec![e]),
+                    },
+                }
+            }
+            Ok::<_, StoreError>(())
+        })?;
+        summary.lines += staged.lines;
+        add_counts(&mut summary.written, &staged.written);
+        summary.rejected_count += staged.rejected_count;
+        for r in staged.rejected {
+            if summary.rejected.len() < MAX_REPORTED {
+                summary.rejected.push(r);
+            }
+        }
+        if let Some(&(last, _)) = lines.last() {
+            self.committed_through = last;
+        }
+        Ok(())
+    }
+
+    /// Retries the waiting records (accounts first), rejects those whose
+    /// reference never arrived, and returns the report.
+    pub fn finish(mut self) -> Result<ImportSummary, StoreError> {
+        const PAGE: i64 = 2_000;
+        for kind in [1i64, 2] {
+            let mut after = 0i64;
+            loop {
+                let rows = self.conn.query(
+                    "SELECT line, body FROM import_pending WHERE kind = $1 AND line > $2 ORDER BY line LIMIT $3",
+                    &[P::I(kind), P::I(after), P::I(PAGE)],
+                )?;
+                let Some(last) = rows.last() else { break };
+                after = last[0].int();
+                let Self {
+                    conn,
+                    writer,
+                    summary,
+                    ..
+                } = &mut self;
+                in_transaction(&mut **conn, |c| {
+                    for r in &rows {
+                        let line = r[0].int() as u64;
+                        let rec = input::bulk_record(&r[1].text()).map_err(|_| {
+                            StoreError::Internal("pending line no longer parses".into())
+                        })?;
+                        match writer.write(c, &rec)? {
+                            Ok(()) => summary.written.bump(rec.kind()),
+                            Err(refusal) => {
+                                Self::reject(summary, line, vec![refusal.into_field_error()])
+                            }
+                        }
+                    }
+                    Ok::<_, StoreError>(())
+                })?;
+            }
+        }
+        self.conn.batch("DELETE FROM import_pending")?;
+        self.summary.rejected.sort_by_key(|r| r.line);
+        Ok(self.summary)
+    }
+}
+
+fn add_counts(a: &mut KindCounts, b: &KindCounts) {
+    a.user += b.user;
+    a.account += b.account;
+    a.transaction += b.transaction;
+    a.daily_balance += b.daily_balance;
+}

@@ -1,0 +1,224 @@
+//! finseg storage: the schema and every query, over SQLite (embedded
+//! default) and PostgreSQL (several nodes).
+//!
+//! The API is synchronous; the server calls it from blocking threads. Every
+//! function that reads or writes client data takes the client's key first:
+//! there is no query without a tenant.
+
+pub mod clients;
+pub mod conn;
+pub mod data;
+pub mod import;
+pub mod schema;
+
+use std::path::PathBuf;
+use std::sync::{Condvar, Mutex};
+
+pub use conn::{Backend, Conn, P, V};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("postgres: {0}")]
+    Postgres(#[from] postgres::Error),
+    #[error("database url: {0}")]
+    Url(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// Where the data lives, parsed from `--database-url` or the data directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DbUrl {
+    pub fn parse(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(DbUrl::Postgres(url.to_owned()))
+        } else if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(StoreError::Url("sqlite:// needs a file path".into()));
+            }
+            Ok(DbUrl::Sqlite(PathBuf::from(path)))
+        } else {
+            Err(StoreError::Url(format!(
+                "'{url}' is neither postgres://… nor sqlite://…"
+            )))
+        }
+    }
+
+    /// The embedded default: `finseg.db` in the data directory.
+    pub fn in_data_dir(dir: &std::path::Path) -> Self {
+        DbUrl::Sqlite(dir.join("finseg.db"))
+    }
+
+    /// For logs: the URL without a password.
+    pub fn redacted(&self) -> String {
+        match self {
+            DbUrl::Sqlite(p) => format!("sqlite://{}", p.display()),
+            DbUrl::Postgres(u) => match (u.find("://"), u.rfind('@')) {
+                (Some(s), Some(at)) if at > s => format!("postgres://…{}", &u[at..]),
+                _ => u.clone(),
+            },
+        }
+    }
+}
+
+/// A bounded pool of connections to one database.
+pub struct Store {
+    url: DbUrl,
+    idle: Mutex<PoolState>,
+    freed: Condvar,
+    max: usize,
+}
+
+struct PoolState {
+    idle: Vec<Box<dyn Conn>>,
+    open: usize,
+}
+
+/// A connection borrowed from the pool; returned when dropped.
+pub struct Pooled<'a> {
+    conn: Option<Box<dyn Conn>>,
+    store: &'a Store,
+}
+
+impl std::ops::Deref for Pooled<'_> {
+    type Target = dyn Conn;
+    fn deref(&self) -> &Self::Target {
+        self.conn.as_deref().expect("present until drop")
+    }
+}
+
+impl std::ops::DerefMut for Pooled<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        self.conn.as_deref_mut().expect("present until drop")
+    }
+}
+
+impl Drop for Pooled<'_> {
+    fn drop(&mut self) {
+        let mut st = self.store.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = self.conn.take() {
+            if std::thread::panicking() {
+                st.open -= 1;
+            } else {
+                st.idle.push(c);
+            }
+        }
+        self.store.freed.notify_one();
+    }
+}
+
+impl Store {
+    /// Opens the database (creating the SQLite file and its directory) and
+    /// brings the schema up to date.
+    pub fn open(url: DbUrl) -> Result<Store, StoreError> {
+        if let DbUrl::Sqlite(path) = &url
+            && let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Internal(format!("create {}: {e}", dir.display())))?;
+        }
+        let max = match url {
+            DbUrl::Sqlite(_) => 8,
+            DbUrl::Postgres(_) => 16,
+        };
+        let store = Store {
+            url,
+            idle: Mutex::new(PoolState {
+                idle: Vec::new(),
+                open: 0,
+            }),
+            freed: Condvar::new(),
+            max,
+        };
+        schema::migrate(&mut *store.conn()?)?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.url {
+            DbUrl::Sqlite(_) => Backend::Sqlite,
+            DbUrl::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub fn url(&self) -> &DbUrl {
+        &self.url
+    }
+
+    fn connect(&self) -> Result<Box<dyn Conn>, StoreError> {
+        Ok(match &self.url {
+            DbUrl::Sqlite(path) => Box::new(conn::SqliteConn::open(path)?),
+            DbUrl::Postgres(url) => Box::new(conn::PgConn::open(url)?),
+        })
+    }
+
+    /// Borrows a connection, waiting while all are in use.
+    pub fn conn(&self) -> Result<Pooled<'_>, StoreError> {
+        let mut st = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(c) = st.idle.pop() {
+                return Ok(Pooled {
+                    conn: Some(c),
+                    store: self,
+                });
+            }
+            if st.open < self.max {
+                st.open += 1;
+                drop(st);
+                return match self.connect() {
+                    Ok(c) => Ok(Pooled {
+                        conn: Some(c),
+                        store: self,
+                    }),
+                    Err(e) => {
+                        self.idle.lock().unwrap_or_else(|e| e.into_inner()).open -= 1;
+                        Err(e)
+                    }
+                };
+            }
+            st = self.freed.wait(st).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// Database readiness, for `/health`.
+    pub fn ping(&self) -> Result<(), StoreError> {
+        self.conn()?.query("SELECT 1", &[])?;
+        Ok(())
+    }
+}
+
+pub fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            DbUrl::parse("sqlite:///tmp/x.db").unwrap(),
+            DbUrl::Sqlite("/tmp/x.db".into())
+        );
+        assert!(matches!(
+            DbUrl::parse("postgres://u:pw@h/db"),
+            Ok(DbUrl::Postgres(_))
+        ));
+        assert!(DbUrl::parse("mysql://x").is_err());
+        assert_eq!(
+            DbUrl::parse("postgres://u:pw@h/db").unwrap().redacted(),
+            "postgres://…@h/db"
+        );
+    }
+}

@@ -138,7 +138,7 @@ impl Month {
         Month(self.0 + 1)
     }
 
-    pub fn add(self, n: i32) -> Self {
+    pub fn plus(self, n: i32) -> Self {
         Month(self.0 + n)
     }
 }
@@ -186,7 +186,7 @@ mod tests {
         assert_eq!(m.to_string(), "2024-02");
         assert_eq!(m.last_day().to_string(), "2024-02-29");
         assert_eq!(Month::from_ym(2024, 12).succ().to_string(), "2025-01");
-        assert_eq!(Month::from_ym(2025, 1).add(-1).to_string(), "2024-12");
+        assert_eq!(Month::from_ym(2025, 1).plus(-1).to_string(), "2024-12");
     }
 
     proptest! {

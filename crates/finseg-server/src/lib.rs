@@ -1,1 +1,151 @@
-//! placeholder
+//! The finseg HTTP service: configuration, application assembly, and the
+//! routes of the API. `Application::build` is used by `main` and by the
+//! tests alike; bound to port 0 it picks a free port.
+
+pub mod auth;
+pub mod docs;
+pub mod ingest;
+pub mod metrics;
+pub mod problem;
+pub mod state;
+pub mod time;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use finseg_store::{DbUrl, Store};
+use tokio::net::TcpListener;
+
+pub use state::AppState;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub database: DbUrl,
+    /// Default time zone of new clients (SPEC §5: `Europe/Berlin`).
+    pub time_zone: String,
+    /// Lifetime of access tokens in seconds.
+    pub token_ttl_secs: i64,
+}
+
+impl Config {
+    /// The embedded default of SPEC §7, with data under `data_dir`.
+    pub fn embedded(data_dir: &std::path::Path) -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database: DbUrl::in_data_dir(data_dir),
+            time_zone: "Europe/Berlin".to_owned(),
+            token_ttl_secs: 3600,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum StartError {
+    Store(finseg_store::StoreError),
+    Bind(std::io::Error),
+    TimeZone(String),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::Store(e) => write!(f, "database: {e}"),
+            StartError::Bind(e) => write!(f, "listen: {e}"),
+            StartError::TimeZone(z) => write!(f, "unknown time zone '{z}'"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Opens (and migrates) the database and binds the listener.
+    pub async fn build(config: Config) -> Result<Self, StartError> {
+        if time::zone(&config.time_zone).is_none() {
+            return Err(StartError::TimeZone(config.time_zone.clone()));
+        }
+        let url = config.database.clone();
+        let store = tokio::task::spawn_blocking(move || Store::open(url))
+            .await
+            .map_err(|e| StartError::Store(finseg_store::StoreError::Internal(e.to_string())))?
+            .map_err(StartError::Store)?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(StartError::Bind)?;
+        let state = AppState::new(Arc::new(store), config);
+        Ok(Application { listener, state })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then finishes the requests in flight.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let addr = self.local_addr();
+        let janitor = tokio::spawn(state::janitor(self.state.clone()));
+        tracing::info!(%addr, database = %self.state.store.url().redacted(), "finseg listening");
+        let app = router(self.state);
+        let r = axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        janitor.abort();
+        tracing::info!("finseg stopped");
+        r
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(auth::routes())
+        .merge(ingest::routes())
+        .merge(docs::routes())
+        .merge(metrics::routes())
+        // A route layer sees the matched route, so metrics are per route template.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::observe,
+        ))
+        .fallback(|| async { problem::Problem::not_found("path", "requested") })
+        .with_state(state)
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown signal received");
+}

@@ -1,3 +1,383 @@
-fn main() {
-    println!("Hello, world!");
+//! `finseg`: one binary with roles chosen by subcommand.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+use finseg_server::{Application, Config, auth, ingest, time};
+use finseg_store::{DbUrl, Store};
+
+#[derive(Parser)]
+#[command(
+    name = "finseg",
+    version,
+    about = "Self-hosted financial segmentation service"
+)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct Global {
+    /// Address and port to listen on.
+    #[arg(
+        long,
+        env = "FINSEG_LISTEN",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    listen: SocketAddr,
+    /// Directory of the embedded SQLite database.
+    #[arg(
+        long,
+        env = "FINSEG_DATA_DIR",
+        default_value = "./finseg-data",
+        global = true
+    )]
+    data_dir: PathBuf,
+    /// `postgres://…` selects PostgreSQL, `sqlite://FILE` a given SQLite file.
+    #[arg(long, env = "FINSEG_DATABASE_URL", global = true)]
+    database_url: Option<String>,
+    /// Default time zone of new clients.
+    #[arg(
+        long,
+        env = "FINSEG_TIME_ZONE",
+        default_value = "Europe/Berlin",
+        global = true
+    )]
+    time_zone: String,
+    /// Lifetime of access tokens, in seconds.
+    #[arg(long, env = "FINSEG_TOKEN_TTL", default_value_t = 3600, global = true)]
+    token_ttl: i64,
+    /// Log format: `text` or `json`.
+    #[arg(long, env = "FINSEG_LOG_FORMAT", default_value = "text", global = true)]
+    log_format: String,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the service.
+    Serve {
+        /// Also load the demo population (as `finseg demo`).
+        #[arg(long)]
+        demo: bool,
+        #[command(flatten)]
+        population: PopulationArgs,
+    },
+    /// Run the service with a deterministic demo population and print a token.
+    Demo {
+        #[command(flatten)]
+        population: PopulationArgs,
+    },
+    /// Manage clients (tenants).
+    Clients {
+        #[command(subcommand)]
+        command: ClientsCommand,
+    },
+    /// Import a file for a client, through the same path as the HTTP API.
+    Import {
+        /// The client's id (`fsc_…`).
+        #[arg(long)]
+        client: String,
+        /// The account a statement file belongs to (statement formats only).
+        #[arg(long)]
+        account: Option<String>,
+        /// `ndjson` (the bulk format); statement formats: camt053, mt940, csv.
+        #[arg(long, default_value = "ndjson")]
+        format: String,
+        file: PathBuf,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Write a generated population as NDJSON (the bulk import format) to stdout.
+    Generate {
+        #[command(flatten)]
+        population: PopulationArgs,
+    },
+}
+
+#[derive(Args, Clone, Copy)]
+struct PopulationArgs {
+    /// Number of users of the generated population.
+    #[arg(long, default_value_t = 1000)]
+    users: u64,
+    /// Seed: the same seed gives the same population.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+}
+
+#[derive(Subcommand)]
+enum ClientsCommand {
+    /// Create a client and print its credentials (shown once).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Print exactly one JSON object {"clientId","clientSecret","webhookSecret"}.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+impl Global {
+    fn database(&self) -> Result<DbUrl, String> {
+        match &self.database_url {
+            Some(u) => DbUrl::parse(u).map_err(|e| e.to_string()),
+            None => Ok(DbUrl::in_data_dir(&self.data_dir)),
+        }
+    }
+
+    fn config(&self) -> Result<Config, String> {
+        Ok(Config {
+            listen: self.listen,
+            database: self.database()?,
+            time_zone: self.time_zone.clone(),
+            token_ttl_secs: self.token_ttl,
+        })
+    }
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FINSEG_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.global.log_format);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    match rt.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("finseg: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let g = cli.global;
+    match cli.command {
+        Command::Serve { demo, population } => serve(&g, demo.then_some(population)).await,
+        Command::Demo { population } => serve(&g, Some(population)).await,
+        Command::Clients {
+            command: ClientsCommand::Create { name, json },
+        } => {
+            let store = open_store(&g).await?;
+            let tz = g.time_zone.clone();
+            if time::zone(&tz).is_none() {
+                return Err(format!("unknown time zone '{tz}'"));
+            }
+            let creds = tokio::task::spawn_blocking(move || {
+                let mut c = store.conn()?;
+                auth::create_client(&mut *c, &name, &tz)
+            })
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+            if json {
+                println!("{}", serde_json::to_string(&creds).expect("serialisable"));
+            } else {
+                println!("client_id:      {}", creds.client_id);
+                println!("client_secret:  {}", creds.client_secret);
+                println!("webhook_secret: {}", creds.webhook_secret);
+                println!(
+                    "(the secrets are shown only now; finseg keeps only a hash of the client secret)"
+                );
+            }
+            Ok(())
+        }
+        Command::Import {
+            client,
+            account,
+            format,
+            file,
+        } => import_file(&g, &client, account.as_deref(), &format, &file).await,
+        Command::Openapi => {
+            println!("{}", finseg_server::docs::OPENAPI.trim_end());
+            Ok(())
+        }
+        Command::Generate { population } => {
+            use std::io::Write as _;
+            let today = time::today_in(&g.time_zone);
+            let out = std::io::stdout();
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, out.lock());
+            for line in finseg_gen::Population::new(population.users, population.seed, today) {
+                out.write_all(line.as_bytes()).map_err(|e| e.to_string())?;
+                out.write_all(b"\n").map_err(|e| e.to_string())?;
+            }
+            out.flush().map_err(|e| e.to_string())
+        }
+    }
+}
+
+async fn open_store(g: &Global) -> Result<Arc<Store>, String> {
+    let url = g.database()?;
+    tokio::task::spawn_blocking(move || Store::open(url))
+        .await
+        .map_err(|e| e.to_string())?
+        .map(Arc::new)
+        .map_err(|e| e.to_string())
+}
+
+async fn serve(g: &Global, demo: Option<PopulationArgs>) -> Result<(), String> {
+    let app = Application::build(g.config()?)
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Some(pop) = demo {
+        load_demo(&app, pop).await?;
+    }
+    app.run(finseg_server::shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Creates the demo client, loads the population once, and prints how to try it.
+async fn load_demo(app: &Application, pop: PopulationArgs) -> Result<(), String> {
+    let state = app.state().clone();
+    let tz = state.config.time_zone.clone();
+    let ttl = state.config.token_ttl_secs;
+    let (client, creds, token, counts) = state
+        .db(move |c| {
+            let (client, creds) = auth::demo_client(c, &tz)?;
+            let token = auth::issue_token(c, client.pk, ttl)?;
+            let counts = finseg_store::data::client_counts(c, client.pk)?;
+            Ok((client, creds, token, counts))
+        })
+        .await
+        .map_err(|p| p.detail)?;
+    let (users, accounts, transactions) = if counts.0 == 0 {
+        let today = time::today_in(&client.time_zone);
+        eprintln!(
+            "loading the demo population ({} users, seed {}) …",
+            pop.users, pop.seed
+        );
+        let started = std::time::Instant::now();
+        let lines = finseg_gen::Population::new(pop.users, pop.seed, today);
+        let stream = futures_util::stream::iter(
+            finseg_gen::chunks(lines, 1 << 20).map(|c| Ok(bytes::Bytes::from(c))),
+        );
+        let summary = ingest::import_ndjson(&state, client.pk, today, stream)
+            .await
+            .map_err(|p| p.detail)?;
+        eprintln!(
+            "loaded {} transactions in {:.1} s",
+            summary.written.transaction,
+            started.elapsed().as_secs_f64()
+        );
+        (
+            summary.written.user as i64,
+            summary.written.account as i64,
+            summary.written.transaction as i64,
+        )
+    } else {
+        counts
+    };
+    let base = format!("http://{}", app.local_addr());
+    println!(
+        r#"
+finseg demo is ready: {users} users, {accounts} accounts, {transactions} transactions.
+
+  client_id:     {cid}
+  client_secret: {secret}
+  access token:  {token}   (valid {ttl} s)
+
+Try it:
+  export TOKEN={token}
+  curl -s {base}/health
+  curl -s -H "Authorization: Bearer $TOKEN" {base}/api/v1/users/demo-user-000001
+  curl -s -H "Authorization: Bearer $TOKEN" {base}/api/v1/users/demo-user-000001/accounts
+  curl -s -H "Authorization: Bearer $TOKEN" "{base}/api/v1/accounts/demo-user-000001-checking/transactions?perPage=5"
+  curl -s -X POST {base}/oauth/token -d grant_type=client_credentials -d client_id={cid} -d client_secret={secret}
+  API docs: {base}/docs
+"#,
+        cid = creds.client_id,
+        secret = creds.client_secret,
+    );
+    Ok(())
+}
+
+async fn import_file(
+    g: &Global,
+    client_id: &str,
+    account: Option<&str>,
+    format: &str,
+    file: &std::path::Path,
+) -> Result<(), String> {
+    match format {
+        "ndjson" => {
+            if account.is_some() {
+                return Err("--account applies to statement files, not to ndjson".into());
+            }
+        }
+        "camt053" | "mt940" | "csv" => {
+            return Err(format!(
+                "statement format '{format}' is not supported yet; use ndjson"
+            ));
+        }
+        other => {
+            return Err(format!(
+                "unknown format '{other}' (ndjson, camt053, mt940, csv)"
+            ));
+        }
+    }
+    let config = g.config()?;
+    let store = open_store(g).await?;
+    let lookup = client_id.to_owned();
+    let state = finseg_server::AppState::new(store, config);
+    let client = state
+        .db(move |c| finseg_store::clients::by_client_id(c, &lookup))
+        .await
+        .map_err(|p| p.detail)?
+        .ok_or_else(|| format!("no client '{client_id}'"))?;
+    let today = time::today_in(&client.time_zone);
+    let f = tokio::fs::File::open(file)
+        .await
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    let stream = file_stream::chunks(f);
+    let summary = ingest::import_ndjson(&state, client.pk, today, stream)
+        .await
+        .map_err(|p| format!("{}: {}", p.title, p.detail))?;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&summary).expect("serialisable")
+    );
+    Ok(())
+}
+
+/// Reads a file as a stream of chunks.
+mod file_stream {
+    use bytes::Bytes;
+    use tokio::io::AsyncReadExt as _;
+
+    pub fn chunks(
+        f: tokio::fs::File,
+    ) -> impl futures_util::Stream<Item = Result<Bytes, String>> + Unpin {
+        Box::pin(futures_util::stream::unfold(Some(f), |f| async move {
+            let mut f = f?;
+            let mut buf = vec![0u8; 1 << 20];
+            match f.read(&mut buf).await {
+                Ok(0) => None,
+                Ok(n) => {
+                    buf.truncate(n);
+                    Some((Ok(Bytes::from(buf)), Some(f)))
+                }
+                Err(e) => Some((Err(e.to_string()), None)),
+            }
+        }))
+    }
 }

@@ -1,0 +1,616 @@
+//! SPEC §3: users, accounts, transactions and daily balances, one by one,
+//! as all-or-nothing JSON batches, and as a streaming NDJSON bulk import.
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use finseg_core::record::Record;
+use finseg_core::{ExternalId, FieldError, id::ID_RULE, input};
+use finseg_store::data::{self, Writer};
+use finseg_store::import::{BulkImport, ImportSummary, write_all};
+use futures_util::StreamExt as _;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::AppState;
+use crate::auth::Tenant;
+use crate::problem::Problem;
+use crate::time::today_in;
+
+type ApiResult = Result<Response, Problem>;
+
+/// Largest JSON request body (batches of transactions).
+const MAX_JSON_BODY: usize = 64 * 1024 * 1024;
+/// Longest accepted NDJSON line; longer lines are rejected, not buffered.
+const MAX_LINE: usize = 1024 * 1024;
+/// Lines per transaction of the bulk import.
+const IMPORT_BATCH: usize = 5_000;
+
+fn path_id(id: &str, what: &str) -> Result<(), Problem> {
+    if ExternalId::is_valid(id) {
+        Ok(())
+    } else {
+        Err(Problem::bad_request(format!(
+            "the {what} id in the path is not valid ({ID_RULE})"
+        )))
+    }
+}
+
+fn require_json(headers: &HeaderMap) -> Result<(), Problem> {
+    match headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    {
+        None => Ok(()),
+        Some(ct) if ct.starts_with("application/json") || ct.contains("+json") => Ok(()),
+        Some(ct) => Err(Problem::unsupported_media_type(format!(
+            "expected application/json, got {ct}"
+        ))),
+    }
+}
+
+fn utf8(body: &Bytes) -> Result<&str, Problem> {
+    std::str::from_utf8(body).map_err(|_| Problem::bad_request("the body is not valid UTF-8"))
+}
+
+/// The body as a JSON object whose `id` is the path's (added when absent,
+/// checked when present).
+fn object_with_id(body: &Bytes, id: &str) -> Result<String, Problem> {
+    let text = utf8(body)?;
+    let text = if text.trim().is_empty() { "{}" } else { text };
+    let mut map: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(text).map_err(|e| {
+            Problem::validation(vec![FieldError::new(
+                "",
+                if e.is_data() {
+                    "must be a JSON object".to_owned()
+                } else {
+                    format!("not valid JSON: {e}")
+                },
+            )])
+        })?;
+    match map.get("id") {
+        None | Some(serde_json::Value::Null) => {
+            map.insert("id".to_owned(), id.into());
+        }
+        Some(serde_json::Value::String(s)) if s == id => {}
+        Some(_) => {
+            return Err(Problem::validation(vec![FieldError::new(
+                "/id",
+                "differs from the id in the path",
+            )]));
+        }
+    }
+    Ok(serde_json::Value::Object(map).to_string())
+}
+
+fn json(status: StatusCode, v: impl serde::Serialize) -> Response {
+    (status, axum::Json(v)).into_response()
+}
+
+// ------------------------------------------------------------------ users
+
+async fn put_user(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    path_id(&id, "user")?;
+    require_json(&headers)?;
+    object_with_id(&body, &id)?;
+    let today = today_in(&tenant.time_zone);
+    let (created, view) = state
+        .db(move |c| {
+            let existed = data::user_pk(c, tenant.pk, &id)?.is_some();
+            Writer::new(tenant.pk, today).user(c, &id)?;
+            Ok((!existed, data::get_user(c, tenant.pk, &id)?))
+        })
+        .await?;
+    if created {
+        state
+            .metrics
+            .ingested_users
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(json(status, view))
+}
+
+async fn get_user(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let lookup = id.clone();
+    match state
+        .db(move |c| data::get_user(c, tenant.pk, &lookup))
+        .await?
+    {
+        Some(u) => Ok(json(StatusCode::OK, u)),
+        None => Err(Problem::not_found("user", &id)),
+    }
+}
+
+async fn delete_user(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let lookup = id.clone();
+    let deleted = state
+        .db(move |c| {
+            finseg_store::conn::in_transaction(c, |c| data::delete_user(c, tenant.pk, &lookup))
+        })
+        .await?;
+    if deleted {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(Problem::not_found("user", &id))
+    }
+}
+
+async fn user_accounts(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let lookup = id.clone();
+    match state
+        .db(move |c| data::user_accounts(c, tenant.pk, &lookup))
+        .await?
+    {
+        Some(accounts) => Ok(json(
+            StatusCode::OK,
+            serde_json::json!({ "accounts": accounts }),
+        )),
+        None => Err(Problem::not_found("user", &id)),
+    }
+}
+
+// --------------------------------------------------------------- accounts
+
+async fn put_account(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    path_id(&id, "account")?;
+    require_json(&headers)?;
+    let doc = object_with_id(&body, &id)?;
+    let fields = input::raw_fields(&doc).map_err(Problem::validation)?;
+    let rec = input::account(&fields).map_err(Problem::validation)?;
+    let today = today_in(&tenant.time_zone);
+    let (created, outcome) = state
+        .db(move |c| {
+            finseg_store::conn::in_transaction(c, |c| {
+                let existed = data::get_account(c, tenant.pk, rec.id.as_str())?.is_some();
+                let outcome = Writer::new(tenant.pk, today).account(c, &rec)?;
+                let view = data::get_account(c, tenant.pk, rec.id.as_str())?;
+                Ok::<_, finseg_store::StoreError>((!existed, outcome.map(|()| view)))
+            })
+        })
+        .await?;
+    let view = outcome.map_err(|r| Problem::validation(vec![r.into_field_error()]))?;
+    if created {
+        state
+            .metrics
+            .ingested_accounts
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    Ok(json(
+        if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        view,
+    ))
+}
+
+async fn get_account(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let lookup = id.clone();
+    match state
+        .db(move |c| data::get_account(c, tenant.pk, &lookup))
+        .await?
+    {
+        Some(a) => Ok(json(StatusCode::OK, a)),
+        None => Err(Problem::not_found("account", &id)),
+    }
+}
+
+async fn delete_account(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let lookup = id.clone();
+    let deleted = state
+        .db(move |c| {
+            finseg_store::conn::in_transaction(c, |c| data::delete_account(c, tenant.pk, &lookup))
+        })
+        .await?;
+    if deleted {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(Problem::not_found("account", &id))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PageQuery {
+    page: Option<String>,
+    per_page: Option<String>,
+}
+
+/// `page` is 1-based; `perPage` 1–1000, default 100.
+fn paging(q: &PageQuery) -> Result<(i64, i64), Problem> {
+    let num = |v: &Option<String>, name: &str, default: i64, max: i64| -> Result<i64, FieldError> {
+        match v {
+            None => Ok(default),
+            Some(s) => match s.parse::<i64>() {
+                Ok(n) if (1..=max).contains(&n) => Ok(n),
+                _ => Err(FieldError::new(
+                    format!("/{name}"),
+                    format!("must be an integer from 1 to {max}"),
+                )),
+            },
+        }
+    };
+    let page = num(&q.page, "page", 1, 1_000_000);
+    let per_page = num(&q.per_page, "perPage", 100, 1000);
+    match (page, per_page) {
+        (Ok(p), Ok(pp)) => Ok((p, pp)),
+        (p, pp) => Err(Problem::validation(
+            p.err().into_iter().chain(pp.err()).collect(),
+        )),
+    }
+}
+
+async fn account_transactions(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> ApiResult {
+    let (page, per_page) = paging(&q)?;
+    let lookup = id.clone();
+    let found = state
+        .db(move |c| {
+            data::account_transactions(c, tenant.pk, &lookup, (page - 1) * per_page, per_page)
+        })
+        .await?;
+    let Some((total, items)) = found else {
+        return Err(Problem::not_found("account", &id));
+    };
+    Ok(json(
+        StatusCode::OK,
+        serde_json::json!({
+            "transactions": items,
+            "paging": {
+                "page": page,
+                "perPage": per_page,
+                "pageCount": (total + per_page - 1) / per_page,
+                "totalCount": total,
+            }
+        }),
+    ))
+}
+
+async fn account_daily_balances(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let lookup = id.clone();
+    match state
+        .db(move |c| data::account_daily_balances(c, tenant.pk, &lookup))
+        .await?
+    {
+        Some(b) => Ok(json(
+            StatusCode::OK,
+            serde_json::json!({ "dailyBalances": b }),
+        )),
+        None => Err(Problem::not_found("account", &id)),
+    }
+}
+
+// ---------------------------------------------------------- JSON batches
+
+/// Parses a JSON array of records with `parse`; every bad field of every
+/// element is reported (pointer `/index/field`).
+fn parse_array(
+    body: &Bytes,
+    parse: impl Fn(&input::RawFields) -> Result<Record, Vec<FieldError>>,
+) -> Result<Vec<Record>, Problem> {
+    let text = utf8(body)?;
+    let items: Vec<&RawValue> = serde_json::from_str(text).map_err(|e| {
+        Problem::validation(vec![FieldError::new(
+            "",
+            if e.is_data() {
+                "must be a JSON array of objects".to_owned()
+            } else {
+                format!("not valid JSON: {e}")
+            },
+        )])
+    })?;
+    if items.is_empty() {
+        return Err(Problem::validation(vec![FieldError::new(
+            "",
+            "the array is empty",
+        )]));
+    }
+    let mut records = Vec::with_capacity(items.len());
+    let mut errors = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        match input::raw_fields(item.get()).and_then(|f| parse(&f)) {
+            Ok(r) => records.push(r),
+            Err(es) => errors.extend(es.into_iter().map(|e| e.under(&format!("/{i}")))),
+        }
+    }
+    if errors.is_empty() {
+        Ok(records)
+    } else {
+        Err(Problem::validation(errors))
+    }
+}
+
+async fn write_batch(state: &AppState, tenant: Tenant, records: Vec<Record>) -> ApiResult {
+    let today = today_in(&tenant.time_zone);
+    let n = records.len();
+    let kind = records.first().map(Record::kind);
+    let outcome = state
+        .db(move |c| write_all(c, tenant.pk, today, &records))
+        .await?;
+    outcome.map_err(Problem::validation)?;
+    let mut counts = finseg_store::import::KindCounts::default();
+    match kind {
+        Some(finseg_core::record::RecordKind::Transaction) => counts.transaction = n as u64,
+        Some(finseg_core::record::RecordKind::DailyBalance) => counts.daily_balance = n as u64,
+        _ => {}
+    }
+    state.metrics.count_ingested(&counts);
+    Ok(json(StatusCode::OK, serde_json::json!({ "written": n })))
+}
+
+async fn post_transactions(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    require_json(&headers)?;
+    let records = parse_array(&body, |f| {
+        input::transaction(f).map(|t| Record::Transaction(Box::new(t)))
+    })?;
+    write_batch(&state, tenant, records).await
+}
+
+async fn post_daily_balances(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    require_json(&headers)?;
+    let records = parse_array(&body, |f| input::daily_balance(f).map(Record::DailyBalance))?;
+    write_batch(&state, tenant, records).await
+}
+
+// ------------------------------------------------------------ bulk import
+
+/// Batches of lines cut from the body, sent to the writer thread.
+struct LineBatch {
+    lines: Vec<(u64, String)>,
+}
+
+/// Runs an import on a blocking thread, fed with batches over `rx`.
+fn run_import(
+    store: &finseg_store::Store,
+    client_pk: i64,
+    today: finseg_core::Date,
+    mut rx: tokio::sync::mpsc::Receiver<LineBatch>,
+) -> Result<ImportSummary, (finseg_store::StoreError, u64)> {
+    let mut imp = BulkImport::begin(store, client_pk, today).map_err(|e| (e, 0))?;
+    while let Some(batch) = rx.blocking_recv() {
+        let lines: Vec<(u64, &str)> = batch.lines.iter().map(|(n, s)| (*n, s.as_str())).collect();
+        let through = imp.committed_through();
+        imp.batch(&lines).map_err(|e| (e, through))?;
+    }
+    let through = imp.committed_through();
+    imp.finish().map_err(|e| (e, through))
+}
+
+/// Feeds the lines of an NDJSON stream to `send`, `IMPORT_BATCH` at a time.
+/// Lines that are too long or not UTF-8 are reported as rejected up front.
+pub async fn import_ndjson(
+    state: &AppState,
+    tenant_pk: i64,
+    today: finseg_core::Date,
+    mut body: impl futures_util::Stream<Item = Result<Bytes, String>> + Unpin,
+) -> Result<ImportSummary, Problem> {
+    let (tx, rx) = tokio::sync::mpsc::channel::<LineBatch>(2);
+    let store = state.store.clone();
+    let worker = tokio::task::spawn_blocking(move || run_import(&store, tenant_pk, today, rx));
+    let mut early_rejections: Vec<finseg_store::import::Rejection> = Vec::new();
+    let mut early_count = 0u64;
+    let mut reject = |line: u64, reason: &str| {
+        early_count += 1;
+        if early_rejections.len() < finseg_store::import::MAX_REPORTED {
+            early_rejections.push(finseg_store::import::Rejection {
+                line,
+                pointer: String::new(),
+                field: String::new(),
+                reason: reason.to_owned(),
+            });
+        }
+    };
+    let mut pending: Vec<u8> = Vec::new();
+    let mut skipping_long_line = false;
+    let mut line_no = 0u64;
+    let mut batch = Vec::with_capacity(IMPORT_BATCH);
+    let mut read_error = None;
+    let mut worker_gone = false;
+
+    // Handles one complete line (without its newline).
+    let take_line = |raw: &[u8],
+                     line_no: u64,
+                     batch: &mut Vec<(u64, String)>,
+                     reject: &mut dyn FnMut(u64, &str)| {
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if raw.iter().all(u8::is_ascii_whitespace) {
+            return;
+        }
+        match std::str::from_utf8(raw) {
+            Ok(s) => batch.push((line_no, s.to_owned())),
+            Err(_) => reject(line_no, "the line is not valid UTF-8"),
+        }
+    };
+
+    'read: while let Some(chunk) = body.next().await {
+        let chunk = match chunk {
+            Ok(c) => c,
+            Err(e) => {
+                read_error = Some(e);
+                break;
+            }
+        };
+        let mut rest: &[u8] = &chunk;
+        while let Some(pos) = rest.iter().position(|&b| b == b'\n') {
+            line_no += 1;
+            if skipping_long_line {
+                skipping_long_line = false;
+            } else {
+                pending.extend_from_slice(&rest[..pos]);
+                take_line(&pending, line_no, &mut batch, &mut reject);
+            }
+            pending.clear();
+            rest = &rest[pos + 1..];
+            if batch.len() >= IMPORT_BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(IMPORT_BATCH));
+                if tx.send(LineBatch { lines: full }).await.is_err() {
+                    worker_gone = true;
+                    break 'read;
+                }
+            }
+        }
+        if !skipping_long_line {
+            pending.extend_from_slice(rest);
+            if pending.len() > MAX_LINE {
+                pending.clear();
+                skipping_long_line = true;
+                reject(line_no + 1, "the line is longer than 1 MiB");
+            }
+        }
+    }
+    if !worker_gone && read_error.is_none() {
+        if !pending.is_empty() && !skipping_long_line {
+            line_no += 1;
+            take_line(&pending, line_no, &mut batch, &mut reject);
+        }
+        if !batch.is_empty() {
+            let _ = tx.send(LineBatch { lines: batch }).await;
+        }
+    }
+    drop(tx);
+    let result = worker
+        .await
+        .map_err(|e| Problem::internal(format!("import worker failed: {e}")))?;
+    if let Some(e) = read_error {
+        // The body broke off: what was committed stays (idempotent upserts make a resend safe).
+        let through = match &result {
+            Ok(_) => line_no,
+            Err((_, t)) => *t,
+        };
+        return Err(
+            Problem::bad_request(format!("the request body could not be read: {e}"))
+                .with("committedThroughLine", through),
+        );
+    }
+    match result {
+        Ok(mut summary) => {
+            summary.rejected_count += early_count;
+            summary.lines += early_count;
+            summary.rejected.extend(early_rejections);
+            summary.rejected.sort_by_key(|r| r.line);
+            summary
+                .rejected
+                .truncate(finseg_store::import::MAX_REPORTED);
+            state.metrics.count_ingested(&summary.written);
+            state
+                .metrics
+                .rejected_records
+                .fetch_add(summary.rejected_count, std::sync::atomic::Ordering::Relaxed);
+            Ok(summary)
+        }
+        Err((e, through)) => Err(Problem::from(e).with("committedThroughLine", through)),
+    }
+}
+
+async fn import(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !(ct.starts_with("application/x-ndjson") || ct.starts_with("application/jsonl")) {
+        return Err(Problem::unsupported_media_type(
+            "the bulk import takes Content-Type: application/x-ndjson (one JSON object per line)",
+        ));
+    }
+    let today = today_in(&tenant.time_zone);
+    let stream = body
+        .into_data_stream()
+        .map(|r| r.map_err(|e| e.to_string()));
+    let summary = import_ndjson(&state, tenant.pk, today, stream).await?;
+    Ok(json(StatusCode::OK, summary))
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/users/{id}",
+            put(put_user).get(get_user).delete(delete_user),
+        )
+        .route("/api/v1/users/{id}/accounts", get(user_accounts))
+        .route(
+            "/api/v1/accounts/{id}",
+            put(put_account).get(get_account).delete(delete_account),
+        )
+        .route(
+            "/api/v1/accounts/{id}/transactions",
+            get(account_transactions),
+        )
+        .route(
+            "/api/v1/accounts/{id}/dailyBalances",
+            get(account_daily_balances),
+        )
+        .route(
+            "/api/v1/transactions",
+            post(post_transactions).layer(DefaultBodyLimit::max(MAX_JSON_BODY)),
+        )
+        .route(
+            "/api/v1/dailyBalances",
+            post(post_daily_balances).layer(DefaultBodyLimit::max(MAX_JSON_BODY)),
+        )
+        .route("/api/v1/import", post(import))
+}

@@ -1,0 +1,174 @@
+//! RFC 9457 problem documents: every error the API returns is one.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use finseg_core::FieldError;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub problem_type: &'static str,
+    pub title: &'static str,
+    #[serde(serialize_with = "ser_status")]
+    pub status: StatusCode,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// Extra members (e.g. the job state of finAPI's 404 contract).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub extra: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(skip)]
+    pub www_authenticate: bool,
+}
+
+fn ser_status<S: serde::Serializer>(s: &StatusCode, ser: S) -> Result<S::Ok, S::Error> {
+    ser.serialize_u16(s.as_u16())
+}
+
+impl Problem {
+    fn new(
+        status: StatusCode,
+        problem_type: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Problem {
+            problem_type,
+            title,
+            status,
+            detail: detail.into(),
+            errors: Vec::new(),
+            extra: None,
+            www_authenticate: false,
+        }
+    }
+
+    /// 400: the request's content is invalid; `errors` names each field.
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let detail = match errors.as_slice() {
+            [one] if one.pointer.is_empty() => one.detail.clone(),
+            [one] => format!("{}: {}", one.pointer, one.detail),
+            many => format!("{} fields are invalid", many.len()),
+        };
+        let mut p = Self::new(
+            StatusCode::BAD_REQUEST,
+            "/problems/validation",
+            "Invalid request content",
+            detail,
+        );
+        p.errors = errors;
+        p
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "/problems/bad-request",
+            "Bad request",
+            detail,
+        )
+    }
+
+    pub fn not_found(what: &str, id: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "/problems/not-found",
+            "Not found",
+            format!("{what} '{id}' does not exist"),
+        )
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        let mut p = Self::new(
+            StatusCode::UNAUTHORIZED,
+            "/problems/unauthorized",
+            "Unauthorized",
+            detail,
+        );
+        p.www_authenticate = true;
+        p
+    }
+
+    /// RFC 6749 §5.2 wants `invalid_client` for bad credentials; the problem
+    /// document carries it as `error` beside the RFC 9457 members.
+    pub fn invalid_client() -> Self {
+        let mut p = Self::new(
+            StatusCode::UNAUTHORIZED,
+            "/problems/invalid-client",
+            "Invalid client credentials",
+            "client_id or client_secret is wrong",
+        );
+        p.extra = Some(serde_json::Map::from_iter([(
+            "error".to_owned(),
+            serde_json::Value::from("invalid_client"),
+        )]));
+        p
+    }
+
+    pub fn unsupported_media_type(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "/problems/unsupported-media-type",
+            "Unsupported media type",
+            detail,
+        )
+    }
+
+    pub fn payload_too_large(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "/problems/too-large",
+            "Payload too large",
+            detail,
+        )
+    }
+
+    pub fn internal(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "/problems/internal",
+            "Internal error",
+            detail,
+        )
+    }
+
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "/problems/unavailable",
+            "Service unavailable",
+            detail,
+        )
+    }
+
+    pub fn with(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.extra
+            .get_or_insert_with(serde_json::Map::new)
+            .insert(key.to_owned(), value.into());
+        self
+    }
+}
+
+impl From<finseg_store::StoreError> for Problem {
+    fn from(e: finseg_store::StoreError) -> Self {
+        tracing::error!(error = %e, "storage error");
+        Problem::internal("the database failed to answer; the request was not applied")
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        let mut res = (self.status, body).into_response();
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if self.www_authenticate {
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        res
+    }
+}

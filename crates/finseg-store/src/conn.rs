@@ -233,7 +233,8 @@ impl Conn for SqliteConn {
 // ---------------------------------------------------------------- PostgreSQL
 
 pub struct PgConn {
-    client: postgres::Client,
+    /// Always `Some` until dropped.
+    client: Option<postgres::Client>,
     statements: HashMap<String, postgres::Statement>,
 }
 
@@ -241,20 +242,34 @@ impl PgConn {
     pub fn open(url: &str) -> Result<Self, StoreError> {
         let client = postgres::Client::connect(url, postgres::NoTls)?;
         Ok(PgConn {
-            client,
+            client: Some(client),
             statements: HashMap::new(),
         })
+    }
+
+    fn client(&mut self) -> &mut postgres::Client {
+        self.client.as_mut().expect("present until drop")
     }
 
     fn prepare(&mut self, sql: &str) -> Result<postgres::Statement, StoreError> {
         if let Some(s) = self.statements.get(sql) {
             return Ok(s.clone());
         }
-        let s = self.client.prepare(sql)?;
+        let s = self.client().prepare(sql)?;
         if self.statements.len() < 512 {
             self.statements.insert(sql.to_owned(), s.clone());
         }
         Ok(s)
+    }
+}
+
+/// Closing the synchronous client blocks on its own runtime, which panics on
+/// a thread that drives async tasks; a pool may be dropped on such a thread.
+impl Drop for PgConn {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            let _ = std::thread::spawn(move || drop(client));
+        }
     }
 }
 
@@ -299,7 +314,7 @@ impl Conn for PgConn {
             .iter()
             .map(|p| p as &(dyn postgres::types::ToSql + Sync))
             .collect();
-        Ok(self.client.execute(&stmt, &refs)?)
+        Ok(self.client().execute(&stmt, &refs)?)
     }
 
     fn query(&mut self, sql: &str, params: &[P]) -> Result<Vec<Row>, StoreError> {
@@ -309,7 +324,7 @@ impl Conn for PgConn {
             .iter()
             .map(|p| p as &(dyn postgres::types::ToSql + Sync))
             .collect();
-        let rows = self.client.query(&stmt, &refs)?;
+        let rows = self.client().query(&stmt, &refs)?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let mut r = Vec::with_capacity(row.len());
@@ -340,7 +355,7 @@ impl Conn for PgConn {
     }
 
     fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
-        Ok(self.client.batch_execute(sql)?)
+        Ok(self.client().batch_execute(sql)?)
     }
 
     fn begin(&mut self) -> Result<(), StoreError> {

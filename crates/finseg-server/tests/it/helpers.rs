@@ -1,0 +1,320 @@
+//! A finseg service per test, on SQLite or PostgreSQL, bound to port 0.
+
+use std::sync::OnceLock;
+
+use finseg_server::{AppState, Application, Config, auth};
+use finseg_store::DbUrl;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each named test function once per backend:
+/// `module::test_name::sqlite` and `module::test_name::postgres`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await).await
+            }
+        }
+    )*};
+}
+
+/// One fresh PostgreSQL database per test process; tests inside it are
+/// isolated by tenancy (each test has its own clients), which is what the
+/// product promises anyway.
+fn postgres_url() -> String {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        let admin = std::env::var("FINSEG_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+        let name = format!(
+            "finseg_it_{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis()
+        );
+        let admin2 = admin.clone();
+        let name2 = name.clone();
+        // The synchronous client runs its own runtime: keep it off the test's.
+        std::thread::spawn(move || {
+            let mut c = postgres::Client::connect(&admin2, postgres::NoTls).unwrap_or_else(|e| {
+                panic!("PostgreSQL at {admin2} is needed for the postgres tests: {e}")
+            });
+            // Databases of earlier runs that are no longer in use.
+            let old: Vec<String> = c
+                .query(
+                    "SELECT datname FROM pg_database WHERE datname LIKE 'finseg_it_%'",
+                    &[],
+                )
+                .unwrap()
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            for db in old {
+                let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {db}"));
+            }
+            c.batch_execute(&format!("CREATE DATABASE {name2}"))
+                .unwrap();
+        })
+        .join()
+        .expect("creating the test database");
+        let base = admin
+            .rsplit_once('/')
+            .map_or(admin.as_str(), |(b, _)| b)
+            .to_owned();
+        format!("{base}/{name}")
+    })
+    .clone()
+}
+
+fn temp_dir() -> std::path::PathBuf {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "finseg-it-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub fn config(backend: Backend) -> Config {
+    let mut cfg = Config::embedded(&temp_dir());
+    cfg.listen = "127.0.0.1:0".parse().unwrap();
+    if backend == Backend::Postgres {
+        cfg.database = DbUrl::parse(&postgres_url()).unwrap();
+    }
+    cfg
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub backend: Backend,
+    pub client_id: String,
+    pub client_secret: String,
+    pub token: String,
+    pub state: AppState,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    pub server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(s) = self.shutdown.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+pub struct Response {
+    pub status: StatusCode,
+    pub content_type: String,
+    pub body: Value,
+    pub text: String,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(config(backend), backend).await
+    }
+
+    pub async fn spawn_with(cfg: Config, backend: Backend) -> TestApp {
+        let app = Application::build(cfg).await.expect("application starts");
+        let base = format!("http://{}", app.local_addr());
+        let state = app.state().clone();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(app.run(async {
+            let _ = rx.await;
+        }));
+        let mut t = TestApp {
+            base,
+            http: reqwest::Client::new(),
+            backend,
+            client_id: String::new(),
+            client_secret: String::new(),
+            token: String::new(),
+            state,
+            shutdown: Some(tx),
+            server: Some(server),
+        };
+        let (id, secret, token) = t.new_client("test-bank").await;
+        t.client_id = id;
+        t.client_secret = secret;
+        t.token = token;
+        t
+    }
+
+    pub fn shutdown(&mut self) {
+        if let Some(s) = self.shutdown.take() {
+            let _ = s.send(());
+        }
+    }
+
+    /// Creates another client (tenant) and returns its id, secret and a token.
+    pub async fn new_client(&self, name: &str) -> (String, String, String) {
+        let name = name.to_owned();
+        let creds = self
+            .state
+            .db(move |c| auth::create_client(c, &name, "Europe/Berlin"))
+            .await
+            .expect("client created");
+        let res = self
+            .http
+            .post(format!("{}/oauth/token", self.base))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", creds.client_id.as_str()),
+                ("client_secret", creds.client_secret.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let v: Value = res.json().await.unwrap();
+        (
+            creds.client_id,
+            creds.client_secret,
+            v["access_token"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Response {
+        let res = req.send().await.expect("request sent");
+        let status = res.status();
+        let content_type = res
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let text = res.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Response {
+            status,
+            content_type,
+            body,
+            text,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.get_as(&self.token, path).await
+    }
+
+    pub async fn get_as(&self, token: &str, path: &str) -> Response {
+        self.send(self.http.get(self.url(path)).bearer_auth(token))
+            .await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> Response {
+        self.put_as(&self.token, path, body).await
+    }
+
+    pub async fn put_as(&self, token: &str, path: &str, body: Value) -> Response {
+        self.send(self.http.put(self.url(path)).bearer_auth(token).json(&body))
+            .await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Response {
+        self.post_as(&self.token, path, body).await
+    }
+
+    pub async fn post_as(&self, token: &str, path: &str, body: Value) -> Response {
+        self.send(
+            self.http
+                .post(self.url(path))
+                .bearer_auth(token)
+                .json(&body),
+        )
+        .await
+    }
+
+    pub async fn delete(&self, path: &str) -> Response {
+        self.delete_as(&self.token, path).await
+    }
+
+    pub async fn delete_as(&self, token: &str, path: &str) -> Response {
+        self.send(self.http.delete(self.url(path)).bearer_auth(token))
+            .await
+    }
+
+    pub async fn import(&self, ndjson: &str) -> Response {
+        self.import_as(&self.token, ndjson).await
+    }
+
+    pub async fn import_as(&self, token: &str, ndjson: &str) -> Response {
+        self.send(
+            self.http
+                .post(self.url("/api/v1/import"))
+                .bearer_auth(token)
+                .header("content-type", "application/x-ndjson")
+                .body(ndjson.to_owned()),
+        )
+        .await
+    }
+
+    /// A user with one EUR checking account `{user}-acc`.
+    pub async fn user_with_account(&self, user: &str) {
+        self.user_with_account_as(&self.token, user).await;
+    }
+
+    pub async fn user_with_account_as(&self, token: &str, user: &str) {
+        let r = self
+            .put_as(
+                token,
+                &format!("/api/v1/users/{user}"),
+                serde_json::json!({}),
+            )
+            .await;
+        assert!(r.status.is_success(), "{}", r.text);
+        let r = self
+            .put_as(
+                token,
+                &format!("/api/v1/accounts/{user}-acc"),
+                serde_json::json!({"userId": user, "type": "CHECKING", "currency": "EUR", "balance": "100.00", "balanceDate": "2026-11-01"}),
+            )
+            .await;
+        assert!(r.status.is_success(), "{}", r.text);
+    }
+}
+
+/// The pointers of a problem document's `errors`.
+pub fn pointers(body: &Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|e| e["pointer"].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Asserts an RFC 9457 problem document with the given status.
+pub fn assert_problem(r: &Response, status: u16) {
+    assert_eq!(r.status.as_u16(), status, "{}", r.text);
+    assert_eq!(r.content_type, "application/problem+json", "{}", r.text);
+    assert_eq!(r.body["status"], status);
+    assert!(
+        r.body["type"].is_string() && r.body["title"].is_string() && r.body["detail"].is_string()
+    );
+}

@@ -1,0 +1,146 @@
+use serde_json::json;
+
+use crate::helpers::{TestApp, assert_problem};
+use crate::on_both_backends;
+
+/// Records in reverse dependency order, with bad lines between good ones.
+const MIXED: &str = concat!(
+    r#"{"kind":"transaction","id":"t1","accountId":"a1","amount":"-10.50","currency":"EUR","bookingDate":"2026-09-30"}"#,
+    "\n",
+    r#"{"kind":"dailyBalance","accountId":"a1","date":"2026-09-30","balance":"89.50"}"#,
+    "\n",
+    r#"{"kind":"account","id":"a1","userId":"u1","type":"CHECKING","currency":"EUR","balance":"100.00","balanceDate":"2026-09-29"}"#,
+    "\n",
+    "\n",
+    r#"{"kind":"transaction","id":"t2","accountId":"a1","amount":"1e3","currency":"EUR","bookingDate":"2026-10-01"}"#,
+    "\n",
+    r#"{"kind":"user","id":"u1"}"#,
+    "\r\n",
+    r#"{"kind":"transaction","id":"t3","accountId":"missing","amount":"1","currency":"EUR","bookingDate":"2026-10-01"}"#,
+    "\n",
+    r#"{"kind":"spaceship","id":"x"}"#,
+    "\n",
+    "not json at all\n",
+    r#"{"kind":"transaction","id":"t4","accountId":"a1","amount":"5","currency":"USD","bookingDate":"2026-10-01"}"#,
+    "\n",
+    r#"{"kind":"transaction","id":"t5","accountId":"a1","amount":2.5,"currency":"EUR","bookingDate":"2026-10-02"}"#
+);
+
+async fn any_order_with_rejections(app: TestApp) {
+    let r = app.import(MIXED).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let s = &r.body;
+    assert_eq!(s["lines"], 10);
+    assert_eq!(
+        s["written"],
+        json!({"user": 1, "account": 1, "transaction": 2, "dailyBalance": 1})
+    );
+    assert_eq!(s["rejectedCount"], 5);
+    let rejected: Vec<(u64, &str)> = s["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["line"].as_u64().unwrap(), r["pointer"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        rejected,
+        vec![
+            (5, "/amount"),
+            (7, "/accountId"),
+            (8, "/kind"),
+            (9, ""),
+            (10, "/currency")
+        ]
+    );
+    assert_eq!(s["rejected"][0]["field"], "amount");
+
+    let page = app.get("/api/v1/accounts/a1/transactions").await;
+    let ids: Vec<&str> = page.body["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec!["t5", "t1"]);
+    assert_eq!(page.body["transactions"][0]["amount"].to_string(), "2.50");
+    let b = app.get("/api/v1/accounts/a1/dailyBalances").await;
+    assert_eq!(b.body["dailyBalances"][0]["balance"].to_string(), "89.50");
+
+    // Re-importing the same body changes nothing (upserts by id).
+    let again = app.import(MIXED).await;
+    assert_eq!(again.body["written"], s["written"]);
+    assert_eq!(
+        app.get("/api/v1/accounts/a1").await.body["transactionCount"],
+        2
+    );
+}
+
+async fn large_import_streams_in_batches(app: TestApp) {
+    // More lines than one write batch, so several transactions commit.
+    let mut body = String::from("{\"kind\":\"user\",\"id\":\"big\"}\n");
+    body.push_str(r#"{"kind":"account","id":"big-acc","userId":"big","type":"CHECKING","currency":"EUR","balance":"0"}"#);
+    body.push('\n');
+    let n = 12_345;
+    for i in 0..n {
+        body.push_str(&format!(
+            r#"{{"kind":"transaction","id":"b{i}","accountId":"big-acc","amount":"-{}.{:02}","currency":"EUR","bookingDate":"2026-0{}-1{}"}}"#,
+            i % 100,
+            i % 100,
+            1 + i % 9,
+            i % 10
+        ));
+        body.push('\n');
+    }
+    let r = app.import(&body).await;
+    assert_eq!(r.status, 200, "{}", &r.text[..r.text.len().min(500)]);
+    assert_eq!(r.body["written"]["transaction"], n);
+    assert_eq!(r.body["rejectedCount"], 0);
+    assert_eq!(
+        app.get("/api/v1/accounts/big-acc").await.body["transactionCount"],
+        n
+    );
+}
+
+async fn bad_bodies(app: TestApp) {
+    let r = app
+        .send(
+            app.http
+                .post(app.url("/api/v1/import"))
+                .bearer_auth(&app.token)
+                .header("content-type", "application/json")
+                .body("{}"),
+        )
+        .await;
+    assert_problem(&r, 415);
+    // A line that is not UTF-8 is reported, the others are written.
+    let mut body = b"{\"kind\":\"user\",\"id\":\"ok\"}\n".to_vec();
+    body.extend_from_slice(b"{\"kind\":\"user\",\"id\":\"\xff\xfe\"}\n");
+    let r = app
+        .send(
+            app.http
+                .post(app.url("/api/v1/import"))
+                .bearer_auth(&app.token)
+                .header("content-type", "application/x-ndjson")
+                .body(body),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["written"]["user"], 1);
+    assert_eq!(r.body["rejected"][0]["line"], 2);
+    assert!(
+        r.body["rejected"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("UTF-8")
+    );
+    // An empty body is an empty import.
+    let r = app.import("").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["lines"], 0);
+}
+
+on_both_backends!(
+    any_order_with_rejections,
+    large_import_streams_in_batches,
+    bad_bodies
+);

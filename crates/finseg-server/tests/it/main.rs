@@ -1,0 +1,11 @@
+//! HTTP-level tests of the finseg service; every test runs on SQLite and on PostgreSQL.
+
+mod helpers;
+
+mod accounts;
+mod auth;
+mod import;
+mod operations;
+mod tenancy;
+mod transactions;
+mod users;

@@ -1,0 +1,112 @@
+use serde_json::json;
+
+use crate::helpers::{TestApp, assert_problem, pointers};
+use crate::on_both_backends;
+
+async fn put_get_delete(app: TestApp) {
+    let r = app.put("/api/v1/users/alice@bank:1", json!({})).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body, json!({"id": "alice@bank:1", "accountCount": 0}));
+    // Idempotent re-send.
+    let r = app
+        .put("/api/v1/users/alice@bank:1", json!({"id": "alice@bank:1"}))
+        .await;
+    assert_eq!(r.status, 200);
+    let r = app.get("/api/v1/users/alice@bank:1").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["id"], "alice@bank:1");
+    let r = app.delete("/api/v1/users/alice@bank:1").await;
+    assert_eq!(r.status, 204);
+    assert_problem(&app.get("/api/v1/users/alice@bank:1").await, 404);
+    assert_problem(&app.delete("/api/v1/users/alice@bank:1").await, 404);
+}
+
+async fn bad_user_input(app: TestApp) {
+    let r = app.put("/api/v1/users/bad%20id", json!({})).await;
+    assert_problem(&r, 400);
+    let r = app.put("/api/v1/users/u1", json!({"id": "u2"})).await;
+    assert_problem(&r, 400);
+    assert_eq!(pointers(&r.body), vec!["/id"]);
+    let r = app
+        .send(
+            app.http
+                .put(app.url("/api/v1/users/u1"))
+                .bearer_auth(&app.token)
+                .header("content-type", "application/json")
+                .body("{not json"),
+        )
+        .await;
+    assert_problem(&r, 400);
+    let r = app
+        .send(
+            app.http
+                .put(app.url("/api/v1/users/u1"))
+                .bearer_auth(&app.token)
+                .header("content-type", "text/plain")
+                .body("{}"),
+        )
+        .await;
+    assert_problem(&r, 415);
+    // Nothing was created by the rejected requests.
+    assert_problem(&app.get("/api/v1/users/u1").await, 404);
+    assert_problem(&app.get("/api/v1/users/u1/accounts").await, 404);
+}
+
+async fn erasure_removes_everything_derived(app: TestApp) {
+    app.user_with_account("erin").await;
+    let r = app
+        .put(
+            "/api/v1/accounts/erin-savings",
+            json!({"userId": "erin", "type": "savings", "currency": "EUR", "balance": 5000}),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let r = app
+        .post(
+            "/api/v1/transactions",
+            json!([
+                {"id": "e1", "accountId": "erin-acc", "amount": -10, "currency": "EUR", "bookingDate": "2026-10-01"},
+                {"id": "e2", "accountId": "erin-savings", "amount": 10, "currency": "EUR", "bookingDate": "2026-10-01"}
+            ]),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = app
+        .post(
+            "/api/v1/dailyBalances",
+            json!([{"accountId": "erin-acc", "date": "2026-10-01", "balance": "90"}]),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(app.get("/api/v1/users/erin").await.body["accountCount"], 2);
+
+    assert_eq!(app.delete("/api/v1/users/erin").await.status, 204);
+    assert_problem(&app.get("/api/v1/accounts/erin-acc").await, 404);
+    assert_problem(
+        &app.get("/api/v1/accounts/erin-savings/transactions").await,
+        404,
+    );
+    assert_problem(
+        &app.get("/api/v1/accounts/erin-acc/dailyBalances").await,
+        404,
+    );
+    // A user of the same id starts empty; the old transaction ids are free again.
+    assert_eq!(app.put("/api/v1/users/erin", json!({})).await.status, 201);
+    assert_eq!(app.get("/api/v1/users/erin").await.body["accountCount"], 0);
+    app.user_with_account("other").await;
+    let r = app
+        .post(
+            "/api/v1/transactions",
+            json!([{"id": "e1", "accountId": "other-acc", "amount": 1, "currency": "EUR", "bookingDate": "2026-10-01"}]),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let page = app.get("/api/v1/accounts/other-acc/transactions").await;
+    assert_eq!(page.body["paging"]["totalCount"], 1);
+}
+
+on_both_backends!(
+    put_get_delete,
+    bad_user_input,
+    erasure_removes_everything_derived
+);

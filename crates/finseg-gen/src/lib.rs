@@ -526,7 +526,7 @@ fn user_lines(seed: u64, n: u64, today: Date) -> Vec<String> {
             } else {
                 *rng.pick(GROCERS)
             };
-            let cents = (800 + rng.below(9_000) as i64).min(left.max(100));
+            let cents = (15_00 + rng.below(135_00) as i64).min(left.max(100));
             let on_card = card_idx.filter(|_| rng.below(2) == 0);
             let mut t = Tx::new(
                 on_card.unwrap_or(0),
@@ -539,7 +539,7 @@ fn user_lines(seed: u64, n: u64, today: Date) -> Vec<String> {
             t.code = Some(if on_card.is_some() { "106" } else { "005" });
             txs.push(t);
             left -= cents;
-            day += 1 + rng.below(3) as u32;
+            day += 5 + rng.below(8) as u32;
         }
         if rng.below(2) == 0 {
             let mut t = Tx::new(

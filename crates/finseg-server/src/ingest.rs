@@ -10,7 +10,7 @@ use axum::routing::{get, post, put};
 use finseg_core::record::Record;
 use finseg_core::{ExternalId, FieldError, id::ID_RULE, input};
 use finseg_store::data::{self, Writer};
-use finseg_store::import::{BulkImport, ImportSummary, write_all};
+use finseg_store::import::{BulkImport, ImportSummary, ParsedLine, write_all};
 use futures_util::StreamExt as _;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -424,13 +424,12 @@ fn run_import(
     store: &finseg_store::Store,
     client_pk: i64,
     today: finseg_core::Date,
-    mut rx: tokio::sync::mpsc::Receiver<LineBatch>,
+    mut rx: tokio::sync::mpsc::Receiver<Vec<ParsedLine>>,
 ) -> Result<ImportSummary, (finseg_store::StoreError, u64)> {
     let mut imp = BulkImport::begin(store, client_pk, today).map_err(|e| (e, 0))?;
     while let Some(batch) = rx.blocking_recv() {
-        let lines: Vec<(u64, &str)> = batch.lines.iter().map(|(n, s)| (*n, s.as_str())).collect();
         let through = imp.committed_through();
-        imp.batch(&lines).map_err(|e| (e, through))?;
+        imp.write_parsed(&batch).map_err(|e| (e, through))?;
     }
     let through = imp.committed_through();
     imp.finish().map_err(|e| (e, through))
@@ -444,9 +443,24 @@ pub async fn import_ndjson(
     today: finseg_core::Date,
     mut body: impl futures_util::Stream<Item = Result<Bytes, String>> + Unpin,
 ) -> Result<ImportSummary, Problem> {
-    let (tx, rx) = tokio::sync::mpsc::channel::<LineBatch>(2);
+    // Three stages on their own threads: cut lines (here), parse, write.
+    let (tx, mut line_rx) = tokio::sync::mpsc::channel::<LineBatch>(2);
+    let (parsed_tx, parsed_rx) = tokio::sync::mpsc::channel::<Vec<ParsedLine>>(2);
+    tokio::task::spawn_blocking(move || {
+        while let Some(batch) = line_rx.blocking_recv() {
+            let parsed = batch
+                .lines
+                .into_iter()
+                .map(|(n, text)| ParsedLine::parse(n, text))
+                .collect();
+            if parsed_tx.blocking_send(parsed).is_err() {
+                break;
+            }
+        }
+    });
     let store = state.store.clone();
-    let worker = tokio::task::spawn_blocking(move || run_import(&store, tenant_pk, today, rx));
+    let worker =
+        tokio::task::spawn_blocking(move || run_import(&store, tenant_pk, today, parsed_rx));
     let mut early_rejections: Vec<finseg_store::import::Rejection> = Vec::new();
     let mut early_count = 0u64;
     let mut reject = |line: u64, reason: &str| {

@@ -125,8 +125,6 @@ pub fn in_transaction<T, E: From<StoreError>>(
 
 pub struct SqliteConn {
     conn: rusqlite::Connection,
-    /// `$N` → `?N` translations, by query text.
-    translated: HashMap<String, String>,
 }
 
 impl SqliteConn {
@@ -141,21 +139,7 @@ impl SqliteConn {
              PRAGMA cache_size = -65536;",
         )?;
         conn.set_prepared_statement_cache_capacity(128);
-        Ok(SqliteConn {
-            conn,
-            translated: HashMap::new(),
-        })
-    }
-
-    fn sql(&mut self, sql: &str) -> String {
-        if let Some(t) = self.translated.get(sql) {
-            return t.clone();
-        }
-        let t = translate_placeholders(sql);
-        if self.translated.len() < 512 {
-            self.translated.insert(sql.to_owned(), t.clone());
-        }
-        t
+        Ok(SqliteConn { conn })
     }
 
     fn bind(stmt: &mut rusqlite::CachedStatement, params: &[P]) -> Result<(), StoreError> {
@@ -170,19 +154,20 @@ impl SqliteConn {
     }
 }
 
-/// `$1` → `?1`: SQLite reads `$1` as a *named* parameter, numbered by first
-/// appearance, which breaks when a query mentions `$2` before `$1`.
-fn translate_placeholders(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len());
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '$' && chars.peek().is_some_and(|n| n.is_ascii_digit()) {
-            out.push('?');
-        } else {
-            out.push(c);
+/// SQLite reads `$1` as a *named* parameter and numbers parameters by first
+/// appearance; binding by position is right only when `$1…$n` first appear
+/// in order. Debug builds check that for every statement.
+fn check_placeholder_order(stmt: &rusqlite::CachedStatement) {
+    if cfg!(debug_assertions) {
+        for i in 1..=stmt.parameter_count() {
+            let expected = format!("${i}");
+            assert_eq!(
+                stmt.parameter_name(i),
+                Some(expected.as_str()),
+                "placeholders must first appear in the order $1, $2, …"
+            );
         }
     }
-    out
 }
 
 impl Conn for SqliteConn {
@@ -191,15 +176,15 @@ impl Conn for SqliteConn {
     }
 
     fn exec(&mut self, sql: &str, params: &[P]) -> Result<u64, StoreError> {
-        let sql = self.sql(sql);
-        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        check_placeholder_order(&stmt);
         Self::bind(&mut stmt, params)?;
         Ok(stmt.raw_execute()? as u64)
     }
 
     fn query(&mut self, sql: &str, params: &[P]) -> Result<Vec<Row>, StoreError> {
-        let sql = self.sql(sql);
-        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        check_placeholder_order(&stmt);
         Self::bind(&mut stmt, params)?;
         let n = stmt.column_count();
         let mut rows = stmt.raw_query();
@@ -360,18 +345,5 @@ impl Conn for PgConn {
 
     fn begin(&mut self) -> Result<(), StoreError> {
         self.batch("BEGIN")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn placeholders() {
-        assert_eq!(
-            translate_placeholders("SELECT $2, $1 WHERE x = $10"),
-            "SELECT ?2, ?1 WHERE x = ?10"
-        );
     }
 }

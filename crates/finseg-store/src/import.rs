@@ -86,14 +86,30 @@ pub struct ImportSummary {
     pub lines: u64,
     /// Records written (created or replaced), per kind.
     pub written: KindCounts,
+    /// Lines rejected (a line with several bad fields counts once).
     pub rejected_count: u64,
-    /// The first [`MAX_REPORTED`] rejections in line order; `rejectedCount` has them all.
+    /// The first [`MAX_REPORTED`] problems in line order, one per bad field.
     pub rejected: Vec<Rejection>,
 }
 
 /// The report keeps constant size whatever the body: beyond this many bad
 /// lines only the count grows.
 pub const MAX_REPORTED: usize = 10_000;
+
+/// One line of the bulk format with the outcome of parsing it.
+pub struct ParsedLine {
+    pub line: u64,
+    /// Kept for records that wait for their user or account.
+    pub text: String,
+    pub record: Result<Record, Vec<FieldError>>,
+}
+
+impl ParsedLine {
+    pub fn parse(line: u64, text: String) -> Self {
+        let record = input::bulk_record(&text);
+        ParsedLine { line, text, record }
+    }
+}
 
 /// One streaming import: lines arrive in batches, each batch is committed in
 /// one transaction. Records whose user or account has not arrived yet wait in
@@ -138,8 +154,8 @@ impl<'s> BulkImport<'s> {
     }
 
     fn reject(summary: &mut ImportSummary, line: u64, errors: Vec<FieldError>) {
+        summary.rejected_count += 1;
         for e in errors {
-            summary.rejected_count += 1;
             if summary.rejected.len() < MAX_REPORTED {
                 let field = e.pointer.rsplit('/').next().unwrap_or("").to_owned();
                 summary.rejected.push(Rejection {
@@ -154,6 +170,16 @@ impl<'s> BulkImport<'s> {
 
     /// Parses and writes a batch of `(line number, line)` in one transaction.
     pub fn batch(&mut self, lines: &[(u64, &str)]) -> Result<(), StoreError> {
+        let parsed: Vec<ParsedLine> = lines
+            .iter()
+            .map(|&(line, text)| ParsedLine::parse(line, text.to_owned()))
+            .collect();
+        self.write_parsed(&parsed)
+    }
+
+    /// Writes a batch of parsed lines in one transaction (parsing can then
+    /// run on another thread than writing).
+    pub fn write_parsed(&mut self, lines: &[ParsedLine]) -> Result<(), StoreError> {
         let Self {
             conn,
             writer,
@@ -162,11 +188,12 @@ impl<'s> BulkImport<'s> {
         } = self;
         let mut staged = ImportSummary::default();
         in_transaction(&mut **conn, |c| {
-            for &(line, text) in lines {
+            for ParsedLine { line, text, record } in lines {
+                let line = *line;
                 staged.lines += 1;
-                match input::bulk_record(text) {
-                    Err(errors) => Self::reject(&mut staged, line, errors),
-                    Ok(rec) => match writer.write(c, &rec)? {
+                match record {
+                    Err(errors) => Self::reject(&mut staged, line, errors.clone()),
+                    Ok(rec) => match writer.write(c, rec)? {
                         Ok(()) => staged.written.bump(rec.kind()),
                         Err(Refusal::MissingReference(_)) => {
                             c.exec(
@@ -188,8 +215,8 @@ impl<'s> BulkImport<'s> {
                 summary.rejected.push(r);
             }
         }
-        if let Some(&(last, _)) = lines.last() {
-            self.committed_through = last;
+        if let Some(last) = lines.last() {
+            self.committed_through = last.line;
         }
         Ok(())
     }

@@ -1,0 +1,188 @@
+//! The `finseg` binary driven as operators and scripts drive it.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn finseg(data_dir: &std::path::Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_finseg"));
+    c.env_remove("FINSEG_DATABASE_URL")
+        .env("FINSEG_DATA_DIR", data_dir)
+        .env("FINSEG_LOG", "warn");
+    c
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("finseg-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn create_client(dir: &std::path::Path) -> Value {
+    let out = finseg(dir)
+        .args(["clients", "create", "--name", "Bank A", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        stdout.trim().lines().count(),
+        1,
+        "exactly one JSON object: {stdout}"
+    );
+    serde_json::from_str(stdout.trim()).unwrap()
+}
+
+#[test]
+fn clients_create_json_prints_exactly_the_credentials() {
+    let dir = temp_dir("clients");
+    let v = create_client(&dir);
+    let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+    assert_eq!(keys.len(), 3);
+    for k in ["clientId", "clientSecret", "webhookSecret"] {
+        assert!(v[k].as_str().is_some_and(|s| s.len() >= 16), "{k}: {v}");
+    }
+    // The secret is not stored in plain text.
+    let db = std::fs::read(dir.join("finseg.db")).unwrap();
+    let wal = std::fs::read(dir.join("finseg.db-wal")).unwrap_or_default();
+    let secret = v["clientSecret"].as_str().unwrap().as_bytes();
+    for bytes in [&db, &wal] {
+        assert!(!bytes.windows(secret.len()).any(|w| w == secret));
+    }
+    let human = finseg(&dir)
+        .args(["clients", "create", "--name", "Bank B"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8(human.stdout)
+            .unwrap()
+            .contains("client_secret:")
+    );
+}
+
+#[test]
+fn import_ndjson_file_from_the_cli() {
+    let dir = temp_dir("import");
+    let client = create_client(&dir);
+    let file = dir.join("data.ndjson");
+    let generated = finseg(&dir)
+        .args(["generate", "--users", "3", "--seed", "5"])
+        .output()
+        .unwrap();
+    assert!(generated.status.success());
+    let mut body = generated.stdout.clone();
+    body.extend_from_slice(b"{\"kind\":\"transaction\",\"id\":\"bad\"}\n");
+    std::fs::write(&file, &body).unwrap();
+    let lines = body
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .count() as u64;
+
+    let out = finseg(&dir)
+        .args([
+            "import",
+            "--client",
+            client["clientId"].as_str().unwrap(),
+            "--format",
+            "ndjson",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["lines"], lines);
+    assert_eq!(summary["written"]["user"], 3);
+    assert_eq!(summary["rejectedCount"], 1, "{summary}");
+    assert_eq!(
+        summary["rejected"].as_array().unwrap().len(),
+        4,
+        "one entry per missing field"
+    );
+    assert_eq!(summary["rejected"][0]["line"], lines);
+
+    let unknown = finseg(&dir)
+        .args(["import", "--client", "fsc_nobody", "--format", "ndjson"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no client"));
+    let bad_format = finseg(&dir)
+        .args(["import", "--client", "x", "--format", "xls"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!bad_format.status.success());
+}
+
+#[test]
+fn openapi_prints_the_document() {
+    let dir = temp_dir("openapi");
+    let out = finseg(&dir).arg("openapi").output().unwrap();
+    assert!(out.status.success());
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+}
+
+/// `finseg serve` on the embedded default: starts, answers, and stops cleanly on SIGTERM.
+#[test]
+fn serve_starts_and_stops_on_sigterm() {
+    let dir = temp_dir("serve");
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut child = finseg(&dir)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("FINSEG_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut ok = false;
+    while Instant::now() < deadline {
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            let mut r = String::new();
+            let _ = std::io::Read::read_to_string(&mut s, &mut r);
+            ok = r.starts_with("HTTP/1.1 200") && r.contains("\"UP\"");
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(ok, "no healthy answer");
+    assert!(dir.join("finseg.db").exists());
+    send_sigterm(child.id());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let logs: Vec<String> = BufReader::new(stderr)
+        .lines()
+        .map_while(Result::ok)
+        .collect();
+    assert!(
+        logs.iter().any(|l| l.contains("finseg stopped")),
+        "{logs:?}"
+    );
+}
+
+fn send_sigterm(pid: u32) {
+    let ok = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+}

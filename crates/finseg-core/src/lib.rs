@@ -12,7 +12,10 @@ pub mod id;
 pub mod input;
 pub mod labels;
 pub mod money;
+pub mod providers;
 pub mod record;
+pub mod recurring;
+pub mod segments;
 
 pub use account::AccountType;
 pub use currency::Currency;

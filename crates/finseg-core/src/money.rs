@@ -38,7 +38,7 @@ impl fmt::Display for AmountError {
 impl Amount {
     pub const ZERO: Amount = Amount(0);
 
-    pub fn from_cents(cents: i64) -> Self {
+    pub const fn from_cents(cents: i64) -> Self {
         Amount(cents)
     }
 

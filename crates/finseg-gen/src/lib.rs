@@ -5,9 +5,6 @@
 //! same seed always gives the same bytes. Output is the bulk import format
 //! (NDJSON with `kind`). No labels are emitted: labelling is finseg's job.
 
-// Amounts in cents are written `euros_cents` (e.g. `1_800_00`), which clippy reads as odd grouping.
-#![allow(clippy::inconsistent_digit_grouping)]
-
 mod catalog;
 mod rng;
 

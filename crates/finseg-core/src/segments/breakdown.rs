@@ -1,0 +1,178 @@
+//! `financialBreakdown` (UC-03): per label group, monthly totals and counts
+//! over the last N complete months and statistics over them, months without
+//! transactions counting as 0. Own-account transfers count in no group.
+
+use serde_json::json;
+
+use super::{Period, UserData, Verdict, stats};
+use crate::Amount;
+use crate::labels::{Label, LabelSet};
+
+pub fn evaluate(user: &UserData, groups: &[(&'static str, LabelSet)], period: Period) -> Verdict {
+    let transfer = Label::parse("OWNACCOUNTTRANSFER").expect("taxonomy label");
+    let months = period.months();
+    let mut any = false;
+    let mut any_transaction = false;
+    let mut out_groups = Vec::with_capacity(groups.len());
+    for (name, set) in groups {
+        let mut totals = vec![Amount::ZERO; months.len()];
+        let mut counts = vec![0u64; months.len()];
+        let mut ids = Vec::new();
+        for account in &user.accounts {
+            for t in account
+                .transactions
+                .iter()
+                .filter(|t| period.contains(t.booking_date))
+            {
+                any_transaction = true;
+                // Counts once per group, however many of its labels it carries.
+                if t.labels.contains(transfer) || !t.labels.intersects(*set) {
+                    continue;
+                }
+                let mi = (t.booking_date.month().index() - months[0].index()) as usize;
+                totals[mi] = totals[mi] + t.amount;
+                counts[mi] += 1;
+                ids.push(t.id.clone());
+            }
+        }
+        any |= !ids.is_empty();
+        let s = stats::of(&totals).expect("at least one month");
+        out_groups.push(json!({
+            "labelGroup": name,
+            "monthly": months.iter().zip(totals.iter().zip(&counts))
+                .map(|(m, (t, c))| json!({"month": m.to_string(), "total": t, "count": c}))
+                .collect::<Vec<_>>(),
+            "total": s.total,
+            "count": counts.iter().sum::<u64>(),
+            "average": s.average,
+            "minimum": s.minimum,
+            "maximum": s.maximum,
+            "median": s.median,
+            "standardDeviation": s.standard_deviation,
+            "transactionIds": ids,
+        }));
+    }
+    if any {
+        Verdict::Member(json!({"userId": user.id, "labelGroups": out_groups}))
+    } else if any_transaction {
+        Verdict::NotMember
+    } else {
+        Verdict::WithoutData
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::labels::group;
+    use crate::segments::{AccountData, Tx};
+    use crate::{AccountType, Date};
+
+    fn labels(names: &[&str]) -> LabelSet {
+        let mut s = LabelSet::default();
+        for n in names {
+            s.insert(Label::parse(n).unwrap());
+        }
+        s
+    }
+
+    fn user() -> UserData {
+        let d = |s: &str| Date::parse(s).unwrap();
+        let tx = |id: &str, day: &str, c: i64, l: &[&str]| Tx {
+            labels: labels(l),
+            ..Tx::plain(id, d(day), Amount::from_cents(c))
+        };
+        let checking = AccountData {
+            id: "c".into(),
+            account_type: AccountType::Checking,
+            balance: Amount::ZERO,
+            balance_date: d("2026-11-25"),
+            data_since: None,
+            daily_balances: vec![],
+            transactions: vec![
+                tx("sal-jul", "2026-07-31", 3_000_00, &["SALARY"]),
+                tx("sal-aug", "2026-08-31", 3_000_00, &["SALARY"]),
+                tx("sal-sep", "2026-09-30", 3_100_00, &["SALARY"]),
+                tx("kg-sep", "2026-09-05", 255_00, &["CHILDBENEFIT"]),
+                // No income in October.
+                tx("sal-nov", "2026-11-03", 3_000_00, &["SALARY"]), // creation month: not counted
+                tx(
+                    "ins",
+                    "2026-06-01",
+                    -50_00,
+                    &["CARINSURANCE", "LIABILITYINSURANCE"],
+                ),
+                tx(
+                    "xfer",
+                    "2026-08-15",
+                    500_00,
+                    &["OWNACCOUNTTRANSFER", "OTHERINCOME"],
+                ),
+            ],
+        };
+        let card = AccountData {
+            id: "k".into(),
+            account_type: AccountType::CreditCard,
+            transactions: vec![tx("groc", "2026-10-02", -80_00, &["GROCERIES"])],
+            ..checking.clone()
+        };
+        UserData {
+            id: "u".into(),
+            accounts: vec![checking, card],
+        }
+    }
+
+    #[test]
+    fn salary_counts_in_salary_and_income_with_zero_months() {
+        // Created 2026-11-25: months 2026-05 … 2026-10 (six, an even count).
+        let p = Period::last_complete_months(Date::parse("2026-11-25").unwrap(), 6);
+        let groups = [
+            group("INCOME").unwrap(),
+            group("SALARY").unwrap(),
+            group("INSURANCE").unwrap(),
+            group("LIVING").unwrap(),
+        ];
+        let Verdict::Member(m) = evaluate(&user(), &groups, p) else {
+            panic!()
+        };
+        let income = &m["labelGroups"][0];
+        let totals: Vec<String> = income["monthly"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["total"].to_string())
+            .collect();
+        assert_eq!(
+            totals,
+            vec!["0.00", "0.00", "3000.00", "3000.00", "3355.00", "0.00"]
+        );
+        assert_eq!(income["total"].to_string(), "9355.00");
+        assert_eq!(income["count"], 4);
+        // Average 9355/6 = 1559.1666… → 1559.17; median of 0,0,0,3000,3000,3355 = 1500.00.
+        assert_eq!(income["average"].to_string(), "1559.17");
+        assert_eq!(income["median"].to_string(), "1500.00");
+        assert_eq!(income["minimum"].to_string(), "0.00");
+        assert_eq!(income["maximum"].to_string(), "3355.00");
+        // Population σ = sqrt((3·μ² + 2·(3000-μ)² + (3355-μ)²) / 6) with μ = 1559.1666… is 1563.6507…
+        assert_eq!(income["standardDeviation"].to_string(), "1563.65");
+        let salary = &m["labelGroups"][1];
+        assert_eq!(salary["total"].to_string(), "9100.00");
+        // Two insurance labels on one debit: counted once.
+        let insurance = &m["labelGroups"][2];
+        assert_eq!(insurance["count"], 1);
+        assert_eq!(insurance["total"].to_string(), "-50.00");
+        // Credit-card purchases count like any account's.
+        assert_eq!(
+            m["labelGroups"][3]["monthly"][5]["total"].to_string(),
+            "-80.00"
+        );
+        // The own-account transfer carrying OTHERINCOME counts nowhere.
+        assert!(
+            !income["transactionIds"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i == "xfer")
+        );
+    }
+}

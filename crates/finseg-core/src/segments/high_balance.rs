@@ -1,0 +1,134 @@
+//! `highBalance` (UC-02): at least one account of the chosen types has a
+//! current balance strictly above the threshold. The current balance is the
+//! latest known end-of-day balance up to the job's creation date.
+
+use serde_json::json;
+
+use super::{AccountData, UserData, Verdict, balances};
+use crate::{AccountType, Amount, Date};
+
+/// The latest known end-of-day balance on or before `day`, with its date.
+pub fn current(account: &AccountData, day: Date) -> Option<(Amount, Date)> {
+    if let Some(b) = balances::on(account, day) {
+        return Some((b, day));
+    }
+    // Before the account's history starts only supplied balances are known.
+    account
+        .daily_balances
+        .iter()
+        .rev()
+        .find(|(d, _)| *d <= day)
+        .map(|(d, b)| (*b, *d))
+}
+
+pub fn evaluate(
+    user: &UserData,
+    threshold: Amount,
+    account_types: &[AccountType],
+    creation_date: Date,
+) -> Verdict {
+    let mut accounts = Vec::new();
+    let mut total = Amount::ZERO;
+    let mut above = false;
+    for account in user
+        .accounts
+        .iter()
+        .filter(|a| account_types.contains(&a.account_type))
+    {
+        let Some((balance, date)) = current(account, creation_date) else {
+            continue;
+        };
+        total = total + balance;
+        above |= balance > threshold;
+        accounts.push(json!({
+            "accountId": account.id,
+            "accountType": account.account_type,
+            "amount": balance,
+            "balanceDate": date,
+            "aboveThreshold": balance > threshold,
+        }));
+    }
+    if accounts.is_empty() {
+        Verdict::WithoutData
+    } else if above {
+        Verdict::Member(json!({"userId": user.id, "total": total, "accounts": accounts}))
+    } else {
+        Verdict::NotMember
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::segments::Tx;
+
+    fn d(s: &str) -> Date {
+        Date::parse(s).unwrap()
+    }
+
+    fn savings(id: &str, balance: i64, balance_date: &str, txs: &[(&str, i64)]) -> AccountData {
+        AccountData {
+            id: id.into(),
+            account_type: AccountType::Savings,
+            balance: Amount::from_cents(balance),
+            balance_date: d(balance_date),
+            data_since: Some(d("2025-01-01")),
+            daily_balances: Vec::new(),
+            transactions: txs
+                .iter()
+                .enumerate()
+                .map(|(i, (day, c))| Tx::plain(&format!("t{i}"), d(day), Amount::from_cents(*c)))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn strictly_above_with_total() {
+        let u = UserData {
+            id: "u".into(),
+            accounts: vec![
+                savings("s1", 10_000_00, "2026-11-20", &[]),
+                savings("s2", 2_500_50, "2026-11-20", &[]),
+            ],
+        };
+        let t = Amount::from_cents(10_000_00);
+        assert_eq!(
+            evaluate(&u, t, &[AccountType::Savings], d("2026-11-25")),
+            Verdict::NotMember
+        );
+        let t = Amount::from_cents(9_999_99);
+        let Verdict::Member(m) = evaluate(&u, t, &[AccountType::Savings], d("2026-11-25")) else {
+            panic!()
+        };
+        assert_eq!(m["total"].to_string(), "12500.50");
+        assert_eq!(m["accounts"][0]["aboveThreshold"], true);
+        assert_eq!(m["accounts"][1]["aboveThreshold"], false);
+        assert_eq!(
+            evaluate(&u, t, &[AccountType::Checking], d("2026-11-25")),
+            Verdict::WithoutData
+        );
+    }
+
+    #[test]
+    fn balance_as_of_the_creation_date() {
+        // Reported 20,000 on 11-30, after a deposit of 15,000 on 11-28: on 11-25 it was 5,000.
+        let u = UserData {
+            id: "u".into(),
+            accounts: vec![savings(
+                "s",
+                20_000_00,
+                "2026-11-30",
+                &[("2026-11-28", 15_000_00)],
+            )],
+        };
+        let t = Amount::from_cents(10_000_00);
+        assert_eq!(
+            evaluate(&u, t, &[AccountType::Savings], d("2026-11-25")),
+            Verdict::NotMember
+        );
+        assert!(matches!(
+            evaluate(&u, t, &[AccountType::Savings], d("2026-11-29")),
+            Verdict::Member(_)
+        ));
+    }
+}

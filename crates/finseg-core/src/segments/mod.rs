@@ -1,0 +1,144 @@
+//! Segment rules (SPEC §6) as pure functions over one user's data.
+//!
+//! The job engine loads a user's accounts and transactions as of the job's
+//! snapshot, calls the rule of the job's segment type, and stores what it
+//! returns. Nothing here knows about storage, HTTP or the clock: the job's
+//! creation date is an argument.
+
+pub mod balances;
+pub mod breakdown;
+pub mod high_balance;
+pub mod insurance;
+pub mod low_balance;
+pub mod params;
+pub mod stats;
+pub mod summary;
+
+use crate::date::Month;
+use crate::labels::LabelSet;
+use crate::{AccountType, Amount, Date};
+
+/// One transaction as the segment rules see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tx {
+    pub id: String,
+    pub amount: Amount,
+    pub booking_date: Date,
+    pub labels: LabelSet,
+    pub purpose: Option<String>,
+    pub counterpart_name: Option<String>,
+    pub creditor_id: Option<String>,
+    pub mandate_reference: Option<String>,
+}
+
+impl Tx {
+    /// A transaction with only the fields balances need.
+    pub fn plain(id: &str, booking_date: Date, amount: Amount) -> Self {
+        Tx {
+            id: id.to_owned(),
+            amount,
+            booking_date,
+            labels: LabelSet::default(),
+            purpose: None,
+            counterpart_name: None,
+            creditor_id: None,
+            mandate_reference: None,
+        }
+    }
+}
+
+/// One account with everything the rules need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountData {
+    pub id: String,
+    pub account_type: AccountType,
+    /// Booked balance at the end of `balance_date`.
+    pub balance: Amount,
+    pub balance_date: Date,
+    /// The stated first day of complete history, if the client gave one.
+    pub data_since: Option<Date>,
+    /// Client-supplied end-of-day balances, sorted by date.
+    pub daily_balances: Vec<(Date, Amount)>,
+    /// Sorted by booking date.
+    pub transactions: Vec<Tx>,
+}
+
+impl AccountData {
+    /// SPEC §3: the stated `dataSince`, else the earliest booking date; an
+    /// account without any transaction is known from its balance date on.
+    pub fn effective_data_since(&self) -> Date {
+        self.data_since.unwrap_or_else(|| {
+            self.transactions
+                .first()
+                .map_or(self.balance_date, |t| t.booking_date.min(self.balance_date))
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserData {
+    pub id: String,
+    pub accounts: Vec<AccountData>,
+}
+
+/// The months a job evaluates and their first and last day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    pub from: Date,
+    pub to: Date,
+}
+
+impl Period {
+    /// SPEC §5: the last `n` complete months are the `n` calendar months
+    /// before the month that contains `creation_date`.
+    pub fn last_complete_months(creation_date: Date, n: u32) -> Period {
+        let current = creation_date.month();
+        Period {
+            from: current.plus(-(n as i32)).first_day(),
+            to: current.plus(-1).last_day(),
+        }
+    }
+
+    pub fn months(&self) -> Vec<Month> {
+        let mut out = Vec::new();
+        let mut m = self.from.month();
+        while m <= self.to.month() {
+            out.push(m);
+            m = m.succ();
+        }
+        out
+    }
+
+    pub fn contains(&self, d: Date) -> bool {
+        self.from <= d && d <= self.to
+    }
+}
+
+/// What a rule says about one user.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// In the segment; the value is the user's entry with its evidence.
+    Member(serde_json::Value),
+    /// Evaluated and not in the segment.
+    NotMember,
+    /// Not enough data to decide (counted in `usersWithoutData`).
+    WithoutData,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn complete_months_before_the_creation_month() {
+        let p = Period::last_complete_months(Date::parse("2026-03-01").unwrap(), 3);
+        assert_eq!(p.from.to_string(), "2025-12-01");
+        assert_eq!(p.to.to_string(), "2026-02-28");
+        let p = Period::last_complete_months(Date::parse("2026-03-31").unwrap(), 1);
+        assert_eq!(
+            (p.from.to_string(), p.to.to_string()),
+            ("2026-02-01".into(), "2026-02-28".into())
+        );
+        assert_eq!(p.months().len(), 1);
+    }
+}

@@ -106,9 +106,13 @@ async fn put_user(
     let today = today_in(&tenant.time_zone);
     let (created, view) = state
         .db(move |c| {
-            let existed = data::user_pk(c, tenant.pk, &id)?.is_some();
-            Writer::new(tenant.pk, today).user(c, &id)?;
-            Ok((!existed, data::get_user(c, tenant.pk, &id)?))
+            finseg_store::conn::in_transaction(c, |c| {
+                let existed = data::user_pk(c, tenant.pk, &id)?.is_some();
+                let mut writer = Writer::new(tenant.pk, today);
+                writer.begin_batch(c)?;
+                writer.user(c, &id)?;
+                Ok((!existed, data::get_user(c, tenant.pk, &id)?))
+            })
         })
         .await?;
     if created {
@@ -195,7 +199,9 @@ async fn put_account(
         .db(move |c| {
             finseg_store::conn::in_transaction(c, |c| {
                 let existed = data::get_account(c, tenant.pk, rec.id.as_str())?.is_some();
-                let outcome = Writer::new(tenant.pk, today).account(c, &rec)?;
+                let mut writer = Writer::new(tenant.pk, today);
+                writer.begin_batch(c)?;
+                let outcome = writer.account(c, &rec)?;
                 let view = data::get_account(c, tenant.pk, rec.id.as_str())?;
                 Ok::<_, finseg_store::StoreError>((!existed, outcome.map(|()| view)))
             })

@@ -42,6 +42,28 @@ pub struct Writer {
     today: Date,
     users: HashMap<String, i64>,
     accounts: HashMap<String, AccountRef>,
+    /// The ingestion sequence number of the current write transaction.
+    seq: Option<i64>,
+}
+
+/// Allocates the next ingestion sequence number. Called inside a write
+/// transaction: the counter row stays locked until commit, so numbers
+/// become visible in order and a job's snapshot (a number) is exact.
+pub fn next_seq(c: &mut dyn Conn) -> Result<i64, StoreError> {
+    Ok(c.query_one(
+        "UPDATE counters SET value = value + 1 WHERE name = 'ingest_seq' RETURNING value",
+        &[],
+    )?
+    .ok_or_else(|| StoreError::Internal("counter ingest_seq is missing".into()))?[0]
+        .int())
+}
+
+/// The newest committed ingestion sequence number: a job's snapshot.
+pub fn current_seq(c: &mut dyn Conn) -> Result<i64, StoreError> {
+    Ok(
+        c.query_one("SELECT value FROM counters WHERE name = 'ingest_seq'", &[])?
+            .map_or(0, |r| r[0].int()),
+    )
 }
 
 /// Bounds the reference caches so that a huge import stays in constant memory.
@@ -54,7 +76,18 @@ impl Writer {
             today,
             users: HashMap::new(),
             accounts: HashMap::new(),
+            seq: None,
         }
+    }
+
+    /// Starts a write transaction's batch: call right after `BEGIN`.
+    pub fn begin_batch(&mut self, c: &mut dyn Conn) -> Result<(), StoreError> {
+        self.seq = Some(next_seq(c)?);
+        Ok(())
+    }
+
+    fn seq(&self) -> i64 {
+        self.seq.expect("begin_batch is called before writing")
     }
 
     pub fn write(
@@ -80,10 +113,15 @@ impl Writer {
         }
         let row = c
             .query_one(
-                "INSERT INTO users (client_pk, ext_id, created_at) VALUES ($1, $2, $3)
+                "INSERT INTO users (client_pk, ext_id, created_at, seq) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (client_pk, ext_id) DO UPDATE SET ext_id = excluded.ext_id
                  RETURNING pk",
-                &[P::I(self.client_pk), P::T(id), P::I(crate::now_unix())],
+                &[
+                    P::I(self.client_pk),
+                    P::T(id),
+                    P::I(crate::now_unix()),
+                    P::I(self.seq()),
+                ],
             )?
             .ok_or_else(|| StoreError::Internal("upsert returned no row".into()))?;
         let pk = row[0].int();
@@ -151,35 +189,58 @@ impl Writer {
             ))));
         };
         let balance_date = a.balance_date.unwrap_or(self.today);
-        let row = c
-            .query_one(
-                "INSERT INTO accounts (client_pk, ext_id, user_pk, account_type, currency, balance, balance_date,
-                                       iban, name, overdraft_limit, data_since)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-                 ON CONFLICT (client_pk, ext_id) DO UPDATE SET
-                    user_pk = excluded.user_pk, account_type = excluded.account_type, currency = excluded.currency,
-                    balance = excluded.balance, balance_date = excluded.balance_date, iban = excluded.iban,
-                    name = excluded.name, overdraft_limit = excluded.overdraft_limit, data_since = excluded.data_since
-                 RETURNING pk",
-                &[
-                    P::I(self.client_pk),
-                    P::T(a.id.as_str()),
-                    P::I(user_pk),
-                    P::I(a.account_type.code().into()),
-                    P::T(a.currency.as_str()),
-                    P::I(a.balance.cents()),
-                    P::I(balance_date.days().into()),
-                    a.iban.as_ref().map(|i| i.as_str()).into(),
-                    a.name.as_deref().into(),
-                    a.overdraft_limit.map(Amount::cents).into(),
-                    a.data_since.map(|d| i64::from(d.days())).into(),
-                ],
-            )?
-            .ok_or_else(|| StoreError::Internal("upsert returned no row".into()))?;
+        let seq = self.seq();
+        let values = [
+            P::I(self.client_pk),
+            P::T(a.id.as_str()),
+            P::I(user_pk),
+            P::I(a.account_type.code().into()),
+            P::T(a.currency.as_str()),
+            P::I(a.balance.cents()),
+            P::I(balance_date.days().into()),
+            a.iban.as_ref().map(|i| i.as_str()).into(),
+            a.name.as_deref().into(),
+            a.overdraft_limit.map(Amount::cents).into(),
+            a.data_since.map(|d| i64::from(d.days())).into(),
+            P::I(seq),
+        ];
+        let inserted = c.query_one(
+            "INSERT INTO accounts (client_pk, ext_id, user_pk, account_type, currency, balance, balance_date,
+                                   iban, name, overdraft_limit, data_since, seq)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+             ON CONFLICT (client_pk, ext_id) DO NOTHING
+             RETURNING pk",
+            &values,
+        )?;
+        let pk = match inserted {
+            Some(r) => r[0].int(),
+            None => {
+                // A replacement: keep the old version for running jobs' snapshots.
+                c.exec(
+                    "INSERT INTO accounts_history (pk, client_pk, ext_id, user_pk, account_type, currency, balance,
+                        balance_date, iban, name, overdraft_limit, data_since, seq, seq_to)
+                     SELECT pk, client_pk, ext_id, user_pk, account_type, currency, balance, balance_date, iban, name,
+                        overdraft_limit, data_since, seq, $1
+                     FROM accounts WHERE client_pk = $2 AND ext_id = $3 AND seq < $1",
+                    &[P::I(seq), P::I(self.client_pk), P::T(a.id.as_str())],
+                )?;
+                // SQLite numbers `$n` by first appearance: the key goes last.
+                let mut update = values[2..].to_vec();
+                update.extend_from_slice(&values[..2]);
+                c.query_one(
+                    "UPDATE accounts SET user_pk = $1, account_type = $2, currency = $3, balance = $4, balance_date = $5,
+                        iban = $6, name = $7, overdraft_limit = $8, data_since = $9, seq = $10
+                     WHERE client_pk = $11 AND ext_id = $12 RETURNING pk",
+                    &update,
+                )?
+                .ok_or_else(|| StoreError::Internal("account vanished during upsert".into()))?[0]
+                .int()
+            }
+        };
         self.remember_account(
             a.id.as_str(),
             AccountRef {
-                pk: row[0].int(),
+                pk,
                 currency: a.currency.as_str().to_owned(),
             },
         );
@@ -225,40 +286,59 @@ impl Writer {
         for l in &t.labels {
             labels.insert(*l);
         }
-        c.exec(
+        let seq = self.seq();
+        let values = [
+            P::I(self.client_pk),
+            P::T(t.id.as_str()),
+            P::I(acc.pk),
+            P::I(t.amount.cents()),
+            P::T(t.currency.as_str()),
+            P::I(t.booking_date.days().into()),
+            t.value_date.map(|d| i64::from(d.days())).into(),
+            t.purpose.as_deref().into(),
+            t.counterpart_name.as_deref().into(),
+            t.counterpart_iban.as_ref().map(|i| i.as_str()).into(),
+            t.counterpart_bic.as_deref().into(),
+            t.creditor_id.as_deref().into(),
+            t.mandate_reference.as_deref().into(),
+            t.end_to_end_reference.as_deref().into(),
+            t.bank_transaction_code.as_deref().into(),
+            t.sepa_purpose_code.as_deref().into(),
+            t.mcc.map(i64::from).into(),
+            P::I(labels.0 as i64),
+            P::I(seq),
+        ];
+        let inserted = c.exec(
             "INSERT INTO transactions (client_pk, ext_id, account_pk, amount, currency, booking_date, value_date,
                 purpose, counterpart_name, counterpart_iban, counterpart_bic, creditor_id, mandate_reference,
-                end_to_end_reference, bank_transaction_code, sepa_purpose_code, mcc, client_labels)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-             ON CONFLICT (client_pk, ext_id) DO UPDATE SET
-                account_pk = excluded.account_pk, amount = excluded.amount, currency = excluded.currency,
-                booking_date = excluded.booking_date, value_date = excluded.value_date, purpose = excluded.purpose,
-                counterpart_name = excluded.counterpart_name, counterpart_iban = excluded.counterpart_iban,
-                counterpart_bic = excluded.counterpart_bic, creditor_id = excluded.creditor_id,
-                mandate_reference = excluded.mandate_reference, end_to_end_reference = excluded.end_to_end_reference,
-                bank_transaction_code = excluded.bank_transaction_code, sepa_purpose_code = excluded.sepa_purpose_code,
-                mcc = excluded.mcc, client_labels = excluded.client_labels",
-            &[
-                P::I(self.client_pk),
-                P::T(t.id.as_str()),
-                P::I(acc.pk),
-                P::I(t.amount.cents()),
-                P::T(t.currency.as_str()),
-                P::I(t.booking_date.days().into()),
-                t.value_date.map(|d| i64::from(d.days())).into(),
-                t.purpose.as_deref().into(),
-                t.counterpart_name.as_deref().into(),
-                t.counterpart_iban.as_ref().map(|i| i.as_str()).into(),
-                t.counterpart_bic.as_deref().into(),
-                t.creditor_id.as_deref().into(),
-                t.mandate_reference.as_deref().into(),
-                t.end_to_end_reference.as_deref().into(),
-                t.bank_transaction_code.as_deref().into(),
-                t.sepa_purpose_code.as_deref().into(),
-                t.mcc.map(i64::from).into(),
-                P::I(labels.0 as i64),
-            ],
+                end_to_end_reference, bank_transaction_code, sepa_purpose_code, mcc, client_labels, seq)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+             ON CONFLICT (client_pk, ext_id) DO NOTHING",
+            &values,
         )?;
+        if inserted == 0 {
+            c.exec(
+                "INSERT INTO transactions_history (pk, client_pk, ext_id, account_pk, amount, currency, booking_date,
+                    value_date, purpose, counterpart_name, counterpart_iban, counterpart_bic, creditor_id,
+                    mandate_reference, end_to_end_reference, bank_transaction_code, sepa_purpose_code, mcc,
+                    client_labels, seq, seq_to)
+                 SELECT pk, client_pk, ext_id, account_pk, amount, currency, booking_date, value_date, purpose,
+                    counterpart_name, counterpart_iban, counterpart_bic, creditor_id, mandate_reference,
+                    end_to_end_reference, bank_transaction_code, sepa_purpose_code, mcc, client_labels, seq, $1
+                 FROM transactions WHERE client_pk = $2 AND ext_id = $3 AND seq < $1",
+                &[P::I(seq), P::I(self.client_pk), P::T(t.id.as_str())],
+            )?;
+            let mut update = values[2..].to_vec();
+            update.extend_from_slice(&values[..2]);
+            c.exec(
+                "UPDATE transactions SET account_pk = $1, amount = $2, currency = $3, booking_date = $4,
+                    value_date = $5, purpose = $6, counterpart_name = $7, counterpart_iban = $8,
+                    counterpart_bic = $9, creditor_id = $10, mandate_reference = $11, end_to_end_reference = $12,
+                    bank_transaction_code = $13, sepa_purpose_code = $14, mcc = $15, client_labels = $16, seq = $17
+                 WHERE client_pk = $18 AND ext_id = $19",
+                &update,
+            )?;
+        }
         Ok(Ok(()))
     }
 
@@ -271,15 +351,30 @@ impl Writer {
             Ok(a) => a,
             Err(r) => return Ok(Err(r)),
         };
-        c.exec(
-            "INSERT INTO daily_balances (account_pk, day, balance) VALUES ($1, $2, $3)
-             ON CONFLICT (account_pk, day) DO UPDATE SET balance = excluded.balance",
-            &[
-                P::I(acc.pk),
-                P::I(b.date.days().into()),
-                P::I(b.balance.cents()),
-            ],
+        let seq = self.seq();
+        let values = [
+            P::I(acc.pk),
+            P::I(b.date.days().into()),
+            P::I(b.balance.cents()),
+            P::I(seq),
+        ];
+        let inserted = c.exec(
+            "INSERT INTO daily_balances (account_pk, day, balance, seq) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (account_pk, day) DO NOTHING",
+            &values,
         )?;
+        if inserted == 0 {
+            c.exec(
+                "INSERT INTO daily_balances_history (account_pk, day, balance, seq, seq_to)
+                 SELECT account_pk, day, balance, seq, $1 FROM daily_balances
+                 WHERE account_pk = $2 AND day = $3 AND seq < $1",
+                &[P::I(seq), P::I(acc.pk), P::I(b.date.days().into())],
+            )?;
+            c.exec(
+                "UPDATE daily_balances SET balance = $1, seq = $2 WHERE account_pk = $3 AND day = $4",
+                &[values[2], values[3], values[0], values[1]],
+            )?;
+        }
         Ok(Ok(()))
     }
 }
@@ -533,20 +628,29 @@ pub fn account_daily_balances(
 
 // ----------------------------------------------------------------- erasure
 
+/// Physically removes accounts (every version), their transactions and
+/// balances (every version). Erasure does not wait for running jobs.
 fn erase_accounts_where(c: &mut dyn Conn, cond: &str, params: &[P]) -> Result<(), StoreError> {
-    c.exec(
-        &format!(
-            "DELETE FROM transactions WHERE account_pk IN (SELECT pk FROM accounts WHERE {cond})"
-        ),
-        params,
-    )?;
-    c.exec(
-        &format!(
-            "DELETE FROM daily_balances WHERE account_pk IN (SELECT pk FROM accounts WHERE {cond})"
-        ),
-        params,
-    )?;
-    c.exec(&format!("DELETE FROM accounts WHERE {cond}"), params)?;
+    let pks: Vec<i64> = c
+        .query(
+            &format!("SELECT pk FROM accounts WHERE {cond} UNION SELECT pk FROM accounts_history WHERE {cond}"),
+            params,
+        )?
+        .iter()
+        .map(|r| r[0].int())
+        .collect();
+    for pk in pks {
+        for sql in [
+            "DELETE FROM transactions WHERE account_pk = $1",
+            "DELETE FROM transactions_history WHERE account_pk = $1",
+            "DELETE FROM daily_balances WHERE account_pk = $1",
+            "DELETE FROM daily_balances_history WHERE account_pk = $1",
+            "DELETE FROM accounts_history WHERE pk = $1",
+            "DELETE FROM accounts WHERE pk = $1",
+        ] {
+            c.exec(sql, &[P::I(pk)])?;
+        }
+    }
     Ok(())
 }
 
@@ -569,6 +673,12 @@ pub fn delete_user(c: &mut dyn Conn, client_pk: i64, id: &str) -> Result<bool, S
         return Ok(false);
     };
     erase_accounts_where(c, "user_pk = $1", &[P::I(upk)])?;
+    // The user's entries in stored segment results go too.
+    c.exec(
+        "UPDATE jobs SET users_matched = users_matched - 1 WHERE pk IN (SELECT job_pk FROM job_results WHERE user_pk = $1)",
+        &[P::I(upk)],
+    )?;
+    c.exec("DELETE FROM job_results WHERE user_pk = $1", &[P::I(upk)])?;
     c.exec("DELETE FROM users WHERE pk = $1", &[P::I(upk)])?;
     Ok(true)
 }

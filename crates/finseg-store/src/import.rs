@@ -18,6 +18,7 @@ pub fn write_all(
 ) -> Result<Result<(), Vec<FieldError>>, StoreError> {
     let mut writer = Writer::new(client_pk, today);
     let outcome = in_transaction(c, |c| {
+        writer.begin_batch(c)?;
         let mut errors = Vec::new();
         for (i, rec) in records.iter().enumerate() {
             if let Err(refusal) = writer.write(c, rec)? {
@@ -188,6 +189,7 @@ impl<'s> BulkImport<'s> {
         } = self;
         let mut staged = ImportSummary::default();
         in_transaction(&mut **conn, |c| {
+            writer.begin_batch(c)?;
             for ParsedLine { line, text, record } in lines {
                 let line = *line;
                 staged.lines += 1;
@@ -241,6 +243,7 @@ impl<'s> BulkImport<'s> {
                     ..
                 } = &mut self;
                 in_transaction(&mut **conn, |c| {
+                    writer.begin_batch(c)?;
                     for r in &rows {
                         let line = r[0].int() as u64;
                         let rec = input::bulk_record(&r[1].text()).map_err(|_| {

@@ -26,11 +26,17 @@ CREATE TABLE tokens (
     expires_at {INT} NOT NULL
 );
 CREATE INDEX tokens_expiry ON tokens (expires_at);
+CREATE TABLE counters (
+    name TEXT PRIMARY KEY,
+    value {INT} NOT NULL
+);
+INSERT INTO counters (name, value) VALUES ('ingest_seq', 0);
 CREATE TABLE users (
     pk {PK},
     client_pk {INT} NOT NULL,
     ext_id TEXT NOT NULL,
     created_at {INT} NOT NULL,
+    seq {INT} NOT NULL,
     UNIQUE (client_pk, ext_id)
 );
 CREATE TABLE accounts (
@@ -46,9 +52,28 @@ CREATE TABLE accounts (
     name TEXT,
     overdraft_limit {INT},
     data_since {INT},
+    seq {INT} NOT NULL,
     UNIQUE (client_pk, ext_id)
 );
 CREATE INDEX accounts_user ON accounts (user_pk);
+-- Replaced versions, kept while a job's snapshot may still read them.
+CREATE TABLE accounts_history (
+    pk {INT} NOT NULL,
+    client_pk {INT} NOT NULL,
+    ext_id TEXT NOT NULL,
+    user_pk {INT} NOT NULL,
+    account_type {INT} NOT NULL,
+    currency TEXT NOT NULL,
+    balance {INT} NOT NULL,
+    balance_date {INT} NOT NULL,
+    iban TEXT,
+    name TEXT,
+    overdraft_limit {INT},
+    data_since {INT},
+    seq {INT} NOT NULL,
+    seq_to {INT} NOT NULL
+);
+CREATE INDEX accounts_history_user ON accounts_history (client_pk, user_pk);
 CREATE TABLE transactions (
     pk {PK},
     client_pk {INT} NOT NULL,
@@ -69,15 +94,115 @@ CREATE TABLE transactions (
     sepa_purpose_code TEXT,
     mcc {INT},
     client_labels {INT} NOT NULL,
+    seq {INT} NOT NULL,
     UNIQUE (client_pk, ext_id)
 );
 CREATE INDEX transactions_account_day ON transactions (account_pk, booking_date);
+CREATE TABLE transactions_history (
+    pk {INT} NOT NULL,
+    client_pk {INT} NOT NULL,
+    ext_id TEXT NOT NULL,
+    account_pk {INT} NOT NULL,
+    amount {INT} NOT NULL,
+    currency TEXT NOT NULL,
+    booking_date {INT} NOT NULL,
+    value_date {INT},
+    purpose TEXT,
+    counterpart_name TEXT,
+    counterpart_iban TEXT,
+    counterpart_bic TEXT,
+    creditor_id TEXT,
+    mandate_reference TEXT,
+    end_to_end_reference TEXT,
+    bank_transaction_code TEXT,
+    sepa_purpose_code TEXT,
+    mcc {INT},
+    client_labels {INT} NOT NULL,
+    seq {INT} NOT NULL,
+    seq_to {INT} NOT NULL
+);
+CREATE INDEX transactions_history_account ON transactions_history (account_pk);
 CREATE TABLE daily_balances (
     account_pk {INT} NOT NULL,
     day {INT} NOT NULL,
     balance {INT} NOT NULL,
+    seq {INT} NOT NULL,
     PRIMARY KEY (account_pk, day)
 );
+CREATE TABLE daily_balances_history (
+    account_pk {INT} NOT NULL,
+    day {INT} NOT NULL,
+    balance {INT} NOT NULL,
+    seq {INT} NOT NULL,
+    seq_to {INT} NOT NULL
+);
+CREATE INDEX daily_balances_history_account ON daily_balances_history (account_pk);
+CREATE TABLE jobs (
+    pk {PK},
+    job_id TEXT NOT NULL UNIQUE,
+    client_pk {INT} NOT NULL,
+    segment_type TEXT NOT NULL,
+    params TEXT NOT NULL,
+    callback_url TEXT,
+    idempotency_key TEXT,
+    status TEXT NOT NULL,
+    creation_date {INT} NOT NULL,
+    created_at {INT} NOT NULL,
+    started_at {INT},
+    finished_at {INT},
+    expires_at {INT},
+    snapshot_seq {INT} NOT NULL,
+    users_total {INT} NOT NULL,
+    partitions_total {INT} NOT NULL,
+    partitions_done {INT} NOT NULL,
+    users_done {INT} NOT NULL,
+    users_evaluated {INT} NOT NULL,
+    users_matched {INT} NOT NULL,
+    users_without_data {INT} NOT NULL,
+    error TEXT
+);
+CREATE UNIQUE INDEX jobs_idempotency ON jobs (client_pk, idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE INDEX jobs_client ON jobs (client_pk, pk);
+CREATE TABLE job_partitions (
+    job_pk {INT} NOT NULL,
+    part_no {INT} NOT NULL,
+    user_pk_from {INT} NOT NULL,
+    user_pk_to {INT} NOT NULL,
+    status TEXT NOT NULL,
+    lease_owner TEXT,
+    lease_expires_ms {INT} NOT NULL,
+    attempts {INT} NOT NULL,
+    users_evaluated {INT} NOT NULL,
+    users_matched {INT} NOT NULL,
+    users_without_data {INT} NOT NULL,
+    error TEXT,
+    PRIMARY KEY (job_pk, part_no)
+);
+CREATE INDEX job_partitions_claim ON job_partitions (status, lease_expires_ms);
+CREATE TABLE job_results (
+    job_pk {INT} NOT NULL,
+    user_ext_id TEXT NOT NULL,
+    part_no {INT} NOT NULL,
+    user_pk {INT} NOT NULL,
+    member TEXT NOT NULL,
+    PRIMARY KEY (job_pk, user_ext_id)
+);
+CREATE INDEX job_results_user ON job_results (user_pk);
+CREATE TABLE callbacks (
+    pk {PK},
+    job_pk {INT} NOT NULL,
+    client_pk {INT} NOT NULL,
+    url TEXT NOT NULL,
+    body TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts {INT} NOT NULL,
+    next_attempt_ms {INT} NOT NULL,
+    give_up_ms {INT} NOT NULL,
+    lease_owner TEXT,
+    lease_expires_ms {INT} NOT NULL,
+    last_error TEXT
+);
+CREATE INDEX callbacks_due ON callbacks (status, next_attempt_ms);
 ",
 )];
 

@@ -135,6 +135,12 @@ impl TestApp {
     }
 
     pub async fn spawn_with(cfg: Config, backend: Backend) -> TestApp {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                std::env::var("FINSEG_LOG").unwrap_or_else(|_| "warn".into()),
+            ))
+            .with_test_writer()
+            .try_init();
         let app = Application::build(cfg).await.expect("application starts");
         let base = format!("http://{}", app.local_addr());
         let state = app.state().clone();

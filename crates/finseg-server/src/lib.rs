@@ -3,12 +3,15 @@
 //! tests alike; bound to port 0 it picks a free port.
 
 pub mod auth;
+pub mod callbacks;
 pub mod docs;
 pub mod ingest;
+pub mod jobs;
 pub mod metrics;
 pub mod problem;
 pub mod state;
 pub mod time;
+pub mod worker;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -28,6 +31,22 @@ pub struct Config {
     pub time_zone: String,
     /// Lifetime of access tokens in seconds.
     pub token_ttl_secs: i64,
+    /// This process's name in partition leases (unique per process).
+    pub node_id: String,
+    /// Concurrent partition workers in this process (0: this node serves the API only).
+    pub workers: usize,
+    /// How long a claimed partition stays with a node that stops renewing it.
+    pub job_lease_ms: i64,
+    /// Users per partition.
+    pub partition_size: usize,
+    /// How often an idle worker looks for work created on other nodes.
+    pub poll_ms: u64,
+    /// Allow callbacks to loopback, private and link-local addresses (tests, closed networks).
+    pub allow_private_callbacks: bool,
+    /// First retry delay of a failed callback; doubles per attempt, at most one hour.
+    pub callback_retry_base_ms: i64,
+    /// Base URL in callback bodies (`resultUrl`); default `http://{listen}`.
+    pub public_url: Option<String>,
 }
 
 impl Config {
@@ -38,7 +57,29 @@ impl Config {
             database: DbUrl::in_data_dir(data_dir),
             time_zone: "Europe/Berlin".to_owned(),
             token_ttl_secs: 3600,
+            node_id: random_node_id(),
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            job_lease_ms: 30_000,
+            partition_size: 1_000,
+            poll_ms: 500,
+            allow_private_callbacks: false,
+            callback_retry_base_ms: 10_000,
+            public_url: None,
         }
+    }
+}
+
+/// A node id: host name (when known) and random bits.
+pub fn random_node_id() -> String {
+    let mut b = [0u8; 6];
+    getrandom::fill(&mut b).expect("the operating system provides randomness");
+    let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
+    let host = host.trim();
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    if host.is_empty() {
+        format!("node-{hex}")
+    } else {
+        format!("{host}-{hex}")
     }
 }
 
@@ -116,6 +157,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(auth::routes())
         .merge(ingest::routes())
+        .merge(jobs::routes())
         .merge(docs::routes())
         .merge(metrics::routes())
         // A route layer sees the matched route, so metrics are per route template.

@@ -40,6 +40,8 @@ pub struct Metrics {
     pub ingested_daily_balances: AtomicU64,
     pub rejected_records: AtomicU64,
     next_request_id: AtomicU64,
+    /// (segment type, final state) → (jobs, seconds from creation to end)
+    jobs_finished: Mutex<BTreeMap<(String, String), (u64, f64)>>,
 }
 
 impl Metrics {
@@ -69,6 +71,17 @@ impl Metrics {
             .fetch_add(c.transaction, Ordering::Relaxed);
         self.ingested_daily_balances
             .fetch_add(c.daily_balance, Ordering::Relaxed);
+    }
+
+    /// Counts a job this node finished, with its duration from POST to result.
+    pub fn job_finished(&self, job: &finseg_store::jobs::JobRow) {
+        let secs = job.finished_at.map_or(0, |f| f - job.created_at).max(0) as f64;
+        let mut m = self.jobs_finished.lock().unwrap_or_else(|e| e.into_inner());
+        let e = m
+            .entry((job.segment_type.clone(), job.status.clone()))
+            .or_default();
+        e.0 += 1;
+        e.1 += secs;
     }
 
     pub fn render(&self) -> String {
@@ -146,6 +159,25 @@ impl Metrics {
             "finseg_rejected_records_total {}",
             self.rejected_records.load(Ordering::Relaxed)
         );
+        out.push_str("# HELP finseg_jobs_finished_total Segment jobs finished on this node, by type and state.\n");
+        out.push_str("# TYPE finseg_jobs_finished_total counter\n");
+        out.push_str("# HELP finseg_job_duration_seconds_sum Seconds from job creation to its end, summed.\n");
+        out.push_str("# TYPE finseg_job_duration_seconds_sum counter\n");
+        for ((t, s), (n, secs)) in self
+            .jobs_finished
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            let _ = writeln!(
+                out,
+                "finseg_jobs_finished_total{{segment=\"{t}\",status=\"{s}\"}} {n}"
+            );
+            let _ = writeln!(
+                out,
+                "finseg_job_duration_seconds_sum{{segment=\"{t}\",status=\"{s}\"}} {secs}"
+            );
+        }
         out
     }
 }

@@ -10,8 +10,12 @@ pub struct Problem {
     #[serde(rename = "type")]
     pub problem_type: &'static str,
     pub title: &'static str,
-    #[serde(serialize_with = "ser_status")]
+    #[serde(skip)]
     pub status: StatusCode,
+    /// The `status` member: the HTTP status, except in finAPI's "job not
+    /// done yet" answer, where it is the job state (`QUEUED`, `RUNNING`).
+    #[serde(rename = "status")]
+    pub status_member: serde_json::Value,
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
@@ -20,10 +24,6 @@ pub struct Problem {
     pub extra: Option<serde_json::Map<String, serde_json::Value>>,
     #[serde(skip)]
     pub www_authenticate: bool,
-}
-
-fn ser_status<S: serde::Serializer>(s: &StatusCode, ser: S) -> Result<S::Ok, S::Error> {
-    ser.serialize_u16(s.as_u16())
 }
 
 impl Problem {
@@ -37,6 +37,7 @@ impl Problem {
             problem_type,
             title,
             status,
+            status_member: status.as_u16().into(),
             detail: detail.into(),
             errors: Vec::new(),
             extra: None,
@@ -122,6 +123,28 @@ impl Problem {
             "Payload too large",
             detail,
         )
+    }
+
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "/problems/conflict",
+            "Conflict",
+            detail,
+        )
+    }
+
+    /// finAPI's answer while a segment job is not done: HTTP 404 with the
+    /// job state in `status`.
+    pub fn job_pending(state: &str, detail: impl Into<String>) -> Self {
+        let mut p = Self::new(
+            StatusCode::NOT_FOUND,
+            "/problems/job-not-done",
+            "Job not done yet",
+            detail,
+        );
+        p.status_member = state.into();
+        p
     }
 
     pub fn internal(detail: impl Into<String>) -> Self {

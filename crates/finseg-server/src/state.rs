@@ -13,6 +13,10 @@ pub struct AppState {
     pub store: Arc<Store>,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
+    /// Wakes idle workers of this node when a job is created here.
+    pub work_available: Arc<tokio::sync::Notify>,
+    /// Wakes the callback sender when a job finishes here.
+    pub callbacks_due: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -21,6 +25,8 @@ impl AppState {
             store,
             config: Arc::new(config),
             metrics: Arc::new(Metrics::default()),
+            work_available: Arc::new(tokio::sync::Notify::new()),
+            callbacks_due: Arc::new(tokio::sync::Notify::new()),
         }
     }
 
@@ -41,17 +47,27 @@ impl AppState {
     }
 }
 
-/// Periodic housekeeping: expired tokens are deleted.
+/// Periodic housekeeping: expired tokens, expired job results, and
+/// replaced row versions no job can read any more are deleted.
 pub async fn janitor(state: AppState) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         tick.tick().await;
         let now = finseg_store::now_unix();
-        if let Err(e) = state
-            .db(move |c| finseg_store::clients::purge_expired_tokens(c, now))
-            .await
-        {
-            tracing::warn!(detail = %e.detail, "token purge failed");
+        let swept = state
+            .db(move |c| {
+                let tokens = finseg_store::clients::purge_expired_tokens(c, now)?;
+                let jobs = finseg_store::jobs::sweep_expired(c, now)?;
+                let versions = finseg_store::snapshot::collect_history(c)?;
+                Ok((tokens, jobs, versions))
+            })
+            .await;
+        match swept {
+            Ok((tokens, jobs, versions)) if tokens + jobs + versions > 0 => {
+                tracing::info!(tokens, jobs, versions, "housekeeping");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(detail = %e.detail, "housekeeping failed"),
         }
     }
 }

@@ -9,7 +9,9 @@ pub mod clients;
 pub mod conn;
 pub mod data;
 pub mod import;
+pub mod jobs;
 pub mod schema;
+pub mod snapshot;
 
 use std::path::PathBuf;
 use std::sync::{Condvar, Mutex};

@@ -53,6 +53,45 @@ struct Global {
     /// Lifetime of access tokens, in seconds.
     #[arg(long, env = "FINSEG_TOKEN_TTL", default_value_t = 3600, global = true)]
     token_ttl: i64,
+    /// Partition workers in this process (0: serve the API only).
+    #[arg(long, env = "FINSEG_WORKERS", global = true)]
+    workers: Option<usize>,
+    /// Lease of a claimed partition, in milliseconds.
+    #[arg(
+        long,
+        env = "FINSEG_JOB_LEASE_MS",
+        default_value_t = 30_000,
+        global = true
+    )]
+    job_lease_ms: i64,
+    /// Users per job partition.
+    #[arg(
+        long,
+        env = "FINSEG_PARTITION_SIZE",
+        default_value_t = 1_000,
+        global = true
+    )]
+    partition_size: usize,
+    /// How often idle workers look for jobs created on other nodes, in milliseconds.
+    #[arg(long, env = "FINSEG_POLL_MS", default_value_t = 500, global = true)]
+    poll_ms: u64,
+    /// Allow callbacks to loopback, private and link-local addresses.
+    #[arg(long, env = "FINSEG_ALLOW_PRIVATE_CALLBACKS", global = true)]
+    allow_private_callbacks: bool,
+    /// First retry delay of a failed callback, in milliseconds (doubles per attempt).
+    #[arg(
+        long,
+        env = "FINSEG_CALLBACK_RETRY_MS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    callback_retry_ms: i64,
+    /// Base URL of this service in callback bodies (default http://LISTEN).
+    #[arg(long, env = "FINSEG_PUBLIC_URL", global = true)]
+    public_url: Option<String>,
+    /// This node's name in partition leases (default: host name and random bits).
+    #[arg(long, env = "FINSEG_NODE_ID", global = true)]
+    node_id: Option<String>,
     /// Log format: `text` or `json`.
     #[arg(long, env = "FINSEG_LOG_FORMAT", default_value = "text", global = true)]
     log_format: String,
@@ -131,11 +170,20 @@ impl Global {
     }
 
     fn config(&self) -> Result<Config, String> {
+        let defaults = Config::embedded(&self.data_dir);
         Ok(Config {
             listen: self.listen,
             database: self.database()?,
             time_zone: self.time_zone.clone(),
             token_ttl_secs: self.token_ttl,
+            node_id: self.node_id.clone().unwrap_or(defaults.node_id),
+            workers: self.workers.unwrap_or(defaults.workers),
+            job_lease_ms: self.job_lease_ms,
+            partition_size: self.partition_size.max(1),
+            poll_ms: self.poll_ms,
+            allow_private_callbacks: self.allow_private_callbacks,
+            callback_retry_base_ms: self.callback_retry_ms,
+            public_url: self.public_url.clone(),
         })
     }
 }

@@ -142,3 +142,34 @@ mod tests {
         assert_eq!(p.months().len(), 1);
     }
 }
+
+/// Evaluates one user for a job with these parameters, created on `creation_date`.
+pub fn evaluate(params: &params::Params, creation_date: Date, user: &UserData) -> Verdict {
+    use params::Params;
+    let period = params.period(creation_date);
+    match params {
+        Params::LowBalance {
+            threshold,
+            account_types,
+            ..
+        } => low_balance::evaluate(user, *threshold, account_types, period),
+        Params::HighBalance {
+            threshold,
+            account_types,
+        } => high_balance::evaluate(user, *threshold, account_types, creation_date),
+        Params::FinancialBreakdown { label_groups, .. } => {
+            breakdown::evaluate(user, label_groups, period)
+        }
+        Params::Insurance {
+            insurance_types,
+            include_users_without_contracts,
+            ..
+        } => insurance::evaluate(
+            user,
+            period,
+            insurance_types.as_deref(),
+            *include_users_without_contracts,
+        ),
+        Params::IncomeSpendingSummary { .. } => summary::evaluate(user, period),
+    }
+}

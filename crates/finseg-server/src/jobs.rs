@@ -1,0 +1,675 @@
+//! SPEC §5: segment jobs over HTTP, with finAPI's contract: POST creates a
+//! job (202, `jobId`), GET polls the result (404 with the state while not
+//! done, 400 for unknown ids, 500 when failed), and the same paths without
+//! the `/api/v1` prefix. Plus finseg's job resources under `/api/v1/jobs`.
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use finseg_core::segments::params::{Params, SegmentType};
+use finseg_core::{Date, FieldError};
+use finseg_store::jobs::{self, Created, JobRow, NewJob};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::auth::Tenant;
+use crate::problem::Problem;
+use crate::time::today_in;
+
+type ApiResult = Result<Response, Problem>;
+
+/// Members fetched per database round trip when a result is sent.
+const PAGE_FETCH: i64 = 5_000;
+
+fn segment_type(name: &str) -> Result<SegmentType, Problem> {
+    SegmentType::parse(name).ok_or_else(|| {
+        Problem::not_found("segment type", name).with(
+            "segmentTypes",
+            SegmentType::ALL
+                .iter()
+                .map(|t| t.as_str())
+                .collect::<Vec<_>>(),
+        )
+    })
+}
+
+fn new_job_id() -> String {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).expect("the operating system provides randomness");
+    b[6] = (b[6] & 0x0f) | 0x40; // UUID version 4
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
+}
+
+fn iso(unix: Option<i64>) -> Value {
+    unix.and_then(|s| jiff::Timestamp::from_second(s).ok())
+        .map_or(Value::Null, |t| Value::from(t.to_string()))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    Path(type_name): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    let segment = segment_type(&type_name)?;
+    if let Some(ct) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        && !(ct.starts_with("application/json") || ct.contains("+json"))
+    {
+        return Err(Problem::unsupported_media_type(format!(
+            "expected application/json, got {ct}"
+        )));
+    }
+    let doc: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        json!({})
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            Problem::validation(vec![FieldError::new("", format!("not valid JSON: {e}"))])
+        })?
+    };
+    let mut errors = Vec::new();
+    let params = match Params::parse(segment, &doc) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            errors.extend(e);
+            None
+        }
+    };
+    let (callback_field, callback_url) = match (doc.get("callbackURL"), doc.get("callbackUrl")) {
+        (Some(v), _) if !v.is_null() => ("callbackURL", Some(v)),
+        (_, Some(v)) if !v.is_null() => ("callbackUrl", Some(v)),
+        _ => ("callbackURL", None),
+    };
+    let callback_url = match callback_url {
+        None => None,
+        Some(Value::String(u)) => {
+            match crate::callbacks::check_url(u, state.config.allow_private_callbacks).await {
+                Ok(_) => Some(u.clone()),
+                Err(refusal) => {
+                    errors.push(FieldError::new(
+                        format!("/{callback_field}"),
+                        refusal.to_string(),
+                    ));
+                    None
+                }
+            }
+        }
+        Some(_) => {
+            errors.push(FieldError::new(
+                format!("/{callback_field}"),
+                "must be a URL string",
+            ));
+            None
+        }
+    };
+    let idempotency_key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => match v.to_str() {
+            Ok(k) if !k.is_empty() && k.len() <= 255 => Some(k.to_owned()),
+            _ => {
+                return Err(Problem::bad_request(
+                    "Idempotency-Key must be 1 to 255 visible ASCII characters",
+                ));
+            }
+        },
+    };
+    let Some(params) = params.filter(|_| errors.is_empty()) else {
+        return Err(Problem::validation(errors));
+    };
+    let stored_params = params.to_json().to_string();
+    let job_id = new_job_id();
+    let creation_date = today_in(&tenant.time_zone);
+    let partition_size = state.config.partition_size;
+    let (sp, cb, key, jid) = (
+        stored_params.clone(),
+        callback_url.clone(),
+        idempotency_key.clone(),
+        job_id.clone(),
+    );
+    let created = state
+        .db(move |c| {
+            jobs::create(
+                c,
+                &NewJob {
+                    job_id: &jid,
+                    client_pk: tenant.pk,
+                    segment_type: segment.as_str(),
+                    params: &sp,
+                    callback_url: cb.as_deref(),
+                    idempotency_key: key.as_deref(),
+                    creation_date: creation_date.days().into(),
+                    partition_size,
+                },
+            )
+        })
+        .await?;
+    let job = match created {
+        Created::New(job) => {
+            state.work_available.notify_waiters();
+            if job.status == jobs::COMPLETED {
+                state.callbacks_due.notify_one();
+            }
+            job
+        }
+        Created::Existing(job) => {
+            if job.segment_type != segment.as_str()
+                || job.params != stored_params
+                || job.callback_url != callback_url
+            {
+                return Err(Problem::conflict(
+                    "this Idempotency-Key was used for a different request; use a new key for new parameters",
+                )
+                .with("jobId", job.job_id));
+            }
+            job
+        }
+    };
+    let location = format!("/api/v1/segments/{}/{}", segment.as_str(), job.job_id);
+    let mut res = (
+        StatusCode::ACCEPTED,
+        axum::Json(json!({ "jobId": job.job_id })),
+    )
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ResultQuery {
+    page: Option<String>,
+    per_page: Option<String>,
+}
+
+/// `page`/`perPage` of a result: absent means the whole result (as finAPI).
+fn result_paging(q: &ResultQuery) -> Result<Option<(i64, i64)>, Problem> {
+    if q.page.is_none() && q.per_page.is_none() {
+        return Ok(None);
+    }
+    let num = |v: &Option<String>, name: &str, default: i64, max: i64| -> Result<i64, FieldError> {
+        match v {
+            None => Ok(default),
+            Some(s) => match s.parse::<i64>() {
+                Ok(n) if (1..=max).contains(&n) => Ok(n),
+                _ => Err(FieldError::new(
+                    format!("/{name}"),
+                    format!("must be an integer from 1 to {max}"),
+                )),
+            },
+        }
+    };
+    let page = num(&q.page, "page", 1, 10_000_000);
+    let per_page = num(&q.per_page, "perPage", 100, 100_000);
+    match (page, per_page) {
+        (Ok(p), Ok(pp)) => Ok(Some((p, pp))),
+        (p, pp) => Err(Problem::validation(
+            p.err().into_iter().chain(pp.err()).collect(),
+        )),
+    }
+}
+
+/// The result document without `users` (which is streamed after it).
+fn result_head(job: &JobRow, paging: Option<(i64, i64)>) -> Value {
+    let segment = SegmentType::parse(&job.segment_type).expect("stored segment type");
+    let stored: Value = serde_json::from_str(&job.params).unwrap_or(Value::Null);
+    let creation_date = Date::from_days(job.creation_date as i32);
+    let period = Params::from_stored(segment, &stored)
+        .map(|p| p.period(creation_date))
+        .ok();
+    let mut head = json!({
+        "jobId": job.job_id,
+        "segmentType": job.segment_type,
+        "status": job.status,
+        "creationDate": creation_date,
+        "parameters": stored,
+        "periodFrom": period.map(|p| p.from),
+        "periodTo": period.map(|p| p.to),
+        "usersEvaluated": job.users_evaluated,
+        "usersMatched": job.users_matched,
+        "usersWithoutData": job.users_without_data,
+        "expiresAt": iso(job.expires_at),
+    });
+    if let Some((page, per_page)) = paging {
+        head["paging"] = json!({
+            "page": page,
+            "perPage": per_page,
+            "pageCount": (job.users_matched + per_page - 1) / per_page,
+            "totalCount": job.users_matched,
+        });
+    }
+    head
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Json,
+    Ndjson,
+    Csv,
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => csv_field(s),
+        other => csv_field(&other.to_string()),
+    }
+}
+
+/// The CSV columns of a segment type: one row per account, group or contract.
+fn csv_header(segment: SegmentType) -> &'static str {
+    match segment {
+        SegmentType::LowBalance => "userId,accountId,accountType,lowestBalance",
+        SegmentType::HighBalance => {
+            "userId,accountId,accountType,balance,balanceDate,aboveThreshold,userTotal"
+        }
+        SegmentType::FinancialBreakdown => {
+            "userId,labelGroup,total,count,average,median,minimum,maximum,standardDeviation"
+        }
+        SegmentType::Insurance => {
+            "userId,provider,providerId,insuranceType,amount,frequency,annualAmount,firstPaymentDate,lastPaymentDate,nextExpectedDate,paymentCount,accountId,missingTypes"
+        }
+        SegmentType::IncomeSpendingSummary => {
+            "userId,incomingCount,incomingTotal,outgoingCount,outgoingTotal,transferIncomingCount,transferIncomingTotal,transferOutgoingCount,transferOutgoingTotal"
+        }
+    }
+}
+
+fn csv_rows(segment: SegmentType, member: &str, out: &mut String) {
+    let m: Value = serde_json::from_str(member).unwrap_or(Value::Null);
+    let user = cell(&m["userId"]);
+    let mut row = |cells: Vec<String>| {
+        out.push_str(&user);
+        for c in cells {
+            out.push(',');
+            out.push_str(&c);
+        }
+        out.push('\n');
+    };
+    let items = |key: &str| m[key].as_array().cloned().unwrap_or_default();
+    match segment {
+        SegmentType::LowBalance => {
+            for a in items("accounts") {
+                row(vec![
+                    cell(&a["accountId"]),
+                    cell(&a["accountType"]),
+                    cell(&a["amount"]),
+                ]);
+            }
+        }
+        SegmentType::HighBalance => {
+            for a in items("accounts") {
+                row(vec![
+                    cell(&a["accountId"]),
+                    cell(&a["accountType"]),
+                    cell(&a["amount"]),
+                    cell(&a["balanceDate"]),
+                    cell(&a["aboveThreshold"]),
+                    cell(&m["total"]),
+                ]);
+            }
+        }
+        SegmentType::FinancialBreakdown => {
+            for g in items("labelGroups") {
+                row([
+                    "labelGroup",
+                    "total",
+                    "count",
+                    "average",
+                    "median",
+                    "minimum",
+                    "maximum",
+                    "standardDeviation",
+                ]
+                .iter()
+                .map(|k| cell(&g[*k]))
+                .collect());
+            }
+        }
+        SegmentType::Insurance => {
+            let missing: Vec<String> = items("missingTypes")
+                .iter()
+                .filter_map(|t| t.as_str().map(str::to_owned))
+                .collect();
+            let contracts = items("contracts");
+            if contracts.is_empty() {
+                let mut cells = vec![String::new(); 11];
+                cells.push(csv_field(&missing.join(" ")));
+                row(cells);
+            }
+            for c in contracts {
+                let mut cells: Vec<String> = [
+                    "provider",
+                    "providerId",
+                    "insuranceType",
+                    "amount",
+                    "frequency",
+                    "annualAmount",
+                    "firstPaymentDate",
+                    "lastPaymentDate",
+                    "nextExpectedDate",
+                    "paymentCount",
+                    "accountId",
+                ]
+                .iter()
+                .map(|k| cell(&c[*k]))
+                .collect();
+                cells.push(csv_field(&missing.join(" ")));
+                row(cells);
+            }
+        }
+        SegmentType::IncomeSpendingSummary => {
+            let x = &m["ownAccountTransfers"];
+            row(vec![
+                cell(&m["incomingCount"]),
+                cell(&m["incomingTotal"]),
+                cell(&m["outgoingCount"]),
+                cell(&m["outgoingTotal"]),
+                cell(&x["incomingCount"]),
+                cell(&x["incomingTotal"]),
+                cell(&x["outgoingCount"]),
+                cell(&x["outgoingTotal"]),
+            ]);
+        }
+    }
+}
+
+/// Streams the members `offset .. offset + limit` in the requested format,
+/// fetching them page by page, so a large result never sits in memory whole.
+fn member_stream(
+    state: AppState,
+    job: JobRow,
+    offset: i64,
+    limit: i64,
+    format: Format,
+    head: Option<Value>,
+) -> Body {
+    let segment = SegmentType::parse(&job.segment_type).expect("stored segment type");
+    struct Cursor {
+        next: i64,
+        end: i64,
+        first: bool,
+        opened: bool,
+        done: bool,
+    }
+    let cursor = Cursor {
+        next: offset,
+        end: offset.saturating_add(limit),
+        first: true,
+        opened: false,
+        done: false,
+    };
+    let stream = futures_util::stream::unfold(cursor, move |mut cur| {
+        let state = state.clone();
+        let head = head.clone();
+        let job_pk = job.pk;
+        async move {
+            if cur.done {
+                return None;
+            }
+            let mut chunk = String::new();
+            if !cur.opened {
+                cur.opened = true;
+                match (format, &head) {
+                    (Format::Json, Some(h)) => {
+                        let h = h.to_string();
+                        chunk.push_str(&h[..h.len() - 1]);
+                        chunk.push_str(",\"users\":[");
+                    }
+                    (Format::Csv, _) => {
+                        chunk.push_str(csv_header(segment));
+                        chunk.push('\n');
+                    }
+                    _ => {}
+                }
+            }
+            let want = (cur.end - cur.next).min(PAGE_FETCH);
+            let members = if want > 0 {
+                let from = cur.next;
+                match state
+                    .db(move |c| jobs::members(c, job_pk, from, want))
+                    .await
+                {
+                    Ok(m) => m,
+                    Err(e) => {
+                        return Some((
+                            Err(std::io::Error::other(e.detail)),
+                            Cursor { done: true, ..cur },
+                        ));
+                    }
+                }
+            } else {
+                Vec::new()
+            };
+            cur.next += members.len() as i64;
+            for m in &members {
+                match format {
+                    Format::Json => {
+                        if !cur.first {
+                            chunk.push(',');
+                        }
+                        chunk.push_str(m);
+                    }
+                    Format::Ndjson => {
+                        chunk.push_str(m);
+                        chunk.push('\n');
+                    }
+                    Format::Csv => csv_rows(segment, m, &mut chunk),
+                }
+                cur.first = false;
+            }
+            if (members.len() as i64) < want || want == 0 || cur.next >= cur.end {
+                cur.done = true;
+                if format == Format::Json {
+                    chunk.push_str("]}");
+                }
+            }
+            Some((Ok::<_, std::io::Error>(Bytes::from(chunk)), cur))
+        }
+    });
+    Body::from_stream(stream)
+}
+
+/// finAPI's answers for a job that has no result (yet).
+fn not_ready(job: &JobRow) -> Option<Problem> {
+    match job.status.as_str() {
+        jobs::QUEUED | jobs::RUNNING => Some(
+            Problem::job_pending(
+                &job.status,
+                format!("the job is {}; poll again later", job.status.to_lowercase()),
+            )
+            .with("jobId", job.job_id.clone())
+            .with("progress", progress(job)),
+        ),
+        jobs::FAILED => Some(
+            Problem::internal(format!(
+                "the job failed: {}",
+                job.error.as_deref().unwrap_or("unknown reason")
+            ))
+            .with("jobId", job.job_id.clone())
+            .with("jobStatus", "FAILED"),
+        ),
+        _ => None,
+    }
+}
+
+fn progress(job: &JobRow) -> Value {
+    json!({
+        "usersDone": job.users_done,
+        "usersTotal": job.users_total,
+        "partitionsDone": job.partitions_done,
+        "partitionsTotal": job.partitions_total,
+    })
+}
+
+async fn result(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    Path((type_name, job_id)): Path<(String, String)>,
+    Query(q): Query<ResultQuery>,
+    headers: HeaderMap,
+) -> ApiResult {
+    let segment = segment_type(&type_name)?;
+    let paging = result_paging(&q)?;
+    let lookup = job_id.clone();
+    let job = state
+        .db(move |c| jobs::get(c, tenant.pk, &lookup))
+        .await?
+        .filter(|j| j.segment_type == segment.as_str())
+        // finAPI answers unknown, expired and foreign job ids with 400.
+        .ok_or_else(|| {
+            Problem::bad_request(format!(
+                "no {} job '{job_id}' (unknown or expired)",
+                segment.as_str()
+            ))
+        })?;
+    if let Some(p) = not_ready(&job) {
+        return Err(p);
+    }
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let format = if accept.contains("application/x-ndjson") {
+        Format::Ndjson
+    } else if accept.contains("text/csv") {
+        Format::Csv
+    } else {
+        Format::Json
+    };
+    let (offset, limit) = match paging {
+        Some((page, per_page)) => ((page - 1).saturating_mul(per_page), per_page),
+        None => (0, i64::MAX / 2),
+    };
+    let head = (format == Format::Json).then(|| result_head(&job, paging));
+    let content_type = match format {
+        Format::Json => "application/json",
+        Format::Ndjson => "application/x-ndjson",
+        Format::Csv => "text/csv; charset=utf-8",
+    };
+    let body = member_stream(state, job, offset, limit, format, head);
+    Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
+}
+
+fn status_resource(job: &JobRow, callback: Option<(String, i64)>) -> Value {
+    json!({
+        "jobId": job.job_id,
+        "segmentType": job.segment_type,
+        "status": job.status,
+        "parameters": serde_json::from_str::<Value>(&job.params).unwrap_or(Value::Null),
+        "callbackURL": job.callback_url,
+        "creationDate": Date::from_days(job.creation_date as i32),
+        "createdAt": iso(Some(job.created_at)),
+        "startedAt": iso(job.started_at),
+        "finishedAt": iso(job.finished_at),
+        "expiresAt": iso(job.expires_at),
+        "progress": progress(job),
+        "resultSize": job.users_matched,
+        "usersEvaluated": job.users_evaluated,
+        "usersWithoutData": job.users_without_data,
+        "error": job.error,
+        "callback": callback.map(|(status, attempts)| json!({"status": status, "attempts": attempts})),
+        "resultUrl": format!("/api/v1/segments/{}/{}", job.segment_type, job.job_id),
+    })
+}
+
+async fn job_status(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    Path(job_id): Path<String>,
+) -> ApiResult {
+    let lookup = job_id.clone();
+    let found = state
+        .db(move |c| {
+            let Some(job) = jobs::get(c, tenant.pk, &lookup)? else {
+                return Ok(None);
+            };
+            let cb = jobs::callback_state(c, job.pk)?;
+            Ok(Some((job, cb)))
+        })
+        .await?;
+    match found {
+        Some((job, cb)) => {
+            Ok((StatusCode::OK, axum::Json(status_resource(&job, cb))).into_response())
+        }
+        None => Err(Problem::not_found("job", &job_id)),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ListQuery {
+    page: Option<String>,
+    per_page: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    Query(q): Query<ListQuery>,
+) -> ApiResult {
+    let paging = result_paging(&ResultQuery {
+        page: q.page,
+        per_page: q.per_page,
+    })?
+    .unwrap_or((1, 100));
+    let (page, per_page) = (paging.0, paging.1.min(1000));
+    let (total, rows) = state
+        .db(move |c| jobs::list(c, tenant.pk, (page - 1) * per_page, per_page))
+        .await?;
+    Ok(axum::Json(json!({
+        "jobs": rows.iter().map(|j| status_resource(j, None)).collect::<Vec<_>>(),
+        "paging": {"page": page, "perPage": per_page, "pageCount": (total + per_page - 1) / per_page, "totalCount": total},
+    }))
+    .into_response())
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    Path(job_id): Path<String>,
+) -> ApiResult {
+    let lookup = job_id.clone();
+    if state
+        .db(move |c| jobs::delete(c, tenant.pk, &lookup))
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(Problem::not_found("job", &job_id))
+    }
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/segments/{segment}", axum::routing::post(create))
+        .route("/segments/{segment}", axum::routing::post(create))
+        .route("/api/v1/segments/{segment}/{job_id}", get(result))
+        .route("/segments/{segment}/{job_id}", get(result))
+        .route("/api/v1/jobs", get(list))
+        .route("/api/v1/jobs/{job_id}", get(job_status).delete(delete))
+}

@@ -142,12 +142,20 @@ impl Application {
     ) -> std::io::Result<()> {
         let addr = self.local_addr();
         let janitor = tokio::spawn(state::janitor(self.state.clone()));
-        tracing::info!(%addr, database = %self.state.store.url().redacted(), "finseg listening");
-        let app = router(self.state);
+        let background = worker::spawn(self.state.clone());
+        tracing::info!(
+            %addr,
+            database = %self.state.store.url().redacted(),
+            node = %self.state.config.node_id,
+            workers = self.state.config.workers,
+            "finseg listening"
+        );
+        let app = router(self.state.clone());
         let r = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await;
         janitor.abort();
+        background.stop(&self.state).await;
         tracing::info!("finseg stopped");
         r
     }

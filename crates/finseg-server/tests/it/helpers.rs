@@ -108,6 +108,7 @@ pub struct TestApp {
     pub backend: Backend,
     pub client_id: String,
     pub client_secret: String,
+    pub webhook_secret: String,
     pub token: String,
     pub state: AppState,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -154,16 +155,118 @@ impl TestApp {
             backend,
             client_id: String::new(),
             client_secret: String::new(),
+            webhook_secret: String::new(),
             token: String::new(),
             state,
             shutdown: Some(tx),
             server: Some(server),
         };
         let (id, secret, token) = t.new_client("test-bank").await;
+        t.webhook_secret = t
+            .state
+            .db({
+                let id = id.clone();
+                move |c| finseg_store::clients::by_client_id(c, &id)
+            })
+            .await
+            .unwrap()
+            .unwrap()
+            .webhook_secret;
         t.client_id = id;
         t.client_secret = secret;
         t.token = token;
         t
+    }
+
+    /// Another service on the same database, acting for the same client.
+    pub async fn second_node(&self, cfg: Config) -> TestApp {
+        let app = Application::build(cfg).await.expect("application starts");
+        let base = format!("http://{}", app.local_addr());
+        let state = app.state().clone();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(app.run(async {
+            let _ = rx.await;
+        }));
+        TestApp {
+            base,
+            http: reqwest::Client::new(),
+            backend: self.backend,
+            client_id: self.client_id.clone(),
+            client_secret: self.client_secret.clone(),
+            webhook_secret: self.webhook_secret.clone(),
+            token: self.token.clone(),
+            state,
+            shutdown: Some(tx),
+            server: Some(server),
+        }
+    }
+
+    /// Creates a segment job and returns its id.
+    pub async fn create_job(&self, segment: &str, params: Value) -> String {
+        let r = self
+            .post(&format!("/api/v1/segments/{segment}"), params)
+            .await;
+        assert_eq!(r.status, 202, "{}", r.text);
+        r.body["jobId"].as_str().unwrap().to_owned()
+    }
+
+    /// Polls the result until the job is done; returns the final answer.
+    pub async fn wait_for(&self, segment: &str, job_id: &str) -> Response {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let r = self
+                .get(&format!("/api/v1/segments/{segment}/{job_id}"))
+                .await;
+            let pending =
+                r.status == 404 && matches!(r.body["status"].as_str(), Some("QUEUED" | "RUNNING"));
+            if !pending || std::time::Instant::now() > deadline {
+                return r;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Creates a job and waits for its result (200 expected).
+    pub async fn run_segment(&self, segment: &str, params: Value) -> Value {
+        let id = self.create_job(segment, params).await;
+        let r = self.wait_for(segment, &id).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.body
+    }
+
+    /// Writes transactions given as (id, account, day, amount, labels).
+    pub async fn transactions(&self, txs: &[(&str, &str, finseg_core::Date, &str, &[&str])]) {
+        let body: Vec<Value> = txs
+            .iter()
+            .map(|(id, acc, day, amount, labels)| {
+                serde_json::json!({"id": id, "accountId": acc, "amount": amount, "currency": "EUR",
+                    "bookingDate": day.to_string(), "labels": labels})
+            })
+            .collect();
+        let r = self.post("/api/v1/transactions", Value::Array(body)).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+
+    /// An account of `user` (created if needed) with a balance at a date.
+    pub async fn account(
+        &self,
+        user: &str,
+        id: &str,
+        kind: &str,
+        balance: &str,
+        date: finseg_core::Date,
+        since: Option<finseg_core::Date>,
+    ) {
+        let r = self
+            .put(&format!("/api/v1/users/{user}"), serde_json::json!({}))
+            .await;
+        assert!(r.status.is_success(), "{}", r.text);
+        let mut body = serde_json::json!({"userId": user, "type": kind, "currency": "EUR", "balance": balance, "balanceDate": date.to_string()});
+        if let Some(s) = since {
+            body["dataSince"] = s.to_string().into();
+        }
+        let r = self.put(&format!("/api/v1/accounts/{id}"), body).await;
+        assert!(r.status.is_success(), "{}", r.text);
     }
 
     pub fn shutdown(&mut self) {

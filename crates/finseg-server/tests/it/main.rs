@@ -7,6 +7,7 @@ mod auth;
 mod contract;
 mod import;
 mod operations;
+mod segments;
 mod tenancy;
 mod transactions;
 mod users;

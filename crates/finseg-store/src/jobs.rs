@@ -330,7 +330,7 @@ pub enum Completion {
     LeaseLost,
     Done,
     /// This was the last partition: the job is complete.
-    JobCompleted(JobRow),
+    JobCompleted(Box<JobRow>),
 }
 
 /// Stores a partition's results and marks it done, if this node still holds it.
@@ -392,7 +392,7 @@ pub fn complete_partition(
         let j =
             by_pk(c, claim.job.pk)?.ok_or_else(|| StoreError::Internal("job vanished".into()))?;
         enqueue_callback(c, &j)?;
-        Ok(Completion::JobCompleted(j))
+        Ok(Completion::JobCompleted(Box::new(j)))
     })
 }
 

@@ -125,24 +125,6 @@ pub enum Verdict {
     WithoutData,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn complete_months_before_the_creation_month() {
-        let p = Period::last_complete_months(Date::parse("2026-03-01").unwrap(), 3);
-        assert_eq!(p.from.to_string(), "2025-12-01");
-        assert_eq!(p.to.to_string(), "2026-02-28");
-        let p = Period::last_complete_months(Date::parse("2026-03-31").unwrap(), 1);
-        assert_eq!(
-            (p.from.to_string(), p.to.to_string()),
-            ("2026-02-01".into(), "2026-02-28".into())
-        );
-        assert_eq!(p.months().len(), 1);
-    }
-}
-
 /// Evaluates one user for a job with these parameters, created on `creation_date`.
 pub fn evaluate(params: &params::Params, creation_date: Date, user: &UserData) -> Verdict {
     use params::Params;
@@ -171,5 +153,23 @@ pub fn evaluate(params: &params::Params, creation_date: Date, user: &UserData) -
             *include_users_without_contracts,
         ),
         Params::IncomeSpendingSummary { .. } => summary::evaluate(user, period),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn complete_months_before_the_creation_month() {
+        let p = Period::last_complete_months(Date::parse("2026-03-01").unwrap(), 3);
+        assert_eq!(p.from.to_string(), "2025-12-01");
+        assert_eq!(p.to.to_string(), "2026-02-28");
+        let p = Period::last_complete_months(Date::parse("2026-03-31").unwrap(), 1);
+        assert_eq!(
+            (p.from.to_string(), p.to.to_string()),
+            ("2026-02-01".into(), "2026-02-28".into())
+        );
+        assert_eq!(p.months().len(), 1);
     }
 }

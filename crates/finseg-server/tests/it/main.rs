@@ -4,8 +4,10 @@ mod helpers;
 
 mod accounts;
 mod auth;
+mod callbacks;
 mod contract;
 mod import;
+mod jobs;
 mod operations;
 mod segments;
 mod tenancy;

@@ -1,5 +1,7 @@
 //! The `finseg` binary driven as operators and scripts drive it.
 
+mod process;
+
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

@@ -60,15 +60,18 @@ async fn start(db: &Db, name: &str) -> Node {
         .env("FINSEG_POLL_MS", "50")
         .env("FINSEG_NODE_ID", name)
         .stdout(Stdio::null());
-    let child = c.spawn().unwrap();
-    let base = format!("http://127.0.0.1:{port}");
+    // The node is killed and waited for when dropped.
+    let node = Node {
+        child: c.spawn().unwrap(),
+        base: format!("http://127.0.0.1:{port}"),
+    };
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
-        if reqwest::get(format!("{base}/health"))
+        if reqwest::get(format!("{}/health", node.base))
             .await
             .is_ok_and(|r| r.status() == 200)
         {
-            return Node { child, base };
+            return node;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

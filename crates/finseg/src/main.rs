@@ -351,6 +351,17 @@ Try it:
   curl -s -H "Authorization: Bearer $TOKEN" {base}/api/v1/users/demo-user-000001/accounts
   curl -s -H "Authorization: Bearer $TOKEN" "{base}/api/v1/accounts/demo-user-000001-checking/transactions?perPage=5"
   curl -s -X POST {base}/oauth/token -d grant_type=client_credentials -d client_id={cid} -d client_secret={secret}
+
+Segments (POST creates a job and answers {{"jobId"}}; GET the result with that id):
+  curl -s -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' {base}/api/v1/segments/lowBalance -d '{{"threshold": -100, "durationInMonth": 3}}'
+  curl -s -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' {base}/api/v1/segments/highBalance -d '{{"threshold": 10000, "accountType": "SAVINGS"}}'
+  curl -s -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' {base}/api/v1/segments/financialBreakdown -d '{{"labelGroups": ["INCOME", "INSURANCE", "RENTANDLIVING"], "durationInMonth": 6}}'
+  curl -s -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' {base}/api/v1/segments/insurance -d '{{"durationInMonth": 12}}'
+  curl -s -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' {base}/api/v1/segments/incomeSpendingSummary -d '{{"durationInMonth": 3}}'
+  curl -s -H "Authorization: Bearer $TOKEN" "{base}/api/v1/segments/lowBalance/JOB_ID?page=1&perPage=10"
+  curl -s -H "Authorization: Bearer $TOKEN" -H 'Accept: text/csv' {base}/api/v1/segments/lowBalance/JOB_ID
+  curl -s -H "Authorization: Bearer $TOKEN" {base}/api/v1/jobs
+
   API docs: {base}/docs
 "#,
         cid = creds.client_id,

@@ -63,7 +63,10 @@ async fn openapi_matches_the_routes(app: TestApp) {
                 continue;
             }
             operations += 1;
-            let concrete = path.replace("{id}", "some-id");
+            let concrete = path
+                .replace("{id}", "some-id")
+                .replace("{segment}", "lowBalance")
+                .replace("{jobId}", "00000000-0000-4000-8000-000000000000");
             let req = app
                 .http
                 .request(method.to_uppercase().parse().unwrap(), app.url(&concrete))
@@ -93,7 +96,7 @@ async fn openapi_matches_the_routes(app: TestApp) {
             );
         }
     }
-    assert!(operations >= 15, "{operations}");
+    assert!(operations >= 22, "{operations}");
     // Responses carry only documented properties (checked on an account).
     app.user_with_account("doc").await;
     let account = app.get("/api/v1/accounts/doc-acc").await.body;

@@ -513,7 +513,8 @@ fn user_lines(seed: u64, n: u64, today: Date) -> Vec<String> {
         // Everyday spending: groceries, drugstore, leisure; on the card for card holders.
         let spend_budget =
             income - rent - energy_amount - telecom_amount - savings_rate - loan.unwrap_or(0);
-        let spend_percent = if overdrafter { 125 } else { 75 };
+        // Most households spend about what they earn; overdrafters a little more.
+        let spend_percent = if overdrafter { 103 } else { 96 };
         let mut left = spend_budget * spend_percent / 100;
         let mut day = 2u32;
         while left > 0 && day <= 28 {

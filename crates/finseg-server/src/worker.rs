@@ -11,7 +11,7 @@ use finseg_core::Date;
 use finseg_core::segments::params::{Params, SegmentType};
 use finseg_core::segments::{self, Verdict};
 use finseg_store::jobs::{self, Claim, Completion, Member, PartitionOutcome};
-use finseg_store::snapshot::{self, LoadSpec};
+use finseg_store::snapshot::{self, LoadSpec, Window};
 use tokio::task::JoinHandle;
 
 use crate::AppState;
@@ -83,10 +83,27 @@ async fn work(state: AppState) {
     }
 }
 
-fn load_spec(t: SegmentType) -> LoadSpec {
+/// Which transactions a job reads: only the bookings its rule can look at.
+fn load_spec(params: &Params, creation_date: Date) -> LoadSpec {
+    let period = params.period(creation_date);
+    let window = match params.segment_type() {
+        SegmentType::LowBalance | SegmentType::HighBalance => Window::Balances {
+            from: period.from,
+            to: period.to,
+        },
+        // A yearly contract seen once is recognised by a payment a year earlier.
+        SegmentType::Insurance => Window::Fixed {
+            from: period.from.add_days(-400),
+            to: period.to,
+        },
+        SegmentType::FinancialBreakdown | SegmentType::IncomeSpendingSummary => Window::Fixed {
+            from: period.from,
+            to: period.to,
+        },
+    };
     LoadSpec {
-        transactions: true,
-        texts: t == SegmentType::Insurance,
+        texts: params.segment_type() == SegmentType::Insurance,
+        window,
     }
 }
 
@@ -108,7 +125,7 @@ fn evaluate_partition(
         job.snapshot_seq,
         claim.user_pk_from,
         claim.user_pk_to,
-        load_spec(segment),
+        load_spec(&params, creation_date),
     )
     .map_err(|e| e.to_string())?;
     drop(c);

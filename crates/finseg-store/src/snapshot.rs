@@ -14,14 +14,23 @@ use finseg_core::{AccountType, Amount, Date};
 use crate::StoreError;
 use crate::conn::{Conn, P};
 
+/// Which transactions a segment type needs.
+#[derive(Debug, Clone, Copy)]
+pub enum Window {
+    /// Booked in `from..=to`.
+    Fixed { from: Date, to: Date },
+    /// What end-of-day balances on `from..=to` need: for each account, the
+    /// bookings between the first of those days and the account's balance
+    /// date, whichever comes first, up to the later of `to` and that date.
+    Balances { from: Date, to: Date },
+}
+
 /// What a segment type needs beyond amounts and dates.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct LoadSpec {
     /// Purpose, counterpart, creditor id and mandate (insurance detection).
     pub texts: bool,
-    /// Transactions at all (high balance needs only those after the balance date,
-    /// but loading them all keeps one code path).
-    pub transactions: bool,
+    pub window: Window,
 }
 
 /// The users with keys in `from..=to` of the client, as of `snapshot`.
@@ -94,7 +103,32 @@ pub fn load_partition(
     let accounts_of_range = "SELECT pk FROM accounts WHERE client_pk = $1 AND user_pk >= $2 AND user_pk <= $3
                              UNION SELECT pk FROM accounts_history WHERE client_pk = $1 AND user_pk >= $2 AND user_pk <= $3";
 
-    if spec.transactions {
+    // One date range for the whole partition (the union of its accounts' needs).
+    let (lo, hi) = match spec.window {
+        Window::Fixed { from, to } => (from.add_days(-1), to),
+        Window::Balances { from, to } => {
+            let anchors = out
+                .iter()
+                .flat_map(|(_, u)| u.accounts.iter().map(|a| a.balance_date));
+            let (min_anchor, max_anchor) =
+                anchors.fold((from, to), |(lo, hi), d| (lo.min(d), hi.max(d)));
+            (from.min(min_anchor).add_days(-1), to.max(max_anchor))
+        }
+    };
+    // Accounts without a stated dataSince need their earliest booking: all of it.
+    let accounts_without_since = "SELECT pk FROM accounts WHERE client_pk = $1 AND user_pk >= $2 AND user_pk <= $3
+                                   AND data_since IS NULL
+                                  UNION SELECT pk FROM accounts_history WHERE client_pk = $1 AND user_pk >= $2
+                                   AND user_pk <= $3 AND data_since IS NULL";
+    let windowed = [
+        range[0],
+        range[1],
+        range[2],
+        range[3],
+        P::I(lo.days().into()),
+        P::I(hi.days().into()),
+    ];
+    {
         let texts = if spec.texts {
             "purpose, counterpart_name, creditor_id, mandate_reference"
         } else {
@@ -105,12 +139,14 @@ pub fn load_partition(
             &format!(
                 "SELECT {cols} FROM transactions
                    WHERE account_pk IN ({accounts_of_range}) AND seq <= $4
+                     AND (booking_date > $5 AND booking_date <= $6 OR account_pk IN ({accounts_without_since}))
                  UNION ALL
                  SELECT {cols} FROM transactions_history
                    WHERE account_pk IN ({accounts_of_range}) AND seq <= $4 AND seq_to > $4
+                     AND (booking_date > $5 AND booking_date <= $6 OR account_pk IN ({accounts_without_since}))
                  ORDER BY 1, 4, 2"
             ),
-            &range,
+            &windowed,
         )?;
         for r in rows {
             let Some(&(ui, ai)) = account_index.get(&r[0].int()) else {

@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+"""finseg benchmark: generate a population, import it through the real bulk
+path, run every segment type through the real HTTP API, and report.
+
+    bench/run.sh [--users N] [--stream] [--keep]
+
+Prints import throughput, POST-to-result time per segment, the server's peak
+resident memory and the database size. Work files go to bench/out/ (ignored
+by git). Only the Python standard library is used.
+"""
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "target", "release", "finseg")
+
+SEGMENTS = [
+    ("lowBalance", {"threshold": -100, "durationInMonth": 3}),
+    ("highBalance", {"threshold": 10000}),
+    ("financialBreakdown", {"labelGroups": ["INCOME", "INSURANCE", "RENTANDLIVING"], "durationInMonth": 6}),
+    ("insurance", {"durationInMonth": 12}),
+    ("incomeSpendingSummary", {"durationInMonth": 3}),
+]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def request(method, url, token=None, body=None, headers=None, timeout=3600):
+    data = None
+    h = dict(headers or {})
+    if token:
+        h["Authorization"] = f"Bearer {token}"
+    if body is not None:
+        data = json.dumps(body).encode()
+        h["Content-Type"] = "application/json"
+    req = urllib.request.Request(url, data=data, headers=h, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def peak_rss_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def dir_size_mib(path):
+    total = 0
+    for dirpath, _, files in os.walk(path):
+        for f in files:
+            total += os.path.getsize(os.path.join(dirpath, f))
+    return total / 1048576
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--users", type=int, default=100_000)
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--stream", action="store_true",
+                    help="pipe the generator into the import instead of a file (for populations too large for the disk); the import time then includes generation")
+    ap.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    ap.add_argument("--reuse", action="store_true",
+                    help="reuse the database a previous --keep run left (skips generation and import)")
+    args = ap.parse_args()
+
+    subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "finseg"], cwd=ROOT, check=True)
+    out = os.path.join(ROOT, "bench", "out", f"run-{args.users}")
+    data = os.path.join(out, "data")
+    creds_file = os.path.join(out, "credentials.json")
+    reuse = args.reuse and os.path.exists(creds_file) and os.path.isdir(data)
+    if not reuse:
+        shutil.rmtree(out, ignore_errors=True)
+        os.makedirs(out)
+    env = dict(os.environ, FINSEG_DATA_DIR=data, FINSEG_LOG="warn")
+    env.pop("FINSEG_DATABASE_URL", None)
+
+    pop = os.path.join(ROOT, "bench", "out", f"population-{args.users}-{args.seed}.ndjson")
+    if not reuse and not args.stream and not os.path.exists(pop):
+        print(f"generating {args.users} users …", file=sys.stderr)
+        with open(pop + ".tmp", "wb") as f:
+            subprocess.run([BIN, "generate", "--users", str(args.users), "--seed", str(args.seed)], stdout=f, check=True)
+        os.rename(pop + ".tmp", pop)
+
+    if reuse:
+        creds = json.load(open(creds_file))
+    else:
+        creds = json.loads(subprocess.run([BIN, "clients", "create", "--name", "bench", "--json"],
+                                          env=env, check=True, capture_output=True).stdout)
+        with open(creds_file, "w") as f:
+            json.dump(creds, f)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen([BIN, "serve", "--listen", f"127.0.0.1:{port}"], env=env)
+    try:
+        for _ in range(200):
+            try:
+                if request("GET", base + "/health")[0] == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.05)
+        form = f"grant_type=client_credentials&client_id={creds['clientId']}&client_secret={creds['clientSecret']}".encode()
+        req = urllib.request.Request(base + "/oauth/token", data=form,
+                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+        token = json.load(urllib.request.urlopen(req))["access_token"]
+
+        curl = ["curl", "-sf", "-X", "POST", base + "/api/v1/import", "-H", f"Authorization: Bearer {token}",
+                "-H", "Content-Type: application/x-ndjson", "-T"]
+        start = time.time()
+        if reuse:
+            summary, tx = None, None
+        elif args.stream:
+            print("importing (streamed from the generator) …", file=sys.stderr)
+            gen = subprocess.Popen([BIN, "generate", "--users", str(args.users), "--seed", str(args.seed)],
+                                   stdout=subprocess.PIPE)
+            summary = json.loads(subprocess.run(curl + ["-"], stdin=gen.stdout, check=True, capture_output=True).stdout)
+            gen.wait()
+        else:
+            print("importing …", file=sys.stderr)
+            summary = json.loads(subprocess.run(curl + [pop], check=True, capture_output=True).stdout)
+        import_secs = time.time() - start
+        if summary is not None:
+            tx = summary["written"]["transaction"]
+            assert summary["rejectedCount"] == 0, summary["rejected"][:3]
+
+        rows = []
+        for segment, params in SEGMENTS:
+            t0 = time.time()
+            status, body = request("POST", f"{base}/api/v1/segments/{segment}", token, params)
+            assert status == 202, body
+            job = json.loads(body)["jobId"]
+            while True:
+                status, body = request("GET", f"{base}/api/v1/jobs/{job}", token)
+                state = json.loads(body)["status"]
+                if state in ("COMPLETED", "FAILED"):
+                    break
+                time.sleep(0.02)
+            status, body = request("GET", f"{base}/api/v1/segments/{segment}/{job}?page=1&perPage=1", token)
+            secs = time.time() - t0
+            assert status == 200, body
+            result = json.loads(body)
+            rows.append((segment, secs, result["usersEvaluated"], result["usersMatched"]))
+            print(f"{segment}: {secs:.2f} s", file=sys.stderr)
+
+        rss = peak_rss_mib(server.pid)
+    finally:
+        server.terminate()
+        server.wait()
+    size = dir_size_mib(data)
+
+    lines = [
+        f"finseg benchmark — {args.users} users, seed {args.seed}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+        f"machine: {os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB",
+        "",
+        (f"import            {tx:,} transactions in {import_secs:.1f} s = {tx / import_secs:,.0f} transactions/s"
+         + (" (generation included)" if args.stream else "")) if tx else "import            (reused the database of an earlier run)",
+        "",
+        f"{'segment':<24}{'POST→result':>12}{'evaluated':>12}{'matched':>10}",
+    ]
+    for segment, secs, evaluated, matched in rows:
+        lines.append(f"{segment:<24}{secs:>10.2f} s{evaluated:>12,}{matched:>10,}")
+    lines += ["", f"server peak RSS   {rss:,.0f} MiB", f"database on disk  {size:,.0f} MiB"]
+    report = "\n".join(lines)
+    print(report)
+    with open(os.path.join(out, "report.txt"), "w") as f:
+        f.write(report + "\n")
+    if not args.keep and not args.reuse:
+        shutil.rmtree(data, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -511,20 +511,35 @@ fn user_lines(seed: u64, n: u64, today: Date) -> Vec<String> {
             }
         }
         // Everyday spending: groceries, drugstore, leisure; on the card for card holders.
-        let spend_budget =
-            income - rent - energy_amount - telecom_amount - savings_rate - loan.unwrap_or(0);
-        // Most households spend about what they earn; overdrafters a little more.
-        let spend_percent = if overdrafter { 103 } else { 96 };
+        // What is left after the fixed payments (premiums spread over the
+        // months, the quarterly broadcast fee, subscriptions, cash).
+        let fixed: i64 = rent
+            + energy_amount
+            + telecom_amount
+            + savings_rate
+            + loan.unwrap_or(0)
+            + contracts.iter().map(|c| c.2 / i64::from(c.3)).sum::<i64>()
+            + 18_36
+            + subscription.map_or(0, |s| s.1)
+            + 75_00;
+        let spend_budget = income + if has_kids { 255_00 } else { 0 } - fixed;
+        // Most households spend a little less than they have left; overdrafters more.
+        let spend_percent = if overdrafter { 104 } else { 93 };
         let mut left = spend_budget * spend_percent / 100;
-        let mut day = 2u32;
-        while left > 0 && day <= 28 {
-            let d = day_in(month, day);
+        // A few card and direct payments spread over the month use the budget.
+        let purchases = 3 + rng.below(4) as u32;
+        for k in 0..purchases {
+            if left <= 0 {
+                break;
+            }
+            let d = day_in(month, 2 + k * 26 / purchases + rng.below(3) as u32);
             let (name, mcc) = if rng.below(3) == 0 {
                 *rng.pick(LEISURE)
             } else {
                 *rng.pick(GROCERS)
             };
-            let cents = (15_00 + rng.below(135_00) as i64).min(left.max(100));
+            let share = left / i64::from(purchases - k);
+            let cents = (share * (60 + rng.below(80) as i64) / 100).clamp(100, left.max(100));
             let on_card = card_idx.filter(|_| rng.below(2) == 0);
             let mut t = Tx::new(
                 on_card.unwrap_or(0),
@@ -537,7 +552,6 @@ fn user_lines(seed: u64, n: u64, today: Date) -> Vec<String> {
             t.code = Some(if on_card.is_some() { "106" } else { "005" });
             txs.push(t);
             left -= cents;
-            day += 5 + rng.below(8) as u32;
         }
         if rng.below(2) == 0 {
             let mut t = Tx::new(

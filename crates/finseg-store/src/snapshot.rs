@@ -115,11 +115,24 @@ pub fn load_partition(
             (from.min(min_anchor).add_days(-1), to.max(max_anchor))
         }
     };
-    // Accounts without a stated dataSince need their earliest booking: all of it.
-    let accounts_without_since = "SELECT pk FROM accounts WHERE client_pk = $1 AND user_pk >= $2 AND user_pk <= $3
-                                   AND data_since IS NULL
-                                  UNION SELECT pk FROM accounts_history WHERE client_pk = $1 AND user_pk >= $2
-                                   AND user_pk <= $3 AND data_since IS NULL";
+    // Two reads, so that each uses the (account, booking date) index as a
+    // range: the window for accounts with a stated dataSince, everything for
+    // accounts without one (their earliest booking is their dataSince).
+    let texts = if spec.texts {
+        "purpose, counterpart_name, creditor_id, mandate_reference"
+    } else {
+        "NULL, NULL, NULL, NULL"
+    };
+    let cols = format!("account_pk, ext_id, amount, booking_date, client_labels, {texts}");
+    let accounts_where = |since: &str| {
+        format!(
+            "SELECT pk FROM accounts WHERE client_pk = $1 AND user_pk >= $2 AND user_pk <= $3 AND data_since IS {since}
+             UNION SELECT pk FROM accounts_history WHERE client_pk = $1 AND user_pk >= $2 AND user_pk <= $3
+               AND data_since IS {since}"
+        )
+    };
+    let with_since = accounts_where("NOT NULL");
+    let without_since = accounts_where("NULL");
     let windowed = [
         range[0],
         range[1],
@@ -128,39 +141,46 @@ pub fn load_partition(
         P::I(lo.days().into()),
         P::I(hi.days().into()),
     ];
-    {
-        let texts = if spec.texts {
-            "purpose, counterpart_name, creditor_id, mandate_reference"
-        } else {
-            "NULL, NULL, NULL, NULL"
+    let mut rows = c.query(
+        &format!(
+            "SELECT {cols} FROM transactions
+               WHERE account_pk IN ({with_since}) AND seq <= $4 AND booking_date > $5 AND booking_date <= $6
+             UNION ALL
+             SELECT {cols} FROM transactions_history
+               WHERE account_pk IN ({with_since}) AND seq <= $4 AND seq_to > $4
+                 AND booking_date > $5 AND booking_date <= $6"
+        ),
+        &windowed,
+    )?;
+    rows.extend(c.query(
+        &format!(
+            "SELECT {cols} FROM transactions WHERE account_pk IN ({without_since}) AND seq <= $4
+             UNION ALL
+             SELECT {cols} FROM transactions_history WHERE account_pk IN ({without_since}) AND seq <= $4 AND seq_to > $4"
+        ),
+        &range,
+    )?);
+    for r in rows {
+        let Some(&(ui, ai)) = account_index.get(&r[0].int()) else {
+            continue;
         };
-        let cols = format!("account_pk, ext_id, amount, booking_date, client_labels, {texts}");
-        let rows = c.query(
-            &format!(
-                "SELECT {cols} FROM transactions
-                   WHERE account_pk IN ({accounts_of_range}) AND seq <= $4
-                     AND (booking_date > $5 AND booking_date <= $6 OR account_pk IN ({accounts_without_since}))
-                 UNION ALL
-                 SELECT {cols} FROM transactions_history
-                   WHERE account_pk IN ({accounts_of_range}) AND seq <= $4 AND seq_to > $4
-                     AND (booking_date > $5 AND booking_date <= $6 OR account_pk IN ({accounts_without_since}))
-                 ORDER BY 1, 4, 2"
-            ),
-            &windowed,
-        )?;
-        for r in rows {
-            let Some(&(ui, ai)) = account_index.get(&r[0].int()) else {
-                continue;
-            };
-            out[ui].1.accounts[ai].transactions.push(Tx {
-                id: r[1].text(),
-                amount: Amount::from_cents(r[2].int()),
-                booking_date: Date::from_days(r[3].int() as i32),
-                labels: LabelSet(r[4].int() as u64),
-                purpose: r[5].opt_text(),
-                counterpart_name: r[6].opt_text(),
-                creditor_id: r[7].opt_text(),
-                mandate_reference: r[8].opt_text(),
+        out[ui].1.accounts[ai].transactions.push(Tx {
+            id: r[1].text(),
+            amount: Amount::from_cents(r[2].int()),
+            booking_date: Date::from_days(r[3].int() as i32),
+            labels: LabelSet(r[4].int() as u64),
+            purpose: r[5].opt_text(),
+            counterpart_name: r[6].opt_text(),
+            creditor_id: r[7].opt_text(),
+            mandate_reference: r[8].opt_text(),
+        });
+    }
+    for (_, user) in &mut out {
+        for a in &mut user.accounts {
+            a.transactions.sort_by(|x, y| {
+                x.booking_date
+                    .cmp(&y.booking_date)
+                    .then_with(|| x.id.cmp(&y.id))
             });
         }
     }

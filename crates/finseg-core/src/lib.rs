@@ -10,12 +10,14 @@ pub mod iban;
 pub mod id;
 
 pub mod input;
+pub mod labelling;
 pub mod labels;
 pub mod money;
 pub mod providers;
 pub mod record;
 pub mod recurring;
 pub mod segments;
+pub mod transfers;
 
 pub use account::AccountType;
 pub use currency::Currency;

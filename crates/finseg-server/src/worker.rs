@@ -96,9 +96,12 @@ fn load_spec(params: &Params, creation_date: Date) -> LoadSpec {
             from: period.from.add_days(-400),
             to: period.to,
         },
+        // A few days around the period, so that both halves of an own-account transfer are seen.
         SegmentType::FinancialBreakdown | SegmentType::IncomeSpendingSummary => Window::Fixed {
-            from: period.from,
-            to: period.to,
+            from: period
+                .from
+                .add_days(-finseg_core::transfers::MAX_DAYS_APART),
+            to: period.to.add_days(finseg_core::transfers::MAX_DAYS_APART),
         },
     };
     LoadSpec {
@@ -135,13 +138,14 @@ fn evaluate_partition(
         without_data: 0,
         members: Vec::new(),
     };
-    for (user_pk, user) in &users {
+    for (user_pk, mut user) in users {
         outcome.evaluated += 1;
-        match segments::evaluate(&params, creation_date, user) {
+        finseg_core::transfers::mark_own_transfers(&mut user);
+        match segments::evaluate(&params, creation_date, &user) {
             Verdict::Member(v) => {
                 outcome.matched += 1;
                 outcome.members.push(Member {
-                    user_pk: *user_pk,
+                    user_pk,
                     user_id: user.id.clone(),
                     json: v.to_string(),
                 });

@@ -44,6 +44,7 @@ pub struct Writer {
     accounts: HashMap<String, AccountRef>,
     /// The ingestion sequence number of the current write transaction.
     seq: Option<i64>,
+    scratch: finseg_core::labelling::Scratch,
 }
 
 /// Allocates the next ingestion sequence number. Called inside a write
@@ -77,6 +78,7 @@ impl Writer {
             users: HashMap::new(),
             accounts: HashMap::new(),
             seq: None,
+            scratch: finseg_core::labelling::Scratch::default(),
         }
     }
 
@@ -286,6 +288,28 @@ impl Writer {
         for l in &t.labels {
             labels.insert(*l);
         }
+        let rules = finseg_core::labelling::RuleSet::default_rules();
+        let rule_labels = rules.label(
+            &finseg_core::labelling::Signals {
+                amount: t.amount,
+                purpose: t.purpose.as_deref(),
+                counterpart_name: t.counterpart_name.as_deref(),
+                counterpart_iban: t.counterpart_iban.as_ref().map(|i| i.as_str()),
+                creditor_id: t.creditor_id.as_deref(),
+                bank_transaction_code: t.bank_transaction_code.as_deref(),
+                sepa_purpose_code: t.sepa_purpose_code.as_deref(),
+                mcc: t.mcc,
+            },
+            &mut self.scratch,
+        );
+        let label_rules: Option<String> = (rule_labels != LabelSet::default()).then(|| {
+            rules
+                .provenance(&self.scratch)
+                .iter()
+                .map(|p| format!("{}={}", p.label, p.rule))
+                .collect::<Vec<_>>()
+                .join(";")
+        });
         let seq = self.seq();
         let values = [
             P::I(self.client_pk),
@@ -306,13 +330,16 @@ impl Writer {
             t.sepa_purpose_code.as_deref().into(),
             t.mcc.map(i64::from).into(),
             P::I(labels.0 as i64),
+            P::I(rule_labels.0 as i64),
+            label_rules.as_deref().into(),
             P::I(seq),
         ];
         let inserted = c.exec(
             "INSERT INTO transactions (client_pk, ext_id, account_pk, amount, currency, booking_date, value_date,
                 purpose, counterpart_name, counterpart_iban, counterpart_bic, creditor_id, mandate_reference,
-                end_to_end_reference, bank_transaction_code, sepa_purpose_code, mcc, client_labels, seq)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+                end_to_end_reference, bank_transaction_code, sepa_purpose_code, mcc, client_labels, rule_labels,
+                label_rules, seq)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
              ON CONFLICT (client_pk, ext_id) DO NOTHING",
             &values,
         )?;
@@ -321,10 +348,11 @@ impl Writer {
                 "INSERT INTO transactions_history (pk, client_pk, ext_id, account_pk, amount, currency, booking_date,
                     value_date, purpose, counterpart_name, counterpart_iban, counterpart_bic, creditor_id,
                     mandate_reference, end_to_end_reference, bank_transaction_code, sepa_purpose_code, mcc,
-                    client_labels, seq, seq_to)
+                    client_labels, rule_labels, label_rules, seq, seq_to)
                  SELECT pk, client_pk, ext_id, account_pk, amount, currency, booking_date, value_date, purpose,
                     counterpart_name, counterpart_iban, counterpart_bic, creditor_id, mandate_reference,
-                    end_to_end_reference, bank_transaction_code, sepa_purpose_code, mcc, client_labels, seq, $1
+                    end_to_end_reference, bank_transaction_code, sepa_purpose_code, mcc, client_labels, rule_labels,
+                    label_rules, seq, $1
                  FROM transactions WHERE client_pk = $2 AND ext_id = $3 AND seq < $1",
                 &[P::I(seq), P::I(self.client_pk), P::T(t.id.as_str())],
             )?;
@@ -334,8 +362,9 @@ impl Writer {
                 "UPDATE transactions SET account_pk = $1, amount = $2, currency = $3, booking_date = $4,
                     value_date = $5, purpose = $6, counterpart_name = $7, counterpart_iban = $8,
                     counterpart_bic = $9, creditor_id = $10, mandate_reference = $11, end_to_end_reference = $12,
-                    bank_transaction_code = $13, sepa_purpose_code = $14, mcc = $15, client_labels = $16, seq = $17
-                 WHERE client_pk = $18 AND ext_id = $19",
+                    bank_transaction_code = $13, sepa_purpose_code = $14, mcc = $15, client_labels = $16,
+                    rule_labels = $17, label_rules = $18, seq = $19
+                 WHERE client_pk = $20 AND ext_id = $21",
                 &update,
             )?;
         }
@@ -490,8 +519,11 @@ pub fn user_accounts(
 #[serde(rename_all = "camelCase")]
 pub struct LabelView {
     pub label: &'static str,
-    /// `CLIENT` for labels supplied at ingestion.
+    /// `CLIENT` for labels supplied at ingestion, `RULE` for labels set by a labelling rule.
     pub source: &'static str,
+    /// The rule that set the label: `rule set/rule id@version`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -527,6 +559,31 @@ pub struct TransactionView {
     pub labels: Vec<LabelView>,
 }
 
+/// Client labels first, then rule labels with the rule that set each.
+fn label_views(client: LabelSet, rules: Option<&str>) -> Vec<LabelView> {
+    let mut out: Vec<LabelView> = client
+        .iter()
+        .map(|l: Label| LabelView {
+            label: l.name(),
+            source: "CLIENT",
+            rule: None,
+        })
+        .collect();
+    for entry in rules.unwrap_or("").split(';').filter(|e| !e.is_empty()) {
+        let (name, rule) = entry.split_once('=').unwrap_or((entry, ""));
+        if let Some(l) = Label::parse(name)
+            && !client.contains(l)
+        {
+            out.push(LabelView {
+                label: l.name(),
+                source: "RULE",
+                rule: Some(rule.to_owned()),
+            });
+        }
+    }
+    out
+}
+
 fn opt_date(v: &V) -> Option<Date> {
     v.opt_int().map(|d| Date::from_days(d as i32))
 }
@@ -557,7 +614,7 @@ pub fn account_transactions(
     let rows = c.query(
         "SELECT ext_id, amount, currency, booking_date, value_date, purpose, counterpart_name, counterpart_iban,
                 counterpart_bic, creditor_id, mandate_reference, end_to_end_reference, bank_transaction_code,
-                sepa_purpose_code, mcc, client_labels
+                sepa_purpose_code, mcc, client_labels, label_rules
          FROM transactions WHERE account_pk = $1
          ORDER BY booking_date DESC, ext_id LIMIT $2 OFFSET $3",
         &[P::I(apk), P::I(limit), P::I(offset)],
@@ -581,13 +638,7 @@ pub fn account_transactions(
             bank_transaction_code: r[12].opt_text(),
             sepa_purpose_code: r[13].opt_text(),
             mcc: r[14].opt_int().map(|m| format!("{m:04}")),
-            labels: LabelSet(r[15].int() as u64)
-                .iter()
-                .map(|l: Label| LabelView {
-                    label: l.name(),
-                    source: "CLIENT",
-                })
-                .collect(),
+            labels: label_views(LabelSet(r[15].int() as u64), r[16].opt_text().as_deref()),
         })
         .collect();
     Ok(Some((total, items)))

@@ -39,6 +39,8 @@ CREATE TABLE users (
     seq {INT} NOT NULL,
     UNIQUE (client_pk, ext_id)
 );
+-- Jobs split a client's users into ranges of keys.
+CREATE INDEX users_client_pk ON users (client_pk, pk);
 CREATE TABLE accounts (
     pk {PK},
     client_pk {INT} NOT NULL,
@@ -55,7 +57,8 @@ CREATE TABLE accounts (
     seq {INT} NOT NULL,
     UNIQUE (client_pk, ext_id)
 );
-CREATE INDEX accounts_user ON accounts (user_pk);
+-- Partitions read accounts by user key range within a client.
+CREATE INDEX accounts_user ON accounts (client_pk, user_pk);
 -- Replaced versions, kept while a job's snapshot may still read them.
 CREATE TABLE accounts_history (
     pk {INT} NOT NULL,
@@ -94,6 +97,9 @@ CREATE TABLE transactions (
     sepa_purpose_code TEXT,
     mcc {INT},
     client_labels {INT} NOT NULL,
+    -- Labels set by labelling rules, and the rule of each (LABEL=set/rule@version;…).
+    rule_labels {INT} NOT NULL,
+    label_rules TEXT,
     seq {INT} NOT NULL,
     UNIQUE (client_pk, ext_id)
 );
@@ -118,6 +124,9 @@ CREATE TABLE transactions_history (
     sepa_purpose_code TEXT,
     mcc {INT},
     client_labels {INT} NOT NULL,
+    -- Labels set by labelling rules, and the rule of each (LABEL=set/rule@version;…).
+    rule_labels {INT} NOT NULL,
+    label_rules TEXT,
     seq {INT} NOT NULL,
     seq_to {INT} NOT NULL
 );

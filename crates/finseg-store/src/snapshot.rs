@@ -66,7 +66,7 @@ pub fn load_partition(
         .collect();
 
     const ACCOUNT_COLS: &str =
-        "pk, ext_id, user_pk, account_type, balance, balance_date, data_since";
+        "pk, ext_id, user_pk, account_type, balance, balance_date, data_since, iban";
     let accounts = c.query(
         &format!(
             "SELECT {ACCOUNT_COLS} FROM accounts
@@ -90,6 +90,7 @@ pub fn load_partition(
             id: r[1].text(),
             account_type: AccountType::from_code(r[3].int() as i16)
                 .unwrap_or(AccountType::Checking),
+            iban: r[7].opt_text(),
             balance: Amount::from_cents(r[4].int()),
             balance_date: Date::from_days(r[5].int() as i32),
             data_since: r[6].opt_int().map(|d| Date::from_days(d as i32)),
@@ -123,7 +124,9 @@ pub fn load_partition(
     } else {
         "NULL, NULL, NULL, NULL"
     };
-    let cols = format!("account_pk, ext_id, amount, booking_date, client_labels, {texts}");
+    let cols = format!(
+        "account_pk, ext_id, amount, booking_date, (client_labels | rule_labels), {texts}, counterpart_iban"
+    );
     let accounts_where = |since: &str| {
         format!(
             "SELECT pk FROM accounts WHERE client_pk = $1 AND user_pk >= $2 AND user_pk <= $3 AND data_since IS {since}
@@ -173,6 +176,7 @@ pub fn load_partition(
             counterpart_name: r[6].opt_text(),
             creditor_id: r[7].opt_text(),
             mandate_reference: r[8].opt_text(),
+            counterpart_iban: r[9].opt_text(),
         });
     }
     for (_, user) in &mut out {

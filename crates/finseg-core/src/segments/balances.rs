@@ -106,6 +106,7 @@ mod tests {
         AccountData {
             id: "a".into(),
             account_type: AccountType::Checking,
+            iban: None,
             balance: Amount::from_cents(balance),
             balance_date: d(balance_date),
             data_since: None,
@@ -193,6 +194,7 @@ mod tests {
             let account = AccountData {
                 id: "a".into(),
                 account_type: crate::AccountType::Checking,
+                iban: None,
                 balance: replay(anchor_day),
                 balance_date: anchor_day,
                 data_since: Some(base.add_days(-400)),

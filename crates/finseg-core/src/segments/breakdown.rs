@@ -85,6 +85,7 @@ mod tests {
         let checking = AccountData {
             id: "c".into(),
             account_type: AccountType::Checking,
+            iban: None,
             balance: Amount::ZERO,
             balance_date: d("2026-11-25"),
             data_since: None,
@@ -113,6 +114,7 @@ mod tests {
         let card = AccountData {
             id: "k".into(),
             account_type: AccountType::CreditCard,
+            iban: None,
             transactions: vec![tx("groc", "2026-10-02", -80_00, &["GROCERIES"])],
             ..checking.clone()
         };

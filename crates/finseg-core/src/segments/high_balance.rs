@@ -70,6 +70,7 @@ mod tests {
         AccountData {
             id: id.into(),
             account_type: AccountType::Savings,
+            iban: None,
             balance: Amount::from_cents(balance),
             balance_date: d(balance_date),
             data_since: Some(d("2025-01-01")),

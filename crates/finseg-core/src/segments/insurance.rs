@@ -256,6 +256,7 @@ mod tests {
             labels: l,
             purpose: Some(purpose.into()),
             counterpart_name: Some(name.into()),
+            counterpart_iban: None,
             creditor_id: cid.map(str::to_owned),
             mandate_reference: cid.map(|_| "M-1".to_owned()),
         }
@@ -269,6 +270,7 @@ mod tests {
             accounts: vec![AccountData {
                 id: "c".into(),
                 account_type: AccountType::Checking,
+                iban: None,
                 balance: Amount::ZERO,
                 balance_date: d("2026-11-25"),
                 data_since: None,

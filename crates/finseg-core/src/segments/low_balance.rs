@@ -91,6 +91,7 @@ mod tests {
         AccountData {
             id: id.into(),
             account_type: AccountType::Checking,
+            iban: None,
             balance: Amount::from_cents(balance),
             balance_date: d(balance_date),
             data_since: Some(d(since)),

@@ -27,6 +27,7 @@ pub struct Tx {
     pub labels: LabelSet,
     pub purpose: Option<String>,
     pub counterpart_name: Option<String>,
+    pub counterpart_iban: Option<String>,
     pub creditor_id: Option<String>,
     pub mandate_reference: Option<String>,
 }
@@ -41,6 +42,7 @@ impl Tx {
             labels: LabelSet::default(),
             purpose: None,
             counterpart_name: None,
+            counterpart_iban: None,
             creditor_id: None,
             mandate_reference: None,
         }
@@ -52,6 +54,7 @@ impl Tx {
 pub struct AccountData {
     pub id: String,
     pub account_type: AccountType,
+    pub iban: Option<String>,
     /// Booked balance at the end of `balance_date`.
     pub balance: Amount,
     pub balance_date: Date,

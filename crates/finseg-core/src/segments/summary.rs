@@ -83,6 +83,7 @@ mod tests {
         let a = AccountData {
             id: "a".into(),
             account_type: AccountType::CreditCard,
+            iban: None,
             balance: Amount::ZERO,
             balance_date: d("2026-11-01"),
             data_since: None,

@@ -513,3 +513,72 @@ on_both_backends!(
     insurance_golden,
     income_spending_summary_golden
 );
+
+/// Labels set by the shipped rules (with their provenance) feed the
+/// segments, and transfers between a user's own accounts count nowhere.
+async fn rule_labels_and_own_transfers(app: TestApp) {
+    app.account("r1", "r1-c", "CHECKING", "0", today(), None)
+        .await;
+    let r = app
+        .put(
+            "/api/v1/accounts/r1-s",
+            json!({"userId": "r1", "type": "SAVINGS", "currency": "EUR", "balance": "0", "iban": "DE89370400440532013000"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let d = |m: i32, dd: u32| day(month(m), dd).to_string();
+    let body = json!([
+        {"id": "sal", "accountId": "r1-c", "amount": "2800.00", "currency": "EUR", "bookingDate": d(1, 28),
+         "purpose": "LOHN/GEHALT 10/2026", "counterpartName": "Muster GmbH"},
+        {"id": "kv", "accountId": "r1-c", "amount": "-89.90", "currency": "EUR", "bookingDate": d(1, 2),
+         "purpose": "Beitrag Zahnzusatzversicherung Vertrag 55667788", "counterpartName": "ERGO Versicherung AG"},
+        {"id": "to-savings", "accountId": "r1-c", "amount": "-500.00", "currency": "EUR", "bookingDate": d(1, 25),
+         "purpose": "Sparen", "counterpartIban": "DE89370400440532013000"},
+        {"id": "from-checking", "accountId": "r1-s", "amount": "500.00", "currency": "EUR", "bookingDate": d(1, 26),
+         "purpose": "Umbuchung"}
+    ]);
+    assert_eq!(app.post("/api/v1/transactions", body).await.status, 200);
+    let page = app.get("/api/v1/accounts/r1-c/transactions").await;
+    let sal = page.body["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "sal")
+        .unwrap();
+    assert_eq!(
+        sal["labels"],
+        json!([{"label": "SALARY", "source": "RULE", "rule": "default/salary-text@2026.11.1"}])
+    );
+
+    let r = app
+        .run_segment(
+            "financialBreakdown",
+            json!({"labelGroups": ["INCOME", "INSURANCE"], "durationInMonth": 1}),
+        )
+        .await;
+    let g = &user(&r, "r1").unwrap()["labelGroups"];
+    assert_eq!(g[0]["total"].to_string(), "2800.00");
+    assert_eq!(g[0]["transactionIds"], json!(["sal"]));
+    assert_eq!(g[1]["total"].to_string(), "-89.90");
+    let r = app
+        .run_segment("incomeSpendingSummary", json!({"durationInMonth": 1}))
+        .await;
+    let s = user(&r, "r1").unwrap();
+    assert_eq!(s["incomingTotal"].to_string(), "2800.00");
+    assert_eq!(s["outgoingTotal"].to_string(), "-89.90");
+    assert_eq!(
+        s["ownAccountTransfers"]["outgoingTotal"].to_string(),
+        "-500.00"
+    );
+    assert_eq!(
+        s["ownAccountTransfers"]["incomingTotal"].to_string(),
+        "500.00"
+    );
+    let r = app.run_segment("insurance", json!({})).await;
+    let c = &user(&r, "r1").unwrap()["contracts"][0];
+    assert_eq!(c["insuranceType"], "DENTAL");
+    assert_eq!(c["provider"], "ERGO");
+    assert_eq!(c["contractNumber"], "55667788");
+}
+
+on_both_backends!(rule_labels_and_own_transfers);

@@ -1,0 +1,553 @@
+//! Rule-based labelling (SPEC §4): rules are data, evaluated against the
+//! signals a German bank statement carries. Every label records the rule
+//! that set it.
+//!
+//! A rule holds when all of its conditions hold; a condition with a list
+//! holds when any element matches. Text conditions match keywords in the
+//! normalised text (lower case, umlauts folded, punctuation as spaces,
+//! padded with spaces, so that `" kv "` matches the word and `"versich"`
+//! matches inside words). All keywords of all rules go into one
+//! Aho-Corasick automaton, so a transaction's text is scanned once.
+
+use aho_corasick::AhoCorasick;
+use serde::Deserialize;
+
+use crate::Amount;
+use crate::labels::{self, Label, LabelSet};
+use crate::providers;
+
+/// What labelling reads of a transaction.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Signals<'a> {
+    pub amount: Amount,
+    pub purpose: Option<&'a str>,
+    pub counterpart_name: Option<&'a str>,
+    pub counterpart_iban: Option<&'a str>,
+    pub creditor_id: Option<&'a str>,
+    pub bank_transaction_code: Option<&'a str>,
+    pub sepa_purpose_code: Option<&'a str>,
+    pub mcc: Option<u16>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RuleDoc {
+    id: String,
+    labels: Vec<String>,
+    #[serde(default)]
+    direction: Option<String>,
+    #[serde(default)]
+    text: Vec<String>,
+    /// A second keyword list that must also match (e.g. a type word and an insurance word).
+    #[serde(default)]
+    also_text: Vec<String>,
+    #[serde(default)]
+    counterpart: Vec<String>,
+    #[serde(default)]
+    not_text: Vec<String>,
+    #[serde(default)]
+    sepa_purpose_code: Vec<String>,
+    #[serde(default)]
+    bank_transaction_code: Vec<String>,
+    #[serde(default)]
+    mcc: Vec<String>,
+    #[serde(default)]
+    creditor_id: Vec<String>,
+    #[serde(default)]
+    counterpart_iban_prefix: Vec<String>,
+    /// The counterpart is an insurer of the provider directory.
+    #[serde(default)]
+    insurer: bool,
+    /// Only when no label of this group is set yet (fallbacks).
+    #[serde(default)]
+    unless_group: Option<String>,
+    #[serde(default)]
+    min_amount: Option<String>,
+    #[serde(default)]
+    max_amount: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleSetDoc {
+    version: String,
+    rules: Vec<RuleDoc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    In,
+    Out,
+}
+
+/// Which text a keyword is matched against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Any,
+    Counterpart,
+}
+
+#[derive(Debug, Clone)]
+struct Rule {
+    id: String,
+    labels: LabelSet,
+    direction: Option<Direction>,
+    /// Keyword ids (into the automaton) of `text`, `counterpart`, `notText`.
+    text: Vec<usize>,
+    also_text: Vec<usize>,
+    counterpart: Vec<usize>,
+    not_text: Vec<usize>,
+    sepa_purpose_code: Vec<String>,
+    bank_transaction_code: Vec<String>,
+    mcc: Vec<(u16, u16)>,
+    creditor_id: Vec<String>,
+    counterpart_iban_prefix: Vec<String>,
+    insurer: bool,
+    unless_group: Option<LabelSet>,
+    min_amount: Option<Amount>,
+    max_amount: Option<Amount>,
+}
+
+/// A compiled rule set.
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    pub name: String,
+    pub version: String,
+    rules: Vec<Rule>,
+    automaton: AhoCorasick,
+    /// Keyword id → the field it is matched against.
+    fields: Vec<Field>,
+}
+
+/// One label with the rule that set it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provenance {
+    pub label: Label,
+    /// `name/rule-id@version`
+    pub rule: String,
+}
+
+/// Lower case, umlauts folded, everything but letters and digits as one
+/// space, padded with a space at both ends.
+pub fn normalise(text: &str, out: &mut String) {
+    out.push(' ');
+    let mut space = true;
+    for c in text.chars() {
+        let folded: &str = match c {
+            'ä' | 'Ä' => "ae",
+            'ö' | 'Ö' => "oe",
+            'ü' | 'Ü' => "ue",
+            'ß' => "ss",
+            'é' | 'è' | 'É' => "e",
+            _ => "",
+        };
+        if !folded.is_empty() {
+            out.push_str(folded);
+            space = false;
+        } else if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+            space = false;
+        } else if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+            space = false;
+        } else if !space {
+            out.push(' ');
+            space = true;
+        }
+    }
+    if !space {
+        out.push(' ');
+    }
+}
+
+fn parse_mcc(s: &str) -> Option<(u16, u16)> {
+    match s.split_once('-') {
+        Some((a, b)) => Some((a.trim().parse().ok()?, b.trim().parse().ok()?)),
+        None => {
+            let v = s.trim().parse().ok()?;
+            Some((v, v))
+        }
+    }
+}
+
+impl RuleSet {
+    /// Parses and compiles a rule set; errors name the rule and field.
+    pub fn parse(name: &str, json: &str) -> Result<RuleSet, String> {
+        let doc: RuleSetDoc =
+            serde_json::from_str(json).map_err(|e| format!("rule set {name}: {e}"))?;
+        let mut keywords: Vec<String> = Vec::new();
+        let mut fields = Vec::new();
+        let mut add = |kw: &str, field: Field| -> Result<usize, String> {
+            let mut n = String::new();
+            normalise(kw, &mut n);
+            // Keep the author's leading/trailing spaces: they mark word boundaries.
+            let core = n.trim();
+            if core.is_empty() {
+                return Err(format!("empty keyword '{kw}'"));
+            }
+            let k = format!(
+                "{}{}{}",
+                if kw.starts_with(' ') { " " } else { "" },
+                core,
+                if kw.ends_with(' ') { " " } else { "" }
+            );
+            keywords.push(k);
+            fields.push(field);
+            Ok(keywords.len() - 1)
+        };
+        let mut rules = Vec::with_capacity(doc.rules.len());
+        for r in &doc.rules {
+            let ctx = |e: String| format!("rule set {name}, rule '{}': {e}", r.id);
+            let mut set = LabelSet::default();
+            for l in &r.labels {
+                set.insert(Label::parse(l).ok_or_else(|| ctx(format!("unknown label {l}")))?);
+            }
+            if set == LabelSet::default() {
+                return Err(ctx("no labels".into()));
+            }
+            let direction = match r.direction.as_deref() {
+                None => None,
+                Some("in") => Some(Direction::In),
+                Some("out") => Some(Direction::Out),
+                Some(d) => return Err(ctx(format!("direction '{d}' (in or out)"))),
+            };
+            let amount = |s: &Option<String>| -> Result<Option<Amount>, String> {
+                s.as_deref()
+                    .map(|v| Amount::parse(v).map_err(|e| ctx(e.to_string())))
+                    .transpose()
+            };
+            rules.push(Rule {
+                id: r.id.clone(),
+                labels: set,
+                direction,
+                text: r
+                    .text
+                    .iter()
+                    .map(|k| add(k, Field::Any))
+                    .collect::<Result<_, _>>()
+                    .map_err(ctx)?,
+                also_text: r
+                    .also_text
+                    .iter()
+                    .map(|k| add(k, Field::Any))
+                    .collect::<Result<_, _>>()
+                    .map_err(ctx)?,
+                counterpart: r
+                    .counterpart
+                    .iter()
+                    .map(|k| add(k, Field::Counterpart))
+                    .collect::<Result<_, _>>()
+                    .map_err(ctx)?,
+                not_text: r
+                    .not_text
+                    .iter()
+                    .map(|k| add(k, Field::Any))
+                    .collect::<Result<_, _>>()
+                    .map_err(ctx)?,
+                sepa_purpose_code: r
+                    .sepa_purpose_code
+                    .iter()
+                    .map(|c| c.to_ascii_uppercase())
+                    .collect(),
+                bank_transaction_code: r.bank_transaction_code.clone(),
+                mcc: r
+                    .mcc
+                    .iter()
+                    .map(|m| parse_mcc(m).ok_or_else(|| ctx(format!("mcc '{m}'"))))
+                    .collect::<Result<_, _>>()?,
+                creditor_id: r
+                    .creditor_id
+                    .iter()
+                    .map(|c| c.to_ascii_uppercase())
+                    .collect(),
+                counterpart_iban_prefix: r
+                    .counterpart_iban_prefix
+                    .iter()
+                    .map(|c| c.to_ascii_uppercase())
+                    .collect(),
+                insurer: r.insurer,
+                unless_group: match &r.unless_group {
+                    None => None,
+                    Some(g) => Some(
+                        labels::group(g)
+                            .ok_or_else(|| ctx(format!("unknown group {g}")))?
+                            .1,
+                    ),
+                },
+                min_amount: amount(&r.min_amount)?,
+                max_amount: amount(&r.max_amount)?,
+            });
+        }
+        let automaton = AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::Standard)
+            .build(&keywords)
+            .map_err(|e| format!("rule set {name}: {e}"))?;
+        Ok(RuleSet {
+            name: name.to_owned(),
+            version: doc.version,
+            rules,
+            automaton,
+            fields,
+        })
+    }
+
+    /// The rule set shipped with finseg (`rules/default.json`).
+    pub fn default_rules() -> &'static RuleSet {
+        static DEFAULT: std::sync::OnceLock<RuleSet> = std::sync::OnceLock::new();
+        DEFAULT.get_or_init(|| {
+            RuleSet::parse("default", include_str!("../rules/default.json"))
+                .expect("the shipped rule set is valid")
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Labels a transaction: the union of the labels of every rule that
+    /// holds, in rule order (so fallbacks with `unlessGroup` see what came before).
+    pub fn label(&self, s: &Signals, scratch: &mut Scratch) -> LabelSet {
+        scratch.provenance.clear();
+        scratch.text.clear();
+        scratch.counterpart_end = 0;
+        if let Some(c) = s.counterpart_name {
+            normalise(c, &mut scratch.text);
+        }
+        scratch.counterpart_end = scratch.text.len();
+        if let Some(p) = s.purpose {
+            normalise(p, &mut scratch.text);
+        }
+        scratch.hits.clear();
+        scratch.hits.resize(self.fields.len(), false);
+        for m in self.automaton.find_overlapping_iter(scratch.text.as_str()) {
+            let id = m.pattern().as_usize();
+            let in_counterpart = m.end() <= scratch.counterpart_end;
+            if self.fields[id] == Field::Any || in_counterpart {
+                scratch.hits[id] = true;
+            }
+        }
+        let mut labels = LabelSet::default();
+        let direction = if s.amount > Amount::ZERO {
+            Some(Direction::In)
+        } else if s.amount < Amount::ZERO {
+            Some(Direction::Out)
+        } else {
+            None
+        };
+        let mut insurer: Option<bool> = None;
+        for (ri, r) in self.rules.iter().enumerate() {
+            if r.direction.is_some() && r.direction != direction {
+                continue;
+            }
+            if let Some(g) = r.unless_group
+                && labels.intersects(g)
+            {
+                continue;
+            }
+            if !r.text.is_empty() && !r.text.iter().any(|k| scratch.hits[*k]) {
+                continue;
+            }
+            if !r.also_text.is_empty() && !r.also_text.iter().any(|k| scratch.hits[*k]) {
+                continue;
+            }
+            if !r.counterpart.is_empty() && !r.counterpart.iter().any(|k| scratch.hits[*k]) {
+                continue;
+            }
+            if r.not_text.iter().any(|k| scratch.hits[*k]) {
+                continue;
+            }
+            if !r.sepa_purpose_code.is_empty()
+                && !s.sepa_purpose_code.is_some_and(|c| {
+                    r.sepa_purpose_code
+                        .iter()
+                        .any(|x| x.eq_ignore_ascii_case(c))
+                })
+            {
+                continue;
+            }
+            if !r.bank_transaction_code.is_empty()
+                && !s
+                    .bank_transaction_code
+                    .is_some_and(|c| r.bank_transaction_code.iter().any(|x| x == c))
+            {
+                continue;
+            }
+            if !r.mcc.is_empty()
+                && !s
+                    .mcc
+                    .is_some_and(|m| r.mcc.iter().any(|(a, b)| (*a..=*b).contains(&m)))
+            {
+                continue;
+            }
+            if !r.creditor_id.is_empty()
+                && !s
+                    .creditor_id
+                    .is_some_and(|c| r.creditor_id.iter().any(|x| x.eq_ignore_ascii_case(c)))
+            {
+                continue;
+            }
+            if !r.counterpart_iban_prefix.is_empty()
+                && !s.counterpart_iban.is_some_and(|i| {
+                    let i = i.to_ascii_uppercase();
+                    r.counterpart_iban_prefix
+                        .iter()
+                        .any(|p| i.starts_with(p.as_str()))
+                })
+            {
+                continue;
+            }
+            let abs = s.amount.abs();
+            if r.min_amount.is_some_and(|m| abs < m) || r.max_amount.is_some_and(|m| abs > m) {
+                continue;
+            }
+            if r.insurer {
+                let is = *insurer.get_or_insert_with(|| {
+                    providers::identify(s.creditor_id, s.counterpart_name, s.purpose).is_some()
+                });
+                if !is {
+                    continue;
+                }
+            }
+            for l in r.labels.iter() {
+                if !labels.contains(l) {
+                    labels.insert(l);
+                    scratch.provenance.push((l, ri));
+                }
+            }
+        }
+        labels
+    }
+
+    /// The provenance of the last call to [`RuleSet::label`] with this scratch.
+    pub fn provenance(&self, scratch: &Scratch) -> Vec<Provenance> {
+        scratch
+            .provenance
+            .iter()
+            .map(|(l, ri)| Provenance {
+                label: *l,
+                rule: format!("{}/{}@{}", self.name, self.rules[*ri].id, self.version),
+            })
+            .collect()
+    }
+}
+
+/// Reusable buffers, so that labelling allocates nothing per transaction.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    text: String,
+    counterpart_end: usize,
+    hits: Vec<bool>,
+    provenance: Vec<(Label, usize)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(set: LabelSet) -> Vec<&'static str> {
+        set.iter().map(|l| l.name()).collect()
+    }
+
+    fn label(rules: &RuleSet, amount: i64, counterpart: &str, purpose: &str) -> Vec<&'static str> {
+        let s = Signals {
+            amount: Amount::from_cents(amount),
+            counterpart_name: Some(counterpart),
+            purpose: Some(purpose),
+            ..Signals::default()
+        };
+        names(rules.label(&s, &mut Scratch::default()))
+    }
+
+    #[test]
+    fn normalisation() {
+        let mut s = String::new();
+        normalise("Kfz-Versicherung  Prämie/Beitrag 01.2026 ÄÖÜ ß", &mut s);
+        assert_eq!(s, " kfz versicherung praemie beitrag 01 2026 aeoeue ss ");
+    }
+
+    #[test]
+    fn conditions_and_provenance() {
+        let rules = RuleSet::parse(
+            "t",
+            r#"{"version": "1", "rules": [
+                {"id": "sal", "labels": ["SALARY"], "direction": "in", "text": ["gehalt", " lohn "]},
+                {"id": "sala", "labels": ["SALARY"], "direction": "in", "sepaPurposeCode": ["SALA"]},
+                {"id": "car", "labels": ["CARINSURANCE"], "direction": "out", "insurer": true, "text": [" kfz "]},
+                {"id": "ins-other", "labels": ["OTHERINSURANCE"], "direction": "out", "insurer": true, "unlessGroup": "INSURANCE"},
+                {"id": "groc", "labels": ["GROCERIES"], "mcc": ["5411", "5499"], "notText": ["tankstelle"]},
+                {"id": "big", "labels": ["SAVINGS"], "counterpart": ["sparkasse"], "minAmount": "1000"}
+            ]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            label(&rules, 300_000, "ACME GmbH", "Gehalt November"),
+            vec!["SALARY"]
+        );
+        assert_eq!(
+            label(&rules, 300_000, "ACME GmbH", "LOHN 11/2026"),
+            vec!["SALARY"]
+        );
+        // " lohn " is a word: not inside "Lohnsteuer".
+        assert!(label(&rules, 300_000, "Finanzamt", "Lohnsteuer").is_empty());
+        assert!(label(&rules, -300_000, "ACME GmbH", "Gehalt zurueck").is_empty());
+        assert_eq!(
+            label(&rules, -4590, "HUK-COBURG", "Kfz-Versicherung 123"),
+            vec!["CARINSURANCE"]
+        );
+        assert_eq!(
+            label(&rules, -1200, "HUK-COBURG", "Beitrag"),
+            vec!["OTHERINSURANCE"]
+        );
+        assert!(label(&rules, -1200, "Fahrradladen", "Kfz Zubehoer").is_empty());
+        // "sparkasse" must be in the counterpart, not in the purpose.
+        assert_eq!(
+            label(&rules, -200_000, "Sparkasse Koeln", "Uebertrag"),
+            vec!["SAVINGS"]
+        );
+        assert!(label(&rules, -200_000, "Max", "an Sparkasse").is_empty());
+        assert!(label(&rules, -50_000, "Sparkasse Koeln", "Uebertrag").is_empty());
+
+        let mut scratch = Scratch::default();
+        let s = Signals {
+            amount: Amount::from_cents(-900),
+            mcc: Some(5411),
+            counterpart_name: Some("REWE"),
+            ..Signals::default()
+        };
+        assert_eq!(names(rules.label(&s, &mut scratch)), vec!["GROCERIES"]);
+        assert_eq!(
+            rules.provenance(&scratch),
+            vec![Provenance {
+                label: Label::parse("GROCERIES").unwrap(),
+                rule: "t/groc@1".into()
+            }]
+        );
+        let s = Signals {
+            purpose: Some("ARAL Tankstelle"),
+            ..s
+        };
+        assert!(rules.label(&s, &mut scratch).iter().next().is_none());
+    }
+
+    #[test]
+    fn bad_rule_sets_are_refused() {
+        for bad in [
+            r#"{"version": "1", "rules": [{"id": "x", "labels": ["NOPE"]}]}"#,
+            r#"{"version": "1", "rules": [{"id": "x", "labels": ["RENT"], "direction": "sideways"}]}"#,
+            r#"{"version": "1", "rules": [{"id": "x", "labels": ["RENT"], "mcc": ["abc"]}]}"#,
+            r#"{"version": "1", "rules": [{"id": "x", "labels": ["RENT"], "colour": "red"}]}"#,
+            r#"{"version": "1", "rules": [{"id": "x", "labels": []}]}"#,
+        ] {
+            assert!(RuleSet::parse("t", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_default_rule_set_compiles() {
+        assert!(RuleSet::default_rules().len() > 50);
+    }
+}

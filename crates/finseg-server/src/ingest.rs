@@ -12,11 +12,11 @@ use finseg_core::{ExternalId, FieldError, id::ID_RULE, input};
 use finseg_store::data::{self, Writer};
 use finseg_store::import::{BulkImport, ImportSummary, ParsedLine, write_all};
 use futures_util::StreamExt as _;
-use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::AppState;
 use crate::auth::Tenant;
+use crate::paging::PageQuery;
 use crate::problem::Problem;
 use crate::time::today_in;
 
@@ -91,6 +91,23 @@ fn json(status: StatusCode, v: impl serde::Serialize) -> Response {
     (status, axum::Json(v)).into_response()
 }
 
+/// 200 with the resource, or the 404 of an unknown id (another client's ids included).
+fn found(what: &str, id: &str, v: Option<impl serde::Serialize>) -> ApiResult {
+    match v {
+        Some(v) => Ok(json(StatusCode::OK, v)),
+        None => Err(Problem::not_found(what, id)),
+    }
+}
+
+/// 204 when something was deleted, else the 404 of an unknown id.
+fn deleted(what: &str, id: &str, done: bool) -> ApiResult {
+    if done {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(Problem::not_found(what, id))
+    }
+}
+
 // ------------------------------------------------------------------ users
 
 async fn put_user(
@@ -135,13 +152,13 @@ async fn get_user(
     Path(id): Path<String>,
 ) -> ApiResult {
     let lookup = id.clone();
-    match state
-        .db(move |c| data::get_user(c, tenant.pk, &lookup))
-        .await?
-    {
-        Some(u) => Ok(json(StatusCode::OK, u)),
-        None => Err(Problem::not_found("user", &id)),
-    }
+    found(
+        "user",
+        &id,
+        state
+            .db(move |c| data::get_user(c, tenant.pk, &lookup))
+            .await?,
+    )
 }
 
 async fn delete_user(
@@ -150,16 +167,12 @@ async fn delete_user(
     Path(id): Path<String>,
 ) -> ApiResult {
     let lookup = id.clone();
-    let deleted = state
+    let done = state
         .db(move |c| {
             finseg_store::conn::in_transaction(c, |c| data::delete_user(c, tenant.pk, &lookup))
         })
         .await?;
-    if deleted {
-        Ok(StatusCode::NO_CONTENT.into_response())
-    } else {
-        Err(Problem::not_found("user", &id))
-    }
+    deleted("user", &id, done)
 }
 
 async fn user_accounts(
@@ -230,13 +243,13 @@ async fn get_account(
     Path(id): Path<String>,
 ) -> ApiResult {
     let lookup = id.clone();
-    match state
-        .db(move |c| data::get_account(c, tenant.pk, &lookup))
-        .await?
-    {
-        Some(a) => Ok(json(StatusCode::OK, a)),
-        None => Err(Problem::not_found("account", &id)),
-    }
+    found(
+        "account",
+        &id,
+        state
+            .db(move |c| data::get_account(c, tenant.pk, &lookup))
+            .await?,
+    )
 }
 
 async fn delete_account(
@@ -245,47 +258,12 @@ async fn delete_account(
     Path(id): Path<String>,
 ) -> ApiResult {
     let lookup = id.clone();
-    let deleted = state
+    let done = state
         .db(move |c| {
             finseg_store::conn::in_transaction(c, |c| data::delete_account(c, tenant.pk, &lookup))
         })
         .await?;
-    if deleted {
-        Ok(StatusCode::NO_CONTENT.into_response())
-    } else {
-        Err(Problem::not_found("account", &id))
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PageQuery {
-    page: Option<String>,
-    per_page: Option<String>,
-}
-
-/// `page` is 1-based; `perPage` 1–1000, default 100.
-fn paging(q: &PageQuery) -> Result<(i64, i64), Problem> {
-    let num = |v: &Option<String>, name: &str, default: i64, max: i64| -> Result<i64, FieldError> {
-        match v {
-            None => Ok(default),
-            Some(s) => match s.parse::<i64>() {
-                Ok(n) if (1..=max).contains(&n) => Ok(n),
-                _ => Err(FieldError::new(
-                    format!("/{name}"),
-                    format!("must be an integer from 1 to {max}"),
-                )),
-            },
-        }
-    };
-    let page = num(&q.page, "page", 1, 1_000_000);
-    let per_page = num(&q.per_page, "perPage", 100, 1000);
-    match (page, per_page) {
-        (Ok(p), Ok(pp)) => Ok((p, pp)),
-        (p, pp) => Err(Problem::validation(
-            p.err().into_iter().chain(pp.err()).collect(),
-        )),
-    }
+    deleted("account", &id, done)
 }
 
 async fn account_transactions(
@@ -294,7 +272,7 @@ async fn account_transactions(
     Path(id): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> ApiResult {
-    let (page, per_page) = paging(&q)?;
+    let (page, per_page) = q.read(100, 1000)?;
     let lookup = id.clone();
     let found = state
         .db(move |c| {
@@ -308,12 +286,7 @@ async fn account_transactions(
         StatusCode::OK,
         serde_json::json!({
             "transactions": items,
-            "paging": {
-                "page": page,
-                "perPage": per_page,
-                "pageCount": (total + per_page - 1) / per_page,
-                "totalCount": total,
-            }
+            "paging": crate::paging::paging_json(page, per_page, total)
         }),
     ))
 }

@@ -12,11 +12,11 @@ use axum::routing::get;
 use finseg_core::segments::params::{Params, SegmentType};
 use finseg_core::{Date, FieldError};
 use finseg_store::jobs::{self, Created, JobRow, NewJob};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::auth::Tenant;
+use crate::paging::PageQuery;
 use crate::problem::Problem;
 use crate::time::today_in;
 
@@ -191,40 +191,6 @@ async fn create(
     Ok(res)
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ResultQuery {
-    page: Option<String>,
-    per_page: Option<String>,
-}
-
-/// `page`/`perPage` of a result: absent means the whole result (as finAPI).
-fn result_paging(q: &ResultQuery) -> Result<Option<(i64, i64)>, Problem> {
-    if q.page.is_none() && q.per_page.is_none() {
-        return Ok(None);
-    }
-    let num = |v: &Option<String>, name: &str, default: i64, max: i64| -> Result<i64, FieldError> {
-        match v {
-            None => Ok(default),
-            Some(s) => match s.parse::<i64>() {
-                Ok(n) if (1..=max).contains(&n) => Ok(n),
-                _ => Err(FieldError::new(
-                    format!("/{name}"),
-                    format!("must be an integer from 1 to {max}"),
-                )),
-            },
-        }
-    };
-    let page = num(&q.page, "page", 1, 10_000_000);
-    let per_page = num(&q.per_page, "perPage", 100, 100_000);
-    match (page, per_page) {
-        (Ok(p), Ok(pp)) => Ok(Some((p, pp))),
-        (p, pp) => Err(Problem::validation(
-            p.err().into_iter().chain(pp.err()).collect(),
-        )),
-    }
-}
-
 /// The result document without `users` (which is streamed after it).
 fn result_head(job: &JobRow, paging: Option<(i64, i64)>) -> Value {
     let segment = SegmentType::parse(&job.segment_type).expect("stored segment type");
@@ -247,12 +213,7 @@ fn result_head(job: &JobRow, paging: Option<(i64, i64)>) -> Value {
         "expiresAt": iso(job.expires_at),
     });
     if let Some((page, per_page)) = paging {
-        head["paging"] = json!({
-            "page": page,
-            "perPage": per_page,
-            "pageCount": (job.users_matched + per_page - 1) / per_page,
-            "totalCount": job.users_matched,
-        });
+        head["paging"] = crate::paging::paging_json(page, per_page, job.users_matched);
     }
     head
 }
@@ -530,11 +491,16 @@ async fn result(
     State(state): State<AppState>,
     tenant: Tenant,
     Path((type_name, job_id)): Path<(String, String)>,
-    Query(q): Query<ResultQuery>,
+    Query(q): Query<PageQuery>,
     headers: HeaderMap,
 ) -> ApiResult {
     let segment = segment_type(&type_name)?;
-    let paging = result_paging(&q)?;
+    // Without page or perPage: the whole result, as finAPI answers.
+    let paging = if q.is_given() {
+        Some(q.read(100, 100_000)?)
+    } else {
+        None
+    };
     let lookup = job_id.clone();
     let job = state
         .db(move |c| jobs::get(c, tenant.pk, &lookup))
@@ -620,30 +586,18 @@ async fn job_status(
     }
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ListQuery {
-    page: Option<String>,
-    per_page: Option<String>,
-}
-
 async fn list(
     State(state): State<AppState>,
     tenant: Tenant,
-    Query(q): Query<ListQuery>,
+    Query(q): Query<PageQuery>,
 ) -> ApiResult {
-    let paging = result_paging(&ResultQuery {
-        page: q.page,
-        per_page: q.per_page,
-    })?
-    .unwrap_or((1, 100));
-    let (page, per_page) = (paging.0, paging.1.min(1000));
+    let (page, per_page) = q.read(100, 1000)?;
     let (total, rows) = state
         .db(move |c| jobs::list(c, tenant.pk, (page - 1) * per_page, per_page))
         .await?;
     Ok(axum::Json(json!({
         "jobs": rows.iter().map(|j| status_resource(j, None)).collect::<Vec<_>>(),
-        "paging": {"page": page, "perPage": per_page, "pageCount": (total + per_page - 1) / per_page, "totalCount": total},
+        "paging": crate::paging::paging_json(page, per_page, total),
     }))
     .into_response())
 }

@@ -8,6 +8,7 @@ pub mod docs;
 pub mod ingest;
 pub mod jobs;
 pub mod metrics;
+pub mod paging;
 pub mod problem;
 pub mod state;
 pub mod time;

@@ -435,6 +435,48 @@ impl RuleSet {
     }
 }
 
+/// The labelling of one client: its own rules, if it has any, take
+/// precedence over the default rules. When a client rule labels a
+/// transaction, the default rules are not applied to it.
+#[derive(Debug, Clone, Default)]
+pub struct Labeller {
+    client: Option<std::sync::Arc<RuleSet>>,
+}
+
+impl Labeller {
+    pub fn new(client: Option<std::sync::Arc<RuleSet>>) -> Self {
+        Labeller { client }
+    }
+
+    /// The labels and their provenance (`LABEL=set/rule@version;…`, `None` when unlabelled).
+    pub fn apply(&self, s: &Signals, scratch: &mut Scratch) -> (LabelSet, Option<String>) {
+        let mut chosen = None;
+        if let Some(client) = &self.client {
+            let set = client.label(s, scratch);
+            if set != LabelSet::default() {
+                chosen = Some((set, client.as_ref()));
+            }
+        }
+        let (set, rules) = match chosen {
+            Some(c) => c,
+            None => {
+                let d = RuleSet::default_rules();
+                (d.label(s, scratch), d)
+            }
+        };
+        if set == LabelSet::default() {
+            return (set, None);
+        }
+        let provenance = rules
+            .provenance(scratch)
+            .iter()
+            .map(|p| format!("{}={}", p.label, p.rule))
+            .collect::<Vec<_>>()
+            .join(";");
+        (set, Some(provenance))
+    }
+}
+
 /// Reusable buffers, so that labelling allocates nothing per transaction.
 #[derive(Debug, Default)]
 pub struct Scratch {
@@ -544,6 +586,31 @@ mod tests {
         ] {
             assert!(RuleSet::parse("t", bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn client_rules_take_precedence() {
+        let client = RuleSet::parse(
+            "client",
+            r#"{"version": "7", "rules": [{"id": "bonus", "labels": ["OTHERINCOME"], "direction": "in", "text": ["gehalt bonus"]}]}"#,
+        )
+        .unwrap();
+        let l = Labeller::new(Some(std::sync::Arc::new(client)));
+        let mut scratch = Scratch::default();
+        let s = |p: &'static str| Signals {
+            amount: Amount::from_cents(100_00),
+            purpose: Some(p),
+            ..Signals::default()
+        };
+        let (set, prov) = l.apply(&s("Gehalt Bonus 2026"), &mut scratch);
+        assert_eq!(names(set), vec!["OTHERINCOME"]);
+        assert_eq!(prov.as_deref(), Some("OTHERINCOME=client/bonus@7"));
+        // Where the client's rules say nothing, the default rules apply.
+        let (set, prov) = l.apply(&s("Gehalt November"), &mut scratch);
+        assert_eq!(names(set), vec!["SALARY"]);
+        assert!(prov.unwrap().starts_with("SALARY=default/"));
+        let (set, prov) = Labeller::default().apply(&s("Gutschrift"), &mut scratch);
+        assert!(set.iter().next().is_none() && prov.is_none());
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod callbacks;
 pub mod docs;
 pub mod ingest;
 pub mod jobs;
+pub mod labels_api;
 pub mod metrics;
 pub mod paging;
 pub mod problem;
@@ -167,6 +168,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::routes())
         .merge(ingest::routes())
         .merge(jobs::routes())
+        .merge(labels_api::routes())
         .merge(docs::routes())
         .merge(metrics::routes())
         // A route layer sees the matched route, so metrics are per route template.

@@ -44,6 +44,9 @@ pub struct Writer {
     accounts: HashMap<String, AccountRef>,
     /// The ingestion sequence number of the current write transaction.
     seq: Option<i64>,
+    /// The client's labelling, loaded with the first batch.
+    labeller: finseg_core::labelling::Labeller,
+    labeller_loaded: bool,
     scratch: finseg_core::labelling::Scratch,
 }
 
@@ -78,6 +81,8 @@ impl Writer {
             users: HashMap::new(),
             accounts: HashMap::new(),
             seq: None,
+            labeller: finseg_core::labelling::Labeller::default(),
+            labeller_loaded: false,
             scratch: finseg_core::labelling::Scratch::default(),
         }
     }
@@ -85,6 +90,10 @@ impl Writer {
     /// Starts a write transaction's batch: call right after `BEGIN`.
     pub fn begin_batch(&mut self, c: &mut dyn Conn) -> Result<(), StoreError> {
         self.seq = Some(next_seq(c)?);
+        if !self.labeller_loaded {
+            self.labeller = crate::rules::labeller(c, self.client_pk)?;
+            self.labeller_loaded = true;
+        }
         Ok(())
     }
 
@@ -288,8 +297,7 @@ impl Writer {
         for l in &t.labels {
             labels.insert(*l);
         }
-        let rules = finseg_core::labelling::RuleSet::default_rules();
-        let rule_labels = rules.label(
+        let (rule_labels, label_rules) = self.labeller.apply(
             &finseg_core::labelling::Signals {
                 amount: t.amount,
                 purpose: t.purpose.as_deref(),
@@ -302,14 +310,6 @@ impl Writer {
             },
             &mut self.scratch,
         );
-        let label_rules: Option<String> = (rule_labels != LabelSet::default()).then(|| {
-            rules
-                .provenance(&self.scratch)
-                .iter()
-                .map(|p| format!("{}={}", p.label, p.rule))
-                .collect::<Vec<_>>()
-                .join(";")
-        });
         let seq = self.seq();
         let values = [
             P::I(self.client_pk),

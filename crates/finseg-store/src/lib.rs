@@ -10,6 +10,7 @@ pub mod conn;
 pub mod data;
 pub mod import;
 pub mod jobs;
+pub mod rules;
 pub mod schema;
 pub mod snapshot;
 

@@ -146,6 +146,11 @@ CREATE TABLE daily_balances_history (
     seq_to {INT} NOT NULL
 );
 CREATE INDEX daily_balances_history_account ON daily_balances_history (account_pk);
+CREATE TABLE client_rules (
+    client_pk {INT} PRIMARY KEY,
+    rules TEXT NOT NULL,
+    updated_at {INT} NOT NULL
+);
 CREATE TABLE jobs (
     pk {PK},
     job_id TEXT NOT NULL UNIQUE,

@@ -130,6 +130,12 @@ enum Command {
         format: String,
         file: PathBuf,
     },
+    /// Re-apply the labelling rules to a client's stored transactions.
+    Relabel {
+        /// The client's id (`fsc_…`).
+        #[arg(long)]
+        client: String,
+    },
     /// Print the OpenAPI document.
     Openapi,
     /// Write a generated population as NDJSON (the bulk import format) to stdout.
@@ -255,6 +261,21 @@ async fn run(cli: Cli) -> Result<(), String> {
             format,
             file,
         } => import_file(&g, &client, account.as_deref(), &format, &file).await,
+        Command::Relabel { client } => {
+            let store = open_store(&g).await?;
+            let done = tokio::task::spawn_blocking(move || {
+                let mut c = store.conn().map_err(|e| e.to_string())?;
+                let row = finseg_store::clients::by_client_id(&mut *c, &client)
+                    .map_err(|e| e.to_string())?
+                    .ok_or_else(|| format!("no client '{client}'"))?;
+                drop(c);
+                finseg_store::rules::relabel(&store, row.pk, 2_000).map_err(|e| e.to_string())
+            })
+            .await
+            .map_err(|e| e.to_string())??;
+            println!("{}", serde_json::to_string(&done).expect("serialisable"));
+            Ok(())
+        }
         Command::Openapi => {
             println!("{}", finseg_server::docs::OPENAPI.trim_end());
             Ok(())

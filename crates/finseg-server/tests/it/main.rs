@@ -8,6 +8,7 @@ mod callbacks;
 mod contract;
 mod import;
 mod jobs;
+mod labels;
 mod operations;
 mod segments;
 mod tenancy;

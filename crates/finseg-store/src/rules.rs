@@ -1,0 +1,136 @@
+//! A client's own labelling rules, and re-labelling stored transactions
+//! when rules change.
+
+use std::sync::Arc;
+
+use finseg_core::Amount;
+use finseg_core::labelling::{Labeller, RuleSet, Scratch, Signals};
+use finseg_core::labels::LabelSet;
+
+use crate::conn::{Conn, P, in_transaction};
+use crate::{Store, StoreError};
+
+/// The client's rule set as stored (JSON), if it has one.
+pub fn get(c: &mut dyn Conn, client_pk: i64) -> Result<Option<String>, StoreError> {
+    Ok(c.query_one(
+        "SELECT rules FROM client_rules WHERE client_pk = $1",
+        &[P::I(client_pk)],
+    )?
+    .map(|r| r[0].text()))
+}
+
+/// Stores the client's rule set (already validated by [`RuleSet::parse`]).
+pub fn put(c: &mut dyn Conn, client_pk: i64, json: &str) -> Result<(), StoreError> {
+    c.exec(
+        "INSERT INTO client_rules (client_pk, rules, updated_at) VALUES ($1, $2, $3)
+         ON CONFLICT (client_pk) DO UPDATE SET rules = excluded.rules, updated_at = excluded.updated_at",
+        &[P::I(client_pk), P::T(json), P::I(crate::now_unix())],
+    )?;
+    Ok(())
+}
+
+pub fn delete(c: &mut dyn Conn, client_pk: i64) -> Result<bool, StoreError> {
+    Ok(c.exec(
+        "DELETE FROM client_rules WHERE client_pk = $1",
+        &[P::I(client_pk)],
+    )? > 0)
+}
+
+/// The labelling of a client: its own rules first, then the defaults.
+pub fn labeller(c: &mut dyn Conn, client_pk: i64) -> Result<Labeller, StoreError> {
+    let client = match get(c, client_pk)? {
+        None => None,
+        Some(json) => {
+            Some(Arc::new(RuleSet::parse("client", &json).map_err(|e| {
+                StoreError::Internal(format!("stored client rules: {e}"))
+            })?))
+        }
+    };
+    Ok(Labeller::new(client))
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Relabelled {
+    pub examined: u64,
+    pub changed: u64,
+}
+
+/// Applies the client's current rules to all its stored transactions, in
+/// batches of `batch` rows, each its own short transaction, so ingestion
+/// goes on meanwhile. A changed row is versioned like any other write.
+pub fn relabel(store: &Store, client_pk: i64, batch: i64) -> Result<Relabelled, StoreError> {
+    let mut c = store.conn()?;
+    let labeller = labeller(&mut *c, client_pk)?;
+    let mut scratch = Scratch::default();
+    let mut out = Relabelled::default();
+    let mut after = 0i64;
+    loop {
+        let (last, done) = in_transaction(&mut *c, |c| {
+            let rows = c.query(
+                "SELECT pk, amount, purpose, counterpart_name, counterpart_iban, creditor_id, bank_transaction_code,
+                        sepa_purpose_code, mcc, rule_labels, label_rules, seq
+                 FROM transactions WHERE client_pk = $1 AND pk > $2 ORDER BY pk LIMIT $3",
+                &[P::I(client_pk), P::I(after), P::I(batch)],
+            )?;
+            let Some(last) = rows.last().map(|r| r[0].int()) else {
+                return Ok((after, true));
+            };
+            let mut seq = None;
+            for r in &rows {
+                out.examined += 1;
+                let (purpose, counterpart, iban, creditor, code, sepa) = (
+                    r[2].opt_text(),
+                    r[3].opt_text(),
+                    r[4].opt_text(),
+                    r[5].opt_text(),
+                    r[6].opt_text(),
+                    r[7].opt_text(),
+                );
+                let (set, provenance) = labeller.apply(
+                    &Signals {
+                        amount: Amount::from_cents(r[1].int()),
+                        purpose: purpose.as_deref(),
+                        counterpart_name: counterpart.as_deref(),
+                        counterpart_iban: iban.as_deref(),
+                        creditor_id: creditor.as_deref(),
+                        bank_transaction_code: code.as_deref(),
+                        sepa_purpose_code: sepa.as_deref(),
+                        mcc: r[8].opt_int().map(|m| m as u16),
+                    },
+                    &mut scratch,
+                );
+                if LabelSet(r[9].int() as u64) == set && r[10].opt_text() == provenance {
+                    continue;
+                }
+                let s = match seq {
+                    Some(s) => s,
+                    None => *seq.insert(crate::data::next_seq(c)?),
+                };
+                let pk = r[0].int();
+                c.exec(
+                    "INSERT INTO transactions_history (pk, client_pk, ext_id, account_pk, amount, currency, booking_date,
+                        value_date, purpose, counterpart_name, counterpart_iban, counterpart_bic, creditor_id,
+                        mandate_reference, end_to_end_reference, bank_transaction_code, sepa_purpose_code, mcc,
+                        client_labels, rule_labels, label_rules, seq, seq_to)
+                     SELECT pk, client_pk, ext_id, account_pk, amount, currency, booking_date, value_date, purpose,
+                        counterpart_name, counterpart_iban, counterpart_bic, creditor_id, mandate_reference,
+                        end_to_end_reference, bank_transaction_code, sepa_purpose_code, mcc, client_labels,
+                        rule_labels, label_rules, seq, $1
+                     FROM transactions WHERE pk = $2",
+                    &[P::I(s), P::I(pk)],
+                )?;
+                c.exec(
+                    "UPDATE transactions SET rule_labels = $1, label_rules = $2, seq = $3 WHERE pk = $4",
+                    &[P::I(set.0 as i64), provenance.as_deref().into(), P::I(s), P::I(pk)],
+                )?;
+                out.changed += 1;
+            }
+            Ok::<_, StoreError>((last, false))
+        })?;
+        if done {
+            return Ok(out);
+        }
+        after = last;
+    }
+}

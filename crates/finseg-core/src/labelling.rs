@@ -16,6 +16,23 @@ use crate::Amount;
 use crate::labels::{self, Label, LabelSet};
 use crate::providers;
 
+/// The signals of an ingested transaction.
+pub fn signals(t: &crate::record::TransactionRecord) -> Signals<'_> {
+    Signals {
+        amount: t.amount,
+        purpose: t.purpose.as_deref(),
+        counterpart_name: t.counterpart_name.as_deref(),
+        counterpart_iban: t.counterpart_iban.as_ref().map(|i| i.as_str()),
+        creditor_id: t.creditor_id.as_deref(),
+        bank_transaction_code: t.bank_transaction_code.as_deref(),
+        sepa_purpose_code: t.sepa_purpose_code.as_deref(),
+        mcc: t.mcc,
+    }
+}
+
+/// Labels set by rules, with their provenance (`LABEL=set/rule@version;…`).
+pub type Labelled = (LabelSet, Option<String>);
+
 /// What labelling reads of a transaction.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Signals<'a> {

@@ -50,7 +50,42 @@ pub fn all() -> &'static [Provider] {
     })
 }
 
-/// The provider a payment goes to, by SEPA creditor id first, then by name.
+/// All aliases, normalised as labelling normalises text and padded with
+/// spaces (whole words only), in one automaton: one pass per text.
+struct AliasIndex {
+    automaton: aho_corasick::AhoCorasick,
+    /// Pattern id → provider index.
+    provider: Vec<usize>,
+}
+
+fn alias_index() -> &'static AliasIndex {
+    static INDEX: OnceLock<AliasIndex> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut patterns = Vec::new();
+        let mut provider = Vec::new();
+        for (i, p) in all().iter().enumerate() {
+            for a in &p.aliases {
+                let mut n = String::new();
+                crate::labelling::normalise(a, &mut n);
+                if n.trim().len() >= 2 {
+                    patterns.push(n);
+                    provider.push(i);
+                }
+            }
+        }
+        let automaton = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(&patterns)
+            .expect("aliases compile");
+        AliasIndex {
+            automaton,
+            provider,
+        }
+    })
+}
+
+/// The provider a payment goes to, by SEPA creditor id first, then by name
+/// (the longest alias found in the counterpart, else in the purpose).
 pub fn identify(
     creditor_id: Option<&str>,
     counterpart: Option<&str>,
@@ -63,31 +98,21 @@ pub fn identify(
     {
         return Some(p);
     }
-    for text in [counterpart, purpose].into_iter().flatten() {
-        let lower = text.to_lowercase();
-        let mut best: Option<(&Provider, usize)> = None;
-        for p in all() {
-            for a in &p.aliases {
-                if a.len() >= 3 && contains_word(&lower, a) && best.is_none_or(|(_, l)| a.len() > l)
-                {
-                    best = Some((p, a.len()));
-                }
-            }
-        }
-        if let Some((p, _)) = best {
-            return Some(p);
+    let index = alias_index();
+    let mut text = String::with_capacity(96);
+    for t in [counterpart, purpose].into_iter().flatten() {
+        text.clear();
+        crate::labelling::normalise(t, &mut text);
+        let best = index
+            .automaton
+            .find_iter(text.as_str())
+            .max_by_key(|m| m.end() - m.start())
+            .map(|m| index.provider[m.pattern().as_usize()]);
+        if let Some(i) = best {
+            return Some(&all()[i]);
         }
     }
     None
-}
-
-/// `needle` occurs in `hay` not glued to letters on either side.
-fn contains_word(hay: &str, needle: &str) -> bool {
-    hay.match_indices(needle).any(|(i, _)| {
-        let before = hay[..i].chars().next_back();
-        let after = hay[i + needle.len()..].chars().next();
-        !before.is_some_and(char::is_alphabetic) && !after.is_some_and(char::is_alphabetic)
-    })
 }
 
 #[cfg(test)]

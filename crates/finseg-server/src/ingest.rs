@@ -423,14 +423,19 @@ pub async fn import_ndjson(
     mut body: impl futures_util::Stream<Item = Result<Bytes, String>> + Unpin,
 ) -> Result<ImportSummary, Problem> {
     // Three stages on their own threads: cut lines (here), parse, write.
+    // The parsing thread also labels, with the client's rules.
+    let labeller = state
+        .db(move |c| finseg_store::rules::labeller(c, tenant_pk))
+        .await?;
     let (tx, mut line_rx) = tokio::sync::mpsc::channel::<LineBatch>(2);
     let (parsed_tx, parsed_rx) = tokio::sync::mpsc::channel::<Vec<ParsedLine>>(2);
     tokio::task::spawn_blocking(move || {
+        let mut scratch = finseg_core::labelling::Scratch::default();
         while let Some(batch) = line_rx.blocking_recv() {
             let parsed = batch
                 .lines
                 .into_iter()
-                .map(|(n, text)| ParsedLine::parse(n, text))
+                .map(|(n, text)| ParsedLine::parse_labelled(n, text, &labeller, &mut scratch))
                 .collect();
             if parsed_tx.blocking_send(parsed).is_err() {
                 break;

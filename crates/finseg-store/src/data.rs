@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use finseg_core::labelling::Labelled;
 use finseg_core::labels::{Label, LabelSet};
 use finseg_core::record::{AccountRecord, DailyBalanceRecord, Record, TransactionRecord};
 use finseg_core::{AccountType, Amount, Date, FieldError};
@@ -106,13 +107,24 @@ impl Writer {
         c: &mut dyn Conn,
         rec: &Record,
     ) -> Result<Result<(), Refusal>, StoreError> {
+        self.write_labelled(c, rec, None)
+    }
+
+    /// Writes a record whose rule labels may have been computed already
+    /// (the bulk import labels on its parsing thread).
+    pub fn write_labelled(
+        &mut self,
+        c: &mut dyn Conn,
+        rec: &Record,
+        labelled: Option<Labelled>,
+    ) -> Result<Result<(), Refusal>, StoreError> {
         match rec {
             Record::User(u) => {
                 self.user(c, u.id.as_str())?;
                 Ok(Ok(()))
             }
             Record::Account(a) => self.account(c, a),
-            Record::Transaction(t) => self.transaction(c, t),
+            Record::Transaction(t) => self.transaction(c, t, labelled),
             Record::DailyBalance(b) => self.daily_balance(c, b),
         }
     }
@@ -288,6 +300,7 @@ impl Writer {
         &mut self,
         c: &mut dyn Conn,
         t: &TransactionRecord,
+        labelled: Option<Labelled>,
     ) -> Result<Result<(), Refusal>, StoreError> {
         let acc = match self.account_for(c, t.account_id.as_str(), Some(t.currency.as_str()))? {
             Ok(a) => a,
@@ -297,19 +310,12 @@ impl Writer {
         for l in &t.labels {
             labels.insert(*l);
         }
-        let (rule_labels, label_rules) = self.labeller.apply(
-            &finseg_core::labelling::Signals {
-                amount: t.amount,
-                purpose: t.purpose.as_deref(),
-                counterpart_name: t.counterpart_name.as_deref(),
-                counterpart_iban: t.counterpart_iban.as_ref().map(|i| i.as_str()),
-                creditor_id: t.creditor_id.as_deref(),
-                bank_transaction_code: t.bank_transaction_code.as_deref(),
-                sepa_purpose_code: t.sepa_purpose_code.as_deref(),
-                mcc: t.mcc,
-            },
-            &mut self.scratch,
-        );
+        let (rule_labels, label_rules) = match labelled {
+            Some(l) => l,
+            None => self
+                .labeller
+                .apply(&finseg_core::labelling::signals(t), &mut self.scratch),
+        };
         let seq = self.seq();
         let values = [
             P::I(self.client_pk),

@@ -1,5 +1,6 @@
 //! Bulk writes: the all-or-nothing JSON batch and the streaming NDJSON import.
 
+use finseg_core::labelling::{Labelled, Labeller, Scratch};
 use finseg_core::record::{Record, RecordKind};
 use finseg_core::{Date, FieldError, input};
 use serde::Serialize;
@@ -103,12 +104,33 @@ pub struct ParsedLine {
     /// Kept for records that wait for their user or account.
     pub text: String,
     pub record: Result<Record, Vec<FieldError>>,
+    /// Rule labels of a transaction, when the parsing thread computed them.
+    pub labelled: Option<Labelled>,
 }
 
 impl ParsedLine {
     pub fn parse(line: u64, text: String) -> Self {
         let record = input::bulk_record(&text);
-        ParsedLine { line, text, record }
+        ParsedLine {
+            line,
+            text,
+            record,
+            labelled: None,
+        }
+    }
+
+    /// Parses and labels, so that the writing thread only writes.
+    pub fn parse_labelled(
+        line: u64,
+        text: String,
+        labeller: &Labeller,
+        scratch: &mut Scratch,
+    ) -> Self {
+        let mut parsed = Self::parse(line, text);
+        if let Ok(Record::Transaction(t)) = &parsed.record {
+            parsed.labelled = Some(labeller.apply(&finseg_core::labelling::signals(t), scratch));
+        }
+        parsed
     }
 }
 
@@ -190,12 +212,18 @@ impl<'s> BulkImport<'s> {
         let mut staged = ImportSummary::default();
         in_transaction(&mut **conn, |c| {
             writer.begin_batch(c)?;
-            for ParsedLine { line, text, record } in lines {
+            for ParsedLine {
+                line,
+                text,
+                record,
+                labelled,
+            } in lines
+            {
                 let line = *line;
                 staged.lines += 1;
                 match record {
                     Err(errors) => Self::reject(&mut staged, line, errors.clone()),
-                    Ok(rec) => match writer.write(c, rec)? {
+                    Ok(rec) => match writer.write_labelled(c, rec, labelled.clone())? {
                         Ok(()) => staged.written.bump(rec.kind()),
                         Err(Refusal::MissingReference(_)) => {
                             c.exec(

@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+mod eval;
+
 use clap::{Args, Parser, Subcommand};
 use finseg_server::{Application, Config, auth, ingest, time};
 use finseg_store::{DbUrl, Store};
@@ -135,6 +137,18 @@ enum Command {
         /// The client's id (`fsc_…`).
         #[arg(long)]
         client: String,
+    },
+    /// Score labelling and contract detection against the labelled corpus.
+    Eval {
+        /// `heldout` (the part rule authors do not read), `dev` or `all`.
+        #[arg(long, default_value = "heldout")]
+        split: String,
+        /// The corpus directory.
+        #[arg(long, default_value = "eval/corpus")]
+        corpus: PathBuf,
+        /// List the contracts that did not match (for rule authors; use on the dev split).
+        #[arg(long)]
+        explain: bool,
     },
     /// Print the OpenAPI document.
     Openapi,
@@ -274,6 +288,14 @@ async fn run(cli: Cli) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())??;
             println!("{}", serde_json::to_string(&done).expect("serialisable"));
+            Ok(())
+        }
+        Command::Eval {
+            split,
+            corpus,
+            explain,
+        } => {
+            print!("{}", eval::run(&corpus, &split, explain)?);
             Ok(())
         }
         Command::Openapi => {

@@ -57,7 +57,12 @@ pub fn contract_number(purpose: &str) -> Option<String> {
             }
         }
     }
-    None
+    // Without a marker: the first run of six or more digits (dates and
+    // amounts are shorter or carry separators).
+    purpose
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|run| run.len() >= 6)
+        .map(str::to_owned)
 }
 
 fn yearly_text(t: &Tx) -> bool {
@@ -90,15 +95,17 @@ fn contract_key(account: &str, t: &Tx, itype: &str) -> String {
             .collect::<Vec<_>>()
             .join(" ")
     };
+    // A creditor id with mandate, or a contract number, identifies the
+    // contract whatever type the text of one payment suggests.
     if let Some(cid) = &t.creditor_id {
         return format!(
-            "{account}|cid:{}|{}|{itype}",
+            "{account}|cid:{}|{}",
             cid.to_uppercase(),
             t.mandate_reference.as_deref().unwrap_or("")
         );
     }
     if let Some(n) = t.purpose.as_deref().and_then(contract_number) {
-        return format!("{account}|nr:{n}|{itype}");
+        return format!("{account}|nr:{n}");
     }
     let provider = providers::identify(None, t.counterpart_name.as_deref(), t.purpose.as_deref())
         .map(|p| p.id.clone())
@@ -142,11 +149,54 @@ pub fn evaluate(
                 inside: Vec::new(),
                 before: Vec::new(),
             });
+            // The contract's type: a specific one wins over OTHER.
+            if g.itype == "OTHER" {
+                g.itype = itype;
+            }
             if t.booking_date >= period.from {
                 g.inside.push(t)
             } else {
                 g.before.push(t)
             }
+        }
+    }
+    // A payment whose text lost the contract number (banks truncate) or
+    // carries a misspelt name lands in a group of its own; it belongs to
+    // the contract of the same account that has a payment of exactly the
+    // same amount and a compatible type.
+    let loose: Vec<String> = groups
+        .iter()
+        .filter(|(k, g)| !k.contains("|cid:") && g.inside.len() + g.before.len() <= 2)
+        .map(|(k, _)| k.clone())
+        .collect();
+    for k in loose {
+        let Some(g) = groups.get(&k) else { continue };
+        let amounts: Vec<Amount> = g.inside.iter().chain(&g.before).map(|t| t.amount).collect();
+        let (account, itype) = (g.account_id.clone(), g.itype);
+        let target = groups
+            .iter()
+            .filter(|(k2, h)| {
+                **k2 != k
+                    && h.account_id == account
+                    && (h.itype == itype || itype == "OTHER" || h.itype == "OTHER")
+                    && h.inside
+                        .iter()
+                        .chain(&h.before)
+                        .any(|t| amounts.contains(&t.amount))
+            })
+            .max_by_key(|(_, h)| h.inside.len() + h.before.len())
+            .map(|(k2, _)| k2.clone());
+        if let Some(target) = target
+            && let Some(g) = groups.remove(&k)
+            && let Some(h) = groups.get_mut(&target)
+        {
+            if h.itype == "OTHER" {
+                h.itype = g.itype;
+            }
+            h.inside.extend(g.inside);
+            h.before.extend(g.before);
+            h.inside.sort_by_key(|t| t.booking_date);
+            h.before.sort_by_key(|t| t.booking_date);
         }
     }
     let mut all_types: Vec<&str> = Vec::new();
@@ -167,7 +217,12 @@ pub fn evaluate(
             .collect();
         // A single payment is yearly when the text says so or the same
         // amount was paid about a year earlier.
+        // Or by the pattern: a lookback of a year or more shows a monthly,
+        // quarterly or half-yearly contract more than once, unless it only
+        // started in the last two months.
+        let year_seen = period.months().len() >= 12 && first.booking_date < period.to.add_days(-61);
         let hint = inside.iter().any(|t| yearly_text(t))
+            || (inside.len() == 1 && year_seen)
             || before.iter().any(|b| {
                 let gap = first.booking_date.days() - b.booking_date.days();
                 (330..=400).contains(&gap) && b.amount == first.amount
@@ -359,8 +414,29 @@ mod tests {
             evaluate(&user(txs.clone()), p, Some(&["CAR"]), false),
             Verdict::NotMember
         );
-        // A single payment without a yearly hint is IRREGULAR.
-        let Verdict::Member(m) = evaluate(&user(txs), p, None, false) else {
+        // One payment in a year-long lookback, months before its end: the
+        // pattern of a yearly contract (a shorter interval would show again).
+        let Verdict::Member(m) = evaluate(&user(txs.clone()), p, None, false) else {
+            panic!()
+        };
+        assert_eq!(m["contracts"][0]["frequency"], "YEARLY");
+        // In a six-month lookback, without a word for yearly: IRREGULAR.
+        let six = Period::last_complete_months(d("2026-11-25"), 6);
+        let Verdict::Member(m) = evaluate(&user(txs), six, None, false) else {
+            panic!()
+        };
+        assert_eq!(m["contracts"][0]["frequency"], "IRREGULAR");
+        // A first payment in the last two months may be a new monthly contract: IRREGULAR.
+        let recent = vec![ins(
+            "h2",
+            "2026-10-01",
+            -12_00,
+            "HOUSEHOLDINSURANCE",
+            "Gothaer",
+            "Hausrat",
+            None,
+        )];
+        let Verdict::Member(m) = evaluate(&user(recent), p, None, false) else {
             panic!()
         };
         assert_eq!(m["contracts"][0]["frequency"], "IRREGULAR");

@@ -1,0 +1,272 @@
+//! `finseg eval`: scores labelling and insurance-contract detection against
+//! the labelled corpus in `eval/corpus/` (precision, recall, F1 per label,
+//! per label group, and for contracts).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+
+use finseg_core::labelling::{Labeller, Scratch, signals};
+use finseg_core::labels::{GROUPS, Label, LabelSet, group};
+use finseg_core::segments::{AccountData, Period, Tx, UserData, Verdict, insurance};
+use finseg_core::{AccountType, Amount, input};
+use serde_json::Value;
+
+#[derive(Default, Clone, Copy)]
+struct Counts {
+    tp: u64,
+    fp: u64,
+    fn_: u64,
+}
+
+impl Counts {
+    fn precision(&self) -> f64 {
+        if self.tp + self.fp == 0 {
+            1.0
+        } else {
+            self.tp as f64 / (self.tp + self.fp) as f64
+        }
+    }
+    fn recall(&self) -> f64 {
+        if self.tp + self.fn_ == 0 {
+            1.0
+        } else {
+            self.tp as f64 / (self.tp + self.fn_) as f64
+        }
+    }
+    fn f1(&self) -> f64 {
+        let (p, r) = (self.precision(), self.recall());
+        if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        }
+    }
+    fn add(&mut self, predicted: bool, expected: bool) {
+        match (predicted, expected) {
+            (true, true) => self.tp += 1,
+            (true, false) => self.fp += 1,
+            (false, true) => self.fn_ += 1,
+            (false, false) => {}
+        }
+    }
+}
+
+/// The groups whose labels the quality target is measured on.
+const TARGET_GROUPS: [&str; 4] = ["INCOME", "SALARY", "INSURANCE", "RENTANDLIVING"];
+
+pub fn run(corpus: &Path, split: &str, explain: bool) -> Result<String, String> {
+    let files: Vec<&str> = match split {
+        "dev" => vec!["dev.jsonl"],
+        "heldout" => vec!["heldout.jsonl"],
+        "all" => vec!["dev.jsonl", "heldout.jsonl"],
+        other => return Err(format!("unknown split '{other}' (dev, heldout, all)")),
+    };
+    let labeller = Labeller::default();
+    let mut scratch = Scratch::default();
+    let mut per_label: BTreeMap<&'static str, Counts> = BTreeMap::new();
+    let mut per_group: BTreeMap<&'static str, Counts> = BTreeMap::new();
+    let mut users: BTreeMap<String, Vec<Tx>> = BTreeMap::new();
+    let mut truth: BTreeSet<(String, String, String, String, i64)> = BTreeSet::new();
+    let mut n = 0u64;
+    for f in files {
+        let path = corpus.join(f);
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        for (i, line) in text.lines().enumerate() {
+            let v: Value = serde_json::from_str(line).map_err(|e| format!("{f}:{}: {e}", i + 1))?;
+            let fields = input::raw_fields(line).map_err(|e| format!("{f}:{}: {e:?}", i + 1))?;
+            let t = input::transaction(&fields).map_err(|e| format!("{f}:{}: {e:?}", i + 1))?;
+            n += 1;
+            let (predicted, _) = labeller.apply(&signals(&t), &mut scratch);
+            let mut expected = LabelSet::default();
+            for l in v["expectedLabels"].as_array().into_iter().flatten() {
+                let name = l.as_str().unwrap_or("");
+                expected.insert(
+                    Label::parse(name)
+                        .ok_or_else(|| format!("{f}:{}: unknown label {name}", i + 1))?,
+                );
+            }
+            for l in predicted.iter().chain(expected.iter()) {
+                per_label.entry(l.name()).or_default();
+            }
+            for (name, c) in per_label.iter_mut() {
+                let l = Label::parse(name).expect("taxonomy label");
+                c.add(predicted.contains(l), expected.contains(l));
+            }
+            for (g, _) in GROUPS {
+                let (_, set) = group(g).expect("taxonomy group");
+                if predicted.intersects(set) || expected.intersects(set) {
+                    per_group
+                        .entry(g)
+                        .or_default()
+                        .add(predicted.intersects(set), expected.intersects(set));
+                }
+            }
+            let user = v["userId"].as_str().unwrap_or("?").to_owned();
+            if let Some(c) = v.get("contract") {
+                let amount = Amount::parse(c["amount"].as_str().unwrap_or(""))
+                    .map_err(|e| format!("{f}:{}: {e}", i + 1))?;
+                truth.insert((
+                    user.clone(),
+                    c["provider"].as_str().unwrap_or("").to_owned(),
+                    c["insuranceType"].as_str().unwrap_or("").to_owned(),
+                    c["frequency"].as_str().unwrap_or("").to_owned(),
+                    amount.cents(),
+                ));
+            }
+            users.entry(user).or_default().push(Tx {
+                id: t.id.as_str().to_owned(),
+                amount: t.amount,
+                booking_date: t.booking_date,
+                labels: predicted,
+                purpose: t.purpose.clone(),
+                counterpart_name: t.counterpart_name.clone(),
+                counterpart_iban: None,
+                creditor_id: t.creditor_id.clone(),
+                mandate_reference: t.mandate_reference.clone(),
+            });
+        }
+    }
+
+    // Contracts: the insurance segment over the corpus's year.
+    let last = users
+        .values()
+        .flatten()
+        .map(|t| t.booking_date)
+        .max()
+        .ok_or("empty corpus")?;
+    let creation = last.month().succ().first_day();
+    let period = Period::last_complete_months(creation, 12);
+    let mut detected: BTreeSet<(String, String, String, String, i64)> = BTreeSet::new();
+    for (user, mut txs) in users {
+        txs.sort_by_key(|t| t.booking_date);
+        let data = UserData {
+            id: user.clone(),
+            accounts: vec![AccountData {
+                id: format!("{user}-giro"),
+                account_type: AccountType::Checking,
+                iban: None,
+                balance: Amount::ZERO,
+                balance_date: creation,
+                data_since: None,
+                daily_balances: Vec::new(),
+                transactions: txs,
+            }],
+        };
+        if let Verdict::Member(m) = insurance::evaluate(&data, period, None, false) {
+            for c in m["contracts"].as_array().into_iter().flatten() {
+                let amount = Amount::parse(&c["amount"].to_string()).unwrap_or(Amount::ZERO);
+                detected.insert((
+                    user.clone(),
+                    c["provider"].as_str().unwrap_or("").to_owned(),
+                    c["insuranceType"].as_str().unwrap_or("").to_owned(),
+                    c["frequency"].as_str().unwrap_or("").to_owned(),
+                    amount.cents(),
+                ));
+            }
+        }
+    }
+    // Matched on user, provider, type, frequency, and amount within one cent.
+    let matched = detected
+        .iter()
+        .filter(|d| {
+            truth.iter().any(|t| {
+                t.0 == d.0 && t.1 == d.1 && t.2 == d.2 && t.3 == d.3 && (t.4 - d.4).abs() <= 1
+            })
+        })
+        .count();
+    let contracts = Counts {
+        tp: matched as u64,
+        fp: (detected.len() - matched) as u64,
+        fn_: (truth.len() - matched.min(truth.len())) as u64,
+    };
+
+    let mut out = String::new();
+    use std::fmt::Write as _;
+    let _ = writeln!(
+        out,
+        "finseg eval — corpus {}, split {split}: {n} transactions, {} contracts\n",
+        corpus.display(),
+        truth.len()
+    );
+    let _ = writeln!(
+        out,
+        "{:<24}{:>9}{:>11}{:>9}{:>8}",
+        "label", "support", "precision", "recall", "F1"
+    );
+    let mut target_f1 = Vec::new();
+    let target_labels: HashMap<&str, ()> = TARGET_GROUPS
+        .iter()
+        .flat_map(|g| {
+            GROUPS
+                .iter()
+                .find(|(n, _)| n == g)
+                .map(|(_, ls)| ls.iter().map(|l| (*l, ())))
+                .into_iter()
+                .flatten()
+        })
+        .collect();
+    for (name, c) in &per_label {
+        let support = c.tp + c.fn_;
+        let _ = writeln!(
+            out,
+            "{name:<24}{support:>9}{:>11.3}{:>9.3}{:>8.3}",
+            c.precision(),
+            c.recall(),
+            c.f1()
+        );
+        if target_labels.contains_key(name) && support > 0 {
+            target_f1.push(c.f1());
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\n{:<24}{:>9}{:>11}{:>9}{:>8}",
+        "label group", "support", "precision", "recall", "F1"
+    );
+    for (name, c) in &per_group {
+        let _ = writeln!(
+            out,
+            "{name:<24}{:>9}{:>11.3}{:>9.3}{:>8.3}",
+            c.tp + c.fn_,
+            c.precision(),
+            c.recall(),
+            c.f1()
+        );
+    }
+    let macro_f1 = target_f1.iter().sum::<f64>() / target_f1.len().max(1) as f64;
+    let _ = writeln!(
+        out,
+        "\nmacro-F1 over the labels of INCOME, SALARY, INSURANCE, RENTANDLIVING: {macro_f1:.3} (target 0.95)"
+    );
+    if explain {
+        let close = |a: &(String, String, String, String, i64),
+                     b: &(String, String, String, String, i64)| {
+            a.0 == b.0 && a.1 == b.1 && a.2 == b.2 && a.3 == b.3 && (a.4 - b.4).abs() <= 1
+        };
+        for d in detected
+            .iter()
+            .filter(|d| !truth.iter().any(|t| close(t, d)))
+            .take(40)
+        {
+            let _ = writeln!(out, "detected, not true: {d:?}");
+        }
+        for t in truth
+            .iter()
+            .filter(|t| !detected.iter().any(|d| close(t, d)))
+            .take(40)
+        {
+            let _ = writeln!(out, "true, not detected: {t:?}");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "contracts: {} true, {} detected, {} matched: precision {:.3} (target 0.97), recall {:.3} (target 0.95)",
+        truth.len(),
+        detected.len(),
+        matched,
+        contracts.precision(),
+        contracts.recall()
+    );
+    Ok(out)
+}

@@ -134,7 +134,17 @@ pub struct RuleSet {
     automaton: AhoCorasick,
     /// Keyword id → the field it is matched against.
     fields: Vec<Field>,
+    /// Rule index → `set/rule@version`.
+    rule_refs: Vec<String>,
+    /// Keyword id → the (rule, condition bit) pairs it serves, so that a
+    /// match marks its rules at once instead of every rule scanning its keywords.
+    keyword_rules: Vec<Vec<(usize, u8)>>,
 }
+
+const TEXT: u8 = 1;
+const ALSO_TEXT: u8 = 2;
+const COUNTERPART: u8 = 4;
+const NOT_TEXT: u8 = 8;
 
 /// One label with the rule that set it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,6 +160,11 @@ pub fn normalise(text: &str, out: &mut String) {
     out.push(' ');
     let mut space = true;
     for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+            space = false;
+            continue;
+        }
         let folded: &str = match c {
             'ä' | 'Ä' => "ae",
             'ö' | 'Ö' => "oe",
@@ -297,14 +312,35 @@ impl RuleSet {
         }
         let automaton = AhoCorasick::builder()
             .match_kind(aho_corasick::MatchKind::Standard)
+            // A DFA scans fastest; the keyword set is small enough for its memory.
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .build(&keywords)
             .map_err(|e| format!("rule set {name}: {e}"))?;
+        let rule_refs = rules
+            .iter()
+            .map(|r| format!("{name}/{}@{}", r.id, doc.version))
+            .collect();
+        let mut keyword_rules = vec![Vec::new(); fields.len()];
+        for (ri, r) in rules.iter().enumerate() {
+            for (list, bit) in [
+                (&r.text, TEXT),
+                (&r.also_text, ALSO_TEXT),
+                (&r.counterpart, COUNTERPART),
+                (&r.not_text, NOT_TEXT),
+            ] {
+                for k in list {
+                    keyword_rules[*k].push((ri, bit));
+                }
+            }
+        }
         Ok(RuleSet {
             name: name.to_owned(),
             version: doc.version,
             rules,
             automaton,
             fields,
+            rule_refs,
+            keyword_rules,
         })
     }
 
@@ -338,13 +374,15 @@ impl RuleSet {
         if let Some(p) = s.purpose {
             normalise(p, &mut scratch.text);
         }
-        scratch.hits.clear();
-        scratch.hits.resize(self.fields.len(), false);
+        scratch.flags.clear();
+        scratch.flags.resize(self.rules.len(), 0);
         for m in self.automaton.find_overlapping_iter(scratch.text.as_str()) {
             let id = m.pattern().as_usize();
             let in_counterpart = m.end() <= scratch.counterpart_end;
             if self.fields[id] == Field::Any || in_counterpart {
-                scratch.hits[id] = true;
+                for &(ri, bit) in &self.keyword_rules[id] {
+                    scratch.flags[ri] |= bit;
+                }
             }
         }
         let mut labels = LabelSet::default();
@@ -365,16 +403,17 @@ impl RuleSet {
             {
                 continue;
             }
-            if !r.text.is_empty() && !r.text.iter().any(|k| scratch.hits[*k]) {
+            let flags = scratch.flags[ri];
+            if !r.text.is_empty() && flags & TEXT == 0 {
                 continue;
             }
-            if !r.also_text.is_empty() && !r.also_text.iter().any(|k| scratch.hits[*k]) {
+            if !r.also_text.is_empty() && flags & ALSO_TEXT == 0 {
                 continue;
             }
-            if !r.counterpart.is_empty() && !r.counterpart.iter().any(|k| scratch.hits[*k]) {
+            if !r.counterpart.is_empty() && flags & COUNTERPART == 0 {
                 continue;
             }
-            if r.not_text.iter().any(|k| scratch.hits[*k]) {
+            if flags & NOT_TEXT != 0 {
                 continue;
             }
             if !r.sepa_purpose_code.is_empty()
@@ -423,7 +462,12 @@ impl RuleSet {
             }
             if r.insurer {
                 let is = *insurer.get_or_insert_with(|| {
-                    providers::identify(s.creditor_id, s.counterpart_name, s.purpose).is_some()
+                    providers::identify_normalised(
+                        s.creditor_id,
+                        &scratch.text[..scratch.counterpart_end],
+                        &scratch.text[scratch.counterpart_end..],
+                    )
+                    .is_some()
                 });
                 if !is {
                     continue;
@@ -439,6 +483,21 @@ impl RuleSet {
         labels
     }
 
+    /// The provenance as stored: `LABEL=set/rule@version;…`, built from
+    /// text prepared when the rule set was compiled.
+    pub fn provenance_text(&self, scratch: &Scratch) -> String {
+        let mut out = String::with_capacity(48 * scratch.provenance.len());
+        for (i, (l, ri)) in scratch.provenance.iter().enumerate() {
+            if i > 0 {
+                out.push(';');
+            }
+            out.push_str(l.name());
+            out.push('=');
+            out.push_str(&self.rule_refs[*ri]);
+        }
+        out
+    }
+
     /// The provenance of the last call to [`RuleSet::label`] with this scratch.
     pub fn provenance(&self, scratch: &Scratch) -> Vec<Provenance> {
         scratch
@@ -446,7 +505,7 @@ impl RuleSet {
             .iter()
             .map(|(l, ri)| Provenance {
                 label: *l,
-                rule: format!("{}/{}@{}", self.name, self.rules[*ri].id, self.version),
+                rule: self.rule_refs[*ri].clone(),
             })
             .collect()
     }
@@ -484,13 +543,7 @@ impl Labeller {
         if set == LabelSet::default() {
             return (set, None);
         }
-        let provenance = rules
-            .provenance(scratch)
-            .iter()
-            .map(|p| format!("{}={}", p.label, p.rule))
-            .collect::<Vec<_>>()
-            .join(";");
-        (set, Some(provenance))
+        (set, Some(rules.provenance_text(scratch)))
     }
 }
 
@@ -499,7 +552,8 @@ impl Labeller {
 pub struct Scratch {
     text: String,
     counterpart_end: usize,
-    hits: Vec<bool>,
+    /// Rule index → which of its keyword conditions matched.
+    flags: Vec<u8>,
     provenance: Vec<(Label, usize)>,
 }
 

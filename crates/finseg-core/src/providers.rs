@@ -75,6 +75,7 @@ fn alias_index() -> &'static AliasIndex {
         }
         let automaton = aho_corasick::AhoCorasick::builder()
             .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .build(&patterns)
             .expect("aliases compile");
         AliasIndex {
@@ -98,14 +99,35 @@ pub fn identify(
     {
         return Some(p);
     }
+    let mut c = String::with_capacity(64);
+    let mut p = String::with_capacity(96);
+    if let Some(t) = counterpart {
+        crate::labelling::normalise(t, &mut c);
+    }
+    if let Some(t) = purpose {
+        crate::labelling::normalise(t, &mut p);
+    }
+    identify_normalised(None, &c, &p)
+}
+
+/// [`identify`] on texts already normalised by [`crate::labelling::normalise`].
+pub fn identify_normalised(
+    creditor_id: Option<&str>,
+    counterpart: &str,
+    purpose: &str,
+) -> Option<&'static Provider> {
+    if let Some(cid) = creditor_id
+        && let Some(p) = all()
+            .iter()
+            .find(|p| p.creditor_ids.iter().any(|c| c.eq_ignore_ascii_case(cid)))
+    {
+        return Some(p);
+    }
     let index = alias_index();
-    let mut text = String::with_capacity(96);
-    for t in [counterpart, purpose].into_iter().flatten() {
-        text.clear();
-        crate::labelling::normalise(t, &mut text);
+    for text in [counterpart, purpose] {
         let best = index
             .automaton
-            .find_iter(text.as_str())
+            .find_iter(text)
             .max_by_key(|m| m.end() - m.start())
             .map(|m| index.provider[m.pattern().as_usize()]);
         if let Some(i) = best {

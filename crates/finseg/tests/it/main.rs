@@ -188,3 +188,48 @@ fn send_sigterm(pid: u32) {
         .unwrap();
     assert!(ok.success());
 }
+
+/// `finseg eval` on the held-out corpus: the labelling and contract quality
+/// targets of the labelling issue hold (a rule change that breaks them fails here).
+#[test]
+fn eval_scores_the_held_out_corpus() {
+    let dir = temp_dir("eval");
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../eval/corpus");
+    let out = finseg(&dir)
+        .args(["eval", "--split", "heldout", "--corpus"])
+        .arg(&corpus)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let number_after = |line_start: &str, marker: &str| -> f64 {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(line_start))
+            .unwrap_or_else(|| panic!("{line_start} in {text}"));
+        let rest = &line[line
+            .find(marker)
+            .unwrap_or_else(|| panic!("{marker} in {line}"))
+            + marker.len()..];
+        rest.trim_start()
+            .split([' ', '(', ','])
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert!(number_after("macro-F1", "RENTANDLIVING:") >= 0.95, "{text}");
+    assert!(number_after("contracts:", "precision") >= 0.97, "{text}");
+    assert!(number_after("contracts:", "recall") >= 0.95, "{text}");
+    assert!(text.contains("SALARY"), "{text}");
+    let bad = finseg(&dir)
+        .args(["eval", "--split", "tuesday", "--corpus"])
+        .arg(&corpus)
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+}

@@ -373,6 +373,8 @@ fn member_stream(
     struct Cursor {
         next: i64,
         end: i64,
+        /// The last user id sent: later pages continue after it (keyset paging).
+        after: Option<String>,
         first: bool,
         opened: bool,
         done: bool,
@@ -380,6 +382,7 @@ fn member_stream(
     let cursor = Cursor {
         next: offset,
         end: offset.saturating_add(limit),
+        after: None,
         first: true,
         opened: false,
         done: false,
@@ -411,8 +414,12 @@ fn member_stream(
             let want = (cur.end - cur.next).min(PAGE_FETCH);
             let members = if want > 0 {
                 let from = cur.next;
+                let after = cur.after.clone();
                 match state
-                    .db(move |c| jobs::members(c, job_pk, from, want))
+                    .db(move |c| match after {
+                        Some(a) => jobs::members_after(c, job_pk, &a, want),
+                        None => jobs::members(c, job_pk, from, want),
+                    })
                     .await
                 {
                     Ok(m) => m,
@@ -427,7 +434,8 @@ fn member_stream(
                 Vec::new()
             };
             cur.next += members.len() as i64;
-            for m in &members {
+            cur.after = members.last().map(|(id, _)| id.clone()).or(cur.after);
+            for (_, m) in &members {
                 match format {
                     Format::Json => {
                         if !cur.first {

@@ -450,13 +450,31 @@ pub fn members(
     job_pk: i64,
     offset: i64,
     limit: i64,
-) -> Result<Vec<String>, StoreError> {
+) -> Result<Vec<(String, String)>, StoreError> {
     Ok(c.query(
-        "SELECT member FROM job_results WHERE job_pk = $1 ORDER BY user_ext_id LIMIT $2 OFFSET $3",
+        "SELECT user_ext_id, member FROM job_results WHERE job_pk = $1 ORDER BY user_ext_id LIMIT $2 OFFSET $3",
         &[P::I(job_pk), P::I(limit), P::I(offset)],
     )?
     .iter()
-    .map(|r| r[0].text())
+    .map(|r| (r[0].text(), r[1].text()))
+    .collect())
+}
+
+/// Members after the user id `after`, in user-id order: keyset paging, so
+/// that streaming a large result does not rescan what was already sent.
+pub fn members_after(
+    c: &mut dyn Conn,
+    job_pk: i64,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(c.query(
+        "SELECT user_ext_id, member FROM job_results WHERE job_pk = $1 AND user_ext_id > $2
+         ORDER BY user_ext_id LIMIT $3",
+        &[P::I(job_pk), P::T(after), P::I(limit)],
+    )?
+    .iter()
+    .map(|r| (r[0].text(), r[1].text()))
     .collect())
 }
 

@@ -412,3 +412,56 @@ on_both_backends!(
     pages_ndjson_and_csv,
     erasure_expiry_and_failure
 );
+
+/// A result larger than one database fetch streams whole, in order, once.
+async fn large_results_stream_in_pages(app: TestApp) {
+    let users: Vec<String> = (0..5_003).map(|i| format!("L{i:05}")).collect();
+    let refs: Vec<&str> = users.iter().map(String::as_str).collect();
+    seed_overdrawn(&app, &refs).await;
+    let id = app
+        .create_job("lowBalance", json!({"threshold": -100}))
+        .await;
+    let r = app.wait_for("lowBalance", &id).await;
+    assert_eq!(r.body["usersMatched"], 5_003);
+    let ids: Vec<&str> = r.body["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["userId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, refs);
+    let nd = app
+        .send(
+            app.http
+                .get(app.url(&format!("/api/v1/segments/lowBalance/{id}")))
+                .bearer_auth(&app.token)
+                .header("accept", "application/x-ndjson"),
+        )
+        .await;
+    let lines: Vec<String> = nd
+        .text
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["userId"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(lines, users);
+    // A late page reads from its offset on.
+    let page = app
+        .get(&format!(
+            "/api/v1/segments/lowBalance/{id}?page=501&perPage=10"
+        ))
+        .await;
+    let ids: Vec<&str> = page.body["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["userId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec!["L05000", "L05001", "L05002"]);
+}
+
+on_both_backends!(large_results_stream_in_pages);

@@ -139,6 +139,8 @@ pub struct RuleSet {
     /// Keyword id → the (rule, condition bit) pairs it serves, so that a
     /// match marks its rules at once instead of every rule scanning its keywords.
     keyword_rules: Vec<Vec<(usize, u8)>>,
+    /// Keyword ids from here on are insurer aliases.
+    first_alias: usize,
 }
 
 const TEXT: u8 = 1;
@@ -310,6 +312,13 @@ impl RuleSet {
                 max_amount: amount(&r.max_amount)?,
             });
         }
+        // The insurers' aliases ride along in the same automaton, so that
+        // "the counterpart is an insurer" costs no second scan.
+        let first_alias = keywords.len();
+        for alias in providers::normalised_aliases() {
+            keywords.push(alias);
+            fields.push(Field::Any);
+        }
         let automaton = AhoCorasick::builder()
             .match_kind(aho_corasick::MatchKind::Standard)
             // A DFA scans fastest; the keyword set is small enough for its memory.
@@ -341,6 +350,7 @@ impl RuleSet {
             fields,
             rule_refs,
             keyword_rules,
+            first_alias,
         })
     }
 
@@ -376,10 +386,15 @@ impl RuleSet {
         }
         scratch.flags.clear();
         scratch.flags.resize(self.rules.len(), 0);
+        scratch.insurer_named = false;
         for m in self.automaton.find_overlapping_iter(scratch.text.as_str()) {
             let id = m.pattern().as_usize();
             let in_counterpart = m.end() <= scratch.counterpart_end;
             if self.fields[id] == Field::Any || in_counterpart {
+                if id >= self.first_alias {
+                    scratch.insurer_named = true;
+                    continue;
+                }
                 for &(ri, bit) in &self.keyword_rules[id] {
                     scratch.flags[ri] |= bit;
                 }
@@ -462,12 +477,8 @@ impl RuleSet {
             }
             if r.insurer {
                 let is = *insurer.get_or_insert_with(|| {
-                    providers::identify_normalised(
-                        s.creditor_id,
-                        &scratch.text[..scratch.counterpart_end],
-                        &scratch.text[scratch.counterpart_end..],
-                    )
-                    .is_some()
+                    scratch.insurer_named
+                        || s.creditor_id.is_some_and(providers::is_insurer_creditor_id)
                 });
                 if !is {
                     continue;
@@ -554,6 +565,8 @@ pub struct Scratch {
     counterpart_end: usize,
     /// Rule index → which of its keyword conditions matched.
     flags: Vec<u8>,
+    /// An insurer's alias occurs in the text.
+    insurer_named: bool,
     provenance: Vec<(Label, usize)>,
 }
 

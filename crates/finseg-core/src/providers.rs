@@ -50,6 +50,28 @@ pub fn all() -> &'static [Provider] {
     })
 }
 
+/// Every alias, normalised and padded with spaces (whole words only).
+pub fn normalised_aliases() -> Vec<String> {
+    let mut out = Vec::new();
+    for p in all() {
+        for a in &p.aliases {
+            let mut n = String::new();
+            crate::labelling::normalise(a, &mut n);
+            if n.trim().len() >= 2 {
+                out.push(n);
+            }
+        }
+    }
+    out
+}
+
+/// The creditor id belongs to an insurer of the directory.
+pub fn is_insurer_creditor_id(cid: &str) -> bool {
+    all()
+        .iter()
+        .any(|p| p.creditor_ids.iter().any(|c| c.eq_ignore_ascii_case(cid)))
+}
+
 /// All aliases, normalised as labelling normalises text and padded with
 /// spaces (whole words only), in one automaton: one pass per text.
 struct AliasIndex {

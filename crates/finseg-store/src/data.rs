@@ -525,7 +525,8 @@ pub fn user_accounts(
 #[serde(rename_all = "camelCase")]
 pub struct LabelView {
     pub label: &'static str,
-    /// `CLIENT` for labels supplied at ingestion, `RULE` for labels set by a labelling rule.
+    /// `CLIENT` for labels supplied at ingestion, `RULE` for labels set by a
+    /// labelling rule, `DETECTED` for own-account transfers paired across the user's accounts.
     pub source: &'static str,
     /// The rule that set the label: `rule set/rule id@version`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -563,6 +564,91 @@ pub struct TransactionView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mcc: Option<String>,
     pub labels: Vec<LabelView>,
+}
+
+/// Shows own-account transfers on a page of transactions: the user's
+/// bookings around the page's dates are paired as a job pairs them.
+fn mark_detected_transfers(
+    c: &mut dyn Conn,
+    account_pk: i64,
+    items: &mut [TransactionView],
+) -> Result<(), StoreError> {
+    let (Some(first), Some(last)) = (
+        items.iter().map(|t| t.booking_date).min(),
+        items.iter().map(|t| t.booking_date).max(),
+    ) else {
+        return Ok(());
+    };
+    let margin = finseg_core::transfers::MAX_DAYS_APART;
+    let accounts = c.query(
+        "SELECT a.pk, a.ext_id, a.account_type, a.iban FROM accounts a
+         WHERE a.user_pk = (SELECT user_pk FROM accounts WHERE pk = $1)",
+        &[P::I(account_pk)],
+    )?;
+    if accounts.len() < 2 {
+        return Ok(());
+    }
+    let mut user = finseg_core::segments::UserData {
+        id: String::new(),
+        accounts: Vec::new(),
+    };
+    let mut index = HashMap::new();
+    for a in &accounts {
+        index.insert(a[0].int(), user.accounts.len());
+        user.accounts.push(finseg_core::segments::AccountData {
+            id: a[1].text(),
+            account_type: AccountType::from_code(a[2].int() as i16)
+                .unwrap_or(AccountType::Checking),
+            iban: a[3].opt_text(),
+            balance: Amount::ZERO,
+            balance_date: first,
+            data_since: None,
+            daily_balances: Vec::new(),
+            transactions: Vec::new(),
+        });
+    }
+    let rows = c.query(
+        "SELECT account_pk, ext_id, amount, booking_date, counterpart_iban FROM transactions
+         WHERE account_pk IN (SELECT pk FROM accounts WHERE user_pk = (SELECT user_pk FROM accounts WHERE pk = $1))
+           AND booking_date >= $2 AND booking_date <= $3",
+        &[
+            P::I(account_pk),
+            P::I(i64::from(first.days() - margin)),
+            P::I(i64::from(last.days() + margin)),
+        ],
+    )?;
+    for r in rows {
+        let Some(&ai) = index.get(&r[0].int()) else {
+            continue;
+        };
+        user.accounts[ai]
+            .transactions
+            .push(finseg_core::segments::Tx {
+                counterpart_iban: r[4].opt_text(),
+                ..finseg_core::segments::Tx::plain(
+                    &r[1].text(),
+                    Date::from_days(r[3].int() as i32),
+                    Amount::from_cents(r[2].int()),
+                )
+            });
+    }
+    finseg_core::transfers::mark_own_transfers(&mut user);
+    let transfer = Label::parse("OWNACCOUNTTRANSFER").expect("taxonomy label");
+    let own = &user.accounts[index[&account_pk]];
+    for item in items.iter_mut() {
+        let detected = own
+            .transactions
+            .iter()
+            .any(|t| t.id == item.id && t.labels.contains(transfer));
+        if detected && !item.labels.iter().any(|l| l.label == "OWNACCOUNTTRANSFER") {
+            item.labels.push(LabelView {
+                label: "OWNACCOUNTTRANSFER",
+                source: "DETECTED",
+                rule: None,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Client labels first, then rule labels with the rule that set each.
@@ -625,7 +711,7 @@ pub fn account_transactions(
          ORDER BY booking_date DESC, ext_id LIMIT $2 OFFSET $3",
         &[P::I(apk), P::I(limit), P::I(offset)],
     )?;
-    let items = rows
+    let mut items: Vec<TransactionView> = rows
         .iter()
         .map(|r| TransactionView {
             id: r[0].text(),
@@ -647,6 +733,7 @@ pub fn account_transactions(
             labels: label_views(LabelSet(r[15].int() as u64), r[16].opt_text().as_deref()),
         })
         .collect();
+    mark_detected_transfers(c, apk, &mut items)?;
     Ok(Some((total, items)))
 }
 

@@ -539,6 +539,19 @@ async fn rule_labels_and_own_transfers(app: TestApp) {
     ]);
     assert_eq!(app.post("/api/v1/transactions", body).await.status, 200);
     let page = app.get("/api/v1/accounts/r1-c/transactions").await;
+    let to_savings = page.body["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "to-savings")
+        .unwrap();
+    assert!(
+        to_savings["labels"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"label": "OWNACCOUNTTRANSFER", "source": "DETECTED"})),
+        "{to_savings}"
+    );
     let sal = page.body["transactions"]
         .as_array()
         .unwrap()

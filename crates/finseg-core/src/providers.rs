@@ -114,13 +114,6 @@ pub fn identify(
     counterpart: Option<&str>,
     purpose: Option<&str>,
 ) -> Option<&'static Provider> {
-    if let Some(cid) = creditor_id
-        && let Some(p) = all()
-            .iter()
-            .find(|p| p.creditor_ids.iter().any(|c| c.eq_ignore_ascii_case(cid)))
-    {
-        return Some(p);
-    }
     let mut c = String::with_capacity(64);
     let mut p = String::with_capacity(96);
     if let Some(t) = counterpart {
@@ -129,7 +122,7 @@ pub fn identify(
     if let Some(t) = purpose {
         crate::labelling::normalise(t, &mut p);
     }
-    identify_normalised(None, &c, &p)
+    identify_normalised(creditor_id, &c, &p)
 }
 
 /// [`identify`] on texts already normalised by [`crate::labelling::normalise`].
@@ -138,11 +131,11 @@ pub fn identify_normalised(
     counterpart: &str,
     purpose: &str,
 ) -> Option<&'static Provider> {
-    if let Some(cid) = creditor_id
-        && let Some(p) = all()
+    if let Some(p) = creditor_id.and_then(|cid| {
+        all()
             .iter()
             .find(|p| p.creditor_ids.iter().any(|c| c.eq_ignore_ascii_case(cid)))
-    {
+    }) {
         return Some(p);
     }
     let index = alias_index();

@@ -116,15 +116,6 @@ impl Problem {
         )
     }
 
-    pub fn payload_too_large(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "/problems/too-large",
-            "Payload too large",
-            detail,
-        )
-    }
-
     pub fn conflict(detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::CONFLICT,
@@ -152,15 +143,6 @@ impl Problem {
             StatusCode::INTERNAL_SERVER_ERROR,
             "/problems/internal",
             "Internal error",
-            detail,
-        )
-    }
-
-    pub fn unavailable(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "/problems/unavailable",
-            "Service unavailable",
             detail,
         )
     }

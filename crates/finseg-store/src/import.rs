@@ -191,15 +191,6 @@ impl<'s> BulkImport<'s> {
         }
     }
 
-    /// Parses and writes a batch of `(line number, line)` in one transaction.
-    pub fn batch(&mut self, lines: &[(u64, &str)]) -> Result<(), StoreError> {
-        let parsed: Vec<ParsedLine> = lines
-            .iter()
-            .map(|&(line, text)| ParsedLine::parse(line, text.to_owned()))
-            .collect();
-        self.write_parsed(&parsed)
-    }
-
     /// Writes a batch of parsed lines in one transaction (parsing can then
     /// run on another thread than writing).
     pub fn write_parsed(&mut self, lines: &[ParsedLine]) -> Result<(), StoreError> {

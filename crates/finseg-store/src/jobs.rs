@@ -478,14 +478,6 @@ pub fn members_after(
     .collect())
 }
 
-pub fn member_count(c: &mut dyn Conn, job_pk: i64) -> Result<i64, StoreError> {
-    Ok(c.query_one(
-        "SELECT COUNT(*) FROM job_results WHERE job_pk = $1",
-        &[P::I(job_pk)],
-    )?
-    .map_or(0, |r| r[0].int()))
-}
-
 // ---------------------------------------------------------------- callbacks
 
 /// Callbacks are retried with backoff for this long (SPEC §5: at least 24 h).

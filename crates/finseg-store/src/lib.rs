@@ -190,12 +190,6 @@ impl Store {
             st = self.freed.wait(st).unwrap_or_else(|e| e.into_inner());
         }
     }
-
-    /// Database readiness, for `/health`.
-    pub fn ping(&self) -> Result<(), StoreError> {
-        self.conn()?.query("SELECT 1", &[])?;
-        Ok(())
-    }
 }
 
 pub fn now_unix() -> i64 {

@@ -8,8 +8,57 @@
 use crate::StoreError;
 use crate::conn::{Backend, Conn, P, in_transaction};
 
+/// The columns an account version has, live and in history.
+macro_rules! account_columns {
+    () => {
+        "    client_pk {INT} NOT NULL,
+    ext_id TEXT NOT NULL,
+    user_pk {INT} NOT NULL,
+    account_type {INT} NOT NULL,
+    currency TEXT NOT NULL,
+    balance {INT} NOT NULL,
+    balance_date {INT} NOT NULL,
+    iban TEXT,
+    name TEXT,
+    overdraft_limit {INT},
+    data_since {INT},
+    seq {INT} NOT NULL,
+"
+    };
+}
+
+/// The columns a transaction version has, live and in history.
+macro_rules! transaction_columns {
+    () => {
+        "    client_pk {INT} NOT NULL,
+    ext_id TEXT NOT NULL,
+    account_pk {INT} NOT NULL,
+    amount {INT} NOT NULL,
+    currency TEXT NOT NULL,
+    booking_date {INT} NOT NULL,
+    value_date {INT},
+    purpose TEXT,
+    counterpart_name TEXT,
+    counterpart_iban TEXT,
+    counterpart_bic TEXT,
+    creditor_id TEXT,
+    mandate_reference TEXT,
+    end_to_end_reference TEXT,
+    bank_transaction_code TEXT,
+    sepa_purpose_code TEXT,
+    mcc {INT},
+    client_labels {INT} NOT NULL,
+    -- Labels set by labelling rules, and the rule of each (LABEL=set/rule@version;…).
+    rule_labels {INT} NOT NULL,
+    label_rules TEXT,
+    seq {INT} NOT NULL,
+"
+    };
+}
+
 const MIGRATIONS: &[(i64, &str)] = &[(
     1,
+    concat!(
     "
 CREATE TABLE clients (
     pk {PK},
@@ -43,92 +92,32 @@ CREATE TABLE users (
 CREATE INDEX users_client_pk ON users (client_pk, pk);
 CREATE TABLE accounts (
     pk {PK},
-    client_pk {INT} NOT NULL,
-    ext_id TEXT NOT NULL,
-    user_pk {INT} NOT NULL,
-    account_type {INT} NOT NULL,
-    currency TEXT NOT NULL,
-    balance {INT} NOT NULL,
-    balance_date {INT} NOT NULL,
-    iban TEXT,
-    name TEXT,
-    overdraft_limit {INT},
-    data_since {INT},
-    seq {INT} NOT NULL,
-    UNIQUE (client_pk, ext_id)
+",
+    account_columns!(),
+    "    UNIQUE (client_pk, ext_id)
 );
 -- Partitions read accounts by user key range within a client.
 CREATE INDEX accounts_user ON accounts (client_pk, user_pk);
 -- Replaced versions, kept while a job's snapshot may still read them.
 CREATE TABLE accounts_history (
     pk {INT} NOT NULL,
-    client_pk {INT} NOT NULL,
-    ext_id TEXT NOT NULL,
-    user_pk {INT} NOT NULL,
-    account_type {INT} NOT NULL,
-    currency TEXT NOT NULL,
-    balance {INT} NOT NULL,
-    balance_date {INT} NOT NULL,
-    iban TEXT,
-    name TEXT,
-    overdraft_limit {INT},
-    data_since {INT},
-    seq {INT} NOT NULL,
-    seq_to {INT} NOT NULL
+",
+    account_columns!(),
+    "    seq_to {INT} NOT NULL
 );
 CREATE INDEX accounts_history_user ON accounts_history (client_pk, user_pk);
 CREATE TABLE transactions (
     pk {PK},
-    client_pk {INT} NOT NULL,
-    ext_id TEXT NOT NULL,
-    account_pk {INT} NOT NULL,
-    amount {INT} NOT NULL,
-    currency TEXT NOT NULL,
-    booking_date {INT} NOT NULL,
-    value_date {INT},
-    purpose TEXT,
-    counterpart_name TEXT,
-    counterpart_iban TEXT,
-    counterpart_bic TEXT,
-    creditor_id TEXT,
-    mandate_reference TEXT,
-    end_to_end_reference TEXT,
-    bank_transaction_code TEXT,
-    sepa_purpose_code TEXT,
-    mcc {INT},
-    client_labels {INT} NOT NULL,
-    -- Labels set by labelling rules, and the rule of each (LABEL=set/rule@version;…).
-    rule_labels {INT} NOT NULL,
-    label_rules TEXT,
-    seq {INT} NOT NULL,
-    UNIQUE (client_pk, ext_id)
+",
+    transaction_columns!(),
+    "    UNIQUE (client_pk, ext_id)
 );
 CREATE INDEX transactions_account_day ON transactions (account_pk, booking_date);
 CREATE TABLE transactions_history (
     pk {INT} NOT NULL,
-    client_pk {INT} NOT NULL,
-    ext_id TEXT NOT NULL,
-    account_pk {INT} NOT NULL,
-    amount {INT} NOT NULL,
-    currency TEXT NOT NULL,
-    booking_date {INT} NOT NULL,
-    value_date {INT},
-    purpose TEXT,
-    counterpart_name TEXT,
-    counterpart_iban TEXT,
-    counterpart_bic TEXT,
-    creditor_id TEXT,
-    mandate_reference TEXT,
-    end_to_end_reference TEXT,
-    bank_transaction_code TEXT,
-    sepa_purpose_code TEXT,
-    mcc {INT},
-    client_labels {INT} NOT NULL,
-    -- Labels set by labelling rules, and the rule of each (LABEL=set/rule@version;…).
-    rule_labels {INT} NOT NULL,
-    label_rules TEXT,
-    seq {INT} NOT NULL,
-    seq_to {INT} NOT NULL
+",
+    transaction_columns!(),
+    "    seq_to {INT} NOT NULL
 );
 CREATE INDEX transactions_history_account ON transactions_history (account_pk);
 CREATE TABLE daily_balances (
@@ -217,7 +206,8 @@ CREATE TABLE callbacks (
     last_error TEXT
 );
 CREATE INDEX callbacks_due ON callbacks (status, next_attempt_ms);
-",
+"
+    ),
 )];
 
 fn render(sql: &str, backend: Backend) -> String {

@@ -16,8 +16,26 @@ PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS 
 TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES VND VUV WST XAF XAG XAU XCD XCG XDR XOF XPD XPF XPT \
 XSU XUA YER ZAR ZMW ZWG ZWL";
 
+/// Withdrawn ISO 4217 codes (list three): old bank statement files carry
+/// them (a 2001 MT940 in DEM). Only statement parsing accepts these.
+const WITHDRAWN: &str = "ADP AFA ALK AOK AON AOR ARA ARP ATS AYM AZM BAD BEC BEF BEL BGJ BGK BGL BOP BRB BRC BRE BRN \
+BRR BUK BYB BYR CHC CSD CSJ CSK CYP DDM DEM ECS ECV EEK ESA ESB ESP FIM FRF GEK GHC GHP GNE GNS GQE GRD GWE GWP HRD HRK \
+IEP ILP ILR ISJ ITL LAJ LSM LTL LTT LUC LUF LUL LVL LVR MGF MLF MRO MTL MTP MVQ MXP MZE MZM NIC NLG PEH PEI PES PLZ PTE \
+RHD ROK ROL RUR SDD SDP SIT SKK SRG STD SUR TJR TMM TPE TRL UAK UGS UGW UYN UYP VEB VEF VNC XEU XFO XFU YDD YUD YUM YUN \
+ZAL ZMK ZRN ZRZ ZWC ZWD ZWN ZWR";
+
 impl Currency {
     pub const EUR: Currency = Currency(*b"EUR");
+
+    /// Accepts an active or a withdrawn code (upper case), for historical
+    /// statement files; ingestion of live data uses [`Currency::parse`].
+    pub fn parse_historical(s: &str) -> Option<Self> {
+        Self::parse(s).or_else(|| {
+            let b = s.as_bytes();
+            (b.len() == 3 && WITHDRAWN.split(' ').any(|c| c == s))
+                .then(|| Currency([b[0], b[1], b[2]]))
+        })
+    }
 
     /// Accepts an active code in upper case only, as ISO 4217 writes it.
     pub fn parse(s: &str) -> Option<Self> {
@@ -60,5 +78,8 @@ mod tests {
         assert!(Currency::parse("eur").is_none());
         assert!(Currency::parse("EURO").is_none());
         assert!(Currency::parse("XXX").is_none());
+        assert_eq!(Currency::parse_historical("DEM").unwrap().as_str(), "DEM");
+        assert!(Currency::parse_historical("EUR").is_some());
+        assert!(Currency::parse_historical("dem").is_none());
     }
 }

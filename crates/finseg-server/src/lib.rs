@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod paging;
 pub mod problem;
 pub mod state;
+pub mod statements_api;
 pub mod time;
 pub mod worker;
 
@@ -167,6 +168,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(auth::routes())
         .merge(ingest::routes())
+        .merge(statements_api::routes())
         .merge(jobs::routes())
         .merge(labels_api::routes())
         .merge(docs::routes())

@@ -147,6 +147,23 @@ impl Problem {
         )
     }
 
+    /// 400: a statement file cannot be read, or does not fit the account;
+    /// `line` (MT940, CSV) or `path` (CAMT XML) says where.
+    pub fn invalid_statement(e: &finseg_statements::ParseError) -> Self {
+        use finseg_statements::Location;
+        let p = Self::new(
+            StatusCode::BAD_REQUEST,
+            "/problems/invalid-statement",
+            "Invalid statement file",
+            e.to_string(),
+        );
+        match &e.location {
+            Location::File => p,
+            Location::Line(n) => p.with("line", *n as u64),
+            Location::Path(path) => p.with("path", path.as_str()),
+        }
+    }
+
     pub fn with(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
         self.extra
             .get_or_insert_with(serde_json::Map::new)

@@ -110,6 +110,7 @@ fn statement(node: Node<'_, '_>) -> Result<Statement, ParseError> {
         s.currency.get_or_insert(currency);
     }
     for ntry in elements(node).filter(|n| n.tag_name().name() == "Ntry") {
+        s.entry_count += 1;
         entries(ntry, &mut s.entries)?;
     }
     Ok(s)

@@ -656,6 +656,7 @@ pub fn parse(bytes: &[u8], mapping: &Mapping) -> Result<Vec<Statement>, ParseErr
             balances.push((booking_date, b, n));
         }
         statement.currency.get_or_insert(currency);
+        statement.entry_count += 1;
         statement.entries.push(e);
     }
     if statement.entries.is_empty() {

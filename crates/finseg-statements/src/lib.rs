@@ -174,6 +174,9 @@ pub struct Statement {
     pub closing: Option<Balance>,
     /// `:64:` closing available balance / CAMT `CLAV`.
     pub available: Option<Balance>,
+    /// Entries as the file counts them (`:61:`, `Ntry`, CSV rows); a batched
+    /// CAMT entry is one here and several in `entries`.
+    pub entry_count: usize,
     pub entries: Vec<Entry>,
 }
 
@@ -192,6 +195,7 @@ impl Statement {
             opening: None,
             closing: None,
             available: None,
+            entry_count: 0,
             entries: Vec::new(),
         }
     }

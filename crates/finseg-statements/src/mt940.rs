@@ -71,6 +71,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Statement>, ParseError> {
                 s.to = first.get(..6).and_then(yymmdd);
             }
             "61" => {
+                s.entry_count += 1;
                 let e = statement_line(&f.lines, s.currency, loc.clone())
                     .map_err(|m| ParseError::new(loc.clone(), format!(":61: {m}")))?;
                 s.entries.push(e);
@@ -244,15 +245,19 @@ fn statement_line(
     let amount = text::decimal(&p[..amount_len], ',', None)
         .ok_or_else(|| format!("no valid amount (digits with a decimal comma) in '{s}'"))?;
     p = &p[amount_len..];
-    let mut type_code = None;
-    if p.len() >= 4
+    // The transaction type (1!a3!c, e.g. NTRF, N192) is mandatory: without
+    // it the amount is not where the line says it ends.
+    if !(p.len() >= 4
         && p.is_char_boundary(4)
-        && p.as_bytes()[0].is_ascii_alphabetic()
-        && p[1..4].bytes().all(|b| b.is_ascii_alphanumeric())
+        && p.as_bytes()[0].is_ascii_uppercase()
+        && p[1..4].bytes().all(|b| b.is_ascii_alphanumeric()))
     {
-        type_code = Some(p[..4].to_owned());
-        p = &p[4..];
+        return Err(format!(
+            "expected the transaction type (e.g. NTRF) after the amount in '{s}'"
+        ));
     }
+    let type_code = Some(p[..4].to_owned());
+    p = &p[4..];
     // Customer reference (16x), then `//` and the bank reference; some banks
     // write the supplementary details on the same line after a padded reference.
     let mut same_line_extra = None;

@@ -99,8 +99,8 @@ pub fn plan(
             // The opening balance is the end of its day: coverage starts the day after.
             earliest(o.date.add_days(1));
         }
+        plan.entries += s.entry_count;
         for e in &s.entries {
-            plan.entries += 1;
             if !e.booked {
                 plan.skipped_not_booked += 1;
                 continue;

@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod rules;
 pub mod schema;
 pub mod snapshot;
+pub mod statements;
 
 use std::path::PathBuf;
 use std::sync::{Condvar, Mutex};

@@ -127,42 +127,46 @@ pub fn load_partition(
     let cols = format!(
         "account_pk, ext_id, amount, booking_date, (client_labels | rule_labels), {texts}, counterpart_iban"
     );
-    let accounts_where = |since: &str| {
-        format!(
-            "SELECT pk FROM accounts WHERE client_pk = $1 AND user_pk >= $2 AND user_pk <= $3 AND data_since IS {since}
-             UNION SELECT pk FROM accounts_history WHERE client_pk = $1 AND user_pk >= $2 AND user_pk <= $3
-               AND data_since IS {since}"
-        )
+    // Which read an account takes depends on its version in the snapshot
+    // (a later version may have gained or lost its dataSince): key lists.
+    let (mut with_since, mut without_since) = (Vec::new(), Vec::new());
+    for (pk, &(ui, ai)) in &account_index {
+        if out[ui].1.accounts[ai].data_since.is_some() {
+            with_since.push(*pk);
+        } else {
+            without_since.push(*pk);
+        }
+    }
+    let list = |pks: &mut Vec<i64>| {
+        pks.sort_unstable();
+        pks.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
     };
-    let with_since = accounts_where("NOT NULL");
-    let without_since = accounts_where("NULL");
-    let windowed = [
-        range[0],
-        range[1],
-        range[2],
-        range[3],
-        P::I(lo.days().into()),
-        P::I(hi.days().into()),
-    ];
-    let mut rows = c.query(
-        &format!(
-            "SELECT {cols} FROM transactions
-               WHERE account_pk IN ({with_since}) AND seq <= $4 AND booking_date > $5 AND booking_date <= $6
-             UNION ALL
-             SELECT {cols} FROM transactions_history
-               WHERE account_pk IN ({with_since}) AND seq <= $4 AND seq_to > $4
-                 AND booking_date > $5 AND booking_date <= $6"
-        ),
-        &windowed,
-    )?;
-    rows.extend(c.query(
-        &format!(
-            "SELECT {cols} FROM transactions WHERE account_pk IN ({without_since}) AND seq <= $4
-             UNION ALL
-             SELECT {cols} FROM transactions_history WHERE account_pk IN ({without_since}) AND seq <= $4 AND seq_to > $4"
-        ),
-        &range,
-    )?);
+    let (with_since, without_since) = (list(&mut with_since), list(&mut without_since));
+    let mut rows = Vec::new();
+    if !with_since.is_empty() {
+        rows = c.query(
+            &format!(
+                "SELECT {cols} FROM transactions
+                   WHERE account_pk IN ({with_since}) AND seq <= $1 AND booking_date > $2 AND booking_date <= $3
+                 UNION ALL
+                 SELECT {cols} FROM transactions_history
+                   WHERE account_pk IN ({with_since}) AND seq <= $1 AND seq_to > $1
+                     AND booking_date > $2 AND booking_date <= $3"
+            ),
+            &[range[3], P::I(lo.days().into()), P::I(hi.days().into())],
+        )?;
+    }
+    if !without_since.is_empty() {
+        rows.extend(c.query(
+            &format!(
+                "SELECT {cols} FROM transactions WHERE account_pk IN ({without_since}) AND seq <= $1
+                 UNION ALL
+                 SELECT {cols} FROM transactions_history
+                   WHERE account_pk IN ({without_since}) AND seq <= $1 AND seq_to > $1"
+            ),
+            &[range[3]],
+        )?);
+    }
     for r in rows {
         let Some(&(ui, ai)) = account_index.get(&r[0].int()) else {
             continue;

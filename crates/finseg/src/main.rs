@@ -7,7 +7,7 @@ use std::sync::Arc;
 mod eval;
 
 use clap::{Args, Parser, Subcommand};
-use finseg_server::{Application, Config, auth, ingest, time};
+use finseg_server::{Application, Config, auth, ingest, statements_api, time};
 use finseg_store::{DbUrl, Store};
 
 #[derive(Parser)]
@@ -130,6 +130,12 @@ enum Command {
         /// `ndjson` (the bulk format); statement formats: camt053, mt940, csv.
         #[arg(long, default_value = "ndjson")]
         format: String,
+        /// CSV: a built-in column mapping (sparkasse, dkb, ing, commerzbank, deutsche-bank, finseg).
+        #[arg(long)]
+        preset: Option<String>,
+        /// CSV: a JSON file with the column mapping.
+        #[arg(long)]
+        mapping: Option<PathBuf>,
         file: PathBuf,
     },
     /// Re-apply the labelling rules to a client's stored transactions.
@@ -278,8 +284,18 @@ async fn run(cli: Cli) -> Result<(), String> {
             client,
             account,
             format,
+            preset,
+            mapping,
             file,
-        } => import_file(&g, &client, account.as_deref(), &format, &file).await,
+        } => {
+            let options = ImportOptions {
+                account: account.as_deref(),
+                format: &format,
+                preset,
+                mapping: mapping.as_deref(),
+            };
+            import_file(&g, &client, options, &file).await
+        }
         Command::Relabel { client } => {
             let store = open_store(&g).await?;
             let done = tokio::task::spawn_blocking(move || {
@@ -456,30 +472,53 @@ Segments (POST creates a job and answers {{"jobId"}}; GET the result with that i
     Ok(())
 }
 
+/// What `finseg import` was asked to do besides the file.
+struct ImportOptions<'a> {
+    account: Option<&'a str>,
+    format: &'a str,
+    preset: Option<String>,
+    mapping: Option<&'a std::path::Path>,
+}
+
 async fn import_file(
     g: &Global,
     client_id: &str,
-    account: Option<&str>,
-    format: &str,
+    options: ImportOptions<'_>,
     file: &std::path::Path,
 ) -> Result<(), String> {
-    match format {
+    let statement = match options.format {
         "ndjson" => {
-            if account.is_some() {
-                return Err("--account applies to statement files, not to ndjson".into());
+            if options.account.is_some() || options.preset.is_some() || options.mapping.is_some() {
+                return Err(
+                    "--account, --preset and --mapping apply to statement files, not to ndjson"
+                        .into(),
+                );
             }
+            None
         }
-        "camt053" | "mt940" | "csv" => {
-            return Err(format!(
-                "statement format '{format}' is not supported yet; use ndjson"
-            ));
+        f if finseg_statements::Format::parse(f).is_some() => {
+            let account = options
+                .account
+                .ok_or("a statement file is imported into one account: give --account ID")?;
+            let mapping = match options.mapping {
+                Some(p) => {
+                    Some(std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?)
+                }
+                None => None,
+            };
+            let opts = statements_api::StatementOptions {
+                format: Some(f.to_owned()),
+                preset: options.preset.clone(),
+                mapping,
+            };
+            Some((account.to_owned(), opts))
         }
         other => {
             return Err(format!(
-                "unknown format '{other}' (ndjson, camt053, mt940, csv)"
+                "unknown format '{other}' (ndjson, camt053, camt052, mt940, mt942, csv)"
             ));
         }
-    }
+    };
     let config = g.config()?;
     let store = open_store(g).await?;
     let lookup = client_id.to_owned();
@@ -490,6 +529,26 @@ async fn import_file(
         .map_err(|p| p.detail)?
         .ok_or_else(|| format!("no client '{client_id}'"))?;
     let today = time::today_in(&client.time_zone);
+    if let Some((account, opts)) = statement {
+        let bytes = tokio::fs::read(file)
+            .await
+            .map_err(|e| format!("{}: {e}", file.display()))?;
+        let summary = statements_api::import_statement(
+            &state,
+            client.pk,
+            today,
+            &account,
+            &opts,
+            bytes::Bytes::from(bytes),
+        )
+        .await
+        .map_err(|p| format!("{}: {}", p.title, p.detail))?;
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&summary).expect("serialisable")
+        );
+        return Ok(());
+    }
     let f = tokio::fs::File::open(file)
         .await
         .map_err(|e| format!("{}: {e}", file.display()))?;

@@ -11,6 +11,7 @@ mod jobs;
 mod labels;
 mod operations;
 mod segments;
+mod statements;
 mod tenancy;
 mod transactions;
 mod users;

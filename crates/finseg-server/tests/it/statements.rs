@@ -1,0 +1,443 @@
+//! Statement files through `POST /api/v1/accounts/{id}/statements`: a
+//! CAMT.053 and an MT940 file built for the last three months are imported,
+//! their transactions are labelled and the segments count them; overlapping
+//! re-imports add nothing; bad files are refused with where and why, and
+//! write nothing. The public sample files import too.
+
+use finseg_core::Date;
+use finseg_core::date::Month;
+use serde_json::{Value, json};
+
+use crate::helpers::{Response, TestApp, assert_problem};
+use crate::on_both_backends;
+
+const IBAN: &str = "DE89370400440532013000";
+
+fn today() -> Date {
+    finseg_server::time::today_in("Europe/Berlin")
+}
+
+fn month(n: i32) -> Month {
+    today().month().plus(-n)
+}
+
+fn day(n: i32, d: u32) -> Date {
+    let m = month(n);
+    Date::from_ymd(m.year(), m.month(), d).unwrap()
+}
+
+/// `YYMMDD` for MT940.
+fn yymmdd(d: Date) -> String {
+    let (y, m, dd) = d.ymd();
+    format!("{:02}{m:02}{dd:02}", y % 100)
+}
+
+fn ntry(amount: &str, cd: &str, status: &str, date: Date, details: &str) -> String {
+    format!(
+        r#"<Ntry><Amt Ccy="EUR">{amount}</Amt><CdtDbtInd>{cd}</CdtDbtInd><Sts><Cd>{status}</Cd></Sts>
+        <BookgDt><Dt>{date}</Dt></BookgDt><ValDt><Dt>{date}</Dt></ValDt><NtryDtls>{details}</NtryDtls></Ntry>"#
+    )
+}
+
+/// A CAMT.053.001.08 statement for months 3, 2 and 1 ago: salary, a car
+/// insurance direct debit, and a batch of two card payments each month; one
+/// pending entry.
+fn camt() -> String {
+    let mut entries = String::new();
+    for n in (1..=3).rev() {
+        entries += &ntry(
+            "2500.00",
+            "CRDT",
+            "BOOK",
+            day(n, 1),
+            &format!(
+                r#"<TxDtls><Refs><EndToEndId>LOHN-{n}</EndToEndId></Refs><RltdPties><Dbtr><Pty><Nm>Muster Maschinenbau GmbH</Nm></Pty></Dbtr>
+            <DbtrAcct><Id><IBAN>DE02120300000000202051</IBAN></Id></DbtrAcct></RltdPties><Purp><Cd>SALA</Cd></Purp>
+            <RmtInf><Ustrd>Lohn/Gehalt {}</Ustrd></RmtInf></TxDtls>"#,
+                month(n)
+            ),
+        );
+        entries += &ntry(
+            "45.90",
+            "DBIT",
+            "BOOK",
+            day(n, 2),
+            r#"<TxDtls><Refs><EndToEndId>NOTPROVIDED</EndToEndId><MndtId>KFZ-778899</MndtId></Refs>
+            <RltdPties><Cdtr><Pty><Nm>HUK-COBURG</Nm><Id><PrvtId><Othr><Id>DE12ZZZ00000012345</Id><SchmeNm><Prtry>SEPA</Prtry></SchmeNm></Othr></PrvtId></Id></Pty></Cdtr></RltdPties>
+            <RmtInf><Ustrd>Kfz-Versicherung Vertrag 4711-0815</Ustrd></RmtInf></TxDtls>"#,
+        );
+        entries += &ntry(
+            "60.00",
+            "DBIT",
+            "BOOK",
+            day(n, 10),
+            r#"<TxDtls><Amt Ccy="EUR">35.00</Amt><CdtDbtInd>DBIT</CdtDbtInd>
+            <RltdPties><Cdtr><Pty><Nm>REWE Markt</Nm></Pty></Cdtr></RltdPties><RmtInf><Ustrd>REWE SAGT DANKE</Ustrd></RmtInf></TxDtls>
+            <TxDtls><Amt Ccy="EUR">25.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><RltdPties><Cdtr><Pty><Nm>EDEKA</Nm></Pty></Cdtr></RltdPties>
+            <RmtInf><Ustrd>EDEKA Einkauf</Ustrd></RmtInf></TxDtls>"#,
+        );
+    }
+    entries += &ntry("10.00", "DBIT", "PDNG", day(1, 28), "");
+    // 1000.00 + 3 × (2500.00 − 45.90 − 60.00) = 8182.30
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt>
+<GrpHdr><MsgId>M1</MsgId><CreDtTm>2026-01-01T00:00:00</CreDtTm></GrpHdr>
+<Stmt><Id>STMT-1</Id><ElctrncSeqNb>7</ElctrncSeqNb>
+<FrToDt><FrDtTm>{from}T00:00:00</FrDtTm><ToDtTm>{to}T23:59:59</ToDtTm></FrToDt>
+<Acct><Id><IBAN>{IBAN}</IBAN></Id><Ccy>EUR</Ccy></Acct>
+<Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">1000.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>{from}</Dt></Dt></Bal>
+<Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">8182.30</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>{to}</Dt></Dt></Bal>
+{entries}</Stmt></BkToCstmrStmt></Document>"#,
+        from = day(3, 1),
+        to = month(1).last_day(),
+    )
+}
+
+/// An MT940 file (ISO-8859-1) with one statement per month: rent by
+/// standing order with German structured `:86:` fields.
+fn mt940(months: std::ops::RangeInclusive<i32>) -> Vec<u8> {
+    let mut text = String::new();
+    for n in months.rev() {
+        // 5000.00 before month 3; 950.00 rent a month.
+        let mut balance = 5000_00 - 950_00 * i64::from(3 - n);
+        let d = day(n, 3);
+        text += &format!(
+            ":20:STARTUMS\r\n:25:10020030/0532013000\r\n:28C:{n}/1\r\n:60F:C{}EUR{},{:02}\r\n",
+            yymmdd(day(n, 1)),
+            balance / 100,
+            balance % 100
+        );
+        text += &format!(
+            ":61:{}{}DR950,00NSTONONREF\r\n:86:116?00DAUERAUFTRAG?109310?20SVWZ+Miete Wohnung Hauptstr\r\n?21. 5 für {}?30BYLADEM1001?31DE02120300000000202051?32Hausverwaltung Müller\r\n",
+            yymmdd(d),
+            &yymmdd(d)[2..],
+            month(n)
+        );
+        balance -= 950_00;
+        text += &format!(
+            ":62F:C{}EUR{},{:02}\r\n-\r\n",
+            yymmdd(month(n).last_day()),
+            balance / 100,
+            balance % 100
+        );
+    }
+    // ISO-8859-1, as German banks send it.
+    text.chars()
+        .map(|c| u8::try_from(u32::from(c)).unwrap())
+        .collect()
+}
+
+async fn upload(app: &TestApp, account: &str, query: &str, body: Vec<u8>) -> Response {
+    app.send(
+        app.http
+            .post(app.url(&format!("/api/v1/accounts/{account}/statements{query}")))
+            .bearer_auth(&app.token)
+            .body(body),
+    )
+    .await
+}
+
+async fn setup(app: &TestApp) {
+    assert!(
+        app.put("/api/v1/users/st1", json!({}))
+            .await
+            .status
+            .is_success()
+    );
+    let giro = json!({"userId": "st1", "type": "CHECKING", "currency": "EUR", "balance": "0", "balanceDate": day(4, 1).to_string(), "iban": IBAN});
+    assert!(
+        app.put("/api/v1/accounts/st1-giro", giro)
+            .await
+            .status
+            .is_success()
+    );
+    let rent = json!({"userId": "st1", "type": "CHECKING", "currency": "EUR", "balance": "0", "balanceDate": day(4, 1).to_string()});
+    assert!(
+        app.put("/api/v1/accounts/st1-rent", rent)
+            .await
+            .status
+            .is_success()
+    );
+}
+
+/// The exact decimal text of a transaction's amount.
+fn amount(tx: &Value) -> String {
+    tx["amount"].to_string()
+}
+
+fn labels(tx: &Value) -> Vec<String> {
+    tx["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["label"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn camt_and_mt940_are_labelled_and_counted(app: TestApp) {
+    setup(&app).await;
+    let r = upload(&app, "st1-giro", "", camt().into_bytes()).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.body,
+        json!({"format": "camt053", "statements": 1, "entries": 10, "transactions": 12, "new": 12,
+            "duplicates": 0, "skippedNotBooked": 1, "dailyBalances": 1, "dataSince": day(3, 1).to_string(),
+            "balance": r.body["balance"], "balanceDate": month(1).last_day().to_string()})
+    );
+    assert_eq!(r.body["balance"].to_string(), "8182.30");
+    // Two overlapping MT940 uploads: months 3–2, then 2–1.
+    let r = upload(&app, "st1-rent", "?format=mt940", mt940(2..=3)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        (r.body["new"].as_u64(), r.body["duplicates"].as_u64()),
+        (Some(2), Some(0))
+    );
+    let r = upload(&app, "st1-rent", "?format=mt940", mt940(1..=2)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        (r.body["new"].as_u64(), r.body["duplicates"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(r.body["balance"].to_string(), "2150.00"); // 5000 − 3 × 950, at the end of last month
+    assert_eq!(r.body["dataSince"], day(3, 2).to_string());
+
+    // The same CAMT again: nothing new.
+    let r = upload(&app, "st1-giro", "?format=camt053", camt().into_bytes()).await;
+    assert_eq!(
+        (r.body["new"].as_u64(), r.body["duplicates"].as_u64()),
+        (Some(0), Some(12)),
+        "{}",
+        r.text
+    );
+
+    let page = app
+        .get("/api/v1/accounts/st1-giro/transactions?pageSize=100")
+        .await;
+    let txs = page.body["transactions"].as_array().unwrap();
+    assert_eq!(txs.len(), 12);
+    let salary = txs.iter().find(|t| amount(t) == "2500.00").unwrap();
+    assert!(labels(salary).contains(&"SALARY".to_owned()), "{salary}");
+    assert_eq!(salary["counterpartName"], "Muster Maschinenbau GmbH");
+    let car = txs.iter().find(|t| amount(t) == "-45.90").unwrap();
+    assert!(labels(car).contains(&"CARINSURANCE".to_owned()), "{car}");
+    assert_eq!(car["creditorId"], "DE12ZZZ00000012345");
+    assert_eq!(car["mandateReference"], "KFZ-778899");
+    let rewe = txs.iter().find(|t| amount(t) == "-35.00").unwrap();
+    assert!(labels(rewe).contains(&"GROCERIES".to_owned()), "{rewe}");
+    let page = app.get("/api/v1/accounts/st1-rent/transactions").await;
+    let rents = page.body["transactions"].as_array().unwrap();
+    assert_eq!(rents.len(), 3);
+    assert!(
+        labels(&rents[0]).contains(&"RENT".to_owned()),
+        "{}",
+        rents[0]
+    );
+    assert_eq!(rents[0]["counterpartName"], "Hausverwaltung Müller");
+    assert_eq!(rents[0]["counterpartIban"], "DE02120300000000202051");
+
+    let r = app
+        .run_segment("incomeSpendingSummary", json!({"durationInMonth": 3}))
+        .await;
+    let u = &r["users"][0];
+    assert_eq!(u["userId"], "st1");
+    assert_eq!(u["incomingCount"], 3, "{r}");
+    assert_eq!(u["incomingTotal"].to_string(), "7500.00");
+    assert_eq!(u["outgoingCount"], 12); // 3 × (insurance + 2 card payments + rent)
+    assert_eq!(u["outgoingTotal"].to_string(), "-3167.70"); // 3 × (45.90 + 60.00 + 950.00)
+
+    let r = app
+        .run_segment("insurance", json!({"durationInMonth": 3}))
+        .await;
+    let contracts = r["users"][0]["contracts"].as_array().unwrap();
+    assert_eq!(contracts.len(), 1, "{r}");
+    assert_eq!(contracts[0]["provider"], "HUK-COBURG");
+    assert_eq!(contracts[0]["insuranceType"], "CAR");
+    assert_eq!(contracts[0]["frequency"], "MONTHLY");
+    assert_eq!(contracts[0]["amount"].to_string(), "45.90");
+    assert_eq!(contracts[0]["paymentCount"], 3);
+
+    let r = app
+        .run_segment(
+            "financialBreakdown",
+            json!({"labelGroups": ["RENTANDLIVING"], "durationInMonth": 3}),
+        )
+        .await;
+    let g = &r["users"][0]["labelGroups"][0];
+    assert_eq!(g["total"].to_string(), "-2850.00");
+    assert_eq!(g["count"], 3);
+}
+
+async fn bad_files_are_refused_and_write_nothing(app: TestApp) {
+    setup(&app).await;
+    // A CAMT entry with a malformed amount: the XML path names it.
+    let bad = camt().replacen(
+        "<Amt Ccy=\"EUR\">45.90</Amt>",
+        "<Amt Ccy=\"EUR\">45,90</Amt>",
+        1,
+    );
+    let r = upload(&app, "st1-giro", "", bad.into_bytes()).await;
+    assert_problem(&r, 400);
+    assert_eq!(r.body["type"], "/problems/invalid-statement");
+    assert_eq!(r.body["path"], "/Document/BkToCstmrStmt/Stmt/Ntry[2]/Amt");
+    // An MT940 line with a bad amount: the line number names it.
+    let mut bad = mt940(1..=1);
+    let text = String::from_utf8_lossy(&bad).replace("DR950,00", "DR9x0,00");
+    bad = text.into_bytes();
+    let r = upload(&app, "st1-rent", "?format=mt940", bad).await;
+    assert_problem(&r, 400);
+    assert_eq!(r.body["line"], 5);
+    // Another account's statement.
+    let other = camt().replace(IBAN, "GB82WEST12345698765432");
+    let r = upload(&app, "st1-giro", "", other.into_bytes()).await;
+    assert_problem(&r, 400);
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("GB82WEST12345698765432"),
+        "{}",
+        r.text
+    );
+    // CSV without mapping; unknown preset; unknown account; unknown format.
+    assert_problem(
+        &upload(&app, "st1-giro", "?format=csv", b"a,b\n".to_vec()).await,
+        400,
+    );
+    assert_problem(
+        &upload(&app, "st1-giro", "?preset=nobank", b"a,b\n".to_vec()).await,
+        400,
+    );
+    assert_problem(&upload(&app, "nope", "", camt().into_bytes()).await, 404);
+    assert_problem(
+        &upload(&app, "st1-giro", "?format=pdf", b"%PDF".to_vec()).await,
+        400,
+    );
+    assert_problem(&upload(&app, "st1-giro", "", b"hello".to_vec()).await, 400);
+    let page = app.get("/api/v1/accounts/st1-giro/transactions").await;
+    assert_eq!(page.body["transactions"], json!([]));
+    let acc = app.get("/api/v1/accounts/st1-giro").await;
+    assert_eq!(acc.body["balance"].to_string(), "0.00");
+}
+
+async fn csv_with_mapping_and_other_tenants(app: TestApp) {
+    setup(&app).await;
+    let mapping = json!({"delimiter": ";", "decimal": ",", "dateFormat": "DD.MM.YYYY", "currency": "EUR",
+        "columns": {"bookingDate": "Datum", "debit": "Soll", "credit": "Haben", "purpose": ["Text"], "counterpartName": "Name"}})
+    .to_string();
+    let d = day(1, 15);
+    let (y, m, dd) = d.ymd();
+    let csv = format!(
+        "Konto;{IBAN}\n\nDatum;Name;Text;Soll;Haben\n{dd:02}.{m:02}.{y};Stadtwerke;Strom Abschlag;-80,00;\n{dd:02}.{m:02}.{y};Stadtwerke;Strom Abschlag;-80,00;\n"
+    );
+    let query = format!("?format=csv&mapping={}", urlencode(&mapping));
+    let r = upload(&app, "st1-giro", &query, csv.clone().into_bytes()).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // Two identical payments on one day are two transactions.
+    assert_eq!(
+        (r.body["new"].as_u64(), r.body["format"].as_str()),
+        (Some(2), Some("csv"))
+    );
+    let r = upload(&app, "st1-giro", &query, csv.into_bytes()).await;
+    assert_eq!(
+        (r.body["new"].as_u64(), r.body["duplicates"].as_u64()),
+        (Some(0), Some(2))
+    );
+    // Another client cannot import into this client's account.
+    let (_, _, token) = app.new_client("other").await;
+    let r = app
+        .send(
+            app.http
+                .post(app.url("/api/v1/accounts/st1-giro/statements"))
+                .bearer_auth(&token)
+                .body(camt()),
+        )
+        .await;
+    assert_problem(&r, 404);
+}
+
+/// `x-www-form-urlencoded` escaping of a query value.
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The public sample files import into an account of their currency; a
+/// second import finds every transaction already there.
+async fn sample_files_import(app: TestApp) {
+    let data =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../finseg-statements/tests/data");
+    assert!(
+        app.put("/api/v1/users/s", json!({}))
+            .await
+            .status
+            .is_success()
+    );
+    for (i, (file, currency, expected)) in [
+        ("camt/oca-camt053.xml", "EUR", 4),
+        ("mt940/jejik/abnamro.sta", "EUR", 10),
+        ("mt940/jejik/ing.sta", "EUR", 7),
+        ("mt940/jejik/knab.sta", "EUR", 3),
+        ("mt940/jejik/postfinance.sta", "CHF", 4),
+        ("mt940/ASNB/mt940.txt", "EUR", 0),
+        ("mt940/citi/mt940.txt", "USD", 5),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let acc = format!("s-{i}");
+        let body = json!({"userId": "s", "type": "CHECKING", "currency": currency, "balance": "0", "balanceDate": "2000-01-01"});
+        assert!(
+            app.put(&format!("/api/v1/accounts/{acc}"), body)
+                .await
+                .status
+                .is_success()
+        );
+        let bytes = std::fs::read(data.join(file)).unwrap();
+        let r = upload(&app, &acc, "", bytes.clone()).await;
+        assert_eq!(r.status, 200, "{file}: {}", r.text);
+        if expected > 0 {
+            assert_eq!(r.body["new"], expected, "{file}: {}", r.text);
+        }
+        let again = upload(&app, &acc, "", bytes).await;
+        assert_eq!(again.body["new"], 0, "{file}: {}", again.text);
+        assert_eq!(again.body["duplicates"], r.body["new"], "{file}");
+    }
+    // This file holds statements of two accounts: it is refused, not split.
+    let body = json!({"userId": "s", "type": "CHECKING", "currency": "EUR", "balance": "0", "balanceDate": "2000-01-01"});
+    assert!(
+        app.put("/api/v1/accounts/s-rabo", body)
+            .await
+            .status
+            .is_success()
+    );
+    let r = upload(
+        &app,
+        "s-rabo",
+        "",
+        std::fs::read(data.join("mt940/jejik/rabobank.sta")).unwrap(),
+    )
+    .await;
+    assert_problem(&r, 400);
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("several accounts"),
+        "{}",
+        r.text
+    );
+}
+
+on_both_backends!(
+    camt_and_mt940_are_labelled_and_counted,
+    bad_files_are_refused_and_write_nothing,
+    csv_with_mapping_and_other_tenants,
+    sample_files_import,
+);

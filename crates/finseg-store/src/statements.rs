@@ -1,0 +1,177 @@
+//! Importing a parsed bank statement file into one account: new transactions
+//! are written, ones already stored (same deterministic id) are counted as
+//! duplicates and left alone, closing balances become daily balances, and
+//! the account's balance and `dataSince` move to what the file shows.
+//! All of it in one transaction: a refused file writes nothing.
+
+use finseg_core::record::{AccountRecord, Record};
+use finseg_core::{AccountType, Amount, Currency, Date, ExternalId, Iban};
+use finseg_statements::{ImportPlan, ParseError, Statement, plan};
+use serde::Serialize;
+
+use crate::StoreError;
+use crate::conn::{Conn, P, in_transaction};
+use crate::data::Writer;
+
+/// The account a statement is imported into, as stored.
+struct Target {
+    user_id: ExternalId,
+    account_type: AccountType,
+    currency: Currency,
+    balance: Amount,
+    balance_date: Date,
+    iban: Option<Iban>,
+    name: Option<String>,
+    overdraft_limit: Option<Amount>,
+    /// The stated `dataSince`, else the earliest booking date stored.
+    data_since: Option<Date>,
+}
+
+fn target(
+    c: &mut dyn Conn,
+    client_pk: i64,
+    account_id: &str,
+) -> Result<Option<Target>, StoreError> {
+    let row = c.query_one(
+        "SELECT u.ext_id, a.account_type, a.currency, a.balance, a.balance_date, a.iban, a.name, a.overdraft_limit,
+            COALESCE(a.data_since, (SELECT MIN(t.booking_date) FROM transactions t WHERE t.account_pk = a.pk))
+         FROM accounts a JOIN users u ON u.pk = a.user_pk WHERE a.client_pk = $1 AND a.ext_id = $2",
+        &[P::I(client_pk), P::T(account_id)],
+    )?;
+    let Some(r) = row else { return Ok(None) };
+    let bad = |what: &str| StoreError::Internal(format!("stored account has an invalid {what}"));
+    Ok(Some(Target {
+        user_id: ExternalId::parse(&r[0].text()).ok_or_else(|| bad("user id"))?,
+        account_type: AccountType::from_code(r[1].int() as i16).ok_or_else(|| bad("type"))?,
+        currency: Currency::parse(&r[2].text()).ok_or_else(|| bad("currency"))?,
+        balance: Amount::from_cents(r[3].int()),
+        balance_date: Date::from_days(r[4].int() as i32),
+        iban: r[5].opt_text().and_then(|i| Iban::parse(&i).ok()),
+        name: r[6].opt_text(),
+        overdraft_limit: r[7].opt_int().map(Amount::from_cents),
+        data_since: r[8].opt_int().map(|d| Date::from_days(d as i32)),
+    }))
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct StatementSummary {
+    pub format: &'static str,
+    pub statements: usize,
+    /// Every entry in the file.
+    pub entries: usize,
+    /// Booked transactions (after splitting batched entries).
+    pub transactions: usize,
+    pub new: usize,
+    /// Already stored (an overlapping statement imported before).
+    pub duplicates: usize,
+    pub skipped_not_booked: usize,
+    /// Days with a closing balance written as daily balance.
+    pub daily_balances: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_since: Option<Date>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub balance: Option<Amount>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub balance_date: Option<Date>,
+}
+
+/// Why an import wrote nothing.
+#[derive(Debug)]
+pub enum StatementRefusal {
+    UnknownAccount,
+    /// The file does not fit the account (another IBAN, another currency).
+    Mismatch(ParseError),
+}
+
+/// Imports parsed `statements` into the client's account `account_id`.
+pub fn import(
+    c: &mut dyn Conn,
+    client_pk: i64,
+    today: Date,
+    account_id: &ExternalId,
+    format: finseg_statements::Format,
+    statements: &[Statement],
+) -> Result<Result<StatementSummary, StatementRefusal>, StoreError> {
+    let mut writer = Writer::new(client_pk, today);
+    let outcome = in_transaction(c, |c| -> Result<_, StoreError> {
+        let Some(t) = target(c, client_pk, account_id.as_str())? else {
+            return Ok(Err(StatementRefusal::UnknownAccount));
+        };
+        let p: ImportPlan = match plan(account_id, t.iban.as_ref(), t.currency, statements) {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(StatementRefusal::Mismatch(e))),
+        };
+        writer.begin_batch(c)?;
+        let mut summary = StatementSummary {
+            format: format.as_str(),
+            statements: p.statements,
+            entries: p.entries,
+            transactions: p.transactions.len(),
+            new: 0,
+            duplicates: 0,
+            skipped_not_booked: p.skipped_not_booked,
+            daily_balances: p.daily_balances.len(),
+            data_since: None,
+            balance: None,
+            balance_date: None,
+        };
+        // The account first: its new `dataSince` and balance.
+        let data_since = match (t.data_since, p.data_since) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let (balance, balance_date) = match p.latest_balance {
+            Some((d, b)) if d >= t.balance_date => (b, d),
+            _ => (t.balance, t.balance_date),
+        };
+        let account = AccountRecord {
+            id: account_id.clone(),
+            user_id: t.user_id.clone(),
+            account_type: t.account_type,
+            currency: t.currency,
+            balance,
+            balance_date: Some(balance_date),
+            iban: t.iban.clone(),
+            name: t.name.clone(),
+            overdraft_limit: t.overdraft_limit,
+            data_since,
+        };
+        if data_since != t.data_since || balance != t.balance || balance_date != t.balance_date {
+            refused_internally(writer.write(c, &Record::Account(account))?)?;
+        }
+        summary.data_since = data_since;
+        summary.balance = Some(balance);
+        summary.balance_date = Some(balance_date);
+        for tx in &p.transactions {
+            let exists = c
+                .query_one(
+                    "SELECT 1 FROM transactions WHERE client_pk = $1 AND ext_id = $2",
+                    &[P::I(client_pk), P::T(tx.id.as_str())],
+                )?
+                .is_some();
+            if exists {
+                summary.duplicates += 1;
+                continue;
+            }
+            refused_internally(writer.write(c, &Record::Transaction(Box::new(tx.clone())))?)?;
+            summary.new += 1;
+        }
+        for b in &p.daily_balances {
+            refused_internally(writer.write(c, &Record::DailyBalance(b.clone()))?)?;
+        }
+        Ok(Ok(summary))
+    })?;
+    Ok(outcome)
+}
+
+/// The plan was checked against the account: a refusal now is a bug.
+fn refused_internally(r: Result<(), crate::data::Refusal>) -> Result<(), StoreError> {
+    r.map_err(|e| {
+        StoreError::Internal(format!(
+            "statement import refused: {:?}",
+            e.into_field_error()
+        ))
+    })
+}

@@ -130,6 +130,72 @@ fn import_ndjson_file_from_the_cli() {
 }
 
 #[test]
+fn import_statement_files_from_the_cli() {
+    let dir = temp_dir("statements");
+    let client = create_client(&dir);
+    let id = client["clientId"].as_str().unwrap();
+    let generated = finseg(&dir)
+        .args(["generate", "--users", "1", "--seed", "5"])
+        .output()
+        .unwrap();
+    let ndjson = dir.join("data.ndjson");
+    std::fs::write(&ndjson, &generated.stdout).unwrap();
+    let out = finseg(&dir)
+        .args(["import", "--client", id])
+        .arg(&ndjson)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // An MT940 statement for the generated checking account (its IBAN).
+    let sta = dir.join("statement.sta");
+    std::fs::write(
+        &sta,
+        ":20:1\n:25:COBADEFFXXX/DE32100200300000000010\n:28C:1/1\n:60F:C260102EUR100,00\n\
+         :61:2601050105D12,34NDDTNONREF//99\n:86:105?00SEPA-BASISLASTSCHRIFT?20SVWZ+Beitrag?32ADAC\n\
+         :61:2601050105C1,00NTRFNONREF\n:86:166?00GUTSCHRIFT?20Erstattung\n:62F:C260105EUR88,66\n-\n",
+    )
+    .unwrap();
+    let import = |extra: &[&str]| {
+        let out = finseg(&dir)
+            .args(["import", "--client", id, "--format", "mt940"])
+            .args(extra)
+            .arg(&sta)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, stdout, stderr) = import(&["--account", "demo-user-000001-checking"]);
+    assert!(ok, "{stderr}");
+    let summary: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        (summary["new"].as_u64(), summary["duplicates"].as_u64()),
+        (Some(2), Some(0)),
+        "{summary}"
+    );
+    let (ok, stdout, _) = import(&["--account", "demo-user-000001-checking"]);
+    assert!(ok);
+    let summary: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        (summary["new"].as_u64(), summary["duplicates"].as_u64()),
+        (Some(0), Some(2)),
+        "{summary}"
+    );
+    // Without --account; into an account with another IBAN.
+    let (ok, _, stderr) = import(&[]);
+    assert!(!ok && stderr.contains("--account"), "{stderr}");
+    let (ok, _, stderr) = import(&["--account", "demo-user-000001-savings"]);
+    assert!(!ok, "{stderr}");
+}
+
+#[test]
 fn openapi_prints_the_document() {
     let dir = temp_dir("openapi");
     let out = finseg(&dir).arg("openapi").output().unwrap();

@@ -57,9 +57,16 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Statement>, ParseError> {
                 "expected BkToCstmrStmt, BkToCstmrAcctRpt or BkToCstmrDbtCdtNtfctn",
             )
         })?;
-    let statements: Vec<Statement> = elements(container)
+    let nodes: Vec<Node<'_, '_>> = elements(container)
         .filter(|n| matches!(n.tag_name().name(), "Stmt" | "Rpt" | "Ntfctn"))
-        .map(statement)
+        .collect();
+    // Paths are built from indexes known here: `path()` per entry would
+    // count siblings each time (quadratic in entries per statement).
+    let container_path = path(container);
+    let statements: Vec<Statement> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| statement(*n, indexed(&container_path, n, i, nodes.len())))
         .collect::<Result<_, _>>()?;
     if statements.is_empty() {
         return Err(ParseError::new(
@@ -70,8 +77,18 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Statement>, ParseError> {
     Ok(statements)
 }
 
-fn statement(node: Node<'_, '_>) -> Result<Statement, ParseError> {
-    let mut s = Statement::new(Location::Path(path(node)));
+/// `{parent}/{name}[{i + 1}]`, without the index when the element is alone.
+fn indexed(parent: &str, n: &Node<'_, '_>, i: usize, of: usize) -> String {
+    let name = n.tag_name().name();
+    if of > 1 {
+        format!("{parent}/{name}[{}]", i + 1)
+    } else {
+        format!("{parent}/{name}")
+    }
+}
+
+fn statement(node: Node<'_, '_>, stmt_path: String) -> Result<Statement, ParseError> {
+    let mut s = Statement::new(Location::Path(stmt_path.clone()));
     s.reference = text_at(node, &["Id"]);
     s.number = text_at(node, &["ElctrncSeqNb"]).or_else(|| text_at(node, &["LglSeqNb"]));
     s.from = child_at(node, &["FrToDt", "FrDtTm"]).and_then(|n| date_text(n).ok());
@@ -109,16 +126,23 @@ fn statement(node: Node<'_, '_>) -> Result<Statement, ParseError> {
         }
         s.currency.get_or_insert(currency);
     }
-    for ntry in elements(node).filter(|n| n.tag_name().name() == "Ntry") {
+    let ntries: Vec<Node<'_, '_>> = elements(node)
+        .filter(|n| n.tag_name().name() == "Ntry")
+        .collect();
+    for (i, ntry) in ntries.iter().enumerate() {
         s.entry_count += 1;
-        entries(ntry, &mut s.entries)?;
+        entries(
+            *ntry,
+            indexed(&stmt_path, ntry, i, ntries.len()),
+            &mut s.entries,
+        )?;
     }
     Ok(s)
 }
 
 /// One `Ntry` gives one entry, or one per `TxDtls` when a batch lists each
 /// transaction's amount and they add up to the entry's.
-fn entries(ntry: Node<'_, '_>, out: &mut Vec<Entry>) -> Result<(), ParseError> {
+fn entries(ntry: Node<'_, '_>, ntry_path: String, out: &mut Vec<Entry>) -> Result<(), ParseError> {
     let (amount, currency) = signed_amount(ntry)?;
     let status = text_at(ntry, &["Sts", "Cd"])
         .or_else(|| text_at(ntry, &["Sts"]))
@@ -130,7 +154,7 @@ fn entries(ntry: Node<'_, '_>, out: &mut Vec<Entry>) -> Result<(), ParseError> {
         None => value_date.ok_or_else(|| missing(ntry, "BookgDt"))?,
     };
     let mut base = Entry::new(
-        Location::Path(path(ntry)),
+        Location::Path(ntry_path.clone()),
         booking_date,
         amount,
         Some(currency),
@@ -159,9 +183,9 @@ fn entries(ntry: Node<'_, '_>, out: &mut Vec<Entry>) -> Result<(), ParseError> {
     };
     match split {
         Some(amounts) => {
-            for (d, a) in details.iter().zip(amounts) {
+            for (k, (d, a)) in details.iter().zip(amounts).enumerate() {
                 let mut e = base.clone();
-                e.location = Location::Path(path(*d));
+                e.location = Location::Path(format!("{ntry_path}/NtryDtls/TxDtls[{}]", k + 1));
                 e.amount = a;
                 tx_details(*d, &mut e);
                 out.push(e);

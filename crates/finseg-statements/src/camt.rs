@@ -478,6 +478,20 @@ mod tests {
     }
 
     #[test]
+    fn camt_052_account_report() {
+        let xml = r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.052.001.02"><BkToCstmrAcctRpt>
+            <Rpt><Id>R1</Id><Acct><Id><Othr><Id>0532013000</Id></Othr></Id></Acct>
+            <Ntry><Amt Ccy="EUR">5.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2024-02-01</Dt></BookgDt></Ntry>
+            <Ntry><Amt Ccy="EUR">7.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>INFO</Sts><BookgDt><Dt>2024-02-01</Dt></BookgDt></Ntry>
+            </Rpt></BkToCstmrAcctRpt></Document>"#;
+        let s = parse(xml.as_bytes()).unwrap();
+        assert_eq!(s[0].account.raw, "0532013000");
+        assert_eq!(s[0].entry_count, 2);
+        assert_eq!(s[0].entries[0].amount.cents(), -5_00);
+        assert!(!s[0].entries[1].booked);
+    }
+
+    #[test]
     fn errors_name_the_path() {
         let xml = doc(
             r#"<Ntry><Amt Ccy="EUR">1,00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2024-01-15</Dt></BookgDt></Ntry>"#,

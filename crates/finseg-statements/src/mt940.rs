@@ -579,6 +579,22 @@ mod tests {
     }
 
     #[test]
+    fn mt942_interim_report() {
+        let s = one(
+            ":20:942\n:25:DE89370400440532013000\n:28C:1/1\n:34F:EUR0,\n:13D:2401151200+0100\n\
+            :61:2401150115C25,00NTRFNONREF\n:86:166?00GUTSCHRIFT?20Erstattung\n:90D:0EUR0,\n:90C:1EUR25,00\n-",
+        );
+        assert_eq!(s.to, Date::from_ymd(2024, 1, 15));
+        assert_eq!(s.entries.len(), 1);
+        assert_eq!(s.entries[0].amount.cents(), 25_00);
+        assert_eq!(s.entries[0].currency, None, "no balance gives the currency");
+        assert_eq!(
+            s.account.iban.as_ref().map(Iban::as_str),
+            Some("DE89370400440532013000")
+        );
+    }
+
+    #[test]
     fn errors_name_the_line() {
         let e = parse(b":20:X\n:25:A\n:60F:C230201EUR0,\n:61:230201Cx1,NTRF\n").unwrap_err();
         assert_eq!(e.location, Location::Line(4));

@@ -2,7 +2,7 @@
 """finseg benchmark: generate a population, import it through the real bulk
 path, run every segment type through the real HTTP API, and report.
 
-    bench/run.sh [--users N] [--stream] [--keep]
+    bench/run.sh [--users N] [--stream] [--keep] [--duckdb]
 
 Prints import throughput, POST-to-result time per segment, the server's peak
 resident memory and the database size. Work files go to bench/out/ (ignored
@@ -19,7 +19,8 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "finseg")
+# FINSEG_BENCH_BIN: another build of finseg (e.g. a debug build to try the script quickly).
+BIN = os.environ.get("FINSEG_BENCH_BIN") or os.path.join(ROOT, "target", "release", "finseg")
 
 SEGMENTS = [
     ("lowBalance", {"threshold": -100, "durationInMonth": 3}),
@@ -68,6 +69,27 @@ def dir_size_mib(path):
     return total / 1048576
 
 
+def duckdb_baseline(args, env, creds, out):
+    """Exports the client's data as CSV (not timed), installs DuckDB from PyPI
+    into bench/out/venv, and runs bench/duckdb_baseline.py."""
+    venv = os.path.join(ROOT, "bench", "out", "venv")
+    py = os.path.join(venv, "bin", "python")
+    if not os.path.exists(py):
+        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+        subprocess.run([py, "-m", "pip", "install", "-q", "-r", os.path.join(ROOT, "bench", "requirements.txt")], check=True)
+    csv = os.path.join(out, "csv")
+    print("exporting for DuckDB …", file=sys.stderr)
+    subprocess.run([BIN, "export", "--client", creds["clientId"], "--out", csv], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    today = subprocess.run(["date", "+%F"], env=dict(os.environ, TZ="Europe/Berlin"), check=True,
+                           capture_output=True, text=True).stdout.strip()
+    figures = os.path.join(out, "duckdb.json")
+    subprocess.run([py, os.path.join(ROOT, "bench", "duckdb_baseline.py"), "--csv", csv, "--today", today,
+                    "--members", os.path.join(out, "members"), "--json", figures], check=True)
+    shutil.rmtree(csv, ignore_errors=True)
+    return json.load(open(figures))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--users", type=int, default=100_000)
@@ -77,9 +99,12 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the database afterwards")
     ap.add_argument("--reuse", action="store_true",
                     help="reuse the database a previous --keep run left (skips generation and import)")
+    ap.add_argument("--duckdb", action="store_true",
+                    help="also run the segments as SQL in DuckDB over the same data (bench/duckdb_baseline.py) and compare members")
     args = ap.parse_args()
 
-    subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "finseg"], cwd=ROOT, check=True)
+    if not os.environ.get("FINSEG_BENCH_BIN"):
+        subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "finseg"], cwd=ROOT, check=True)
     out = os.path.join(ROOT, "bench", "out", f"run-{args.users}")
     data = os.path.join(out, "data")
     creds_file = os.path.join(out, "credentials.json")
@@ -157,12 +182,24 @@ def main():
             result = json.loads(body)
             rows.append((segment, secs, result["usersEvaluated"], result["usersMatched"]))
             print(f"{segment}: {secs:.2f} s", file=sys.stderr)
+            if args.duckdb:
+                # Every member's id, for the comparison with DuckDB (not timed).
+                os.makedirs(os.path.join(out, "members"), exist_ok=True)
+                req = urllib.request.Request(f"{base}/api/v1/segments/{segment}/{job}",
+                                             headers={"Authorization": f"Bearer {token}",
+                                                      "Accept": "application/x-ndjson"})
+                with urllib.request.urlopen(req, timeout=3600) as r, \
+                        open(os.path.join(out, "members", f"{segment}.ids"), "w") as f:
+                    for line in r:
+                        if line.strip():
+                            f.write(json.loads(line)["userId"] + "\n")
 
         rss = peak_rss_mib(server.pid)
     finally:
         server.terminate()
         server.wait()
     size = dir_size_mib(data)
+    duck = duckdb_baseline(args, env, creds, out) if args.duckdb else None
 
     lines = [
         f"finseg benchmark — {args.users} users, seed {args.seed}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
@@ -175,6 +212,14 @@ def main():
     ]
     for segment, secs, evaluated, matched in rows:
         lines.append(f"{segment:<24}{secs:>10.2f} s{evaluated:>12,}{matched:>10,}")
+    if duck:
+        lines += ["", f"{'segment':<24}{'finseg':>10}{'DuckDB':>10}{'DuckDB/finseg':>15}  members agree"]
+        for segment, secs, _, matched in rows:
+            d = duck[segment]
+            agree = d["agreement"]
+            verdict = "yes" if agree and agree["same"] else (
+                f"no: {agree['finsegOnly']} only in finseg, {agree['duckdbOnly']} only in DuckDB" if agree else "?")
+            lines.append(f"{segment:<24}{secs:>8.2f} s{d['seconds']:>8.2f} s{d['seconds'] / secs:>14.1f}×  {verdict}")
     lines += ["", f"server peak RSS   {rss:,.0f} MiB", f"database on disk  {size:,.0f} MiB"]
     report = "\n".join(lines)
     print(report)

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 mod eval;
+mod export;
 
 use clap::{Args, Parser, Subcommand};
 use finseg_server::{Application, Config, auth, ingest, statements_api, time};
@@ -143,6 +144,16 @@ enum Command {
         /// The client's id (`fsc_…`).
         #[arg(long)]
         client: String,
+    },
+    /// Write a client's data as CSV files (accounts, transactions with labels,
+    /// daily balances, label groups) into a directory.
+    Export {
+        /// The client's id (`fsc_…`).
+        #[arg(long)]
+        client: String,
+        /// The directory to write into (created if needed).
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Score labelling and contract detection against the labelled corpus.
     Eval {
@@ -309,6 +320,24 @@ async fn run(cli: Cli) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())??;
             println!("{}", serde_json::to_string(&done).expect("serialisable"));
+            Ok(())
+        }
+        Command::Export { client, out } => {
+            let store = open_store(&g).await?;
+            let done = tokio::task::spawn_blocking(move || {
+                let mut c = store.conn().map_err(|e| e.to_string())?;
+                let row = finseg_store::clients::by_client_id(&mut *c, &client)
+                    .map_err(|e| e.to_string())?
+                    .ok_or_else(|| format!("no client '{client}'"))?;
+                export::export(&mut *c, row.pk, &out)
+            })
+            .await
+            .map_err(|e| e.to_string())??;
+            println!(
+                "{}",
+                serde_json::json!({"accounts": done.accounts, "transactions": done.transactions,
+                    "dailyBalances": done.daily_balances})
+            );
             Ok(())
         }
         Command::Eval {

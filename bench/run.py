@@ -2,7 +2,7 @@
 """finseg benchmark: generate a population, import it through the real bulk
 path, run every segment type through the real HTTP API, and report.
 
-    bench/run.sh [--users N] [--stream] [--keep] [--duckdb]
+    bench/run.sh [--users N] [--stream] [--keep] [--duckdb] [--load]
 
 Prints import throughput, POST-to-result time per segment, the server's peak
 resident memory and the database size. Work files go to bench/out/ (ignored
@@ -69,6 +69,64 @@ def dir_size_mib(path):
     return total / 1048576
 
 
+def wrk(args):
+    """Runs wrk; returns p50, p99 (as wrk prints them) and requests/s."""
+    if not shutil.which("wrk"):
+        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True, stdout=subprocess.DEVNULL)
+    text = subprocess.run(["wrk", "--latency"] + args, check=True, capture_output=True, text=True).stdout
+    res = {"p50": "?", "p99": "?", "rps": 0.0, "non2xx": 0}
+    for line in text.splitlines():
+        parts = line.split()
+        if parts[:1] == ["50%"]:
+            res["p50"] = parts[1]
+        elif parts[:1] == ["99%"]:
+            res["p99"] = parts[1]
+        elif line.startswith("Requests/sec:"):
+            res["rps"] = float(parts[1])
+        elif line.strip().startswith("Non-2xx"):
+            res["non2xx"] = int(parts[-1])
+    assert res["non2xx"] == 0, text
+    return res
+
+
+def load_test(base, token, jobs, env):
+    """Result GETs of every finished job (first page of 100 members), 64
+    connections for 10 s; then job creation (highBalance) with 8
+    connections for 5 s, on a second client of 1,000 users so that the
+    jobs it creates stay small."""
+    print("load test …", file=sys.stderr)
+    out = []
+    lua = os.path.join(ROOT, "bench", "out", "get.lua")
+    paths = [f"/api/v1/segments/{s}/{j}?page=1&perPage=100" for s, j in jobs]
+    with open(lua, "w") as f:
+        f.write("local paths = {" + ",".join(f'"{p}"' for p in paths) + "}\n"
+                "local i = 0\n"
+                "request = function()\n  i = i % #paths + 1\n"
+                f'  return wrk.format("GET", paths[i], {{["Authorization"] = "Bearer {token}"}})\nend\n')
+    out.append(("GET result page (64 connections, 10 s)",
+                wrk(["-t2", "-c64", "-d10s", "-s", lua, base])))
+    small = json.loads(subprocess.run([BIN, "clients", "create", "--name", "bench-small", "--json"],
+                                      env=env, check=True, capture_output=True).stdout)
+    form = f"grant_type=client_credentials&client_id={small['clientId']}&client_secret={small['clientSecret']}".encode()
+    req = urllib.request.Request(base + "/oauth/token", data=form,
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    small_token = json.load(urllib.request.urlopen(req))["access_token"]
+    gen = subprocess.run([BIN, "generate", "--users", "1000", "--seed", "7"], check=True, capture_output=True).stdout
+    imp = urllib.request.Request(base + "/api/v1/import", data=gen, method="POST",
+                                 headers={"Authorization": f"Bearer {small_token}", "Content-Type": "application/x-ndjson"})
+    urllib.request.urlopen(imp, timeout=600).read()
+    lua = os.path.join(ROOT, "bench", "out", "post.lua")
+    with open(lua, "w") as f:
+        f.write('wrk.method = "POST"\n'
+                'wrk.body = \'{"threshold": 10000}\'\n'
+                f'wrk.headers["Authorization"] = "Bearer {small_token}"\n'
+                'wrk.headers["Content-Type"] = "application/json"\n'
+                'wrk.path = "/api/v1/segments/highBalance"\n')
+    out.append(("POST job, 1,000-user client (8 connections, 5 s)",
+                wrk(["-t2", "-c8", "-d5s", "-s", lua, base])))
+    return out
+
+
 def duckdb_baseline(args, env, creds, out):
     """Exports the client's data as CSV (not timed), installs DuckDB from PyPI
     into bench/out/venv, and runs bench/duckdb_baseline.py."""
@@ -99,6 +157,8 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the database afterwards")
     ap.add_argument("--reuse", action="store_true",
                     help="reuse the database a previous --keep run left (skips generation and import)")
+    ap.add_argument("--load", action="store_true",
+                    help="also load-test result GETs (64 connections) and job creation (8 connections, on a small second client) with wrk")
     ap.add_argument("--duckdb", action="store_true",
                     help="also run the segments as SQL in DuckDB over the same data (bench/duckdb_baseline.py) and compare members")
     args = ap.parse_args()
@@ -165,6 +225,7 @@ def main():
             assert summary["rejectedCount"] == 0, summary["rejected"][:3]
 
         rows = []
+        rows_jobs = []
         for segment, params in SEGMENTS:
             t0 = time.time()
             status, body = request("POST", f"{base}/api/v1/segments/{segment}", token, params)
@@ -181,6 +242,7 @@ def main():
             assert status == 200, body
             result = json.loads(body)
             rows.append((segment, secs, result["usersEvaluated"], result["usersMatched"]))
+            rows_jobs.append((segment, job))
             print(f"{segment}: {secs:.2f} s", file=sys.stderr)
             if args.duckdb:
                 # Every member's id, for the comparison with DuckDB (not timed).
@@ -194,6 +256,7 @@ def main():
                         if line.strip():
                             f.write(json.loads(line)["userId"] + "\n")
 
+        load = load_test(base, token, rows_jobs, env) if args.load else None
         rss = peak_rss_mib(server.pid)
     finally:
         server.terminate()
@@ -220,6 +283,10 @@ def main():
             verdict = "yes" if agree and agree["same"] else (
                 f"no: {agree['finsegOnly']} only in finseg, {agree['duckdbOnly']} only in DuckDB" if agree else "?")
             lines.append(f"{segment:<24}{secs:>8.2f} s{d['seconds']:>8.2f} s{d['seconds'] / secs:>14.1f}×  {verdict}")
+    if load:
+        lines += ["", f"{'load test (wrk)':<44}{'p50':>9}{'p99':>9}{'req/s':>10}"]
+        for name, r in load:
+            lines.append(f"{name:<44}{r['p50']:>9}{r['p99']:>9}{r['rps']:>10,.0f}")
     lines += ["", f"server peak RSS   {rss:,.0f} MiB", f"database on disk  {size:,.0f} MiB"]
     report = "\n".join(lines)
     print(report)

@@ -157,6 +157,10 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the database afterwards")
     ap.add_argument("--reuse", action="store_true",
                     help="reuse the database a previous --keep run left (skips generation and import)")
+    ap.add_argument("--postgres", metavar="URL",
+                    help="run on PostgreSQL (a fresh database finseg_bench_N at this server, e.g. postgres://postgres@127.0.0.1:5432) instead of SQLite")
+    ap.add_argument("--nodes", type=int, default=1,
+                    help="start this many finseg serve processes on the one database (PostgreSQL); jobs are shared by all")
     ap.add_argument("--load", action="store_true",
                     help="also load-test result GETs (64 connections) and job creation (8 connections, on a small second client) with wrk")
     ap.add_argument("--duckdb", action="store_true",
@@ -174,6 +178,15 @@ def main():
         os.makedirs(out)
     env = dict(os.environ, FINSEG_DATA_DIR=data, FINSEG_LOG="warn")
     env.pop("FINSEG_DATABASE_URL", None)
+    if args.nodes > 1 and not args.postgres:
+        sys.exit("several nodes share one database: use --postgres")
+    if args.postgres:
+        db = f"finseg_bench_{args.users}"
+        admin = ["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-c"]
+        if not reuse:
+            subprocess.run(admin + [f"DROP DATABASE IF EXISTS {db}"], check=True)
+            subprocess.run(admin + [f"CREATE DATABASE {db}"], check=True)
+        env["FINSEG_DATABASE_URL"] = f"{args.postgres.rstrip('/')}/{db}"
 
     pop = os.path.join(ROOT, "bench", "out", f"population-{args.users}-{args.seed}.ndjson")
     if not reuse and not args.stream and not os.path.exists(pop):
@@ -189,17 +202,18 @@ def main():
                                           env=env, check=True, capture_output=True).stdout)
         with open(creds_file, "w") as f:
             json.dump(creds, f)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([BIN, "serve", "--listen", f"127.0.0.1:{port}"], env=env)
+    ports = [free_port() for _ in range(args.nodes)]
+    base = f"http://127.0.0.1:{ports[0]}"
+    servers = [subprocess.Popen([BIN, "serve", "--listen", f"127.0.0.1:{p}"], env=env) for p in ports]
     try:
-        for _ in range(200):
-            try:
-                if request("GET", base + "/health")[0] == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.05)
+        for p in ports:
+            for _ in range(200):
+                try:
+                    if request("GET", f"http://127.0.0.1:{p}/health")[0] == 200:
+                        break
+                except OSError:
+                    pass
+                time.sleep(0.05)
         form = f"grant_type=client_credentials&client_id={creds['clientId']}&client_secret={creds['clientSecret']}".encode()
         req = urllib.request.Request(base + "/oauth/token", data=form,
                                      headers={"Content-Type": "application/x-www-form-urlencoded"})
@@ -257,16 +271,24 @@ def main():
                             f.write(json.loads(line)["userId"] + "\n")
 
         load = load_test(base, token, rows_jobs, env) if args.load else None
-        rss = peak_rss_mib(server.pid)
+        rss = [peak_rss_mib(srv.pid) for srv in servers]
     finally:
-        server.terminate()
-        server.wait()
-    size = dir_size_mib(data)
+        for srv in servers:
+            srv.terminate()
+        for srv in servers:
+            srv.wait()
+    if args.postgres:
+        size = int(subprocess.run(["psql", "-qtA", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-c",
+                                   f"SELECT pg_database_size('finseg_bench_{args.users}')"],
+                                  check=True, capture_output=True, text=True).stdout.strip()) / 1048576
+    else:
+        size = dir_size_mib(data)
     duck = duckdb_baseline(args, env, creds, out) if args.duckdb else None
 
     lines = [
         f"finseg benchmark — {args.users} users, seed {args.seed}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
-        f"machine: {os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB",
+        f"machine: {os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB; "
+        f"{'PostgreSQL' if args.postgres else 'SQLite'}, {args.nodes} node(s)",
         "",
         (f"import            {tx:,} transactions in {import_secs:.1f} s = {tx / import_secs:,.0f} transactions/s"
          + (" (generation included)" if args.stream else "")) if tx else "import            (reused the database of an earlier run)",
@@ -287,7 +309,8 @@ def main():
         lines += ["", f"{'load test (wrk)':<44}{'p50':>9}{'p99':>9}{'req/s':>10}"]
         for name, r in load:
             lines.append(f"{name:<44}{r['p50']:>9}{r['p99']:>9}{r['rps']:>10,.0f}")
-    lines += ["", f"server peak RSS   {rss:,.0f} MiB", f"database on disk  {size:,.0f} MiB"]
+    lines += ["", "server peak RSS   " + " + ".join(f"{r:,.0f}" for r in rss) + " MiB",
+              f"database on disk  {size:,.0f} MiB ({'PostgreSQL' if args.postgres else 'SQLite'}, {args.nodes} node(s))"]
     report = "\n".join(lines)
     print(report)
     with open(os.path.join(out, "report.txt"), "w") as f:

@@ -4,6 +4,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// mimalloc instead of glibc's allocator: segment jobs allocate and free
+/// many small rows, and glibc spent about 40% of a job's time in malloc,
+/// free and page faults from trimming and regrowing its heap (docs/BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod eval;
 mod export;
 

@@ -120,6 +120,13 @@ impl Mapping {
                     .into(),
             );
         }
+        if column_list(c)
+            .iter()
+            .flatten()
+            .any(|col| **col == Column::Position(0))
+        {
+            return Err("CSV mapping: column positions start at 1".into());
+        }
         if self.decimal == self.delimiter || Some(self.decimal) == self.thousands {
             return Err(
                 "CSV mapping: decimal separator must differ from delimiter and thousands separator"

@@ -36,7 +36,9 @@ pub fn plan(
     currency: Currency,
     statements: &[Statement],
 ) -> Result<ImportPlan, ParseError> {
-    let mut first_ident: Option<&str> = None;
+    // One account per file: statements are told apart by IBAN where they
+    // name one, else by the identification as written.
+    let mut first_ident: Option<String> = None;
     for s in statements {
         if let (Some(mine), Some(theirs)) = (iban, s.account.iban.as_ref())
             && mine != theirs
@@ -50,17 +52,18 @@ pub fn plan(
                 ),
             ));
         }
-        if !s.account.raw.is_empty() {
-            match first_ident {
-                None => first_ident = Some(&s.account.raw),
-                Some(first)
-                    if iban.is_none() && first != s.account.raw && s.account.iban.is_none() =>
-                {
+        let ident = match &s.account.iban {
+            Some(i) => i.as_str().to_owned(),
+            None => s.account.raw.clone(),
+        };
+        if !ident.is_empty() {
+            match &first_ident {
+                None => first_ident = Some(ident),
+                Some(first) if *first != ident => {
                     return Err(ParseError::new(
                         s.location.clone(),
                         format!(
-                            "the file holds statements for several accounts ('{first}' and '{}'); import each account's statements separately",
-                            s.account.raw
+                            "the file holds statements for several accounts ('{first}' and '{ident}'); import each account's statements separately"
                         ),
                     ));
                 }
@@ -296,5 +299,11 @@ mod tests {
         assert!(e.message.contains("DE89370400440532013000"), "{e}");
         let e = plan(&id, None, Currency::parse("CHF").unwrap(), &s).unwrap_err();
         assert!(e.message.contains("EUR"), "{e}");
+        // Two accounts without IBAN in one file: refused even into an account with an IBAN.
+        let two = ":20:A\n:25:10020030/111\n:60F:C240101EUR1,\n-\n:20:B\n:25:10020030/222\n:60F:C240101EUR1,\n-\n";
+        let s = mt940::parse(two.as_bytes()).unwrap();
+        let mine = Iban::parse("DE89370400440532013000").unwrap();
+        let e = plan(&id, Some(&mine), Currency::EUR, &s).unwrap_err();
+        assert!(e.message.contains("several accounts"), "{e}");
     }
 }

@@ -75,8 +75,20 @@ pub fn export(c: &mut dyn Conn, client_pk: i64, dir: &Path) -> Result<Exported, 
     out.flush().map_err(io)?;
 
     let mut out = create(dir, "accounts.csv")?;
-    row(&mut out, &["account_id", "user_id", "account_type", "currency", "balance", "balance_date", "data_since", "iban"])
-        .map_err(io)?;
+    row(
+        &mut out,
+        &[
+            "account_id",
+            "user_id",
+            "account_type",
+            "currency",
+            "balance",
+            "balance_date",
+            "data_since",
+            "iban",
+        ],
+    )
+    .map_err(io)?;
     let mut after = 0i64;
     loop {
         let rows = c
@@ -115,8 +127,18 @@ pub fn export(c: &mut dyn Conn, client_pk: i64, dir: &Path) -> Result<Exported, 
     let mut out = create(dir, "transactions.csv")?;
     row(
         &mut out,
-        &["transaction_id", "account_id", "amount", "booking_date", "labels", "purpose", "counterpart_name",
-          "counterpart_iban", "creditor_id", "mandate_reference"],
+        &[
+            "transaction_id",
+            "account_id",
+            "amount",
+            "booking_date",
+            "labels",
+            "purpose",
+            "counterpart_name",
+            "counterpart_iban",
+            "creditor_id",
+            "mandate_reference",
+        ],
     )
     .map_err(io)?;
     let mut after = 0i64;
@@ -133,7 +155,10 @@ pub fn export(c: &mut dyn Conn, client_pk: i64, dir: &Path) -> Result<Exported, 
         let Some(last) = rows.last() else { break };
         after = last[0].int();
         for r in &rows {
-            let labels: Vec<&str> = LabelSet(r[5].int() as u64).iter().map(|l| l.name()).collect();
+            let labels: Vec<&str> = LabelSet(r[5].int() as u64)
+                .iter()
+                .map(|l| l.name())
+                .collect();
             row(
                 &mut out,
                 &[
@@ -170,8 +195,15 @@ pub fn export(c: &mut dyn Conn, client_pk: i64, dir: &Path) -> Result<Exported, 
         let Some(last) = rows.last() else { break };
         (after_acc, after_day) = (last[0].int(), last[1].int());
         for r in &rows {
-            row(&mut out, &[&r[2].text(), &date(r[1].int()), &Amount::from_cents(r[3].int()).to_string()])
-                .map_err(io)?;
+            row(
+                &mut out,
+                &[
+                    &r[2].text(),
+                    &date(r[1].int()),
+                    &Amount::from_cents(r[3].int()).to_string(),
+                ],
+            )
+            .map_err(io)?;
             done.daily_balances += 1;
         }
     }

@@ -214,10 +214,13 @@ def main():
                 except OSError:
                     pass
                 time.sleep(0.05)
-        form = f"grant_type=client_credentials&client_id={creds['clientId']}&client_secret={creds['clientSecret']}".encode()
-        req = urllib.request.Request(base + "/oauth/token", data=form,
-                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
-        token = json.load(urllib.request.urlopen(req))["access_token"]
+        def new_token():
+            form = f"grant_type=client_credentials&client_id={creds['clientId']}&client_secret={creds['clientSecret']}".encode()
+            req = urllib.request.Request(base + "/oauth/token", data=form,
+                                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+            return json.load(urllib.request.urlopen(req))["access_token"]
+
+        token = new_token()
 
         curl = ["curl", "-sf", "-X", "POST", base + "/api/v1/import", "-H", f"Authorization: Bearer {token}",
                 "-H", "Content-Type: application/x-ndjson", "-T"]
@@ -241,12 +244,18 @@ def main():
         rows = []
         rows_jobs = []
         for segment, params in SEGMENTS:
+            # A 1M-user run outlives a token: take a fresh one per segment.
+            token = new_token()
             t0 = time.time()
             status, body = request("POST", f"{base}/api/v1/segments/{segment}", token, params)
             assert status == 202, body
             job = json.loads(body)["jobId"]
             while True:
                 status, body = request("GET", f"{base}/api/v1/jobs/{job}", token)
+                if status == 401:
+                    token = new_token()
+                    continue
+                assert status == 200, body
                 state = json.loads(body)["status"]
                 if state in ("COMPLETED", "FAILED"):
                     break
@@ -270,7 +279,7 @@ def main():
                         if line.strip():
                             f.write(json.loads(line)["userId"] + "\n")
 
-        load = load_test(base, token, rows_jobs, env) if args.load else None
+        load = load_test(base, new_token(), rows_jobs, env) if args.load else None
         rss = [peak_rss_mib(srv.pid) for srv in servers]
     finally:
         for srv in servers:

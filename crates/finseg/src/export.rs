@@ -5,6 +5,9 @@
 //! names, client and rule labels together), `daily_balances.csv` and
 //! `label_groups.csv` (group, label). Amounts are exact decimals, dates ISO.
 //! Read in key order, a page at a time: memory does not grow with the data.
+//! `+client_pk` keeps the planner on the key range: with the (client, id)
+//! index it sorted the whole table for every page (quadratic; 8 minutes
+//! for half of a 100,000-user export).
 
 use std::io::Write;
 use std::path::Path;
@@ -95,7 +98,7 @@ pub fn export(c: &mut dyn Conn, client_pk: i64, dir: &Path) -> Result<Exported, 
             .query(
                 "SELECT a.pk, a.ext_id, u.ext_id, a.account_type, a.currency, a.balance, a.balance_date, a.data_since, a.iban
                  FROM accounts a JOIN users u ON u.pk = a.user_pk
-                 WHERE a.client_pk = $1 AND a.pk > $2 ORDER BY a.pk LIMIT $3",
+                 WHERE +a.client_pk = $1 AND a.pk > $2 ORDER BY a.pk LIMIT $3",
                 &[P::I(client_pk), P::I(after), P::I(PAGE)],
             )
             .map_err(store)?;
@@ -148,7 +151,7 @@ pub fn export(c: &mut dyn Conn, client_pk: i64, dir: &Path) -> Result<Exported, 
                 "SELECT t.pk, t.ext_id, a.ext_id, t.amount, t.booking_date, (t.client_labels | t.rule_labels),
                     t.purpose, t.counterpart_name, t.counterpart_iban, t.creditor_id, t.mandate_reference
                  FROM transactions t JOIN accounts a ON a.pk = t.account_pk
-                 WHERE t.client_pk = $1 AND t.pk > $2 ORDER BY t.pk LIMIT $3",
+                 WHERE +t.client_pk = $1 AND t.pk > $2 ORDER BY t.pk LIMIT $3",
                 &[P::I(client_pk), P::I(after), P::I(PAGE)],
             )
             .map_err(store)?;

@@ -196,6 +196,54 @@ fn import_statement_files_from_the_cli() {
 }
 
 #[test]
+fn export_writes_csv_with_labels() {
+    let dir = temp_dir("export");
+    let client = create_client(&dir);
+    let id = client["clientId"].as_str().unwrap();
+    let generated = finseg(&dir)
+        .args(["generate", "--users", "2", "--seed", "5"])
+        .output()
+        .unwrap();
+    let ndjson = dir.join("data.ndjson");
+    std::fs::write(&ndjson, &generated.stdout).unwrap();
+    let tx_lines = String::from_utf8_lossy(&generated.stdout)
+        .lines()
+        .filter(|l| l.contains("\"kind\":\"transaction\""))
+        .count();
+    assert!(
+        finseg(&dir)
+            .args(["import", "--client", id])
+            .arg(&ndjson)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = dir.join("csv");
+    let run = finseg(&dir)
+        .args(["export", "--client", id, "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let counts: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(counts["transactions"], tx_lines as u64);
+    let txs = std::fs::read_to_string(out.join("transactions.csv")).unwrap();
+    assert_eq!(
+        txs.lines().count(),
+        tx_lines + 1,
+        "header plus one line per transaction"
+    );
+    assert!(txs.starts_with("transaction_id,account_id,amount,booking_date,labels,"));
+    assert!(txs.contains(",RENT,"), "labels are exported by name");
+    let groups = std::fs::read_to_string(out.join("label_groups.csv")).unwrap();
+    assert!(groups.contains("INCOME,SALARY"));
+}
+
+#[test]
 fn openapi_prints_the_document() {
     let dir = temp_dir("openapi");
     let out = finseg(&dir).arg("openapi").output().unwrap();

@@ -317,11 +317,9 @@ async fn run(cli: Cli) -> Result<(), String> {
             let store = open_store(&g).await?;
             let done = tokio::task::spawn_blocking(move || {
                 let mut c = store.conn().map_err(|e| e.to_string())?;
-                let row = finseg_store::clients::by_client_id(&mut *c, &client)
-                    .map_err(|e| e.to_string())?
-                    .ok_or_else(|| format!("no client '{client}'"))?;
+                let client_pk = client_pk(&mut *c, &client)?;
                 drop(c);
-                finseg_store::rules::relabel(&store, row.pk, 2_000).map_err(|e| e.to_string())
+                finseg_store::rules::relabel(&store, client_pk, 2_000).map_err(|e| e.to_string())
             })
             .await
             .map_err(|e| e.to_string())??;
@@ -332,10 +330,8 @@ async fn run(cli: Cli) -> Result<(), String> {
             let store = open_store(&g).await?;
             let done = tokio::task::spawn_blocking(move || {
                 let mut c = store.conn().map_err(|e| e.to_string())?;
-                let row = finseg_store::clients::by_client_id(&mut *c, &client)
-                    .map_err(|e| e.to_string())?
-                    .ok_or_else(|| format!("no client '{client}'"))?;
-                export::export(&mut *c, row.pk, &out)
+                let client_pk = client_pk(&mut *c, &client)?;
+                export::export(&mut *c, client_pk, &out)
             })
             .await
             .map_err(|e| e.to_string())??;
@@ -408,6 +404,14 @@ fn bench_labelling(pop: PopulationArgs, time_zone: &str) -> String {
         best,
         records.len() as f64 / best
     )
+}
+
+/// The key of the client with this id (`fsc_…`), or an error naming it.
+fn client_pk(c: &mut dyn finseg_store::Conn, client_id: &str) -> Result<i64, String> {
+    finseg_store::clients::by_client_id(c, client_id)
+        .map_err(|e| e.to_string())?
+        .map(|row| row.pk)
+        .ok_or_else(|| format!("no client '{client_id}'"))
 }
 
 async fn open_store(g: &Global) -> Result<Arc<Store>, String> {

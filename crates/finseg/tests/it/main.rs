@@ -42,6 +42,28 @@ fn create_client(dir: &std::path::Path) -> Value {
     serde_json::from_str(stdout.trim()).unwrap()
 }
 
+/// Generates `users` users (seed 5), imports them for the client through
+/// the CLI, and returns the generated NDJSON.
+fn import_generated(dir: &std::path::Path, client_id: &str, users: u32) -> Vec<u8> {
+    let generated = finseg(dir)
+        .args(["generate", "--users", &users.to_string(), "--seed", "5"])
+        .output()
+        .unwrap();
+    let ndjson = dir.join("data.ndjson");
+    std::fs::write(&ndjson, &generated.stdout).unwrap();
+    let out = finseg(dir)
+        .args(["import", "--client", client_id])
+        .arg(&ndjson)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    generated.stdout
+}
+
 #[test]
 fn clients_create_json_prints_exactly_the_credentials() {
     let dir = temp_dir("clients");
@@ -134,22 +156,7 @@ fn import_statement_files_from_the_cli() {
     let dir = temp_dir("statements");
     let client = create_client(&dir);
     let id = client["clientId"].as_str().unwrap();
-    let generated = finseg(&dir)
-        .args(["generate", "--users", "1", "--seed", "5"])
-        .output()
-        .unwrap();
-    let ndjson = dir.join("data.ndjson");
-    std::fs::write(&ndjson, &generated.stdout).unwrap();
-    let out = finseg(&dir)
-        .args(["import", "--client", id])
-        .arg(&ndjson)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    import_generated(&dir, id, 1);
     // An MT940 statement for the generated checking account (its IBAN).
     let sta = dir.join("statement.sta");
     std::fs::write(
@@ -200,24 +207,11 @@ fn export_writes_csv_with_labels() {
     let dir = temp_dir("export");
     let client = create_client(&dir);
     let id = client["clientId"].as_str().unwrap();
-    let generated = finseg(&dir)
-        .args(["generate", "--users", "2", "--seed", "5"])
-        .output()
-        .unwrap();
-    let ndjson = dir.join("data.ndjson");
-    std::fs::write(&ndjson, &generated.stdout).unwrap();
-    let tx_lines = String::from_utf8_lossy(&generated.stdout)
+    let generated = import_generated(&dir, id, 2);
+    let tx_lines = String::from_utf8_lossy(&generated)
         .lines()
         .filter(|l| l.contains("\"kind\":\"transaction\""))
         .count();
-    assert!(
-        finseg(&dir)
-            .args(["import", "--client", id])
-            .arg(&ndjson)
-            .status()
-            .unwrap()
-            .success()
-    );
     let out = dir.join("csv");
     let run = finseg(&dir)
         .args(["export", "--client", id, "--out"])

@@ -4,6 +4,7 @@
 //! HTTP or a database. Callers pass "today" in where it matters.
 
 pub mod account;
+pub mod columnar;
 pub mod currency;
 pub mod date;
 pub mod iban;

@@ -10,28 +10,26 @@
 //! walked forward from one reconstructed start value. A day before the
 //! account's `dataSince` has no known balance unless the client supplied one.
 
-use super::AccountData;
+use super::Ledger;
 use crate::{Amount, Date};
 
 /// The reconstructed balance at the end of `day` (ignoring supplied daily
 /// balances and `dataSince`).
-pub fn reconstructed(account: &AccountData, day: Date) -> Amount {
-    let anchor = account.balance_date;
-    let txs = &account.transactions;
-    if day < anchor {
-        let moved: Amount = txs
-            .iter()
-            .filter(|t| t.booking_date > day && t.booking_date <= anchor)
-            .map(|t| t.amount)
-            .sum();
-        account.balance - moved
+pub fn reconstructed<L: Ledger + ?Sized>(account: &L, day: Date) -> Amount {
+    let anchor = account.balance_date();
+    // Bookings are sorted by date: sum the run between the two days.
+    let (after, upto) = if day < anchor {
+        (day, anchor)
     } else {
-        let moved: Amount = txs
-            .iter()
-            .filter(|t| t.booking_date > anchor && t.booking_date <= day)
-            .map(|t| t.amount)
-            .sum();
-        account.balance + moved
+        (anchor, day)
+    };
+    let first = account.first_booking_after(after);
+    let last = account.first_booking_after(upto);
+    let moved: Amount = (first..last).map(|i| account.booking_amount(i)).sum();
+    if day < anchor {
+        account.balance() - moved
+    } else {
+        account.balance() + moved
     }
 }
 
@@ -44,23 +42,23 @@ pub struct DayBalance {
 
 /// The end-of-day balances of `account` for every day from `from` to `to`
 /// inclusive, in order.
-pub fn daily(account: &AccountData, from: Date, to: Date) -> Vec<DayBalance> {
+pub fn daily<L: Ledger + ?Sized>(account: &L, from: Date, to: Date) -> Vec<DayBalance> {
     if to < from {
         return Vec::new();
     }
     let known_from = account.effective_data_since();
     let mut running = reconstructed(account, from);
     let mut out = Vec::with_capacity((to.days() - from.days() + 1) as usize);
-    // Transactions are sorted: walk them alongside the days.
-    let txs = &account.transactions;
-    let mut ti = txs.partition_point(|t| t.booking_date <= from);
-    let supplied = &account.daily_balances;
+    // Bookings are sorted: walk them alongside the days.
+    let bookings = account.bookings();
+    let mut ti = account.first_booking_after(from);
+    let supplied = account.daily_balances();
     let mut si = supplied.partition_point(|(d, _)| *d < from);
     let mut day = from;
     loop {
         if day > from {
-            while ti < txs.len() && txs[ti].booking_date == day {
-                running = running + txs[ti].amount;
+            while ti < bookings && account.booking_date(ti) == day {
+                running = running + account.booking_amount(ti);
                 ti += 1;
             }
         }
@@ -81,7 +79,7 @@ pub fn daily(account: &AccountData, from: Date, to: Date) -> Vec<DayBalance> {
 }
 
 /// The end-of-day balance of one day, if known.
-pub fn on(account: &AccountData, day: Date) -> Option<Amount> {
+pub fn on<L: Ledger + ?Sized>(account: &L, day: Date) -> Option<Amount> {
     daily(account, day, day)[0].balance
 }
 
@@ -89,7 +87,7 @@ pub fn on(account: &AccountData, day: Date) -> Option<Amount> {
 mod tests {
     use super::*;
     use crate::AccountType;
-    use crate::segments::Tx;
+    use crate::segments::{AccountData, Tx};
     use proptest::prelude::*;
 
     fn d(s: &str) -> Date {

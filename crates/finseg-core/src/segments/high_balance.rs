@@ -4,17 +4,17 @@
 
 use serde_json::json;
 
-use super::{AccountData, UserData, Verdict, balances};
+use super::{Ledger, UserData, Verdict, balances};
 use crate::{AccountType, Amount, Date};
 
 /// The latest known end-of-day balance on or before `day`, with its date.
-pub fn current(account: &AccountData, day: Date) -> Option<(Amount, Date)> {
+pub fn current<L: Ledger + ?Sized>(account: &L, day: Date) -> Option<(Amount, Date)> {
     if let Some(b) = balances::on(account, day) {
         return Some((b, day));
     }
     // Before the account's history starts only supplied balances are known.
     account
-        .daily_balances
+        .daily_balances()
         .iter()
         .rev()
         .find(|(d, _)| *d <= day)
@@ -27,40 +27,62 @@ pub fn evaluate(
     account_types: &[AccountType],
     creation_date: Date,
 ) -> Verdict {
-    let mut accounts = Vec::new();
+    evaluate_accounts(
+        &user.id,
+        &user.accounts,
+        threshold,
+        account_types,
+        creation_date,
+    )
+}
+
+/// The rule over any representation of the user's accounts.
+pub fn evaluate_accounts<L: Ledger>(
+    user_id: &str,
+    accounts: &[L],
+    threshold: Amount,
+    account_types: &[AccountType],
+    creation_date: Date,
+) -> Verdict {
+    let mut current_balances = Vec::new();
     let mut total = Amount::ZERO;
     let mut above = false;
-    for account in user
-        .accounts
+    for account in accounts
         .iter()
-        .filter(|a| account_types.contains(&a.account_type))
+        .filter(|a| account_types.contains(&a.account_type()))
     {
         let Some((balance, date)) = current(account, creation_date) else {
             continue;
         };
         total = total + balance;
         above |= balance > threshold;
-        accounts.push(json!({
-            "accountId": account.id,
-            "accountType": account.account_type,
-            "amount": balance,
-            "balanceDate": date,
-            "aboveThreshold": balance > threshold,
-        }));
+        current_balances.push((account, balance, date));
     }
-    if accounts.is_empty() {
-        Verdict::WithoutData
-    } else if above {
-        Verdict::Member(json!({"userId": user.id, "total": total, "accounts": accounts}))
-    } else {
-        Verdict::NotMember
+    if current_balances.is_empty() {
+        return Verdict::WithoutData;
     }
+    if !above {
+        return Verdict::NotMember;
+    }
+    let accounts: Vec<serde_json::Value> = current_balances
+        .into_iter()
+        .map(|(account, balance, date)| {
+            json!({
+                "accountId": account.account_id(),
+                "accountType": account.account_type(),
+                "amount": balance,
+                "balanceDate": date,
+                "aboveThreshold": balance > threshold,
+            })
+        })
+        .collect();
+    Verdict::Member(json!({"userId": user_id, "total": total, "accounts": accounts}))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::segments::Tx;
+    use crate::segments::{AccountData, Tx};
 
     fn d(s: &str) -> Date {
         Date::parse(s).unwrap()

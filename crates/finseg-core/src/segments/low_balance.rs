@@ -4,8 +4,8 @@
 
 use serde_json::json;
 
-use super::{Period, UserData, Verdict, balances};
-use crate::{AccountType, Amount};
+use super::{Ledger, Period, UserData, Verdict, balances};
+use crate::{AccountType, Amount, Date};
 
 pub fn evaluate(
     user: &UserData,
@@ -13,62 +13,98 @@ pub fn evaluate(
     account_types: &[AccountType],
     period: Period,
 ) -> Verdict {
+    evaluate_accounts(&user.id, &user.accounts, threshold, account_types, period)
+}
+
+/// One month of one account.
+#[derive(Clone, Copy)]
+struct MonthLow {
+    /// The lowest known end-of-day balance and its (first) day.
+    lowest: Option<(Amount, Date)>,
+    below: u32,
+}
+
+/// The rule over any representation of the user's accounts.
+pub fn evaluate_accounts<L: Ledger>(
+    user_id: &str,
+    accounts: &[L],
+    threshold: Amount,
+    account_types: &[AccountType],
+    period: Period,
+) -> Verdict {
     let months = period.months();
+    let month_ends: Vec<Date> = months.iter().map(|m| m.last_day()).collect();
     // Per month: did any account have a known day; did any dip below.
     let mut known = vec![false; months.len()];
     let mut dipped = vec![false; months.len()];
-    let mut evidence = Vec::new();
-    for account in user
-        .accounts
+    // Per chosen account: its months. JSON is built only for members.
+    let mut per_account: Vec<(&L, Vec<MonthLow>)> = Vec::new();
+    for account in accounts
         .iter()
-        .filter(|a| account_types.contains(&a.account_type))
+        .filter(|a| account_types.contains(&a.account_type()))
     {
-        let days = balances::daily(account, period.from, period.to);
-        let mut month_entries = Vec::new();
-        let mut lowest_overall: Option<Amount> = None;
-        for (mi, month) in months.iter().enumerate() {
-            let mut lowest: Option<(Amount, crate::Date)> = None;
-            let mut below = 0u32;
-            for db in days.iter().filter(|d| d.day.month() == *month) {
-                let Some(b) = db.balance else { continue };
-                if lowest.is_none_or(|(l, _)| b < l) {
-                    lowest = Some((b, db.day));
-                }
-                if b < threshold {
-                    below += 1;
-                }
-            }
-            let Some((low, low_day)) = lowest else {
-                month_entries.push(json!({"month": month.to_string(), "lowestBalance": null, "daysBelowThreshold": 0}));
-                continue;
+        let mut stats = vec![
+            MonthLow {
+                lowest: None,
+                below: 0
             };
-            known[mi] = true;
-            dipped[mi] |= below > 0;
-            lowest_overall = Some(lowest_overall.map_or(low, |l| l.min(low)));
-            month_entries.push(json!({
-                "month": month.to_string(),
-                "lowestBalance": low,
-                "lowestBalanceDate": low_day,
-                "daysBelowThreshold": below,
-            }));
+            months.len()
+        ];
+        // One pass over the days; they are in order, so months advance.
+        let mut mi = 0;
+        for db in balances::daily(account, period.from, period.to) {
+            while db.day > month_ends[mi] {
+                mi += 1;
+            }
+            let Some(b) = db.balance else { continue };
+            let m = &mut stats[mi];
+            if m.lowest.is_none_or(|(l, _)| b < l) {
+                m.lowest = Some((b, db.day));
+            }
+            if b < threshold {
+                m.below += 1;
+            }
         }
-        if let Some(low) = lowest_overall {
-            evidence.push(json!({
-                "accountId": account.id,
-                "accountType": account.account_type,
-                "amount": low,
-                "months": month_entries,
-            }));
+        for (mi, m) in stats.iter().enumerate() {
+            if m.lowest.is_some() {
+                known[mi] = true;
+                dipped[mi] |= m.below > 0;
+            }
         }
+        per_account.push((account, stats));
     }
     if known.iter().any(|k| !k) {
         return Verdict::WithoutData;
     }
-    if dipped.iter().all(|d| *d) {
-        Verdict::Member(json!({"userId": user.id, "accounts": evidence}))
-    } else {
-        Verdict::NotMember
+    if !dipped.iter().all(|d| *d) {
+        return Verdict::NotMember;
     }
+    let mut evidence = Vec::new();
+    for (account, stats) in per_account {
+        let Some(lowest_overall) = stats.iter().filter_map(|m| m.lowest.map(|l| l.0)).min() else {
+            continue;
+        };
+        let month_entries: Vec<serde_json::Value> = months
+            .iter()
+            .zip(&stats)
+            .map(|(month, m)| match m.lowest {
+                None => json!({"month": month.to_string(), "lowestBalance": null, "daysBelowThreshold": 0}),
+                Some((low, low_day)) => json!({
+                    "month": month.to_string(),
+                    "lowestBalance": low,
+                    "lowestBalanceDate": low_day,
+                    "daysBelowThreshold": m.below,
+                }),
+            })
+            .collect();
+        evidence.push(json!({
+            "accountId": account.account_id(),
+            "accountType": account.account_type(),
+            "amount": lowest_overall,
+            "months": month_entries,
+        }));
+    }
+    Verdict::Member(json!({"userId": user_id, "accounts": evidence}))
 }
 
 #[cfg(test)]

@@ -70,11 +70,83 @@ impl AccountData {
     /// SPEC §3: the stated `dataSince`, else the earliest booking date; an
     /// account without any transaction is known from its balance date on.
     pub fn effective_data_since(&self) -> Date {
-        self.data_since.unwrap_or_else(|| {
-            self.transactions
-                .first()
-                .map_or(self.balance_date, |t| t.booking_date.min(self.balance_date))
+        Ledger::effective_data_since(self)
+    }
+}
+
+/// What the balance rules read of an account, whatever its representation:
+/// the job engine's rows ([`AccountData`]) or the columnar segment index
+/// ([`crate::columnar`]). The rules are written once against this trait, so
+/// both representations give the same answers by construction.
+pub trait Ledger {
+    fn account_id(&self) -> &str;
+    fn account_type(&self) -> AccountType;
+    /// Booked balance at the end of `balance_date`.
+    fn balance(&self) -> Amount;
+    fn balance_date(&self) -> Date;
+    /// The stated first day of complete history, if the client gave one.
+    fn data_since(&self) -> Option<Date>;
+    /// Client-supplied end-of-day balances, sorted by date.
+    fn daily_balances(&self) -> &[(Date, Amount)];
+    /// The number of bookings; they are sorted by booking date.
+    fn bookings(&self) -> usize;
+    fn booking_date(&self, i: usize) -> Date;
+    fn booking_amount(&self, i: usize) -> Amount;
+
+    /// The index of the first booking dated after `day`.
+    fn first_booking_after(&self, day: Date) -> usize {
+        let (mut lo, mut hi) = (0, self.bookings());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.booking_date(mid) <= day {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
+    /// SPEC §3: the stated `dataSince`, else the earliest booking date; an
+    /// account without any transaction is known from its balance date on.
+    fn effective_data_since(&self) -> Date {
+        self.data_since().unwrap_or_else(|| {
+            if self.bookings() == 0 {
+                self.balance_date()
+            } else {
+                self.booking_date(0).min(self.balance_date())
+            }
         })
+    }
+}
+
+impl Ledger for AccountData {
+    fn account_id(&self) -> &str {
+        &self.id
+    }
+    fn account_type(&self) -> AccountType {
+        self.account_type
+    }
+    fn balance(&self) -> Amount {
+        self.balance
+    }
+    fn balance_date(&self) -> Date {
+        self.balance_date
+    }
+    fn data_since(&self) -> Option<Date> {
+        self.data_since
+    }
+    fn daily_balances(&self) -> &[(Date, Amount)] {
+        &self.daily_balances
+    }
+    fn bookings(&self) -> usize {
+        self.transactions.len()
+    }
+    fn booking_date(&self, i: usize) -> Date {
+        self.transactions[i].booking_date
+    }
+    fn booking_amount(&self, i: usize) -> Amount {
+        self.transactions[i].amount
     }
 }
 

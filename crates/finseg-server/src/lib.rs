@@ -11,6 +11,7 @@ pub mod labels_api;
 pub mod metrics;
 pub mod paging;
 pub mod problem;
+pub mod segment_index;
 pub mod state;
 pub mod statements_api;
 pub mod time;
@@ -50,6 +51,11 @@ pub struct Config {
     pub callback_retry_base_ms: i64,
     /// Base URL in callback bodies (`resultUrl`); default `http://{listen}`.
     pub public_url: Option<String>,
+    /// Keep a columnar segment index of every client in memory and evaluate
+    /// balance jobs from it (`finseg_core::columnar`).
+    pub segment_index: bool,
+    /// How often the segment index catches up with the database.
+    pub index_refresh_ms: u64,
 }
 
 impl Config {
@@ -68,6 +74,8 @@ impl Config {
             allow_private_callbacks: false,
             callback_retry_base_ms: 10_000,
             public_url: None,
+            segment_index: true,
+            index_refresh_ms: 1_000,
         }
     }
 }
@@ -146,6 +154,8 @@ impl Application {
         let addr = self.local_addr();
         let janitor = tokio::spawn(state::janitor(self.state.clone()));
         let background = worker::spawn(self.state.clone());
+        let indexer = (self.state.config.segment_index && self.state.config.workers > 0)
+            .then(|| tokio::spawn(segment_index::refresh_loop(self.state.clone())));
         tracing::info!(
             %addr,
             database = %self.state.store.url().redacted(),
@@ -158,6 +168,9 @@ impl Application {
             .with_graceful_shutdown(shutdown)
             .await;
         janitor.abort();
+        if let Some(i) = indexer {
+            i.abort();
+        }
         background.stop(&self.state).await;
         tracing::info!("finseg stopped");
         r

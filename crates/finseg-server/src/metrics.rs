@@ -39,6 +39,9 @@ pub struct Metrics {
     pub ingested_transactions: AtomicU64,
     pub ingested_daily_balances: AtomicU64,
     pub rejected_records: AtomicU64,
+    /// Job partitions evaluated from the segment index / from the database.
+    pub partitions_from_index: AtomicU64,
+    pub partitions_from_database: AtomicU64,
     next_request_id: AtomicU64,
     /// (segment type, final state) → (jobs, seconds from creation to end)
     jobs_finished: Mutex<BTreeMap<(String, String), (u64, f64)>>,
@@ -159,6 +162,18 @@ impl Metrics {
             "finseg_rejected_records_total {}",
             self.rejected_records.load(Ordering::Relaxed)
         );
+        out.push_str("# HELP finseg_job_partitions_total Job partitions evaluated on this node, by source.\n");
+        out.push_str("# TYPE finseg_job_partitions_total counter\n");
+        for (source, v) in [
+            ("index", &self.partitions_from_index),
+            ("database", &self.partitions_from_database),
+        ] {
+            let _ = writeln!(
+                out,
+                "finseg_job_partitions_total{{source=\"{source}\"}} {}",
+                v.load(Ordering::Relaxed)
+            );
+        }
         out.push_str("# HELP finseg_jobs_finished_total Segment jobs finished on this node, by type and state.\n");
         out.push_str("# TYPE finseg_jobs_finished_total counter\n");
         out.push_str("# HELP finseg_job_duration_seconds_sum Seconds from job creation to its end, summed.\n");
@@ -231,7 +246,17 @@ async fn metrics(State(state): State<AppState>) -> Response {
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.metrics.render(),
+        {
+            let mut text = state.metrics.render();
+            let index = state.indexes.stats();
+            text.push_str("# HELP finseg_segment_index_users Users held in this node's segment index.\n");
+            text.push_str("# TYPE finseg_segment_index_users gauge\n");
+            let _ = writeln!(text, "finseg_segment_index_users {}", index.users);
+            text.push_str("# HELP finseg_segment_index_bytes Approximate memory of this node's segment index.\n");
+            text.push_str("# TYPE finseg_segment_index_bytes gauge\n");
+            let _ = writeln!(text, "finseg_segment_index_bytes {}", index.bytes);
+            text
+        },
     )
         .into_response()
 }

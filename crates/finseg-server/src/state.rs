@@ -17,6 +17,8 @@ pub struct AppState {
     pub work_available: Arc<tokio::sync::Notify>,
     /// Wakes the callback sender when a job finishes here.
     pub callbacks_due: Arc<tokio::sync::Notify>,
+    /// This node's in-memory segment indexes.
+    pub indexes: Arc<crate::segment_index::SegmentIndexes>,
 }
 
 impl AppState {
@@ -27,6 +29,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             work_available: Arc::new(tokio::sync::Notify::new()),
             callbacks_due: Arc::new(tokio::sync::Notify::new()),
+            indexes: Arc::default(),
         }
     }
 

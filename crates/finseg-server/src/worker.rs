@@ -8,9 +8,9 @@
 use std::time::Duration;
 
 use finseg_core::Date;
+use finseg_core::segments;
 use finseg_core::segments::params::{Params, SegmentType};
-use finseg_core::segments::{self, Verdict};
-use finseg_store::jobs::{self, Claim, Completion, Member, PartitionOutcome};
+use finseg_store::jobs::{self, Claim, Completion, PartitionOutcome};
 use finseg_store::snapshot::{self, LoadSpec, Window};
 use tokio::task::JoinHandle;
 
@@ -111,16 +111,48 @@ fn load_spec(params: &Params, creation_date: Date) -> LoadSpec {
 }
 
 /// Loads and evaluates one partition (blocking).
-fn evaluate_partition(
-    store: &finseg_store::Store,
-    claim: &Claim,
-) -> Result<PartitionOutcome, String> {
+fn evaluate_partition(state: &AppState, claim: &Claim) -> Result<PartitionOutcome, String> {
+    let store = &state.store;
     let job = &claim.job;
     let segment = SegmentType::parse(&job.segment_type).ok_or("unknown segment type")?;
     let stored: serde_json::Value = serde_json::from_str(&job.params).map_err(|e| e.to_string())?;
     let params =
         Params::from_stored(segment, &stored).map_err(|e| format!("stored parameters: {e:?}"))?;
     let creation_date = Date::from_days(job.creation_date as i32);
+    let mut outcome = PartitionOutcome {
+        evaluated: 0,
+        matched: 0,
+        without_data: 0,
+        members: Vec::new(),
+    };
+    if crate::segment_index::serves(state, &params) {
+        let from_index = state
+            .indexes
+            .with_partition(
+                store,
+                job.client_pk,
+                claim.user_pk_from..=claim.user_pk_to,
+                job.snapshot_seq,
+                |users| {
+                    for (user_pk, user) in users {
+                        let verdict = crate::segment_index::evaluate(user, &params, creation_date);
+                        outcome.record(user_pk, &user.id, verdict);
+                    }
+                },
+            )
+            .map_err(|e| e.to_string())?;
+        if from_index.is_some() {
+            state
+                .metrics
+                .partitions_from_index
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return Ok(outcome);
+        }
+    }
+    state
+        .metrics
+        .partitions_from_database
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut c = store.conn().map_err(|e| e.to_string())?;
     let users = snapshot::load_partition(
         &mut *c,
@@ -132,36 +164,19 @@ fn evaluate_partition(
     )
     .map_err(|e| e.to_string())?;
     drop(c);
-    let mut outcome = PartitionOutcome {
-        evaluated: 0,
-        matched: 0,
-        without_data: 0,
-        members: Vec::new(),
-    };
     for (user_pk, mut user) in users {
-        outcome.evaluated += 1;
         finseg_core::transfers::mark_own_transfers(&mut user);
-        match segments::evaluate(&params, creation_date, &user) {
-            Verdict::Member(v) => {
-                outcome.matched += 1;
-                outcome.members.push(Member {
-                    user_pk,
-                    user_id: user.id.clone(),
-                    json: v.to_string(),
-                });
-            }
-            Verdict::NotMember => {}
-            Verdict::WithoutData => outcome.without_data += 1,
-        }
+        let verdict = segments::evaluate(&params, creation_date, &user);
+        outcome.record(user_pk, &user.id, verdict);
     }
     Ok(outcome)
 }
 
 async fn process(state: &AppState, claim: Claim) {
-    let store = state.store.clone();
+    let s2 = state.clone();
     let c2 = claim.clone();
     let started = std::time::Instant::now();
-    let evaluated = tokio::task::spawn_blocking(move || evaluate_partition(&store, &c2))
+    let evaluated = tokio::task::spawn_blocking(move || evaluate_partition(&s2, &c2))
         .await
         .unwrap_or_else(|e| Err(format!("worker panicked: {e}")));
     let node = state.config.node_id.clone();

@@ -52,6 +52,14 @@ pub fn insert(c: &mut dyn Conn, n: &NewClient) -> Result<ClientRow, StoreError> 
         .ok_or_else(|| StoreError::Internal("client vanished after insert".into()))
 }
 
+/// Every client's key.
+pub fn all_pks(c: &mut dyn Conn) -> Result<Vec<i64>, StoreError> {
+    Ok(c.query("SELECT pk FROM clients ORDER BY pk", &[])?
+        .iter()
+        .map(|r| r[0].int())
+        .collect())
+}
+
 pub fn by_client_id(c: &mut dyn Conn, client_id: &str) -> Result<Option<ClientRow>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM clients WHERE client_id = $1");
     Ok(c.query_one(&sql, &[P::T(client_id)])?.as_ref().map(client))

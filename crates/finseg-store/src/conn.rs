@@ -90,6 +90,9 @@ pub trait Conn: Send {
     /// Starts a write transaction (SQLite takes the write lock up front so
     /// that two writers never deadlock on a lock upgrade).
     fn begin(&mut self) -> Result<(), StoreError>;
+    /// Starts a read-only transaction that sees one consistent state
+    /// throughout (SQLite's WAL snapshot; PostgreSQL's repeatable read).
+    fn begin_read(&mut self) -> Result<(), StoreError>;
 
     fn query_one(&mut self, sql: &str, params: &[P]) -> Result<Option<Row>, StoreError> {
         Ok(self.query(sql, params)?.into_iter().next())
@@ -212,6 +215,10 @@ impl Conn for SqliteConn {
 
     fn begin(&mut self) -> Result<(), StoreError> {
         self.batch("BEGIN IMMEDIATE")
+    }
+
+    fn begin_read(&mut self) -> Result<(), StoreError> {
+        self.batch("BEGIN DEFERRED")
     }
 }
 
@@ -345,5 +352,9 @@ impl Conn for PgConn {
 
     fn begin(&mut self) -> Result<(), StoreError> {
         self.batch("BEGIN")
+    }
+
+    fn begin_read(&mut self) -> Result<(), StoreError> {
+        self.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
     }
 }

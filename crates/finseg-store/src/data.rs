@@ -1,6 +1,6 @@
 //! Users, accounts, transactions and daily balances of one client.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use finseg_core::labelling::Labelled;
 use finseg_core::labels::{Label, LabelSet};
@@ -15,6 +15,7 @@ use crate::conn::{Conn, P, Row, V};
 #[derive(Debug, Clone)]
 pub struct AccountRef {
     pub pk: i64,
+    pub user_pk: i64,
     pub currency: String,
 }
 
@@ -49,6 +50,8 @@ pub struct Writer {
     labeller: finseg_core::labelling::Labeller,
     labeller_loaded: bool,
     scratch: finseg_core::labelling::Scratch,
+    /// Users whose `data_seq` this batch has set already.
+    touched: HashSet<i64>,
 }
 
 /// Allocates the next ingestion sequence number. Called inside a write
@@ -85,12 +88,14 @@ impl Writer {
             labeller: finseg_core::labelling::Labeller::default(),
             labeller_loaded: false,
             scratch: finseg_core::labelling::Scratch::default(),
+            touched: HashSet::new(),
         }
     }
 
     /// Starts a write transaction's batch: call right after `BEGIN`.
     pub fn begin_batch(&mut self, c: &mut dyn Conn) -> Result<(), StoreError> {
         self.seq = Some(next_seq(c)?);
+        self.touched.clear();
         if !self.labeller_loaded {
             self.labeller = crate::rules::labeller(c, self.client_pk)?;
             self.labeller_loaded = true;
@@ -100,6 +105,14 @@ impl Writer {
 
     fn seq(&self) -> i64 {
         self.seq.expect("begin_batch is called before writing")
+    }
+
+    /// Records that this batch changes the user's data (once per batch).
+    fn touch(&mut self, c: &mut dyn Conn, user_pk: i64) -> Result<(), StoreError> {
+        if self.touched.insert(user_pk) {
+            touch_user(c, user_pk, self.seq())?;
+        }
+        Ok(())
     }
 
     pub fn write(
@@ -136,7 +149,7 @@ impl Writer {
         }
         let row = c
             .query_one(
-                "INSERT INTO users (client_pk, ext_id, created_at, seq) VALUES ($1, $2, $3, $4)
+                "INSERT INTO users (client_pk, ext_id, created_at, seq, data_seq) VALUES ($1, $2, $3, $4, $4)
                  ON CONFLICT (client_pk, ext_id) DO UPDATE SET ext_id = excluded.ext_id
                  RETURNING pk",
                 &[
@@ -180,12 +193,13 @@ impl Writer {
         }
         let a = c
             .query_one(
-                "SELECT pk, currency FROM accounts WHERE client_pk = $1 AND ext_id = $2",
+                "SELECT pk, currency, user_pk FROM accounts WHERE client_pk = $1 AND ext_id = $2",
                 &[P::I(self.client_pk), P::T(id)],
             )?
             .map(|r| AccountRef {
                 pk: r[0].int(),
                 currency: r[1].text(),
+                user_pk: r[2].int(),
             });
         if let Some(a) = &a {
             self.remember_account(id, a.clone());
@@ -238,6 +252,12 @@ impl Writer {
         let pk = match inserted {
             Some(r) => r[0].int(),
             None => {
+                // The account may move to another user: the old one changes too.
+                c.exec(
+                    "UPDATE users SET data_seq = $1
+                     WHERE pk IN (SELECT user_pk FROM accounts WHERE client_pk = $2 AND ext_id = $3)",
+                    &[P::I(seq), P::I(self.client_pk), P::T(a.id.as_str())],
+                )?;
                 // A replacement: keep the old version for running jobs' snapshots.
                 c.exec(
                     "INSERT INTO accounts_history (pk, client_pk, ext_id, user_pk, account_type, currency, balance,
@@ -264,9 +284,11 @@ impl Writer {
             a.id.as_str(),
             AccountRef {
                 pk,
+                user_pk,
                 currency: a.currency.as_str().to_owned(),
             },
         );
+        self.touch(c, user_pk)?;
         Ok(Ok(()))
     }
 
@@ -316,6 +338,7 @@ impl Writer {
                 .labeller
                 .apply(&finseg_core::labelling::signals(t), &mut self.scratch),
         };
+        self.touch(c, acc.user_pk)?;
         let seq = self.seq();
         let values = [
             P::I(self.client_pk),
@@ -350,6 +373,12 @@ impl Writer {
             &values,
         )?;
         if inserted == 0 {
+            // The transaction may move from another user's account.
+            c.exec(
+                "UPDATE users SET data_seq = $1 WHERE pk IN (SELECT a.user_pk FROM transactions t
+                   JOIN accounts a ON a.pk = t.account_pk WHERE t.client_pk = $2 AND t.ext_id = $3)",
+                &[P::I(seq), P::I(self.client_pk), P::T(t.id.as_str())],
+            )?;
             c.exec(
                 "INSERT INTO transactions_history (pk, client_pk, ext_id, account_pk, amount, currency, booking_date,
                     value_date, purpose, counterpart_name, counterpart_iban, counterpart_bic, creditor_id,
@@ -386,6 +415,7 @@ impl Writer {
             Ok(a) => a,
             Err(r) => return Ok(Err(r)),
         };
+        self.touch(c, acc.user_pk)?;
         let seq = self.seq();
         let values = [
             P::I(acc.pk),
@@ -412,6 +442,15 @@ impl Writer {
         }
         Ok(Ok(()))
     }
+}
+
+/// Marks the user's data as changed by the write numbered `seq`.
+pub fn touch_user(c: &mut dyn Conn, user_pk: i64, seq: i64) -> Result<(), StoreError> {
+    c.exec(
+        "UPDATE users SET data_seq = $1 WHERE pk = $2",
+        &[P::I(seq), P::I(user_pk)],
+    )?;
+    Ok(())
 }
 
 pub fn user_pk(c: &mut dyn Conn, client_pk: i64, id: &str) -> Result<Option<i64>, StoreError> {
@@ -801,13 +840,15 @@ fn erase_accounts_where(c: &mut dyn Conn, cond: &str, params: &[P]) -> Result<()
 /// Removes the account with its transactions and balances; false if unknown.
 pub fn delete_account(c: &mut dyn Conn, client_pk: i64, id: &str) -> Result<bool, StoreError> {
     let Some(r) = c.query_one(
-        "SELECT pk FROM accounts WHERE client_pk = $1 AND ext_id = $2",
+        "SELECT pk, user_pk FROM accounts WHERE client_pk = $1 AND ext_id = $2",
         &[P::I(client_pk), P::T(id)],
     )?
     else {
         return Ok(false);
     };
     erase_accounts_where(c, "pk = $1", &[P::I(r[0].int())])?;
+    let seq = next_seq(c)?;
+    touch_user(c, r[1].int(), seq)?;
     Ok(true)
 }
 
@@ -824,6 +865,12 @@ pub fn delete_user(c: &mut dyn Conn, client_pk: i64, id: &str) -> Result<bool, S
     )?;
     c.exec("DELETE FROM job_results WHERE user_pk = $1", &[P::I(upk)])?;
     c.exec("DELETE FROM users WHERE pk = $1", &[P::I(upk)])?;
+    // Segment indexes drop the user when they see this.
+    let seq = next_seq(c)?;
+    c.exec(
+        "INSERT INTO erased_users (client_pk, user_pk, seq) VALUES ($1, $2, $3)",
+        &[P::I(client_pk), P::I(upk), P::I(seq)],
+    )?;
     Ok(true)
 }
 

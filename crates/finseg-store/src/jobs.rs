@@ -324,6 +324,26 @@ pub struct PartitionOutcome {
     pub members: Vec<Member>,
 }
 
+impl PartitionOutcome {
+    /// Counts one evaluated user and keeps their entry if they are a member.
+    pub fn record(&mut self, user_pk: i64, user_id: &str, verdict: finseg_core::segments::Verdict) {
+        use finseg_core::segments::Verdict;
+        self.evaluated += 1;
+        match verdict {
+            Verdict::Member(v) => {
+                self.matched += 1;
+                self.members.push(Member {
+                    user_pk,
+                    user_id: user_id.to_owned(),
+                    json: v.to_string(),
+                });
+            }
+            Verdict::NotMember => {}
+            Verdict::WithoutData => self.without_data += 1,
+        }
+    }
+}
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum Completion {
     /// The lease was lost (another node took the partition): nothing written.

@@ -9,6 +9,7 @@ pub mod clients;
 pub mod conn;
 pub mod data;
 pub mod import;
+pub mod index;
 pub mod jobs;
 pub mod rules;
 pub mod schema;

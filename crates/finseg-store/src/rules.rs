@@ -69,7 +69,7 @@ pub fn relabel(store: &Store, client_pk: i64, batch: i64) -> Result<Relabelled, 
         let (last, done) = in_transaction(&mut *c, |c| {
             let rows = c.query(
                 "SELECT pk, amount, purpose, counterpart_name, counterpart_iban, creditor_id, bank_transaction_code,
-                        sepa_purpose_code, mcc, rule_labels, label_rules, seq
+                        sepa_purpose_code, mcc, rule_labels, label_rules, seq, account_pk
                  FROM transactions WHERE client_pk = $1 AND pk > $2 ORDER BY pk LIMIT $3",
                 &[P::I(client_pk), P::I(after), P::I(batch)],
             )?;
@@ -77,6 +77,7 @@ pub fn relabel(store: &Store, client_pk: i64, batch: i64) -> Result<Relabelled, 
                 return Ok((after, true));
             };
             let mut seq = None;
+            let mut changed_accounts = std::collections::BTreeSet::new();
             for r in &rows {
                 out.examined += 1;
                 let (purpose, counterpart, iban, creditor, code, sepa) = (
@@ -125,6 +126,19 @@ pub fn relabel(store: &Store, client_pk: i64, batch: i64) -> Result<Relabelled, 
                     &[P::I(set.0 as i64), provenance.as_deref().into(), P::I(s), P::I(pk)],
                 )?;
                 out.changed += 1;
+                changed_accounts.insert(r[12].int());
+            }
+            if let Some(s) = seq {
+                // Labels are the users' data too (segment indexes re-read them).
+                let accounts: Vec<String> = changed_accounts.iter().map(i64::to_string).collect();
+                c.exec(
+                    &format!(
+                        "UPDATE users SET data_seq = $1 WHERE pk IN
+                           (SELECT user_pk FROM accounts WHERE pk IN ({}))",
+                        accounts.join(",")
+                    ),
+                    &[P::I(s)],
+                )?;
             }
             Ok::<_, StoreError>((last, false))
         })?;

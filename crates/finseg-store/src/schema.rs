@@ -56,9 +56,10 @@ macro_rules! transaction_columns {
     };
 }
 
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    concat!(
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        concat!(
     "
 CREATE TABLE clients (
     pk {PK},
@@ -207,8 +208,27 @@ CREATE TABLE callbacks (
 );
 CREATE INDEX callbacks_due ON callbacks (status, next_attempt_ms);
 "
+        ),
     ),
-)];
+    (
+        2,
+        "
+-- The sequence number of each user's latest change (any of their rows), so
+-- that a node's segment index re-reads only the users changed since it was
+-- built. Existing users count as changed now.
+ALTER TABLE users ADD COLUMN data_seq {INT} NOT NULL DEFAULT 0;
+UPDATE users SET data_seq = (SELECT value FROM counters WHERE name = 'ingest_seq');
+CREATE INDEX users_data_seq ON users (client_pk, data_seq);
+-- Erased users, so that segment indexes drop them.
+CREATE TABLE erased_users (
+    client_pk {INT} NOT NULL,
+    user_pk {INT} NOT NULL,
+    seq {INT} NOT NULL
+);
+CREATE INDEX erased_users_seq ON erased_users (client_pk, seq);
+",
+    ),
+];
 
 fn render(sql: &str, backend: Backend) -> String {
     let (pk, int) = match backend {

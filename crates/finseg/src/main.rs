@@ -98,6 +98,17 @@ struct Global {
     /// Base URL of this service in callback bodies (default http://LISTEN).
     #[arg(long, env = "FINSEG_PUBLIC_URL", global = true)]
     public_url: Option<String>,
+    /// Evaluate balance jobs from the database only, without the in-memory segment index.
+    #[arg(long, env = "FINSEG_NO_SEGMENT_INDEX", global = true)]
+    no_segment_index: bool,
+    /// How often the segment index catches up with the database, in milliseconds.
+    #[arg(
+        long,
+        env = "FINSEG_INDEX_REFRESH_MS",
+        default_value_t = 1_000,
+        global = true
+    )]
+    index_refresh_ms: u64,
     /// This node's name in partition leases (default: host name and random bits).
     #[arg(long, env = "FINSEG_NODE_ID", global = true)]
     node_id: Option<String>,
@@ -232,6 +243,8 @@ impl Global {
             allow_private_callbacks: self.allow_private_callbacks,
             callback_retry_base_ms: self.callback_retry_ms,
             public_url: self.public_url.clone(),
+            segment_index: !self.no_segment_index,
+            index_refresh_ms: self.index_refresh_ms,
         })
     }
 }

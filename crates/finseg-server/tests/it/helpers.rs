@@ -36,16 +36,30 @@ macro_rules! on_both_backends {
 /// product promises anyway.
 fn postgres_url() -> String {
     static URL: OnceLock<String> = OnceLock::new();
-    URL.get_or_init(|| {
+    URL.get_or_init(|| fresh_postgres_database(true)).clone()
+}
+
+/// A new, empty PostgreSQL database (for a test that must be alone on it).
+pub fn own_postgres_url() -> String {
+    // The shared database exists first, so that its clean-up of earlier
+    // runs' databases does not race with this one.
+    postgres_url();
+    fresh_postgres_database(false)
+}
+
+fn fresh_postgres_database(drop_old: bool) -> String {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    {
         let admin = std::env::var("FINSEG_TEST_POSTGRES_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
         let name = format!(
-            "finseg_it_{}_{}",
+            "finseg_it_{}_{}_{}",
             std::process::id(),
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .unwrap()
-                .as_millis()
+                .as_millis(),
+            N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         );
         let admin2 = admin.clone();
         let name2 = name.clone();
@@ -64,7 +78,7 @@ fn postgres_url() -> String {
                 .iter()
                 .map(|r| r.get(0))
                 .collect();
-            for db in old {
+            for db in old.into_iter().filter(|_| drop_old) {
                 let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {db}"));
             }
             c.batch_execute(&format!("CREATE DATABASE {name2}"))
@@ -77,8 +91,7 @@ fn postgres_url() -> String {
             .map_or(admin.as_str(), |(b, _)| b)
             .to_owned();
         format!("{base}/{name}")
-    })
-    .clone()
+    }
 }
 
 fn temp_dir() -> std::path::PathBuf {

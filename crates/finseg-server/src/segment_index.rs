@@ -1,0 +1,172 @@
+//! This node's segment indexes: one [`ClientIndex`] per client, kept in
+//! memory and caught up with the database by polling its sequence number.
+//!
+//! Partitions of balance jobs are evaluated from the index when it can
+//! answer for the job's snapshot (see [`ClientIndex::partition`]); else the
+//! worker reads the database as before. Every node keeps its own indexes:
+//! nothing is shared but the database, so any node can take any partition.
+
+use std::collections::HashMap;
+use std::ops::RangeInclusive;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use finseg_core::Date;
+use finseg_core::columnar::{ClientIndex, ColumnarUser, Miss};
+use finseg_core::segments::params::Params;
+use finseg_store::{Store, StoreError};
+
+use crate::AppState;
+
+#[derive(Default)]
+struct Slot {
+    index: RwLock<ClientIndex>,
+    /// One reader of changes at a time per client.
+    refreshing: Mutex<()>,
+}
+
+#[derive(Default)]
+pub struct SegmentIndexes {
+    clients: Mutex<HashMap<i64, Arc<Slot>>>,
+}
+
+/// The size of this node's indexes (for metrics).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct IndexStats {
+    pub clients: usize,
+    pub users: usize,
+    pub bytes: usize,
+}
+
+impl SegmentIndexes {
+    fn slot(&self, client_pk: i64) -> Arc<Slot> {
+        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        clients
+            .entry(client_pk)
+            .or_insert_with(|| {
+                Arc::new(Slot {
+                    index: RwLock::new(ClientIndex::new(-1)),
+                    refreshing: Mutex::new(()),
+                })
+            })
+            .clone()
+    }
+
+    /// Catches the client's index up with the database (blocking).
+    pub fn refresh(&self, store: &Store, client_pk: i64) -> Result<(), StoreError> {
+        let slot = self.slot(client_pk);
+        let _one_reader = slot.refreshing.lock().unwrap_or_else(|e| e.into_inner());
+        let since = slot.index.read().unwrap_or_else(|e| e.into_inner()).seq();
+        // Read without holding the index: partitions go on meanwhile.
+        let changes = {
+            let mut c = store.conn()?;
+            finseg_store::index::changes_since(&mut *c, client_pk, since)?
+        };
+        let started = std::time::Instant::now();
+        let mut index = slot.index.write().unwrap_or_else(|e| e.into_inner());
+        let done = finseg_store::index::apply(&mut index, changes);
+        if done.reloaded + done.erased > 0 {
+            tracing::debug!(
+                client = client_pk,
+                reloaded = done.reloaded,
+                erased = done.erased,
+                users = index.len(),
+                bytes = index.size_bytes(),
+                apply_ms = started.elapsed().as_millis() as u64,
+                "segment index refreshed"
+            );
+        }
+        Ok(())
+    }
+
+    /// Runs `f` over the partition's users as of `snapshot`, or returns
+    /// `None` when the database has to answer (blocking).
+    pub fn with_partition<R>(
+        &self,
+        store: &Store,
+        client_pk: i64,
+        range: RangeInclusive<i64>,
+        snapshot: i64,
+        f: impl FnOnce(Vec<(i64, &ColumnarUser)>) -> R,
+    ) -> Result<Option<R>, StoreError> {
+        let slot = self.slot(client_pk);
+        for _ in 0..3 {
+            {
+                let index = slot.index.read().unwrap_or_else(|e| e.into_inner());
+                match index.partition(range.clone(), snapshot) {
+                    Ok(users) => return Ok(Some(f(users))),
+                    Err(Miss::Changed) => return Ok(None),
+                    Err(Miss::Behind) => {}
+                }
+            }
+            // The snapshot was committed before the job was created, so one
+            // refresh reaches it.
+            self.refresh(store, client_pk)?;
+        }
+        Ok(None)
+    }
+
+    pub fn stats(&self) -> IndexStats {
+        let slots: Vec<Arc<Slot>> = self
+            .clients
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        let mut s = IndexStats {
+            clients: slots.len(),
+            ..IndexStats::default()
+        };
+        for slot in slots {
+            let index = slot.index.read().unwrap_or_else(|e| e.into_inner());
+            s.users += index.len();
+            s.bytes += index.size_bytes();
+        }
+        s
+    }
+}
+
+/// Whether this job's partitions are evaluated from the index.
+pub fn serves(state: &AppState, params: &Params) -> bool {
+    state.config.segment_index && finseg_core::columnar::serves(params)
+}
+
+/// Evaluates one user from the index (for the worker).
+pub fn evaluate(
+    user: &ColumnarUser,
+    params: &Params,
+    creation_date: Date,
+) -> finseg_core::segments::Verdict {
+    user.evaluate(params, creation_date)
+        .expect("only segment types the index serves reach it")
+}
+
+/// Keeps every client's index caught up, so that a job finds it ready.
+pub async fn refresh_loop(state: AppState) {
+    let every = Duration::from_millis(state.config.index_refresh_ms.max(10));
+    let mut seen = -1;
+    loop {
+        let s = state.clone();
+        let refreshed = tokio::task::spawn_blocking(move || -> Result<i64, StoreError> {
+            let mut c = s.store.conn()?;
+            let seq = finseg_store::data::current_seq(&mut *c)?;
+            if seq == seen {
+                return Ok(seq);
+            }
+            let clients = finseg_store::clients::all_pks(&mut *c)?;
+            drop(c);
+            for client_pk in clients {
+                s.indexes.refresh(&s.store, client_pk)?;
+            }
+            Ok(seq)
+        })
+        .await;
+        match refreshed {
+            Ok(Ok(seq)) => seen = seq,
+            Ok(Err(e)) => tracing::warn!(error = %e, "segment index refresh failed"),
+            Err(e) => tracing::warn!(error = %e, "segment index refresh panicked"),
+        }
+        tokio::time::sleep(every).await;
+    }
+}

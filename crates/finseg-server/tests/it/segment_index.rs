@@ -1,0 +1,167 @@
+//! The in-memory segment index answers balance jobs exactly as the database
+//! does, and follows the data as it changes (new bookings, replaced
+//! accounts, erased users).
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, config, own_postgres_url};
+use crate::on_both_backends;
+
+/// A node with workers on `app`'s database; with or without the index.
+async fn job_node(app: &TestApp, index: bool) -> TestApp {
+    let mut cfg = config(app.backend);
+    cfg.database = app.state.store.url().clone();
+    cfg.workers = 2;
+    cfg.poll_ms = 50;
+    cfg.partition_size = 7;
+    cfg.segment_index = index;
+    cfg.index_refresh_ms = 50;
+    app.second_node(cfg).await
+}
+
+fn jobs() -> Vec<(&'static str, Value)> {
+    vec![
+        ("lowBalance", json!({"threshold": -100})),
+        (
+            "lowBalance",
+            json!({"threshold": 800, "durationInMonth": 2, "accountTypes": ["CHECKING", "CREDIT_CARD"]}),
+        ),
+        (
+            "lowBalance",
+            json!({"threshold": "1500.50", "durationInMonth": 12}),
+        ),
+        ("highBalance", json!({"threshold": 5000})),
+        (
+            "highBalance",
+            json!({"threshold": -1000, "accountType": "CREDIT_CARD"}),
+        ),
+    ]
+}
+
+fn assert_same(a: &[Value], b: &[Value]) {
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        assert!(x == y, "job {i} differs:\n{x}\n{y}");
+    }
+    assert_eq!(a.len(), b.len());
+}
+
+/// Every job's result without its job id, and the partitions by source.
+async fn run_all(node: &TestApp) -> (Vec<Value>, u64, u64) {
+    let mut out = Vec::new();
+    for (segment, params) in jobs() {
+        let mut r = node.run_segment(segment, params).await;
+        // What differs between two runs of the same job.
+        for key in ["jobId", "expiresAt"] {
+            r.as_object_mut().unwrap().remove(key);
+        }
+        out.push(r);
+    }
+    let metrics = node.get("/metrics").await.text;
+    let count = |source: &str| -> u64 {
+        let key = format!("finseg_job_partitions_total{{source=\"{source}\"}} ");
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&key))
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    (out, count("index"), count("database"))
+}
+
+fn members(results: &[Value]) -> Vec<Vec<String>> {
+    results
+        .iter()
+        .map(|r| {
+            r["users"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u["userId"].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .collect()
+}
+
+async fn the_index_answers_as_the_database_does(shared: TestApp) {
+    // A database of its own (other tests' nodes would take partitions of
+    // these jobs). The data node runs no jobs; job nodes come and go on it.
+    let backend = shared.backend;
+    drop(shared);
+    let mut cfg = config(backend);
+    cfg.workers = 0;
+    if backend == crate::helpers::Backend::Postgres {
+        cfg.database = finseg_store::DbUrl::parse(&own_postgres_url()).unwrap();
+    }
+    let app = TestApp::spawn_with(cfg, backend).await;
+    let today = finseg_server::time::today_in("Europe/Berlin");
+    let population: Vec<String> = finseg_gen::Population::new(40, 11, today).collect();
+    let r = app.import(&population.join("\n")).await;
+    assert_eq!(r.body["rejectedCount"], 0, "{}", r.text);
+
+    let mut reference = job_node(&app, false).await;
+    let (from_db, index_parts, _) = run_all(&reference).await;
+    assert_eq!(index_parts, 0);
+    reference.shutdown();
+
+    let mut indexed = job_node(&app, true).await;
+    let (from_index, index_parts, db_parts) = run_all(&indexed).await;
+    assert_same(&from_index, &from_db);
+    assert!(
+        index_parts >= 5 * 6,
+        "{index_parts} partitions from the index"
+    );
+    assert_eq!(db_parts, 0);
+    for m in members(&from_index) {
+        assert!(!m.is_empty() && m.len() < 40, "{m:?}");
+    }
+    let metrics = indexed.get("/metrics").await.text;
+    assert!(
+        metrics.contains("finseg_segment_index_users 40\n"),
+        "{metrics}"
+    );
+
+    // Changes: a member is erased, an account is replaced with another
+    // balance, a large credit is booked today.
+    // (One inside a partition's key range: the ranges are cut from the
+    // users that exist when the job is created.)
+    let low = members(&from_index)[0].clone();
+    let erased = low[low.len() / 2].clone();
+    let r = app.delete(&format!("/api/v1/users/{erased}")).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let rich = "demo-user-000002";
+    let r = app
+        .put(
+            &format!("/api/v1/accounts/{rich}-checking"),
+            json!({"userId": rich, "type": "CHECKING", "currency": "EUR", "balance": "999999.99",
+                   "balanceDate": today.to_string(), "dataSince": "2020-01-01"}),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.text);
+    let poor = "demo-user-000004";
+    let r = app
+        .post(
+            "/api/v1/transactions",
+            json!([{"id": "index-test-dip", "accountId": format!("{poor}-checking"), "amount": "250000.00",
+                    "currency": "EUR", "bookingDate": today.to_string()}]),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    let (changed_index, _, db_parts) = run_all(&indexed).await;
+    assert_eq!(db_parts, 0);
+    indexed.shutdown();
+    let mut reference = job_node(&app, false).await;
+    let (changed_db, _, _) = run_all(&reference).await;
+    reference.shutdown();
+    assert_same(&changed_index, &changed_db);
+    let after = members(&changed_index);
+    assert!(!after[0].contains(&erased));
+    assert!(after[3].contains(&rich.to_owned()));
+    assert_ne!(after, members(&from_index));
+    // The balance today is as reported: every earlier day was 250,000 lower.
+    assert!(!members(&from_index)[0].contains(&poor.to_owned()));
+    assert!(after[0].contains(&poor.to_owned()), "{:?}", after[0]);
+}
+
+on_both_backends!(the_index_answers_as_the_database_does);

@@ -1,0 +1,219 @@
+//! Builds and refreshes a node's segment index ([`finseg_core::columnar`])
+//! from the database.
+//!
+//! Both read in one read-only transaction, so the index reflects exactly
+//! the writes up to the sequence number read in it. A refresh re-reads only
+//! the users whose `data_seq` is newer than the index and drops the users
+//! erased since: every node catches up with every other node's writes.
+
+use std::collections::HashMap;
+
+use finseg_core::columnar::{
+    AccountParts, ClientIndex, ColumnarAccount, ColumnarUser, IndexedUser,
+};
+use finseg_core::{AccountType, Amount, Date};
+
+use crate::StoreError;
+use crate::conn::{Conn, P};
+
+/// Users read per round trip.
+const CHUNK: usize = 1_000;
+
+fn read_transaction<T>(
+    c: &mut dyn Conn,
+    f: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    c.begin_read()?;
+    let out = f(c);
+    // Nothing was written: ending the transaction either way is the same.
+    let _ = c.rollback();
+    out
+}
+
+/// What changed for one client after a sequence number.
+#[derive(Debug, Default)]
+pub struct Changes {
+    /// The newest committed write the changes reach.
+    pub seq: i64,
+    pub erased: Vec<i64>,
+    /// The changed (or new) users, as they are at `seq`.
+    pub users: Vec<(i64, IndexedUser)>,
+}
+
+/// What applying changes did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Refreshed {
+    pub reloaded: usize,
+    pub erased: usize,
+}
+
+/// Reads the users changed after `since` and the users erased since.
+/// `since < 0` reads every user: the whole index.
+pub fn changes_since(c: &mut dyn Conn, client_pk: i64, since: i64) -> Result<Changes, StoreError> {
+    read_transaction(c, |c| {
+        let seq = crate::data::current_seq(c)?;
+        let mut out = Changes {
+            seq,
+            ..Changes::default()
+        };
+        if seq <= since {
+            return Ok(out);
+        }
+        let params = [P::I(client_pk), P::I(since)];
+        out.erased = c
+            .query(
+                "SELECT user_pk FROM erased_users WHERE client_pk = $1 AND seq > $2",
+                &params,
+            )?
+            .iter()
+            .map(|r| r[0].int())
+            .collect();
+        let changed: Vec<i64> = c
+            .query(
+                "SELECT pk FROM users WHERE client_pk = $1 AND data_seq > $2 ORDER BY pk",
+                &params,
+            )?
+            .iter()
+            .map(|r| r[0].int())
+            .collect();
+        for chunk in changed.chunks(CHUNK) {
+            out.users.extend(load_users(c, client_pk, chunk)?);
+        }
+        Ok(out)
+    })
+}
+
+/// Applies changes read after the index's own sequence number.
+pub fn apply(index: &mut ClientIndex, changes: Changes) -> Refreshed {
+    let mut done = Refreshed::default();
+    if changes.seq <= index.seq() {
+        return done;
+    }
+    for pk in changes.erased {
+        index.remove(pk);
+        done.erased += 1;
+    }
+    for (pk, user) in changes.users {
+        index.put(pk, user);
+        done.reloaded += 1;
+    }
+    index.advance(changes.seq);
+    done
+}
+
+/// The client's index, built from the current tables.
+pub fn build(c: &mut dyn Conn, client_pk: i64) -> Result<ClientIndex, StoreError> {
+    let mut index = ClientIndex::new(-1);
+    apply(&mut index, changes_since(c, client_pk, -1)?);
+    Ok(index)
+}
+
+/// Brings the index up to the newest committed write.
+pub fn refresh(
+    c: &mut dyn Conn,
+    client_pk: i64,
+    index: &mut ClientIndex,
+) -> Result<Refreshed, StoreError> {
+    let changes = changes_since(c, client_pk, index.seq())?;
+    Ok(apply(index, changes))
+}
+
+/// Reads and packs the given users (current versions).
+fn load_users(
+    c: &mut dyn Conn,
+    client_pk: i64,
+    pks: &[i64],
+) -> Result<Vec<(i64, IndexedUser)>, StoreError> {
+    let list = pks.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let client = [P::I(client_pk)];
+    let users = c.query(
+        &format!("SELECT pk, ext_id, data_seq FROM users WHERE client_pk = $1 AND pk IN ({list})"),
+        &client,
+    )?;
+    // Ordered by id, as the job engine's snapshot reads them.
+    let accounts = c.query(
+        &format!(
+            "SELECT pk, ext_id, user_pk, account_type, balance, balance_date, data_since
+             FROM accounts WHERE client_pk = $1 AND user_pk IN ({list})"
+        ),
+        &client,
+    )?;
+    let mut bookings: HashMap<i64, Vec<(Date, Amount)>> = HashMap::new();
+    for r in c.query(
+        &format!(
+            "SELECT t.account_pk, t.booking_date, t.amount FROM accounts a
+               JOIN transactions t ON t.account_pk = a.pk
+             WHERE a.client_pk = $1 AND a.user_pk IN ({list})"
+        ),
+        &client,
+    )? {
+        bookings.entry(r[0].int()).or_default().push((
+            Date::from_days(r[1].int() as i32),
+            Amount::from_cents(r[2].int()),
+        ));
+    }
+    let mut supplied: HashMap<i64, Vec<(Date, Amount)>> = HashMap::new();
+    for r in c.query(
+        &format!(
+            "SELECT b.account_pk, b.day, b.balance FROM accounts a
+               JOIN daily_balances b ON b.account_pk = a.pk
+             WHERE a.client_pk = $1 AND a.user_pk IN ({list})"
+        ),
+        &client,
+    )? {
+        supplied.entry(r[0].int()).or_default().push((
+            Date::from_days(r[1].int() as i32),
+            Amount::from_cents(r[2].int()),
+        ));
+    }
+    // user pk → (id, packed accounts by id; None once one does not fit)
+    let mut packed: HashMap<i64, Option<Vec<ColumnarAccount>>> = HashMap::new();
+    for r in &accounts {
+        let pk = r[0].int();
+        let id = r[1].text();
+        let account = ColumnarAccount::pack(
+            AccountParts {
+                id: &id,
+                account_type: AccountType::from_code(r[3].int() as i16)
+                    .unwrap_or(AccountType::Checking),
+                balance: Amount::from_cents(r[4].int()),
+                balance_date: Date::from_days(r[5].int() as i32),
+                data_since: r[6].opt_int().map(|d| Date::from_days(d as i32)),
+            },
+            bookings.get_mut(&pk).map_or(&mut [][..], |b| &mut b[..]),
+            supplied.remove(&pk).unwrap_or_default(),
+        );
+        let entry = packed.entry(r[2].int()).or_insert_with(|| Some(Vec::new()));
+        match (entry.as_mut(), account) {
+            (Some(list), Some(a)) => list.push(a),
+            _ => *entry = None,
+        }
+    }
+    Ok(users
+        .iter()
+        .map(|r| {
+            let pk = r[0].int();
+            let user = match packed.remove(&pk) {
+                None => Some(Vec::new()),
+                Some(accounts) => accounts,
+            }
+            .map(|mut accounts| {
+                accounts.sort_by(|a, b| {
+                    use finseg_core::segments::Ledger;
+                    a.account_id().cmp(b.account_id())
+                });
+                ColumnarUser {
+                    id: r[1].text().into(),
+                    accounts: accounts.into_boxed_slice(),
+                }
+            });
+            (
+                pk,
+                IndexedUser {
+                    data_seq: r[2].int(),
+                    user,
+                },
+            )
+        })
+        .collect())
+}

@@ -61,6 +61,30 @@ def peak_rss_mib(pid):
     return 0.0
 
 
+def metric(base, name):
+    """One value of a node's /metrics (summed over label sets)."""
+    status, body = request("GET", f"{base}/metrics")
+    assert status == 200, body
+    total = 0.0
+    for line in body.decode().splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{"):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def index_catch_up(bases, users):
+    """Seconds until every node's segment index holds the client's users
+    (it catches up with the import in the background)."""
+    t0 = time.time()
+    while True:
+        held = [metric(b, "finseg_segment_index_users") for b in bases]
+        if all(h >= users for h in held):
+            return time.time() - t0
+        if time.time() - t0 > 3600:
+            raise SystemExit(f"segment index did not catch up: {held}")
+        time.sleep(0.1)
+
+
 def dir_size_mib(path):
     total = 0
     for dirpath, _, files in os.walk(path):
@@ -163,6 +187,8 @@ def main():
                     help="start this many finseg serve processes on the one database (PostgreSQL); jobs are shared by all")
     ap.add_argument("--load", action="store_true",
                     help="also load-test result GETs (64 connections) and job creation (8 connections, on a small second client) with wrk")
+    ap.add_argument("--no-index", action="store_true",
+                    help="run the server without its in-memory segment index (every job reads the database)")
     ap.add_argument("--duckdb", action="store_true",
                     help="also run the segments as SQL in DuckDB over the same data (bench/duckdb_baseline.py) and compare members")
     args = ap.parse_args()
@@ -204,6 +230,8 @@ def main():
             json.dump(creds, f)
     ports = [free_port() for _ in range(args.nodes)]
     base = f"http://127.0.0.1:{ports[0]}"
+    if args.no_index:
+        env["FINSEG_NO_SEGMENT_INDEX"] = "true"
     servers = [subprocess.Popen([BIN, "serve", "--listen", f"127.0.0.1:{p}"], env=env) for p in ports]
     try:
         for p in ports:
@@ -240,6 +268,13 @@ def main():
         if summary is not None:
             tx = summary["written"]["transaction"]
             assert summary["rejectedCount"] == 0, summary["rejected"][:3]
+
+        bases = [f"http://127.0.0.1:{p}" for p in ports]
+        catch_up = None
+        if not args.no_index:
+            print("waiting for the segment index …", file=sys.stderr)
+            catch_up = index_catch_up(bases, args.users)
+            index_mib = [metric(b, "finseg_segment_index_bytes") / 1048576 for b in bases]
 
         rows = []
         rows_jobs = []
@@ -301,6 +336,10 @@ def main():
         "",
         (f"import            {tx:,} transactions in {import_secs:.1f} s = {tx / import_secs:,.0f} transactions/s"
          + (" (generation included)" if args.stream else "")) if tx else "import            (reused the database of an earlier run)",
+        "",
+        (f"segment index     caught up {catch_up:.1f} s after the import; "
+         + " + ".join(f"{m:,.0f}" for m in index_mib) + " MiB") if catch_up is not None
+        else "segment index     off (--no-index)",
         "",
         f"{'segment':<24}{'POST→result':>12}{'evaluated':>12}{'matched':>10}",
     ]

@@ -264,25 +264,34 @@ pub struct Claim {
 /// Claims the oldest pending partition, or one whose lease has expired.
 pub fn claim(c: &mut dyn Conn, node: &str, lease_ms: i64) -> Result<Option<Claim>, StoreError> {
     let now = now_ms();
-    let pick = match c.backend() {
-        Backend::Postgres => {
-            "SELECT job_pk, part_no FROM job_partitions
-             WHERE status = 'PENDING' OR (status = 'RUNNING' AND lease_expires_ms < $3)
-             ORDER BY job_pk, part_no LIMIT 1 FOR UPDATE SKIP LOCKED"
-        }
-        Backend::Sqlite => {
-            "SELECT job_pk, part_no FROM job_partitions
-             WHERE status = 'PENDING' OR (status = 'RUNNING' AND lease_expires_ms < $3)
-             ORDER BY job_pk, part_no LIMIT 1"
-        }
+    let lock = match c.backend() {
+        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
     };
+    // Two picks, each one index range (an OR of both scanned every
+    // partition ever kept): a partition whose lease expired first, so that
+    // an older job is not left behind newer work; then the oldest pending.
+    let expired = format!(
+        "SELECT job_pk, part_no FROM job_partitions WHERE status = 'RUNNING' AND lease_expires_ms < $3
+         ORDER BY lease_expires_ms LIMIT 1{lock}"
+    );
+    let pending = format!(
+        "SELECT job_pk, part_no FROM job_partitions WHERE status = 'PENDING'
+         ORDER BY job_pk, part_no LIMIT 1{lock}"
+    );
     in_transaction(c, |c| {
-        let sql = format!(
-            "UPDATE job_partitions SET status = 'RUNNING', lease_owner = $1, lease_expires_ms = $2, attempts = attempts + 1
-             WHERE (job_pk, part_no) = ({pick})
-             RETURNING job_pk, part_no, user_pk_from, user_pk_to, attempts"
-        );
-        let Some(r) = c.query_one(&sql, &[P::T(node), P::I(now + lease_ms), P::I(now)])? else {
+        let take = |pick: &str| {
+            format!(
+                "UPDATE job_partitions SET status = 'RUNNING', lease_owner = $1, lease_expires_ms = $2, attempts = attempts + 1
+                 WHERE (job_pk, part_no) = ({pick})
+                 RETURNING job_pk, part_no, user_pk_from, user_pk_to, attempts"
+            )
+        };
+        let mut row = c.query_one(&take(&expired), &[P::T(node), P::I(now + lease_ms), P::I(now)])?;
+        if row.is_none() {
+            row = c.query_one(&take(&pending), &[P::T(node), P::I(now + lease_ms)])?;
+        }
+        let Some(r) = row else {
             return Ok(None);
         };
         let job_pk = r[0].int();
@@ -378,10 +387,9 @@ pub fn complete_partition(
         if held == 0 {
             return Ok(Completion::LeaseLost);
         }
-        c.exec(
-            "DELETE FROM job_results WHERE job_pk = $1 AND part_no = $2",
-            &key,
-        )?;
+        // No results of this partition are stored: they are written only
+        // together with its DONE, and a DONE partition is never claimed
+        // again. (A DELETE here scanned the job's whole result: quadratic.)
         for m in &outcome.members {
             c.exec(
                 "INSERT INTO job_results (job_pk, user_ext_id, part_no, user_pk, member) VALUES ($1, $2, $3, $4, $5)",

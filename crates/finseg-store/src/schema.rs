@@ -228,6 +228,13 @@ CREATE TABLE erased_users (
 CREATE INDEX erased_users_seq ON erased_users (client_pk, seq);
 ",
     ),
+    (
+        3,
+        "
+-- Workers claim the oldest pending partition by one index range.
+CREATE INDEX job_partitions_pending ON job_partitions (status, job_pk, part_no);
+",
+    ),
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

@@ -1,14 +1,19 @@
 //! The segment index: a client's users held in memory in a compact,
 //! columnar form, so that a segment job reads memory instead of rows.
 //!
-//! An account keeps its bookings as two columns, the day as a `u16` offset
-//! from the account's first booking and the amount as `i32` cents: 6 bytes
-//! a booking instead of a database row. Accounts whose bookings do not fit
-//! (more than 179 years apart, or one amount beyond ±21,474,836.47) are not
-//! indexed; their users are evaluated from the database, as before.
+//! An account keeps its bookings as three columns, the day as a `u16`
+//! offset from the account's first booking, the amount as `i32` cents and
+//! the label set as a `u16` number of a process-wide table of label sets: 8
+//! bytes a booking instead of a database row. Bookings whose counterpart
+//! IBAN names another account of the user (evidence of an own-account
+//! transfer) are listed beside. Accounts whose bookings do not fit (more
+//! than 179 years apart, one amount beyond ±21,474,836.47, more than 65,535
+//! distinct label sets) are not indexed; their users are evaluated from the
+//! database, as before.
 //!
 //! The rules do not know which form they read: [`ColumnarAccount`]
-//! implements [`Ledger`], the trait the balance rules are written against.
+//! implements [`Ledger`] and (with the user's own-account transfer marks)
+//! [`Flows`], the traits the rules are written against.
 //!
 //! [`ClientIndex`] adds what keeps the index honest about time: the
 //! ingestion sequence number it reflects, and per user the sequence number
@@ -16,12 +21,78 @@
 //! latest change reads that user's partition from the database, whose
 //! history tables still hold the snapshot's versions.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::RangeInclusive;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
+use crate::labels::{Label, LabelSet};
 use crate::segments::params::Params;
-use crate::segments::{AccountData, Ledger, UserData, Verdict, high_balance, low_balance};
+use crate::segments::{
+    AccountData, Flows, Ledger, Period, UserData, Verdict, breakdown, high_balance, low_balance,
+    summary,
+};
+use crate::transfers::{self, TransferView};
 use crate::{AccountType, Amount, Date};
+
+/// The label sets bookings carry, numbered in order of first sight. Number
+/// 0 is the empty set. Append-only, so a number never changes meaning.
+static LABEL_SETS: [AtomicU64; 1 << 16] = [const { AtomicU64::new(0) }; 1 << 16];
+static LABEL_SETS_USED: AtomicUsize = AtomicUsize::new(1);
+static LABEL_SET_NUMBERS: Mutex<Option<HashMap<u64, u16>>> = Mutex::new(None);
+
+/// The number of a label set; `None` once 65,536 sets are numbered.
+pub fn label_set_number(set: LabelSet) -> Option<u16> {
+    if set.0 == 0 {
+        return Some(0);
+    }
+    let mut numbers = LABEL_SET_NUMBERS.lock().unwrap_or_else(|e| e.into_inner());
+    let numbers = numbers.get_or_insert_with(HashMap::new);
+    if let Some(n) = numbers.get(&set.0) {
+        return Some(*n);
+    }
+    let n = LABEL_SETS_USED.load(Ordering::Relaxed);
+    let number = u16::try_from(n).ok()?;
+    LABEL_SETS[n].store(set.0, Ordering::Release);
+    LABEL_SETS_USED.store(n + 1, Ordering::Release);
+    numbers.insert(set.0, number);
+    Some(number)
+}
+
+fn label_set(number: u16) -> LabelSet {
+    LabelSet(LABEL_SETS[usize::from(number)].load(Ordering::Acquire))
+}
+
+/// Numbers label sets with a local cache in front of the shared table.
+#[derive(Default)]
+pub struct LabelSetNumbers {
+    cache: HashMap<u64, u16>,
+}
+
+impl LabelSetNumbers {
+    pub fn number(&mut self, set: LabelSet) -> Option<u16> {
+        if let Some(n) = self.cache.get(&set.0) {
+            return Some(*n);
+        }
+        let n = label_set_number(set)?;
+        self.cache.insert(set.0, n);
+        Some(n)
+    }
+}
+
+/// One booking as the index loader reads it.
+#[derive(Debug, Clone)]
+pub struct RawBooking {
+    pub date: Date,
+    pub amount: Amount,
+    pub labels: LabelSet,
+    /// The client's id: bookings of a day are ordered by it, as the rules
+    /// see them.
+    pub id: String,
+    /// The position (among the user's accounts, by id) of the account the
+    /// counterpart IBAN names, if it names one.
+    pub names_account: Option<u8>,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ColumnarAccount {
@@ -34,6 +105,10 @@ pub struct ColumnarAccount {
     base: i32,
     days: Box<[u16]>,
     cents: Box<[i32]>,
+    labels: Box<[u16]>,
+    /// (booking, account position) for bookings whose counterpart IBAN
+    /// names another of the user's accounts; by booking.
+    names: Box<[(u32, u8)]>,
     daily_balances: Box<[(Date, Amount)]>,
 }
 
@@ -52,20 +127,30 @@ impl ColumnarAccount {
     /// does not fit the columns (the account is then left to the database).
     pub fn pack(
         parts: AccountParts<'_>,
-        bookings: &mut [(Date, Amount)],
+        bookings: &mut [RawBooking],
         mut daily_balances: Vec<(Date, Amount)>,
+        numbers: &mut LabelSetNumbers,
     ) -> Option<Self> {
-        bookings.sort_unstable_by_key(|b| b.0);
+        bookings.sort_unstable_by(|a, b| a.date.cmp(&b.date).then_with(|| a.id.cmp(&b.id)));
         daily_balances.sort_unstable_by_key(|b| b.0);
-        let base = bookings.first().map_or(0, |b| b.0.days());
+        let base = bookings.first().map_or(0, |b| b.date.days());
         let days = bookings
             .iter()
-            .map(|b| u16::try_from(b.0.days() - base).ok())
+            .map(|b| u16::try_from(b.date.days() - base).ok())
             .collect::<Option<Box<[u16]>>>()?;
         let cents = bookings
             .iter()
-            .map(|b| i32::try_from(b.1.cents()).ok())
+            .map(|b| i32::try_from(b.amount.cents()).ok())
             .collect::<Option<Box<[i32]>>>()?;
+        let labels = bookings
+            .iter()
+            .map(|b| numbers.number(b.labels))
+            .collect::<Option<Box<[u16]>>>()?;
+        let names = bookings
+            .iter()
+            .enumerate()
+            .filter_map(|(i, b)| Some((u32::try_from(i).ok()?, b.names_account?)))
+            .collect();
         Some(ColumnarAccount {
             id: parts.id.into(),
             account_type: parts.account_type,
@@ -75,16 +160,25 @@ impl ColumnarAccount {
             base,
             days,
             cents,
+            labels,
+            names,
             daily_balances: daily_balances.into_boxed_slice(),
         })
     }
 
-    /// The columnar form of an account loaded the usual way.
-    pub fn from_account(a: &AccountData) -> Option<Self> {
-        let mut bookings: Vec<(Date, Amount)> = a
+    /// The columnar form of an account loaded the usual way; `ibans` are
+    /// the normalised IBANs of the user's accounts, in order.
+    pub fn from_account(a: &AccountData, ibans: &[Option<String>]) -> Option<Self> {
+        let mut bookings: Vec<RawBooking> = a
             .transactions
             .iter()
-            .map(|t| (t.booking_date, t.amount))
+            .map(|t| RawBooking {
+                date: t.booking_date,
+                amount: t.amount,
+                labels: t.labels,
+                id: t.id.clone(),
+                names_account: names_account(t.counterpart_iban.as_deref(), ibans),
+            })
             .collect();
         Self::pack(
             AccountParts {
@@ -96,6 +190,7 @@ impl ColumnarAccount {
             },
             &mut bookings,
             a.daily_balances.clone(),
+            &mut LabelSetNumbers::default(),
         )
     }
 
@@ -105,6 +200,8 @@ impl ColumnarAccount {
             + self.id.len()
             + self.days.len() * 2
             + self.cents.len() * 4
+            + self.labels.len() * 2
+            + self.names.len() * std::mem::size_of::<(u32, u8)>()
             + self.daily_balances.len() * std::mem::size_of::<(Date, Amount)>()
     }
 }
@@ -145,16 +242,108 @@ pub struct ColumnarUser {
     pub accounts: Box<[ColumnarAccount]>,
 }
 
+/// The position of the account (of at most 255) whose IBAN `counterpart` is.
+pub fn names_account(counterpart: Option<&str>, ibans: &[Option<String>]) -> Option<u8> {
+    let c = transfers::normalise_iban(counterpart?);
+    let i = ibans
+        .iter()
+        .position(|i| i.as_deref() == Some(c.as_str()))?;
+    u8::try_from(i).ok()
+}
+
+/// An account's bookings with the user's own-account transfer marks.
+struct Marked<'a> {
+    account: &'a ColumnarAccount,
+    transfers: Vec<bool>,
+}
+
+impl Flows for Marked<'_> {
+    fn flows(&self) -> usize {
+        self.account.days.len()
+    }
+    fn flow_date(&self, i: usize) -> Date {
+        self.account.booking_date(i)
+    }
+    fn flow_amount(&self, i: usize) -> Amount {
+        self.account.booking_amount(i)
+    }
+    fn flow_labels(&self, i: usize) -> LabelSet {
+        let mut set = label_set(self.account.labels[i]);
+        if self.transfers[i] {
+            set.insert(own_transfer());
+        }
+        set
+    }
+    fn flow_id(&self, _: usize) -> Option<&str> {
+        None
+    }
+}
+
+fn own_transfer() -> Label {
+    Label::parse("OWNACCOUNTTRANSFER").expect("taxonomy label")
+}
+
+impl TransferView for ColumnarUser {
+    fn accounts(&self) -> usize {
+        self.accounts.len()
+    }
+    fn account_type(&self, a: usize) -> AccountType {
+        self.accounts[a].account_type
+    }
+    fn bookings(&self, a: usize) -> usize {
+        self.accounts[a].days.len()
+    }
+    fn amount(&self, a: usize, t: usize) -> Amount {
+        self.accounts[a].booking_amount(t)
+    }
+    fn date(&self, a: usize, t: usize) -> Date {
+        self.accounts[a].booking_date(t)
+    }
+    fn names_account(&self, a: usize, t: usize, other: usize) -> bool {
+        let names = &self.accounts[a].names;
+        names
+            .binary_search_by_key(&(t as u32), |n| n.0)
+            .is_ok_and(|i| usize::from(names[i].1) == other)
+    }
+}
+
 impl ColumnarUser {
     pub fn from_user(u: &UserData) -> Option<Self> {
+        let ibans: Vec<Option<String>> = u
+            .accounts
+            .iter()
+            .map(|a| a.iban.as_deref().map(transfers::normalise_iban))
+            .collect();
         Some(ColumnarUser {
             id: u.id.as_str().into(),
             accounts: u
                 .accounts
                 .iter()
-                .map(ColumnarAccount::from_account)
+                .map(|a| ColumnarAccount::from_account(a, &ibans))
                 .collect::<Option<_>>()?,
         })
+    }
+
+    /// The accounts with own-account transfers marked among the bookings
+    /// around `period` (as the job engine marks them).
+    fn marked(&self, period: Period) -> Vec<Marked<'_>> {
+        let window = (
+            period.from.add_days(-transfers::MAX_DAYS_APART),
+            period.to.add_days(transfers::MAX_DAYS_APART),
+        );
+        let mut marked: Vec<Marked<'_>> = self
+            .accounts
+            .iter()
+            .map(|a| Marked {
+                account: a,
+                transfers: vec![false; a.days.len()],
+            })
+            .collect();
+        for (a, t, b, c) in transfers::pairs(self, window) {
+            marked[a].transfers[t] = true;
+            marked[b].transfers[c] = true;
+        }
+        marked
     }
 
     pub fn size_bytes(&self) -> usize {
@@ -194,17 +383,41 @@ impl ColumnarUser {
                 account_types,
                 creation_date,
             )),
-            _ => None,
+            Params::FinancialBreakdown {
+                label_groups,
+                include_transaction_ids: false,
+                ..
+            } => Some(breakdown::evaluate_accounts(
+                &self.id,
+                &self.marked(period),
+                label_groups,
+                period,
+                false,
+            )),
+            Params::IncomeSpendingSummary { .. } => Some(summary::evaluate_accounts(
+                &self.id,
+                &self.marked(period),
+                period,
+            )),
+            Params::FinancialBreakdown { .. } | Params::Insurance { .. } => None,
         }
     }
 }
 
-/// Whether a segment type is evaluated from the index.
+/// Whether a job is evaluated from the index: every segment type but
+/// insurance (it reads texts), and breakdowns without transaction ids (the
+/// index keeps none).
 pub fn serves(params: &Params) -> bool {
-    matches!(
-        params,
-        Params::LowBalance { .. } | Params::HighBalance { .. }
-    )
+    match params {
+        Params::LowBalance { .. }
+        | Params::HighBalance { .. }
+        | Params::IncomeSpendingSummary { .. } => true,
+        Params::FinancialBreakdown {
+            include_transaction_ids,
+            ..
+        } => !include_transaction_ids,
+        Params::Insurance { .. } => false,
+    }
 }
 
 /// One user in the index.
@@ -311,10 +524,33 @@ mod tests {
         Date::parse("2025-01-01").unwrap().add_days(n)
     }
 
-    /// An account with bookings over about two years around the balance date.
+    const IBANS: [&str; 3] = [
+        "DE02100200300000000010",
+        "DE75100200370000000011",
+        "DE48100200440000000012",
+    ];
+    const LABELS: [&str; 6] = [
+        "SALARY",
+        "RENT",
+        "CARINSURANCE",
+        "GROCERIES",
+        "CHILDBENEFIT",
+        "OWNACCOUNTTRANSFER",
+    ];
+
+    /// An account with bookings over about two years around the balance
+    /// date; amounts repeat often, so that own-account transfers pair.
     fn arb_account(i: usize) -> impl Strategy<Value = AccountData> {
         (
-            prop::collection::vec((0i32..700, -300_000i64..300_000), 0..60),
+            prop::collection::vec(
+                (
+                    0i32..700,
+                    prop_oneof![-300_000i64..300_000, (-3i64..=3).prop_map(|k| k * 100_00)],
+                    0u8..64,
+                    0usize..5,
+                ),
+                0..60,
+            ),
             -500_000i64..500_000,
             0i32..720,
             prop::option::of(0i32..500),
@@ -325,7 +561,18 @@ mod tests {
                 let mut transactions: Vec<Tx> = txs
                     .iter()
                     .enumerate()
-                    .map(|(k, (d, c))| Tx::plain(&format!("t{k}"), day(*d), Amount::from_cents(*c)))
+                    .map(|(k, (d, c, labels, counterpart))| {
+                        let mut t = Tx::plain(&format!("t{k}"), day(*d), Amount::from_cents(*c));
+                        for (bit, name) in LABELS.iter().enumerate() {
+                            if labels & (1 << bit) != 0 {
+                                t.labels.insert(Label::parse(name).unwrap());
+                            }
+                        }
+                        // Sometimes the IBAN of an account of the user, in another spelling.
+                        t.counterpart_iban =
+                            IBANS.get(*counterpart).map(|s| s.to_ascii_lowercase());
+                        t
+                    })
                     .collect();
                 transactions.sort_by(|a, b| {
                     a.booking_date
@@ -345,7 +592,7 @@ mod tests {
                         AccountType::Savings,
                         AccountType::CreditCard,
                     ][kind as usize],
-                    iban: None,
+                    iban: Some(IBANS[i].to_owned()),
                     balance: Amount::from_cents(balance),
                     balance_date: day(anchor),
                     data_since: since.map(day),
@@ -356,9 +603,11 @@ mod tests {
     }
 
     fn arb_user() -> impl Strategy<Value = UserData> {
-        (arb_account(0), arb_account(1), 0usize..3).prop_map(|(a, b, n)| UserData {
-            id: "u".into(),
-            accounts: [a, b].into_iter().take(n).collect(),
+        (arb_account(0), arb_account(1), arb_account(2), 0usize..4).prop_map(|(a, b, c, n)| {
+            UserData {
+                id: "u".into(),
+                accounts: [a, b, c].into_iter().take(n).collect(),
+            }
         })
     }
 
@@ -376,7 +625,14 @@ mod tests {
             let columnar = ColumnarUser::from_user(&user).expect("fits");
             let created = day(created);
             let checking = serde_json::json!(["CHECKING", "CREDIT_CARD"]);
+            let groups = serde_json::json!(["INCOME", "RENTANDLIVING", "INSURANCE", "SALARY"]);
+            let (from, to) = (created.add_days(-120), created.add_days(-20));
             let jobs = [
+                (SegmentType::FinancialBreakdown, serde_json::json!({
+                    "labelGroups": groups, "durationInMonth": months})),
+                (SegmentType::IncomeSpendingSummary, serde_json::json!({"durationInMonth": months})),
+                (SegmentType::IncomeSpendingSummary, serde_json::json!({
+                    "dateFrom": from.to_string(), "dateTo": to.to_string()})),
                 (SegmentType::LowBalance, serde_json::json!({
                     "threshold": Amount::from_cents(threshold), "durationInMonth": months, "accountTypes": checking})),
                 (SegmentType::HighBalance, serde_json::json!({"threshold": Amount::from_cents(threshold)})),
@@ -385,9 +641,17 @@ mod tests {
             ];
             for (segment, body) in jobs {
                 let params = Params::parse(segment, &body).unwrap();
+                // As the job engine does: transfers marked around the period.
+                let period = params.period(created);
+                let mut rows = user.clone();
+                crate::transfers::mark_own_transfers_within(&mut rows, (
+                    period.from.add_days(-crate::transfers::MAX_DAYS_APART),
+                    period.to.add_days(crate::transfers::MAX_DAYS_APART),
+                ));
                 prop_assert_eq!(
                     columnar.evaluate(&params, created),
-                    Some(segments::evaluate(&params, created, &user))
+                    Some(segments::evaluate(&params, created, &rows)),
+                    "{}", body
                 );
             }
         }
@@ -405,14 +669,14 @@ mod tests {
             daily_balances: Vec::new(),
             transactions: vec![Tx::plain("t", day(0), Amount::from_cents(3_000_000_000))],
         };
-        assert!(ColumnarAccount::from_account(&a).is_none());
+        assert!(ColumnarAccount::from_account(&a, &[]).is_none());
         a.transactions = vec![
             Tx::plain("t1", Date::parse("1901-01-01").unwrap(), Amount::ZERO),
             Tx::plain("t2", Date::parse("2199-01-01").unwrap(), Amount::ZERO),
         ];
-        assert!(ColumnarAccount::from_account(&a).is_none());
+        assert!(ColumnarAccount::from_account(&a, &[]).is_none());
         a.transactions.pop();
-        let packed = ColumnarAccount::from_account(&a).unwrap();
+        let packed = ColumnarAccount::from_account(&a, &[]).unwrap();
         assert_eq!(packed.booking_date(0), Date::parse("1901-01-01").unwrap());
     }
 

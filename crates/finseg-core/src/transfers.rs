@@ -8,91 +8,160 @@ use std::collections::HashMap;
 
 use crate::labels::Label;
 use crate::segments::UserData;
-use crate::{AccountType, Amount};
+use crate::{AccountType, Amount, Date};
 
 /// Days apart the two bookings of one transfer may be (weekends, cut-offs).
 pub const MAX_DAYS_APART: i32 = 4;
 
-fn normalise_iban(s: &str) -> String {
+pub fn normalise_iban(s: &str) -> String {
     s.chars()
         .filter(|c| !c.is_whitespace())
         .map(|c| c.to_ascii_uppercase())
         .collect()
 }
 
-/// Marks matching pairs in place; returns how many pairs were found.
-pub fn mark_own_transfers(user: &mut UserData) -> usize {
-    let label = Label::parse("OWNACCOUNTTRANSFER").expect("taxonomy label");
-    let ibans: Vec<Option<String>> = user
-        .accounts
-        .iter()
-        .map(|a| a.iban.as_deref().map(normalise_iban))
-        .collect();
-    // Credits by amount: (account, transaction).
+/// What pairing reads of a user's accounts, whatever their representation.
+/// Bookings of an account are in the order the rules see them (by date,
+/// then id).
+pub trait TransferView {
+    fn accounts(&self) -> usize;
+    fn account_type(&self, account: usize) -> AccountType;
+    fn bookings(&self, account: usize) -> usize;
+    fn amount(&self, account: usize, booking: usize) -> Amount;
+    fn date(&self, account: usize, booking: usize) -> Date;
+    /// Whether the booking's counterpart IBAN is the IBAN of `other`.
+    fn names_account(&self, account: usize, booking: usize, other: usize) -> bool;
+}
+
+/// The own-account transfer pairs `(account, booking, account, booking)`:
+/// debit first. Only bookings dated within `window` take part, so that the
+/// answer does not depend on how much history was read.
+pub fn pairs<V: TransferView + ?Sized>(
+    view: &V,
+    window: (Date, Date),
+) -> Vec<(usize, usize, usize, usize)> {
+    let n = view.accounts();
+    if n < 2 {
+        return Vec::new();
+    }
+    let inside = |a: usize, t: usize| {
+        let d = view.date(a, t);
+        window.0 <= d && d <= window.1
+    };
+    // Credits by amount: (account, booking).
     let mut credits: HashMap<Amount, Vec<(usize, usize)>> = HashMap::new();
-    for (ai, a) in user.accounts.iter().enumerate() {
-        for (ti, t) in a.transactions.iter().enumerate() {
-            if t.amount > Amount::ZERO {
-                credits.entry(t.amount).or_default().push((ai, ti));
+    for a in 0..n {
+        for t in 0..view.bookings(a) {
+            if view.amount(a, t) > Amount::ZERO && inside(a, t) {
+                credits.entry(view.amount(a, t)).or_default().push((a, t));
             }
         }
     }
-    if credits.is_empty() || user.accounts.len() < 2 {
-        return 0;
+    if credits.is_empty() {
+        return Vec::new();
     }
-    let mut taken = vec![Vec::<bool>::new(); user.accounts.len()];
-    for (ai, a) in user.accounts.iter().enumerate() {
-        taken[ai] = vec![false; a.transactions.len()];
-    }
-    let mut pairs = Vec::new();
-    for (ai, a) in user.accounts.iter().enumerate() {
-        for (ti, t) in a.transactions.iter().enumerate() {
-            if t.amount >= Amount::ZERO {
+    let mut taken: Vec<Vec<bool>> = (0..n).map(|a| vec![false; view.bookings(a)]).collect();
+    let only_own = |a: usize| {
+        matches!(
+            view.account_type(a),
+            AccountType::CreditCard | AccountType::Savings | AccountType::Pocket
+        )
+    };
+    let mut out = Vec::new();
+    for a in 0..n {
+        for t in 0..view.bookings(a) {
+            let amount = view.amount(a, t);
+            if amount >= Amount::ZERO || !inside(a, t) {
                 continue;
             }
-            let Some(candidates) = credits.get(&-t.amount) else {
+            let Some(candidates) = credits.get(&-amount) else {
                 continue;
             };
+            let day = view.date(a, t).days();
             let mut best: Option<(i32, usize, usize)> = None;
-            for &(bi, ci) in candidates {
-                if bi == ai || taken[bi][ci] {
+            for &(b, c) in candidates {
+                if b == a || taken[b][c] {
                     continue;
                 }
-                let c = &user.accounts[bi].transactions[ci];
-                let gap = (c.booking_date.days() - t.booking_date.days()).abs();
+                let gap = (view.date(b, c).days() - day).abs();
                 if gap > MAX_DAYS_APART {
                     continue;
                 }
                 // Evidence that the two belong together beyond the amount:
                 // an IBAN that names the other account, or an account kind
                 // that is only ever fed from the user's own accounts.
-                let names_other = |iban: &Option<String>, other: &Option<String>| matches!((iban, other), (Some(x), Some(y)) if normalise_iban(x) == *y);
-                let evidence = names_other(&t.counterpart_iban, &ibans[bi])
-                    || names_other(&c.counterpart_iban, &ibans[ai])
-                    || matches!(
-                        user.accounts[bi].account_type,
-                        AccountType::CreditCard | AccountType::Savings | AccountType::Pocket
-                    )
-                    || matches!(
-                        user.accounts[ai].account_type,
-                        AccountType::CreditCard | AccountType::Savings | AccountType::Pocket
-                    );
+                let evidence = view.names_account(a, t, b)
+                    || view.names_account(b, c, a)
+                    || only_own(b)
+                    || only_own(a);
                 if evidence && best.is_none_or(|(g, _, _)| gap < g) {
-                    best = Some((gap, bi, ci));
+                    best = Some((gap, b, c));
                 }
             }
-            if let Some((_, bi, ci)) = best {
-                taken[bi][ci] = true;
-                taken[ai][ti] = true;
-                pairs.push((ai, ti, bi, ci));
+            if let Some((_, b, c)) = best {
+                taken[b][c] = true;
+                taken[a][t] = true;
+                out.push((a, t, b, c));
             }
         }
     }
-    for &(ai, ti, bi, ci) in &pairs {
-        user.accounts[ai].transactions[ti].labels.insert(label);
-        user.accounts[bi].transactions[ci].labels.insert(label);
+    out
+}
+
+struct Rows<'a> {
+    user: &'a UserData,
+    ibans: Vec<Option<String>>,
+}
+
+impl TransferView for Rows<'_> {
+    fn accounts(&self) -> usize {
+        self.user.accounts.len()
     }
-    pairs.len()
+    fn account_type(&self, a: usize) -> AccountType {
+        self.user.accounts[a].account_type
+    }
+    fn bookings(&self, a: usize) -> usize {
+        self.user.accounts[a].transactions.len()
+    }
+    fn amount(&self, a: usize, t: usize) -> Amount {
+        self.user.accounts[a].transactions[t].amount
+    }
+    fn date(&self, a: usize, t: usize) -> Date {
+        self.user.accounts[a].transactions[t].booking_date
+    }
+    fn names_account(&self, a: usize, t: usize, other: usize) -> bool {
+        match (
+            &self.user.accounts[a].transactions[t].counterpart_iban,
+            &self.ibans[other],
+        ) {
+            (Some(x), Some(y)) => normalise_iban(x) == *y,
+            _ => false,
+        }
+    }
+}
+
+/// Marks matching pairs in place; returns how many pairs were found.
+pub fn mark_own_transfers(user: &mut UserData) -> usize {
+    mark_own_transfers_within(user, (Date::from_days(i32::MIN), Date::from_days(i32::MAX)))
+}
+
+/// Marks the pairs among the bookings dated within `window`.
+pub fn mark_own_transfers_within(user: &mut UserData, window: (Date, Date)) -> usize {
+    let label = Label::parse("OWNACCOUNTTRANSFER").expect("taxonomy label");
+    let rows = Rows {
+        ibans: user
+            .accounts
+            .iter()
+            .map(|a| a.iban.as_deref().map(normalise_iban))
+            .collect(),
+        user,
+    };
+    let found = pairs(&rows, window);
+    for &(a, t, b, c) in &found {
+        user.accounts[a].transactions[t].labels.insert(label);
+        user.accounts[b].transactions[c].labels.insert(label);
+    }
+    found.len()
 }
 
 #[cfg(test)]

@@ -164,8 +164,17 @@ fn evaluate_partition(state: &AppState, claim: &Claim) -> Result<PartitionOutcom
     )
     .map_err(|e| e.to_string())?;
     drop(c);
+    // Pairs among the bookings around the period: the answer must not
+    // depend on how much history was read (the index agrees by this).
+    let period = params.period(creation_date);
+    let window = (
+        period
+            .from
+            .add_days(-finseg_core::transfers::MAX_DAYS_APART),
+        period.to.add_days(finseg_core::transfers::MAX_DAYS_APART),
+    );
     for (user_pk, mut user) in users {
-        finseg_core::transfers::mark_own_transfers(&mut user);
+        finseg_core::transfers::mark_own_transfers_within(&mut user, window);
         let verdict = segments::evaluate(&params, creation_date, &user);
         outcome.record(user_pk, &user.id, verdict);
     }

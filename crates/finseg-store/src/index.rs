@@ -9,8 +9,11 @@
 use std::collections::HashMap;
 
 use finseg_core::columnar::{
-    AccountParts, ClientIndex, ColumnarAccount, ColumnarUser, IndexedUser,
+    self, AccountParts, ClientIndex, ColumnarAccount, ColumnarUser, IndexedUser, LabelSetNumbers,
+    RawBooking,
 };
+use finseg_core::labels::LabelSet;
+use finseg_core::transfers::normalise_iban;
 use finseg_core::{AccountType, Amount, Date};
 
 use crate::StoreError;
@@ -130,27 +133,55 @@ fn load_users(
         &format!("SELECT pk, ext_id, data_seq FROM users WHERE client_pk = $1 AND pk IN ({list})"),
         &client,
     )?;
-    // Ordered by id, as the job engine's snapshot reads them.
     let accounts = c.query(
         &format!(
-            "SELECT pk, ext_id, user_pk, account_type, balance, balance_date, data_since
+            "SELECT pk, ext_id, user_pk, account_type, balance, balance_date, data_since, iban
              FROM accounts WHERE client_pk = $1 AND user_pk IN ({list})"
         ),
         &client,
     )?;
-    let mut bookings: HashMap<i64, Vec<(Date, Amount)>> = HashMap::new();
+    // Each user's accounts in id order, as the job engine reads them; the
+    // counterpart IBANs of bookings are matched against their IBANs.
+    let mut by_user: HashMap<i64, Vec<usize>> = HashMap::new();
+    for (i, r) in accounts.iter().enumerate() {
+        by_user.entry(r[2].int()).or_default().push(i);
+    }
+    let mut ibans: HashMap<i64, Vec<Option<String>>> = HashMap::new();
+    let mut user_of_account: HashMap<i64, i64> = HashMap::new();
+    for (user_pk, rows) in &mut by_user {
+        rows.sort_by(|a, b| accounts[*a][1].text().cmp(&accounts[*b][1].text()));
+        ibans.insert(
+            *user_pk,
+            rows.iter()
+                .map(|i| accounts[*i][7].opt_text().map(|s| normalise_iban(&s)))
+                .collect(),
+        );
+        for i in rows.iter() {
+            user_of_account.insert(accounts[*i][0].int(), *user_pk);
+        }
+    }
+    let mut bookings: HashMap<i64, Vec<RawBooking>> = HashMap::new();
     for r in c.query(
         &format!(
-            "SELECT t.account_pk, t.booking_date, t.amount FROM accounts a
-               JOIN transactions t ON t.account_pk = a.pk
+            "SELECT t.account_pk, t.booking_date, t.amount, (t.client_labels | t.rule_labels), t.ext_id,
+                    t.counterpart_iban
+             FROM accounts a JOIN transactions t ON t.account_pk = a.pk
              WHERE a.client_pk = $1 AND a.user_pk IN ({list})"
         ),
         &client,
     )? {
-        bookings.entry(r[0].int()).or_default().push((
-            Date::from_days(r[1].int() as i32),
-            Amount::from_cents(r[2].int()),
-        ));
+        let account_pk = r[0].int();
+        let names_account = match (r[5].opt_text(), user_of_account.get(&account_pk)) {
+            (Some(iban), Some(user_pk)) => columnar::names_account(Some(&iban), &ibans[user_pk]),
+            _ => None,
+        };
+        bookings.entry(account_pk).or_default().push(RawBooking {
+            date: Date::from_days(r[1].int() as i32),
+            amount: Amount::from_cents(r[2].int()),
+            labels: LabelSet(r[3].int() as u64),
+            id: r[4].text(),
+            names_account,
+        });
     }
     let mut supplied: HashMap<i64, Vec<(Date, Amount)>> = HashMap::new();
     for r in c.query(
@@ -166,28 +197,32 @@ fn load_users(
             Amount::from_cents(r[2].int()),
         ));
     }
-    // user pk → (id, packed accounts by id; None once one does not fit)
+    let mut numbers = LabelSetNumbers::default();
+    // user pk → packed accounts in id order; None once one does not fit
     let mut packed: HashMap<i64, Option<Vec<ColumnarAccount>>> = HashMap::new();
-    for r in &accounts {
-        let pk = r[0].int();
-        let id = r[1].text();
-        let account = ColumnarAccount::pack(
-            AccountParts {
-                id: &id,
-                account_type: AccountType::from_code(r[3].int() as i16)
-                    .unwrap_or(AccountType::Checking),
-                balance: Amount::from_cents(r[4].int()),
-                balance_date: Date::from_days(r[5].int() as i32),
-                data_since: r[6].opt_int().map(|d| Date::from_days(d as i32)),
-            },
-            bookings.get_mut(&pk).map_or(&mut [][..], |b| &mut b[..]),
-            supplied.remove(&pk).unwrap_or_default(),
-        );
-        let entry = packed.entry(r[2].int()).or_insert_with(|| Some(Vec::new()));
-        match (entry.as_mut(), account) {
-            (Some(list), Some(a)) => list.push(a),
-            _ => *entry = None,
-        }
+    for (user_pk, rows) in &by_user {
+        let accounts: Option<Vec<ColumnarAccount>> = rows
+            .iter()
+            .map(|i| {
+                let r = &accounts[*i];
+                let pk = r[0].int();
+                let id = r[1].text();
+                ColumnarAccount::pack(
+                    AccountParts {
+                        id: &id,
+                        account_type: AccountType::from_code(r[3].int() as i16)
+                            .unwrap_or(AccountType::Checking),
+                        balance: Amount::from_cents(r[4].int()),
+                        balance_date: Date::from_days(r[5].int() as i32),
+                        data_since: r[6].opt_int().map(|d| Date::from_days(d as i32)),
+                    },
+                    bookings.get_mut(&pk).map_or(&mut [][..], |b| &mut b[..]),
+                    supplied.remove(&pk).unwrap_or_default(),
+                    &mut numbers,
+                )
+            })
+            .collect();
+        packed.insert(*user_pk, accounts);
     }
     Ok(users
         .iter()
@@ -197,15 +232,9 @@ fn load_users(
                 None => Some(Vec::new()),
                 Some(accounts) => accounts,
             }
-            .map(|mut accounts| {
-                accounts.sort_by(|a, b| {
-                    use finseg_core::segments::Ledger;
-                    a.account_id().cmp(b.account_id())
-                });
-                ColumnarUser {
-                    id: r[1].text().into(),
-                    accounts: accounts.into_boxed_slice(),
-                }
+            .map(|accounts| ColumnarUser {
+                id: r[1].text().into(),
+                accounts: accounts.into_boxed_slice(),
             });
             (
                 pk,

@@ -287,7 +287,10 @@ pub fn claim(c: &mut dyn Conn, node: &str, lease_ms: i64) -> Result<Option<Claim
                  RETURNING job_pk, part_no, user_pk_from, user_pk_to, attempts"
             )
         };
-        let mut row = c.query_one(&take(&expired), &[P::T(node), P::I(now + lease_ms), P::I(now)])?;
+        let mut row = c.query_one(
+            &take(&expired),
+            &[P::T(node), P::I(now + lease_ms), P::I(now)],
+        )?;
         if row.is_none() {
             row = c.query_one(&take(&pending), &[P::T(node), P::I(now + lease_ms)])?;
         }

@@ -184,13 +184,7 @@ pub fn load_partition(
         });
     }
     for (_, user) in &mut out {
-        for a in &mut user.accounts {
-            a.transactions.sort_by(|x, y| {
-                x.booking_date
-                    .cmp(&y.booking_date)
-                    .then_with(|| x.id.cmp(&y.id))
-            });
-        }
+        user.sort_bookings();
     }
 
     let balances = c.query(
@@ -212,6 +206,10 @@ pub fn load_partition(
             Date::from_days(r[1].int() as i32),
             Amount::from_cents(r[2].int()),
         ));
+    }
+    // Accounts in byte order of their ids, whatever the database's collation.
+    for (_, user) in &mut out {
+        user.accounts.sort_by(|a, b| a.id.cmp(&b.id));
     }
     Ok(out)
 }

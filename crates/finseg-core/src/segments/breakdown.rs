@@ -4,40 +4,52 @@
 
 use serde_json::json;
 
-use super::{Period, UserData, Verdict, stats};
+use super::{Flows, Period, UserData, Verdict, stats};
 use crate::Amount;
 use crate::labels::{Label, LabelSet};
 
+/// The rule with transaction ids as evidence.
 pub fn evaluate(user: &UserData, groups: &[(&'static str, LabelSet)], period: Period) -> Verdict {
+    evaluate_accounts(&user.id, &user.accounts, groups, period, true)
+}
+
+/// The rule over any representation of the user's accounts; ids are
+/// listed when asked for (and kept by the representation).
+pub fn evaluate_accounts<F: Flows>(
+    user_id: &str,
+    accounts: &[F],
+    groups: &[(&'static str, LabelSet)],
+    period: Period,
+    with_ids: bool,
+) -> Verdict {
     let transfer = Label::parse("OWNACCOUNTTRANSFER").expect("taxonomy label");
     let months = period.months();
+    let first_month = months[0].index();
     let mut any = false;
-    let mut any_transaction = false;
+    let any_transaction = accounts.iter().any(|a| !a.flows_within(period).is_empty());
     let mut out_groups = Vec::with_capacity(groups.len());
     for (name, set) in groups {
         let mut totals = vec![Amount::ZERO; months.len()];
         let mut counts = vec![0u64; months.len()];
         let mut ids = Vec::new();
-        for account in &user.accounts {
-            for t in account
-                .transactions
-                .iter()
-                .filter(|t| period.contains(t.booking_date))
-            {
-                any_transaction = true;
+        for account in accounts {
+            for i in account.flows_within(period) {
+                let labels = account.flow_labels(i);
                 // Counts once per group, however many of its labels it carries.
-                if t.labels.contains(transfer) || !t.labels.intersects(*set) {
+                if labels.contains(transfer) || !labels.intersects(*set) {
                     continue;
                 }
-                let mi = (t.booking_date.month().index() - months[0].index()) as usize;
-                totals[mi] = totals[mi] + t.amount;
+                let mi = (account.flow_date(i).month().index() - first_month) as usize;
+                totals[mi] = totals[mi] + account.flow_amount(i);
                 counts[mi] += 1;
-                ids.push(t.id.clone());
+                if with_ids && let Some(id) = account.flow_id(i) {
+                    ids.push(id.to_owned());
+                }
             }
         }
-        any |= !ids.is_empty();
+        any |= counts.iter().any(|c| *c > 0);
         let s = stats::of(&totals).expect("at least one month");
-        out_groups.push(json!({
+        let mut group = json!({
             "labelGroup": name,
             "monthly": months.iter().zip(totals.iter().zip(&counts))
                 .map(|(m, (t, c))| json!({"month": m.to_string(), "total": t, "count": c}))
@@ -49,11 +61,14 @@ pub fn evaluate(user: &UserData, groups: &[(&'static str, LabelSet)], period: Pe
             "maximum": s.maximum,
             "median": s.median,
             "standardDeviation": s.standard_deviation,
-            "transactionIds": ids,
-        }));
+        });
+        if with_ids {
+            group["transactionIds"] = ids.into();
+        }
+        out_groups.push(group);
     }
     if any {
-        Verdict::Member(json!({"userId": user.id, "labelGroups": out_groups}))
+        Verdict::Member(json!({"userId": user_id, "labelGroups": out_groups}))
     } else if any_transaction {
         Verdict::NotMember
     } else {
@@ -118,10 +133,12 @@ mod tests {
             transactions: vec![tx("groc", "2026-10-02", -80_00, &["GROCERIES"])],
             ..checking.clone()
         };
-        UserData {
+        let mut u = UserData {
             id: "u".into(),
             accounts: vec![checking, card],
-        }
+        };
+        u.sort_bookings();
+        u
     }
 
     #[test]

@@ -120,6 +120,53 @@ pub trait Ledger {
     }
 }
 
+/// What the money-flow rules (breakdown, summary) read of an account's
+/// bookings, whatever its representation. Bookings are sorted by date.
+pub trait Flows {
+    fn flows(&self) -> usize;
+    fn flow_date(&self, i: usize) -> Date;
+    fn flow_amount(&self, i: usize) -> Amount;
+    /// The booking's labels, own-account transfer marks included.
+    fn flow_labels(&self, i: usize) -> LabelSet;
+    /// The booking's id, where the representation keeps ids.
+    fn flow_id(&self, i: usize) -> Option<&str>;
+
+    /// The indexes of the bookings dated within `period`.
+    fn flows_within(&self, period: Period) -> std::ops::Range<usize> {
+        let first_from = |day: Date| {
+            let (mut lo, mut hi) = (0, self.flows());
+            while lo < hi {
+                let mid = (lo + hi) / 2;
+                if self.flow_date(mid) < day {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            lo
+        };
+        first_from(period.from)..first_from(period.to.add_days(1))
+    }
+}
+
+impl Flows for AccountData {
+    fn flows(&self) -> usize {
+        self.transactions.len()
+    }
+    fn flow_date(&self, i: usize) -> Date {
+        self.transactions[i].booking_date
+    }
+    fn flow_amount(&self, i: usize) -> Amount {
+        self.transactions[i].amount
+    }
+    fn flow_labels(&self, i: usize) -> LabelSet {
+        self.transactions[i].labels
+    }
+    fn flow_id(&self, i: usize) -> Option<&str> {
+        Some(&self.transactions[i].id)
+    }
+}
+
 impl Ledger for AccountData {
     fn account_id(&self) -> &str {
         &self.id
@@ -154,6 +201,20 @@ impl Ledger for AccountData {
 pub struct UserData {
     pub id: String,
     pub accounts: Vec<AccountData>,
+}
+
+impl UserData {
+    /// Puts every account's bookings in the order the rules expect: by
+    /// booking date, then id.
+    pub fn sort_bookings(&mut self) {
+        for a in &mut self.accounts {
+            a.transactions.sort_by(|x, y| {
+                x.booking_date
+                    .cmp(&y.booking_date)
+                    .then_with(|| x.id.cmp(&y.id))
+            });
+        }
+    }
 }
 
 /// The months a job evaluates and their first and last day.
@@ -214,9 +275,17 @@ pub fn evaluate(params: &params::Params, creation_date: Date, user: &UserData) -
             threshold,
             account_types,
         } => high_balance::evaluate(user, *threshold, account_types, creation_date),
-        Params::FinancialBreakdown { label_groups, .. } => {
-            breakdown::evaluate(user, label_groups, period)
-        }
+        Params::FinancialBreakdown {
+            label_groups,
+            include_transaction_ids,
+            ..
+        } => breakdown::evaluate_accounts(
+            &user.id,
+            &user.accounts,
+            label_groups,
+            period,
+            *include_transaction_ids,
+        ),
         Params::Insurance {
             insurance_types,
             include_users_without_contracts,

@@ -72,6 +72,9 @@ pub enum Params {
         /// Canonical group names with their label sets, in request order.
         label_groups: Vec<(&'static str, LabelSet)>,
         duration_in_month: u32,
+        /// List each group's transaction ids as evidence (off by default:
+        /// over a whole customer base they are most of the result).
+        include_transaction_ids: bool,
     },
     Insurance {
         duration_in_month: u32,
@@ -255,9 +258,11 @@ impl Params {
                         }
                     }
                 }
+                let include_transaction_ids = r.bool("includeTransactionIds");
                 Some(Params::FinancialBreakdown {
                     label_groups,
                     duration_in_month,
+                    include_transaction_ids,
                 })
             }
             SegmentType::Insurance => {
@@ -377,9 +382,11 @@ impl Params {
             Params::FinancialBreakdown {
                 label_groups,
                 duration_in_month,
+                include_transaction_ids,
             } => json!({
                 "labelGroups": label_groups.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
-                "durationInMonth": duration_in_month
+                "durationInMonth": duration_in_month,
+                "includeTransactionIds": include_transaction_ids
             }),
             Params::Insurance {
                 duration_in_month,

@@ -3,55 +3,57 @@
 
 use serde_json::json;
 
-use super::{Period, UserData, Verdict};
+use super::{Flows, Period, UserData, Verdict};
 use crate::Amount;
 use crate::labels::Label;
 
 pub fn evaluate(user: &UserData, period: Period) -> Verdict {
+    evaluate_accounts(&user.id, &user.accounts, period)
+}
+
+/// The rule over any representation of the user's accounts.
+pub fn evaluate_accounts<F: Flows>(user_id: &str, accounts: &[F], period: Period) -> Verdict {
     let transfer = Label::parse("OWNACCOUNTTRANSFER").expect("taxonomy label");
     let (mut in_n, mut out_n, mut xin_n, mut xout_n) = (0u64, 0u64, 0u64, 0u64);
     let (mut in_t, mut out_t, mut xin_t, mut xout_t) =
         (Amount::ZERO, Amount::ZERO, Amount::ZERO, Amount::ZERO);
     let mut listed = false;
     let mut any_transaction = false;
-    for account in &user.accounts {
-        for t in account
-            .transactions
-            .iter()
-            .filter(|t| period.contains(t.booking_date))
-        {
+    for account in accounts {
+        for i in account.flows_within(period) {
             any_transaction = true;
-            let positive = t.amount > Amount::ZERO;
-            let negative = t.amount < Amount::ZERO;
-            if t.labels.contains(transfer) {
+            let amount = account.flow_amount(i);
+            let positive = amount > Amount::ZERO;
+            let negative = amount < Amount::ZERO;
+            if account.flow_labels(i).contains(transfer) {
                 if positive {
                     xin_n += 1;
-                    xin_t = xin_t + t.amount;
+                    xin_t = xin_t + amount;
                 } else if negative {
                     xout_n += 1;
-                    xout_t = xout_t + t.amount;
+                    xout_t = xout_t + amount;
                 }
                 continue;
             }
             listed = true;
             if positive {
                 in_n += 1;
-                in_t = in_t + t.amount;
+                in_t = in_t + amount;
             } else if negative {
                 out_n += 1;
-                out_t = out_t + t.amount;
+                out_t = out_t + amount;
             }
         }
     }
     if !listed {
-        return if any_transaction || !user.accounts.is_empty() {
+        return if any_transaction || !accounts.is_empty() {
             Verdict::NotMember
         } else {
             Verdict::WithoutData
         };
     }
     Verdict::Member(json!({
-        "userId": user.id,
+        "userId": user_id,
         "incomingCount": in_n,
         "incomingTotal": in_t,
         "outgoingCount": out_n,
@@ -98,10 +100,11 @@ mod tests {
                 tx("after", "2026-11-01", -1_00, none),
             ],
         };
-        let u = UserData {
+        let mut u = UserData {
             id: "u".into(),
             accounts: vec![a],
         };
+        u.sort_bookings();
         let p = Period {
             from: d("2026-10-01"),
             to: d("2026-10-31"),

@@ -289,13 +289,35 @@ async fn financial_breakdown_golden(app: TestApp) {
     let r = app
         .run_segment(
             "financialBreakdown",
-            json!({"labelGroups": ["INCOME", "salary", "INSURANCE", "LIVING"]}),
+            json!({"labelGroups": ["INCOME", "salary", "INSURANCE", "LIVING"], "includeTransactionIds": true}),
         )
         .await;
     assert_eq!(
         r["parameters"],
-        json!({"labelGroups": ["INCOME", "SALARY", "INSURANCE", "LIVING"], "durationInMonth": 6})
+        json!({"labelGroups": ["INCOME", "SALARY", "INSURANCE", "LIVING"], "durationInMonth": 6,
+               "includeTransactionIds": true})
     );
+    // Without ids (the default, evaluated from the segment index): the same
+    // figures, without the ids.
+    let lean = app
+        .run_segment(
+            "financialBreakdown",
+            json!({"labelGroups": ["INCOME", "salary", "INSURANCE", "LIVING"]}),
+        )
+        .await;
+    let mut expected = r["users"].clone();
+    for u in expected.as_array_mut().unwrap() {
+        for g in u["labelGroups"].as_array_mut().unwrap() {
+            assert!(
+                g.as_object_mut()
+                    .unwrap()
+                    .remove("transactionIds")
+                    .is_some()
+            );
+        }
+    }
+    assert_eq!(lean["users"], expected);
+    assert_eq!(lean["parameters"]["includeTransactionIds"], false);
     assert_eq!(user_ids(&r), vec!["b1", "b2"]);
     let groups = &user(&r, "b1").unwrap()["labelGroups"];
     let income = &groups[0];
@@ -566,7 +588,7 @@ async fn rule_labels_and_own_transfers(app: TestApp) {
     let r = app
         .run_segment(
             "financialBreakdown",
-            json!({"labelGroups": ["INCOME", "INSURANCE"], "durationInMonth": 1}),
+            json!({"labelGroups": ["INCOME", "INSURANCE"], "durationInMonth": 1, "includeTransactionIds": true}),
         )
         .await;
     let g = &user(&r, "r1").unwrap()["labelGroups"];

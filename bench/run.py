@@ -187,11 +187,20 @@ def main():
                     help="start this many finseg serve processes on the one database (PostgreSQL); jobs are shared by all")
     ap.add_argument("--load", action="store_true",
                     help="also load-test result GETs (64 connections) and job creation (8 connections, on a small second client) with wrk")
+    ap.add_argument("--segments", metavar="LIST",
+                    help="comma-separated segment types to run (default: all five)")
     ap.add_argument("--no-index", action="store_true",
                     help="run the server without its in-memory segment index (every job reads the database)")
     ap.add_argument("--duckdb", action="store_true",
                     help="also run the segments as SQL in DuckDB over the same data (bench/duckdb_baseline.py) and compare members")
     args = ap.parse_args()
+    segments = SEGMENTS
+    if args.segments:
+        wanted = args.segments.split(",")
+        unknown = set(wanted) - {s for s, _ in SEGMENTS}
+        if unknown:
+            sys.exit(f"unknown segment types: {', '.join(sorted(unknown))}")
+        segments = [(s, p) for s, p in SEGMENTS if s in wanted]
 
     if not os.environ.get("FINSEG_BENCH_BIN"):
         subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "finseg"], cwd=ROOT, check=True)
@@ -278,7 +287,7 @@ def main():
 
         rows = []
         rows_jobs = []
-        for segment, params in SEGMENTS:
+        for segment, params in segments:
             # A 1M-user run outlives a token: take a fresh one per segment.
             token = new_token()
             t0 = time.time()

@@ -29,7 +29,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use crate::labels::{Label, LabelSet};
 use crate::segments::params::Params;
 use crate::segments::{
-    AccountData, Flows, Ledger, Period, UserData, Verdict, breakdown, high_balance, low_balance,
+    AccountData, Flows, Ledger, Period, Rendered, UserData, breakdown, high_balance, low_balance,
     summary,
 };
 use crate::transfers::{self, TransferView};
@@ -359,48 +359,42 @@ impl ColumnarUser {
     /// The rule of a job, when it can be evaluated from the index; `None`
     /// for segment types that need more than balances (they read the
     /// database).
-    pub fn evaluate(&self, params: &Params, creation_date: Date) -> Option<Verdict> {
+    pub fn evaluate(&self, params: &Params, creation_date: Date) -> Option<Rendered> {
         let period = params.period(creation_date);
-        match params {
+        Some(match params {
             Params::LowBalance {
                 threshold,
                 account_types,
                 ..
-            } => Some(low_balance::evaluate_accounts(
+            } => low_balance::evaluate_accounts(
                 &self.id,
                 &self.accounts,
                 *threshold,
                 account_types,
                 period,
-            )),
+            )
+            .into(),
             Params::HighBalance {
                 threshold,
                 account_types,
-            } => Some(high_balance::evaluate_accounts(
+            } => high_balance::evaluate_accounts(
                 &self.id,
                 &self.accounts,
                 *threshold,
                 account_types,
                 creation_date,
-            )),
+            )
+            .into(),
             Params::FinancialBreakdown {
                 label_groups,
                 include_transaction_ids: false,
                 ..
-            } => Some(breakdown::evaluate_accounts(
-                &self.id,
-                &self.marked(period),
-                label_groups,
-                period,
-                false,
-            )),
-            Params::IncomeSpendingSummary { .. } => Some(summary::evaluate_accounts(
-                &self.id,
-                &self.marked(period),
-                period,
-            )),
-            Params::FinancialBreakdown { .. } | Params::Insurance { .. } => None,
-        }
+            } => breakdown::render_accounts(&self.id, &self.marked(period), label_groups, period),
+            Params::IncomeSpendingSummary { .. } => {
+                summary::render_accounts(&self.id, &self.marked(period), period)
+            }
+            Params::FinancialBreakdown { .. } | Params::Insurance { .. } => return None,
+        })
     }
 }
 
@@ -648,9 +642,10 @@ mod tests {
                     period.from.add_days(-crate::transfers::MAX_DAYS_APART),
                     period.to.add_days(crate::transfers::MAX_DAYS_APART),
                 ));
+                // The same stored text, byte for byte.
                 prop_assert_eq!(
                     columnar.evaluate(&params, created),
-                    Some(segments::evaluate(&params, created, &rows)),
+                    Some(Rendered::from(segments::evaluate(&params, created, &rows))),
                     "{}", body
                 );
             }

@@ -282,17 +282,55 @@ impl FromRequestParts<AppState> for Tenant {
             })?;
         let hash = sha256_hex(token);
         let now = finseg_store::now_unix();
-        let found = state.db(move |c| clients::by_token(c, &hash, now)).await?;
+        if let Some(tenant) = state.tokens.get(&hash, now) {
+            return Ok(tenant);
+        }
+        let key = hash.clone();
+        let found = state.db(move |c| clients::by_token(c, &key, now)).await?;
         match found {
-            Some((client, _)) => Ok(Tenant {
-                pk: client.pk,
-                client_id: client.client_id,
-                time_zone: client.time_zone,
-            }),
+            Some((client, expires_at)) => {
+                let tenant = Tenant {
+                    pk: client.pk,
+                    client_id: client.client_id,
+                    time_zone: client.time_zone,
+                };
+                state.tokens.put(hash, tenant.clone(), expires_at);
+                Ok(tenant)
+            }
             None => Err(Problem::unauthorized(
                 "the access token is unknown or has expired",
             )),
         }
+    }
+}
+
+/// Tokens this node has seen, so that a request does not read the
+/// database to authenticate. Tokens are never revoked before they expire
+/// (there is no revocation endpoint), so a cached token is exactly as valid
+/// as the stored one; the entry ends with the token.
+#[derive(Default)]
+pub struct TokenCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, (Tenant, i64)>>,
+}
+
+/// Entries kept at most; the cache starts over when full.
+const TOKEN_CACHE_LIMIT: usize = 10_000;
+
+impl TokenCache {
+    fn get(&self, hash: &str, now: i64) -> Option<Tenant> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(hash)
+            .filter(|(_, expires_at)| *expires_at > now)
+            .map(|(t, _)| t.clone())
+    }
+
+    fn put(&self, hash: String, tenant: Tenant, expires_at: i64) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= TOKEN_CACHE_LIMIT {
+            entries.clear();
+        }
+        entries.insert(hash, (tenant, expires_at));
     }
 }
 

@@ -137,7 +137,7 @@ pub fn evaluate(
     user: &ColumnarUser,
     params: &Params,
     creation_date: Date,
-) -> finseg_core::segments::Verdict {
+) -> finseg_core::segments::Rendered {
     user.evaluate(params, creation_date)
         .expect("only segment types the index serves reach it")
 }

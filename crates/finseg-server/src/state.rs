@@ -19,6 +19,8 @@ pub struct AppState {
     pub callbacks_due: Arc<tokio::sync::Notify>,
     /// This node's in-memory segment indexes.
     pub indexes: Arc<crate::segment_index::SegmentIndexes>,
+    /// Access tokens this node has checked.
+    pub tokens: Arc<crate::auth::TokenCache>,
 }
 
 impl AppState {
@@ -30,6 +32,7 @@ impl AppState {
             work_available: Arc::new(tokio::sync::Notify::new()),
             callbacks_due: Arc::new(tokio::sync::Notify::new()),
             indexes: Arc::default(),
+            tokens: Arc::default(),
         }
     }
 

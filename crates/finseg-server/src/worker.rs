@@ -176,7 +176,7 @@ fn evaluate_partition(state: &AppState, claim: &Claim) -> Result<PartitionOutcom
     for (user_pk, mut user) in users {
         finseg_core::transfers::mark_own_transfers_within(&mut user, window);
         let verdict = segments::evaluate(&params, creation_date, &user);
-        outcome.record(user_pk, &user.id, verdict);
+        outcome.record(user_pk, &user.id, verdict.into());
     }
     Ok(outcome)
 }

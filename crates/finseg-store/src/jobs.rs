@@ -338,20 +338,25 @@ pub struct PartitionOutcome {
 
 impl PartitionOutcome {
     /// Counts one evaluated user and keeps their entry if they are a member.
-    pub fn record(&mut self, user_pk: i64, user_id: &str, verdict: finseg_core::segments::Verdict) {
-        use finseg_core::segments::Verdict;
+    pub fn record(
+        &mut self,
+        user_pk: i64,
+        user_id: &str,
+        verdict: finseg_core::segments::Rendered,
+    ) {
+        use finseg_core::segments::Rendered;
         self.evaluated += 1;
         match verdict {
-            Verdict::Member(v) => {
+            Rendered::Member(json) => {
                 self.matched += 1;
                 self.members.push(Member {
                     user_pk,
                     user_id: user_id.to_owned(),
-                    json: v.to_string(),
+                    json,
                 });
             }
-            Verdict::NotMember => {}
-            Verdict::WithoutData => self.without_data += 1,
+            Rendered::NotMember => {}
+            Rendered::WithoutData => self.without_data += 1,
         }
     }
 }

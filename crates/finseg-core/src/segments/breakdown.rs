@@ -2,10 +2,13 @@
 //! over the last N complete months and statistics over them, months without
 //! transactions counting as 0. Own-account transfers count in no group.
 
+use std::fmt::Write as _;
+
 use serde_json::json;
 
-use super::{Flows, Period, UserData, Verdict, stats};
+use super::{Flows, Period, Rendered, UserData, Verdict, json_text, stats};
 use crate::Amount;
+use crate::date::Month;
 use crate::labels::{Label, LabelSet};
 
 /// The rule with transaction ids as evidence.
@@ -13,21 +16,28 @@ pub fn evaluate(user: &UserData, groups: &[(&'static str, LabelSet)], period: Pe
     evaluate_accounts(&user.id, &user.accounts, groups, period, true)
 }
 
-/// The rule over any representation of the user's accounts; ids are
-/// listed when asked for (and kept by the representation).
-pub fn evaluate_accounts<F: Flows>(
-    user_id: &str,
+/// One group's figures.
+struct Group {
+    name: &'static str,
+    totals: Vec<Amount>,
+    counts: Vec<u64>,
+    ids: Vec<String>,
+    stats: stats::Stats,
+}
+
+/// The figures of a member; `Err` with the verdict of a non-member.
+fn figures<F: Flows>(
     accounts: &[F],
     groups: &[(&'static str, LabelSet)],
     period: Period,
     with_ids: bool,
-) -> Verdict {
+) -> Result<(Vec<Month>, Vec<Group>), Verdict> {
     let transfer = Label::parse("OWNACCOUNTTRANSFER").expect("taxonomy label");
     let months = period.months();
     let first_month = months[0].index();
     let mut any = false;
     let any_transaction = accounts.iter().any(|a| !a.flows_within(period).is_empty());
-    let mut out_groups = Vec::with_capacity(groups.len());
+    let mut out = Vec::with_capacity(groups.len());
     for (name, set) in groups {
         let mut totals = vec![Amount::ZERO; months.len()];
         let mut counts = vec![0u64; months.len()];
@@ -48,32 +58,115 @@ pub fn evaluate_accounts<F: Flows>(
             }
         }
         any |= counts.iter().any(|c| *c > 0);
-        let s = stats::of(&totals).expect("at least one month");
-        let mut group = json!({
-            "labelGroup": name,
-            "monthly": months.iter().zip(totals.iter().zip(&counts))
-                .map(|(m, (t, c))| json!({"month": m.to_string(), "total": t, "count": c}))
-                .collect::<Vec<_>>(),
-            "total": s.total,
-            "count": counts.iter().sum::<u64>(),
-            "average": s.average,
-            "minimum": s.minimum,
-            "maximum": s.maximum,
-            "median": s.median,
-            "standardDeviation": s.standard_deviation,
+        let stats = stats::of(&totals).expect("at least one month");
+        out.push(Group {
+            name,
+            totals,
+            counts,
+            ids,
+            stats,
         });
-        if with_ids {
-            group["transactionIds"] = ids.into();
-        }
-        out_groups.push(group);
     }
     if any {
-        Verdict::Member(json!({"userId": user_id, "labelGroups": out_groups}))
+        Ok((months, out))
     } else if any_transaction {
-        Verdict::NotMember
+        Err(Verdict::NotMember)
     } else {
-        Verdict::WithoutData
+        Err(Verdict::WithoutData)
     }
+}
+
+/// The rule over any representation of the user's accounts; ids are
+/// listed when asked for (and kept by the representation).
+pub fn evaluate_accounts<F: Flows>(
+    user_id: &str,
+    accounts: &[F],
+    groups: &[(&'static str, LabelSet)],
+    period: Period,
+    with_ids: bool,
+) -> Verdict {
+    let (months, groups) = match figures(accounts, groups, period, with_ids) {
+        Ok(f) => f,
+        Err(v) => return v,
+    };
+    let out_groups: Vec<serde_json::Value> = groups
+        .into_iter()
+        .map(|g| {
+            let s = g.stats;
+            let mut group = json!({
+                "labelGroup": g.name,
+                "monthly": months.iter().zip(g.totals.iter().zip(&g.counts))
+                    .map(|(m, (t, c))| json!({"month": m.to_string(), "total": t, "count": c}))
+                    .collect::<Vec<_>>(),
+                "total": s.total,
+                "count": g.counts.iter().sum::<u64>(),
+                "average": s.average,
+                "minimum": s.minimum,
+                "maximum": s.maximum,
+                "median": s.median,
+                "standardDeviation": s.standard_deviation,
+            });
+            if with_ids {
+                group["transactionIds"] = g.ids.into();
+            }
+            group
+        })
+        .collect();
+    Verdict::Member(json!({"userId": user_id, "labelGroups": out_groups}))
+}
+
+/// The rule without transaction ids, with the member's JSON written
+/// directly (the same document [`evaluate_accounts`] builds, keys in the
+/// same order), for the segment index's hot path.
+pub fn render_accounts<F: Flows>(
+    user_id: &str,
+    accounts: &[F],
+    groups: &[(&'static str, LabelSet)],
+    period: Period,
+) -> Rendered {
+    let (months, groups) = match figures(accounts, groups, period, false) {
+        Ok(f) => f,
+        Err(v) => return Rendered::from(v),
+    };
+    let mut o = String::with_capacity(256 + groups.len() * (200 + months.len() * 50));
+    o.push_str("{\"labelGroups\":[");
+    for (gi, g) in groups.iter().enumerate() {
+        if gi > 0 {
+            o.push(',');
+        }
+        let s = g.stats;
+        let count: u64 = g.counts.iter().sum();
+        let _ = write!(
+            o,
+            "{{\"average\":{},\"count\":{count},\"labelGroup\":",
+            s.average
+        );
+        json_text(&mut o, g.name);
+        let _ = write!(
+            o,
+            ",\"maximum\":{},\"median\":{},\"minimum\":{},\"monthly\":[",
+            s.maximum, s.median, s.minimum
+        );
+        for (mi, m) in months.iter().enumerate() {
+            if mi > 0 {
+                o.push(',');
+            }
+            let _ = write!(
+                o,
+                "{{\"count\":{},\"month\":\"{m}\",\"total\":{}}}",
+                g.counts[mi], g.totals[mi]
+            );
+        }
+        let _ = write!(
+            o,
+            "],\"standardDeviation\":{},\"total\":{}}}",
+            s.standard_deviation, s.total
+        );
+    }
+    o.push_str("],\"userId\":");
+    json_text(&mut o, user_id);
+    o.push('}');
+    Rendered::Member(o)
 }
 
 #[cfg(test)]

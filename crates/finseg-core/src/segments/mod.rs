@@ -261,6 +261,45 @@ pub enum Verdict {
     WithoutData,
 }
 
+/// A verdict with the member's entry already written as JSON text (what
+/// the job engine stores).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rendered {
+    Member(String),
+    NotMember,
+    WithoutData,
+}
+
+impl From<Verdict> for Rendered {
+    fn from(v: Verdict) -> Self {
+        match v {
+            Verdict::Member(m) => Rendered::Member(m.to_string()),
+            Verdict::NotMember => Rendered::NotMember,
+            Verdict::WithoutData => Rendered::WithoutData,
+        }
+    }
+}
+
+/// Appends `s` as a JSON string.
+pub(crate) fn json_text(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
 /// Evaluates one user for a job with these parameters, created on `creation_date`.
 pub fn evaluate(params: &params::Params, creation_date: Date, user: &UserData) -> Verdict {
     use params::Params;

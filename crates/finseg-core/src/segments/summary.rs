@@ -1,9 +1,11 @@
 //! `incomeSpendingSummary`: counts and totals of incoming and outgoing
 //! transactions in a period, own-account transfers reported separately.
 
+use std::fmt::Write as _;
+
 use serde_json::json;
 
-use super::{Flows, Period, UserData, Verdict};
+use super::{Flows, Period, Rendered, UserData, Verdict, json_text};
 use crate::Amount;
 use crate::labels::Label;
 
@@ -11,58 +13,85 @@ pub fn evaluate(user: &UserData, period: Period) -> Verdict {
     evaluate_accounts(&user.id, &user.accounts, period)
 }
 
-/// The rule over any representation of the user's accounts.
-pub fn evaluate_accounts<F: Flows>(user_id: &str, accounts: &[F], period: Period) -> Verdict {
+/// Counts and totals: in, out, own transfers in, own transfers out.
+#[derive(Default)]
+struct Figures {
+    counts: [u64; 4],
+    totals: [Amount; 4],
+}
+
+fn figures<F: Flows>(accounts: &[F], period: Period) -> Result<Figures, Verdict> {
     let transfer = Label::parse("OWNACCOUNTTRANSFER").expect("taxonomy label");
-    let (mut in_n, mut out_n, mut xin_n, mut xout_n) = (0u64, 0u64, 0u64, 0u64);
-    let (mut in_t, mut out_t, mut xin_t, mut xout_t) =
-        (Amount::ZERO, Amount::ZERO, Amount::ZERO, Amount::ZERO);
+    let mut f = Figures::default();
     let mut listed = false;
     let mut any_transaction = false;
     for account in accounts {
         for i in account.flows_within(period) {
             any_transaction = true;
             let amount = account.flow_amount(i);
-            let positive = amount > Amount::ZERO;
-            let negative = amount < Amount::ZERO;
-            if account.flow_labels(i).contains(transfer) {
-                if positive {
-                    xin_n += 1;
-                    xin_t = xin_t + amount;
-                } else if negative {
-                    xout_n += 1;
-                    xout_t = xout_t + amount;
-                }
-                continue;
-            }
-            listed = true;
-            if positive {
-                in_n += 1;
-                in_t = in_t + amount;
-            } else if negative {
-                out_n += 1;
-                out_t = out_t + amount;
-            }
+            let own = account.flow_labels(i).contains(transfer);
+            listed |= !own;
+            // Zero amounts count as neither incoming nor outgoing.
+            let slot = match (own, amount > Amount::ZERO, amount < Amount::ZERO) {
+                (false, true, _) => 0,
+                (false, _, true) => 1,
+                (true, true, _) => 2,
+                (true, _, true) => 3,
+                _ => continue,
+            };
+            f.counts[slot] += 1;
+            f.totals[slot] = f.totals[slot] + amount;
         }
     }
     if !listed {
-        return if any_transaction || !accounts.is_empty() {
+        return Err(if any_transaction || !accounts.is_empty() {
             Verdict::NotMember
         } else {
             Verdict::WithoutData
-        };
+        });
     }
+    Ok(f)
+}
+
+/// The rule over any representation of the user's accounts.
+pub fn evaluate_accounts<F: Flows>(user_id: &str, accounts: &[F], period: Period) -> Verdict {
+    let f = match figures(accounts, period) {
+        Ok(f) => f,
+        Err(v) => return v,
+    };
+    let (c, t) = (f.counts, f.totals);
     Verdict::Member(json!({
         "userId": user_id,
-        "incomingCount": in_n,
-        "incomingTotal": in_t,
-        "outgoingCount": out_n,
-        "outgoingTotal": out_t,
+        "incomingCount": c[0],
+        "incomingTotal": t[0],
+        "outgoingCount": c[1],
+        "outgoingTotal": t[1],
         "ownAccountTransfers": {
-            "incomingCount": xin_n, "incomingTotal": xin_t,
-            "outgoingCount": xout_n, "outgoingTotal": xout_t,
+            "incomingCount": c[2], "incomingTotal": t[2],
+            "outgoingCount": c[3], "outgoingTotal": t[3],
         },
     }))
+}
+
+/// The rule with the member's JSON written directly (the document
+/// [`evaluate_accounts`] builds, keys in the same order).
+pub fn render_accounts<F: Flows>(user_id: &str, accounts: &[F], period: Period) -> Rendered {
+    let f = match figures(accounts, period) {
+        Ok(f) => f,
+        Err(v) => return Rendered::from(v),
+    };
+    let (c, t) = (f.counts, f.totals);
+    let mut o = String::with_capacity(300);
+    let _ = write!(
+        o,
+        "{{\"incomingCount\":{},\"incomingTotal\":{},\"outgoingCount\":{},\"outgoingTotal\":{},\
+         \"ownAccountTransfers\":{{\"incomingCount\":{},\"incomingTotal\":{},\"outgoingCount\":{},\"outgoingTotal\":{}}},\
+         \"userId\":",
+        c[0], t[0], c[1], t[1], c[2], t[2], c[3], t[3]
+    );
+    json_text(&mut o, user_id);
+    o.push('}');
+    Rendered::Member(o)
 }
 
 #[cfg(test)]

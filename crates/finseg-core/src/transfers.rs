@@ -4,8 +4,6 @@
 //! they count in no income or spending figure. A credit-card settlement
 //! is such a transfer when the card account is one of the user's accounts.
 
-use std::collections::HashMap;
-
 use crate::labels::Label;
 use crate::segments::UserData;
 use crate::{AccountType, Amount, Date};
@@ -48,18 +46,20 @@ pub fn pairs<V: TransferView + ?Sized>(
         let d = view.date(a, t);
         window.0 <= d && d <= window.1
     };
-    // Credits by amount: (account, booking).
-    let mut credits: HashMap<Amount, Vec<(usize, usize)>> = HashMap::new();
+    // Credits by amount (a stable sort keeps each amount's credits in
+    // account and booking order): (amount, account, booking).
+    let mut credits: Vec<(Amount, usize, usize)> = Vec::new();
     for a in 0..n {
         for t in 0..view.bookings(a) {
             if view.amount(a, t) > Amount::ZERO && inside(a, t) {
-                credits.entry(view.amount(a, t)).or_default().push((a, t));
+                credits.push((view.amount(a, t), a, t));
             }
         }
     }
     if credits.is_empty() {
         return Vec::new();
     }
+    credits.sort_by_key(|c| c.0);
     let mut taken: Vec<Vec<bool>> = (0..n).map(|a| vec![false; view.bookings(a)]).collect();
     let only_own = |a: usize| {
         matches!(
@@ -74,12 +74,11 @@ pub fn pairs<V: TransferView + ?Sized>(
             if amount >= Amount::ZERO || !inside(a, t) {
                 continue;
             }
-            let Some(candidates) = credits.get(&-amount) else {
-                continue;
-            };
+            let first = credits.partition_point(|c| c.0 < -amount);
+            let candidates = credits[first..].iter().take_while(|c| c.0 == -amount);
             let day = view.date(a, t).days();
             let mut best: Option<(i32, usize, usize)> = None;
-            for &(b, c) in candidates {
+            for &(_, b, c) in candidates {
                 if b == a || taken[b][c] {
                     continue;
                 }

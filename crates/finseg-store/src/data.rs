@@ -859,11 +859,20 @@ pub fn delete_user(c: &mut dyn Conn, client_pk: i64, id: &str) -> Result<bool, S
     };
     erase_accounts_where(c, "user_pk = $1", &[P::I(upk)])?;
     // The user's entries in stored segment results go too.
+    // (Found by the results' key, job and user id, job by job: an index on
+    // the user's key would cost every stored member an index entry.)
+    let of_client = "job_pk IN (SELECT pk FROM jobs WHERE client_pk = $1) AND user_ext_id = $2";
     c.exec(
-        "UPDATE jobs SET users_matched = users_matched - 1 WHERE pk IN (SELECT job_pk FROM job_results WHERE user_pk = $1)",
-        &[P::I(upk)],
+        &format!(
+            "UPDATE jobs SET users_matched = users_matched - 1
+             WHERE pk IN (SELECT job_pk FROM job_results WHERE {of_client})"
+        ),
+        &[P::I(client_pk), P::T(id)],
     )?;
-    c.exec("DELETE FROM job_results WHERE user_pk = $1", &[P::I(upk)])?;
+    c.exec(
+        &format!("DELETE FROM job_results WHERE {of_client}"),
+        &[P::I(client_pk), P::T(id)],
+    )?;
     c.exec("DELETE FROM users WHERE pk = $1", &[P::I(upk)])?;
     // Segment indexes drop the user when they see this.
     let seq = next_seq(c)?;

@@ -235,6 +235,13 @@ CREATE INDEX erased_users_seq ON erased_users (client_pk, seq);
 CREATE INDEX job_partitions_pending ON job_partitions (status, job_pk, part_no);
 ",
     ),
+    (
+        4,
+        "
+-- Erasure finds a user's stored results by (job, user id), the key.
+DROP INDEX job_results_user;
+",
+    ),
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

@@ -25,6 +25,9 @@ type ApiResult = Result<Response, Problem>;
 /// Members fetched per database round trip when a result is sent.
 const PAGE_FETCH: i64 = 5_000;
 
+/// How many times larger the partitions of index-evaluated jobs are.
+const INDEX_PARTITION_FACTOR: usize = 10;
+
 fn segment_type(name: &str) -> Result<SegmentType, Problem> {
     SegmentType::parse(name).ok_or_else(|| {
         Problem::not_found("segment type", name).with(
@@ -134,7 +137,16 @@ async fn create(
     let stored_params = params.to_json().to_string();
     let job_id = new_job_id();
     let creation_date = today_in(&tenant.time_zone);
-    let partition_size = state.config.partition_size;
+    // A partition the index evaluates takes milliseconds: larger ones save
+    // the claim and completion of each (leases still spread them over nodes).
+    let partition_size = if crate::segment_index::serves(&state, &params) {
+        state
+            .config
+            .partition_size
+            .saturating_mul(INDEX_PARTITION_FACTOR)
+    } else {
+        state.config.partition_size
+    };
     let (sp, cb, key, jid) = (
         stored_params.clone(),
         callback_url.clone(),

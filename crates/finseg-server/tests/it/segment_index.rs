@@ -13,7 +13,7 @@ async fn job_node(app: &TestApp, index: bool) -> TestApp {
     cfg.database = app.state.store.url().clone();
     cfg.workers = 2;
     cfg.poll_ms = 50;
-    cfg.partition_size = 7;
+    cfg.partition_size = 1;
     cfg.segment_index = index;
     cfg.index_refresh_ms = 50;
     app.second_node(cfg).await
@@ -113,7 +113,7 @@ async fn the_index_answers_as_the_database_does(shared: TestApp) {
     let (from_index, index_parts, db_parts) = run_all(&indexed).await;
     assert_same(&from_index, &from_db);
     assert!(
-        index_parts >= 7 * 6,
+        index_parts >= 7 * 4,
         "{index_parts} partitions from the index"
     );
     assert_eq!(db_parts, 0);

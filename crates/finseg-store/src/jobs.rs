@@ -114,17 +114,35 @@ pub fn create(c: &mut dyn Conn, n: &NewJob) -> Result<Created, StoreError> {
             return Ok(Created::Existing(job(&existing)));
         }
         let snapshot = crate::data::current_seq(c)?;
-        let users: Vec<i64> = c
+        // Partitions are ranges of consecutive user keys, `partition_size`
+        // users each: the database numbers the users and returns only the
+        // first key of each partition (a million keys need not travel).
+        let scope = [P::I(n.client_pk), P::I(snapshot)];
+        let starts: Vec<i64> = c
             .query(
-                "SELECT pk FROM users WHERE client_pk = $1 AND seq <= $2 ORDER BY pk",
-                &[P::I(n.client_pk), P::I(snapshot)],
+                "SELECT pk FROM (SELECT pk, ROW_NUMBER() OVER (ORDER BY pk) AS n FROM users
+                                 WHERE client_pk = $1 AND seq <= $2) numbered
+                 WHERE (n - 1) % $3 = 0 ORDER BY pk",
+                &[scope[0], scope[1], P::I(n.partition_size.max(1) as i64)],
             )?
             .iter()
             .map(|r| r[0].int())
             .collect();
-        let parts: Vec<(i64, i64)> = users
-            .chunks(n.partition_size.max(1))
-            .map(|ch| (ch[0], *ch.last().expect("non-empty chunk")))
+        let (users_total, last) = c
+            .query_one(
+                "SELECT COUNT(*), MAX(pk) FROM users WHERE client_pk = $1 AND seq <= $2",
+                &scope,
+            )?
+            .map_or((0, None), |r| (r[0].int(), r[1].opt_int()));
+        let parts: Vec<(i64, i64)> = starts
+            .iter()
+            .enumerate()
+            .map(|(i, from)| {
+                let to = starts
+                    .get(i + 1)
+                    .map_or(last.unwrap_or(*from), |next| next - 1);
+                (*from, to)
+            })
             .collect();
         let now = now_unix();
         let done = parts.is_empty();
@@ -146,7 +164,7 @@ pub fn create(c: &mut dyn Conn, n: &NewJob) -> Result<Created, StoreError> {
                 if done { P::I(now) } else { P::Null },
                 if done { P::I(now + RETENTION_SECS) } else { P::Null },
                 P::I(snapshot),
-                P::I(users.len() as i64),
+                P::I(users_total),
                 P::I(parts.len() as i64),
             ],
         )?;

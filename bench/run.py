@@ -346,7 +346,8 @@ def main():
         (f"import            {tx:,} transactions in {import_secs:.1f} s = {tx / import_secs:,.0f} transactions/s"
          + (" (generation included)" if args.stream else "")) if tx else "import            (reused the database of an earlier run)",
         "",
-        (f"segment index     caught up {catch_up:.1f} s after the import; "
+        (f"segment index     caught up {catch_up:.1f} s after the "
+         + ("server started (built from the database)" if args.reuse else "import") + "; "
          + " + ".join(f"{m:,.0f}" for m in index_mib) + " MiB") if catch_up is not None
         else "segment index     off (--no-index)",
         "",

@@ -2,14 +2,14 @@
 //! columnar form, so that a segment job reads memory instead of rows.
 //!
 //! An account keeps its bookings as three columns, the day as a `u16`
-//! offset from the account's first booking, the amount as `i32` cents and
-//! the label set as a `u16` number of a process-wide table of label sets: 8
-//! bytes a booking instead of a database row. Bookings whose counterpart
-//! IBAN names another account of the user (evidence of an own-account
-//! transfer) are listed beside. Accounts whose bookings do not fit (more
-//! than 179 years apart, one amount beyond ±21,474,836.47, more than 65,535
-//! distinct label sets) are not indexed; their users are evaluated from the
-//! database, as before.
+//! offset from the account's first booking, the amount as `i32` cents and a
+//! `u16` number of a process-wide table of "tags": the label set together
+//! with which other account of the user, if any, the counterpart IBAN names
+//! (evidence of an own-account transfer). That is 8 bytes a booking instead
+//! of a database row. Accounts whose bookings do not fit (more than 179
+//! years apart, one amount beyond ±21,474,836.47, more than 65,535 distinct
+//! tags) are not indexed; their users are evaluated from the database, as
+//! before.
 //!
 //! The rules do not know which form they read: [`ColumnarAccount`]
 //! implements [`Ledger`] and (with the user's own-account transfer marks)
@@ -24,7 +24,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::ops::RangeInclusive;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
 
 use crate::labels::{Label, LabelSet};
 use crate::segments::params::Params;
@@ -35,47 +35,65 @@ use crate::segments::{
 use crate::transfers::{self, TransferView};
 use crate::{AccountType, Amount, Date};
 
-/// The label sets bookings carry, numbered in order of first sight. Number
-/// 0 is the empty set. Append-only, so a number never changes meaning.
-static LABEL_SETS: [AtomicU64; 1 << 16] = [const { AtomicU64::new(0) }; 1 << 16];
-static LABEL_SETS_USED: AtomicUsize = AtomicUsize::new(1);
-static LABEL_SET_NUMBERS: Mutex<Option<HashMap<u64, u16>>> = Mutex::new(None);
+/// The tags bookings carry, numbered in order of first sight: the label
+/// set, and the position of the user's account the counterpart IBAN names
+/// (`NAMES_NONE` for none). Number 0 is the empty set naming none.
+/// Append-only, so a number never changes meaning.
+static TAG_LABELS: [AtomicU64; 1 << 16] = [const { AtomicU64::new(0) }; 1 << 16];
+static TAG_NAMES: [AtomicU8; 1 << 16] = [const { AtomicU8::new(NAMES_NONE) }; 1 << 16];
+static TAGS_USED: AtomicUsize = AtomicUsize::new(1);
+static TAG_NUMBERS: Mutex<Option<HashMap<(u64, u8), u16>>> = Mutex::new(None);
+const NAMES_NONE: u8 = u8::MAX;
 
-/// The number of a label set; `None` once 65,536 sets are numbered.
-pub fn label_set_number(set: LabelSet) -> Option<u16> {
-    if set.0 == 0 {
+/// A booking's tag: its labels and the account its counterpart names.
+type Tag = (u64, u8);
+
+/// The number of a tag; `None` once 65,536 tags are numbered.
+fn tag_number(tag: Tag) -> Option<u16> {
+    if tag == (0, NAMES_NONE) {
         return Some(0);
     }
-    let mut numbers = LABEL_SET_NUMBERS.lock().unwrap_or_else(|e| e.into_inner());
+    let mut numbers = TAG_NUMBERS.lock().unwrap_or_else(|e| e.into_inner());
     let numbers = numbers.get_or_insert_with(HashMap::new);
-    if let Some(n) = numbers.get(&set.0) {
+    if let Some(n) = numbers.get(&tag) {
         return Some(*n);
     }
-    let n = LABEL_SETS_USED.load(Ordering::Relaxed);
+    let n = TAGS_USED.load(Ordering::Relaxed);
     let number = u16::try_from(n).ok()?;
-    LABEL_SETS[n].store(set.0, Ordering::Release);
-    LABEL_SETS_USED.store(n + 1, Ordering::Release);
-    numbers.insert(set.0, number);
+    TAG_LABELS[n].store(tag.0, Ordering::Release);
+    TAG_NAMES[n].store(tag.1, Ordering::Release);
+    TAGS_USED.store(n + 1, Ordering::Release);
+    numbers.insert(tag, number);
     Some(number)
 }
 
-fn label_set(number: u16) -> LabelSet {
-    LabelSet(LABEL_SETS[usize::from(number)].load(Ordering::Acquire))
+fn tag_labels(number: u16) -> LabelSet {
+    LabelSet(TAG_LABELS[usize::from(number)].load(Ordering::Acquire))
 }
 
-/// Numbers label sets with a local cache in front of the shared table.
+fn tag_names(number: u16) -> Option<usize> {
+    let n = TAG_NAMES[usize::from(number)].load(Ordering::Acquire);
+    (n != NAMES_NONE).then_some(usize::from(n))
+}
+
+/// Numbers tags with a local cache in front of the shared table.
 #[derive(Default)]
 pub struct LabelSetNumbers {
-    cache: HashMap<u64, u16>,
+    cache: HashMap<Tag, u16>,
 }
 
 impl LabelSetNumbers {
-    pub fn number(&mut self, set: LabelSet) -> Option<u16> {
-        if let Some(n) = self.cache.get(&set.0) {
+    fn number(&mut self, labels: LabelSet, names: Option<u8>) -> Option<u16> {
+        // Position 255 cannot be told from "none": such a user stays unindexed.
+        let tag = (
+            labels.0,
+            names.map_or(Some(NAMES_NONE), |n| (n != NAMES_NONE).then_some(n))?,
+        );
+        if let Some(n) = self.cache.get(&tag) {
             return Some(*n);
         }
-        let n = label_set_number(set)?;
-        self.cache.insert(set.0, n);
+        let n = tag_number(tag)?;
+        self.cache.insert(tag, n);
         Some(n)
     }
 }
@@ -105,10 +123,8 @@ pub struct ColumnarAccount {
     base: i32,
     days: Box<[u16]>,
     cents: Box<[i32]>,
-    labels: Box<[u16]>,
-    /// (booking, account position) for bookings whose counterpart IBAN
-    /// names another of the user's accounts; by booking.
-    names: Box<[(u32, u8)]>,
+    /// Tag numbers: labels and the own account the counterpart names.
+    tags: Box<[u16]>,
     daily_balances: Box<[(Date, Amount)]>,
 }
 
@@ -142,15 +158,10 @@ impl ColumnarAccount {
             .iter()
             .map(|b| i32::try_from(b.amount.cents()).ok())
             .collect::<Option<Box<[i32]>>>()?;
-        let labels = bookings
+        let tags = bookings
             .iter()
-            .map(|b| numbers.number(b.labels))
+            .map(|b| numbers.number(b.labels, b.names_account))
             .collect::<Option<Box<[u16]>>>()?;
-        let names = bookings
-            .iter()
-            .enumerate()
-            .filter_map(|(i, b)| Some((u32::try_from(i).ok()?, b.names_account?)))
-            .collect();
         Some(ColumnarAccount {
             id: parts.id.into(),
             account_type: parts.account_type,
@@ -160,8 +171,7 @@ impl ColumnarAccount {
             base,
             days,
             cents,
-            labels,
-            names,
+            tags,
             daily_balances: daily_balances.into_boxed_slice(),
         })
     }
@@ -200,8 +210,7 @@ impl ColumnarAccount {
             + self.id.len()
             + self.days.len() * 2
             + self.cents.len() * 4
-            + self.labels.len() * 2
-            + self.names.len() * std::mem::size_of::<(u32, u8)>()
+            + self.tags.len() * 2
             + self.daily_balances.len() * std::mem::size_of::<(Date, Amount)>()
     }
 }
@@ -268,7 +277,7 @@ impl Flows for Marked<'_> {
         self.account.booking_amount(i)
     }
     fn flow_labels(&self, i: usize) -> LabelSet {
-        let mut set = label_set(self.account.labels[i]);
+        let mut set = tag_labels(self.account.tags[i]);
         if self.transfers[i] {
             set.insert(own_transfer());
         }
@@ -300,10 +309,7 @@ impl TransferView for ColumnarUser {
         self.accounts[a].booking_date(t)
     }
     fn names_account(&self, a: usize, t: usize, other: usize) -> bool {
-        let names = &self.accounts[a].names;
-        names
-            .binary_search_by_key(&(t as u32), |n| n.0)
-            .is_ok_and(|i| usize::from(names[i].1) == other)
+        tag_names(self.accounts[a].tags[t]) == Some(other)
     }
 }
 

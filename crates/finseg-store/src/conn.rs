@@ -70,6 +70,12 @@ impl V {
             _ => None,
         }
     }
+    pub fn opt_str(&self) -> Option<&str> {
+        match self {
+            V::T(s) => Some(s),
+            _ => None,
+        }
+    }
 }
 
 pub type Row = Vec<V>;
@@ -85,6 +91,18 @@ pub trait Conn: Send {
     /// Runs one statement; returns the number of rows changed.
     fn exec(&mut self, sql: &str, params: &[P]) -> Result<u64, StoreError>;
     fn query(&mut self, sql: &str, params: &[P]) -> Result<Vec<Row>, StoreError>;
+    /// Calls `f` with each row in turn, without collecting them (large reads).
+    fn for_each_row(
+        &mut self,
+        sql: &str,
+        params: &[P],
+        f: &mut dyn FnMut(&Row),
+    ) -> Result<(), StoreError> {
+        for r in self.query(sql, params)? {
+            f(&r);
+        }
+        Ok(())
+    }
     /// Runs several statements without parameters (migrations).
     fn batch(&mut self, sql: &str) -> Result<(), StoreError>;
     /// Starts a write transaction (SQLite takes the write lock up front so
@@ -186,27 +204,53 @@ impl Conn for SqliteConn {
     }
 
     fn query(&mut self, sql: &str, params: &[P]) -> Result<Vec<Row>, StoreError> {
+        let mut out = Vec::new();
+        self.for_each_row(sql, params, &mut |r| out.push(r.clone()))?;
+        Ok(out)
+    }
+
+    fn for_each_row(
+        &mut self,
+        sql: &str,
+        params: &[P],
+        f: &mut dyn FnMut(&Row),
+    ) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare_cached(sql)?;
         check_placeholder_order(&stmt);
         Self::bind(&mut stmt, params)?;
         let n = stmt.column_count();
         let mut rows = stmt.raw_query();
-        let mut out = Vec::new();
+        // One row buffer, its strings' capacity reused from row to row.
+        let mut r: Row = vec![V::Null; n];
         while let Some(row) = rows.next()? {
-            let mut r = Vec::with_capacity(n);
-            for i in 0..n {
+            for (i, slot) in r.iter_mut().enumerate() {
                 use rusqlite::types::ValueRef;
-                r.push(match row.get_ref(i)? {
-                    ValueRef::Null => V::Null,
-                    ValueRef::Integer(v) => V::I(v),
-                    ValueRef::Text(t) => V::T(String::from_utf8_lossy(t).into_owned()),
-                    ValueRef::Real(f) => V::I(f as i64),
-                    ValueRef::Blob(b) => V::T(String::from_utf8_lossy(b).into_owned()),
-                });
+                let text = match row.get_ref(i)? {
+                    ValueRef::Null => {
+                        *slot = V::Null;
+                        continue;
+                    }
+                    ValueRef::Integer(v) => {
+                        *slot = V::I(v);
+                        continue;
+                    }
+                    ValueRef::Real(f) => {
+                        *slot = V::I(f as i64);
+                        continue;
+                    }
+                    ValueRef::Text(t) | ValueRef::Blob(t) => String::from_utf8_lossy(t),
+                };
+                match slot {
+                    V::T(s) => {
+                        s.clear();
+                        s.push_str(&text);
+                    }
+                    other => *other = V::T(text.into_owned()),
+                }
             }
-            out.push(r);
+            f(&r);
         }
-        Ok(out)
+        Ok(())
     }
 
     fn batch(&mut self, sql: &str) -> Result<(), StoreError> {

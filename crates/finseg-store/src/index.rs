@@ -161,7 +161,8 @@ fn load_users(
         }
     }
     let mut bookings: HashMap<i64, Vec<RawBooking>> = HashMap::new();
-    for r in c.query(
+    // The largest read: streamed, not collected.
+    c.for_each_row(
         &format!(
             "SELECT t.account_pk, t.booking_date, t.amount, (t.client_labels | t.rule_labels), t.ext_id,
                     t.counterpart_iban
@@ -169,20 +170,21 @@ fn load_users(
              WHERE a.client_pk = $1 AND a.user_pk IN ({list})"
         ),
         &client,
-    )? {
-        let account_pk = r[0].int();
-        let names_account = match (r[5].opt_text(), user_of_account.get(&account_pk)) {
-            (Some(iban), Some(user_pk)) => columnar::names_account(Some(&iban), &ibans[user_pk]),
-            _ => None,
-        };
-        bookings.entry(account_pk).or_default().push(RawBooking {
-            date: Date::from_days(r[1].int() as i32),
-            amount: Amount::from_cents(r[2].int()),
-            labels: LabelSet(r[3].int() as u64),
-            id: r[4].text(),
-            names_account,
-        });
-    }
+        &mut |r| {
+            let account_pk = r[0].int();
+            let names_account = match (r[5].opt_str(), user_of_account.get(&account_pk)) {
+                (Some(iban), Some(user_pk)) => columnar::names_account(Some(iban), &ibans[user_pk]),
+                _ => None,
+            };
+            bookings.entry(account_pk).or_default().push(RawBooking {
+                date: Date::from_days(r[1].int() as i32),
+                amount: Amount::from_cents(r[2].int()),
+                labels: LabelSet(r[3].int() as u64),
+                id: r[4].text(),
+                names_account,
+            });
+        },
+    )?;
     let mut supplied: HashMap<i64, Vec<(Date, Amount)>> = HashMap::new();
     for r in c.query(
         &format!(

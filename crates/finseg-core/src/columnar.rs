@@ -29,8 +29,8 @@ use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use crate::labels::{Label, LabelSet};
 use crate::segments::params::Params;
 use crate::segments::{
-    AccountData, Flows, Ledger, Period, Rendered, UserData, breakdown, high_balance, low_balance,
-    summary,
+    AccountData, Flows, Ledger, Period, Rendered, UserData, balances, breakdown, high_balance,
+    low_balance, summary,
 };
 use crate::transfers::{self, TransferView};
 use crate::{AccountType, Amount, Date};
@@ -126,7 +126,21 @@ pub struct ColumnarAccount {
     /// Tag numbers: labels and the own account the counterpart names.
     tags: Box<[u16]>,
     daily_balances: Box<[(Date, Amount)]>,
+    /// The lowest known end-of-day balance (cents) of each of the last
+    /// months up to the last one with an event, from `lows_from` on
+    /// (`NO_LOW`: no known day): `lowBalance` rejects non-members from
+    /// these without walking days.
+    lows_from: i32,
+    lows: Box<[i32]>,
+    /// The low of every month after those (the balance no longer moves), if
+    /// every day of them is known.
+    tail_low: Option<i32>,
 }
+
+/// A month without a known day in `lows`.
+const NO_LOW: i32 = i32::MAX;
+/// Months of lows kept: a year of `lowBalance` and the month being booked.
+const LOW_MONTHS: i32 = 14;
 
 /// An account as stored, before it is packed.
 #[derive(Debug, Clone)]
@@ -162,7 +176,7 @@ impl ColumnarAccount {
             .iter()
             .map(|b| numbers.number(b.labels, b.names_account))
             .collect::<Option<Box<[u16]>>>()?;
-        Some(ColumnarAccount {
+        let mut account = ColumnarAccount {
             id: parts.id.into(),
             account_type: parts.account_type,
             balance: parts.balance,
@@ -173,7 +187,58 @@ impl ColumnarAccount {
             cents,
             tags,
             daily_balances: daily_balances.into_boxed_slice(),
-        })
+            lows_from: 0,
+            lows: Box::new([]),
+            tail_low: None,
+        };
+        account.precompute_lows();
+        Some(account)
+    }
+
+    /// Fills `lows` and `tail_low` from the account's own end-of-day
+    /// balances (the same function the rule uses). Values beyond `i32`
+    /// leave them empty: the rule then walks the days.
+    fn precompute_lows(&mut self) {
+        let last_event = [
+            (self.bookings() > 0).then(|| self.booking_date(self.bookings() - 1)),
+            Some(self.balance_date),
+            self.daily_balances.last().map(|b| b.0),
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+        .expect("the balance date is always there");
+        let last = last_event.month();
+        let known_from = self
+            .daily_balances
+            .first()
+            .map_or(self.effective_data_since(), |b| {
+                b.0.min(self.effective_data_since())
+            });
+        let first = known_from
+            .month()
+            .index()
+            .max(last.index() - LOW_MONTHS + 1);
+        if first > last.index() {
+            return;
+        }
+        let from = crate::date::Month::from_ym(0, 1).plus(first).first_day();
+        let mut lows = vec![NO_LOW; (last.index() - first + 1) as usize];
+        for db in balances::daily(&*self, from, last.last_day()) {
+            let Some(b) = db.balance else { continue };
+            let Ok(cents) = i32::try_from(b.cents()) else {
+                return;
+            };
+            let slot = &mut lows[(db.day.month().index() - first) as usize];
+            *slot = (*slot).min(cents);
+        }
+        let after = last.succ().first_day();
+        let tail = (after >= self.effective_data_since())
+            .then(|| balances::reconstructed(&*self, after))
+            .and_then(|b| i32::try_from(b.cents()).ok());
+        self.lows_from = first;
+        self.lows = lows.into_boxed_slice();
+        self.tail_low = tail;
     }
 
     /// The columnar form of an account loaded the usual way; `ibans` are
@@ -211,6 +276,7 @@ impl ColumnarAccount {
             + self.days.len() * 2
             + self.cents.len() * 4
             + self.tags.len() * 2
+            + self.lows.len() * 4
             + self.daily_balances.len() * std::mem::size_of::<(Date, Amount)>()
     }
 }
@@ -242,6 +308,17 @@ impl Ledger for ColumnarAccount {
     }
     fn booking_amount(&self, i: usize) -> Amount {
         Amount::from_cents(self.cents[i].into())
+    }
+    fn month_low(&self, month: crate::date::Month) -> Option<Option<Amount>> {
+        let k = month.index() - self.lows_from;
+        if self.lows.is_empty() || k < 0 {
+            return None;
+        }
+        let low = match self.lows.get(k as usize) {
+            Some(&l) => l,
+            None => self.tail_low?,
+        };
+        Some((low != NO_LOW).then(|| Amount::from_cents(low.into())))
     }
 }
 
@@ -656,6 +733,57 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_month_low_at_the_threshold_is_not_below() {
+        // Balance 0 on 2026-04-01; one day at exactly -100.00 in each of
+        // January to March.
+        let d = |s: &str| Date::parse(s).unwrap();
+        let mut transactions = Vec::new();
+        for m in ["01", "02", "03"] {
+            transactions.push(Tx::plain(
+                &format!("{m}a"),
+                d(&format!("2026-{m}-10")),
+                Amount::from_cents(-100_00),
+            ));
+            transactions.push(Tx::plain(
+                &format!("{m}b"),
+                d(&format!("2026-{m}-11")),
+                Amount::from_cents(100_00),
+            ));
+        }
+        let user = UserData {
+            id: "u".into(),
+            accounts: vec![AccountData {
+                id: "a".into(),
+                account_type: AccountType::Checking,
+                iban: None,
+                balance: Amount::ZERO,
+                balance_date: d("2026-04-01"),
+                data_since: Some(d("2025-01-01")),
+                daily_balances: Vec::new(),
+                transactions,
+            }],
+        };
+        let columnar = ColumnarUser::from_user(&user).unwrap();
+        assert!(!columnar.accounts[0].lows.is_empty());
+        let job = |threshold: &str| {
+            Params::parse(
+                SegmentType::LowBalance,
+                &serde_json::json!({"threshold": threshold}),
+            )
+            .unwrap()
+        };
+        let created = d("2026-04-02");
+        assert_eq!(
+            columnar.evaluate(&job("-100"), created),
+            Some(Rendered::NotMember)
+        );
+        assert!(matches!(
+            columnar.evaluate(&job("-99.99"), created),
+            Some(Rendered::Member(_))
+        ));
     }
 
     #[test]

@@ -24,6 +24,36 @@ struct MonthLow {
     below: u32,
 }
 
+/// The verdict from precomputed monthly lows, when every account keeps
+/// them and the user is not a member (a member's evidence needs the days).
+fn from_month_lows<L: Ledger>(
+    accounts: &[L],
+    threshold: Amount,
+    account_types: &[AccountType],
+    months: &[crate::date::Month],
+) -> Option<Verdict> {
+    let mut known = vec![false; months.len()];
+    let mut dipped = vec![false; months.len()];
+    for account in accounts
+        .iter()
+        .filter(|a| account_types.contains(&a.account_type()))
+    {
+        for (mi, m) in months.iter().enumerate() {
+            if let Some(low) = account.month_low(*m)? {
+                known[mi] = true;
+                dipped[mi] |= low < threshold;
+            }
+        }
+    }
+    if known.iter().any(|k| !k) {
+        Some(Verdict::WithoutData)
+    } else if !dipped.iter().all(|d| *d) {
+        Some(Verdict::NotMember)
+    } else {
+        None
+    }
+}
+
 /// The rule over any representation of the user's accounts.
 pub fn evaluate_accounts<L: Ledger>(
     user_id: &str,
@@ -33,6 +63,9 @@ pub fn evaluate_accounts<L: Ledger>(
     period: Period,
 ) -> Verdict {
     let months = period.months();
+    if let Some(verdict) = from_month_lows(accounts, threshold, account_types, &months) {
+        return verdict;
+    }
     let month_ends: Vec<Date> = months.iter().map(|m| m.last_day()).collect();
     // Per month: did any account have a known day; did any dip below.
     let mut known = vec![false; months.len()];

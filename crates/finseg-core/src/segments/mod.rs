@@ -107,6 +107,13 @@ pub trait Ledger {
         lo
     }
 
+    /// The lowest known end-of-day balance of `month` where the
+    /// representation keeps it precomputed: `Some(None)` when no day of the
+    /// month has a known balance; `None` when it must be computed.
+    fn month_low(&self, _month: Month) -> Option<Option<Amount>> {
+        None
+    }
+
     /// SPEC §3: the stated `dataSince`, else the earliest booking date; an
     /// account without any transaction is known from its balance date on.
     fn effective_data_since(&self) -> Date {

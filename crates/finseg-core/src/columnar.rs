@@ -449,14 +449,13 @@ impl ColumnarUser {
                 threshold,
                 account_types,
                 ..
-            } => low_balance::evaluate_accounts(
+            } => low_balance::render_accounts(
                 &self.id,
                 &self.accounts,
                 *threshold,
                 account_types,
                 period,
-            )
-            .into(),
+            ),
             Params::HighBalance {
                 threshold,
                 account_types,

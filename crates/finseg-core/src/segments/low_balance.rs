@@ -2,9 +2,12 @@
 //! account of the chosen types ended at least one day strictly below the
 //! threshold.
 
+use std::fmt::Write as _;
+
 use serde_json::json;
 
-use super::{Ledger, Period, UserData, Verdict, balances};
+use super::{Ledger, Period, Rendered, UserData, Verdict, balances, json_text};
+use crate::date::Month;
 use crate::{AccountType, Amount, Date};
 
 pub fn evaluate(
@@ -30,47 +33,55 @@ fn from_month_lows<L: Ledger>(
     accounts: &[L],
     threshold: Amount,
     account_types: &[AccountType],
-    months: &[crate::date::Month],
+    period: Period,
 ) -> Option<Verdict> {
-    let mut known = vec![false; months.len()];
-    let mut dipped = vec![false; months.len()];
+    let (first, last) = (period.from.month(), period.to.month());
+    let n = last.index() - first.index() + 1;
+    if !(1..=32).contains(&n) {
+        return None;
+    }
+    // Bit k: month `first + k`.
+    let (mut known, mut dipped) = (0u32, 0u32);
     for account in accounts
         .iter()
         .filter(|a| account_types.contains(&a.account_type()))
     {
-        for (mi, m) in months.iter().enumerate() {
-            if let Some(low) = account.month_low(*m)? {
-                known[mi] = true;
-                dipped[mi] |= low < threshold;
+        for k in 0..n {
+            if let Some(low) = account.month_low(first.plus(k))? {
+                known |= 1 << k;
+                if low < threshold {
+                    dipped |= 1 << k;
+                }
             }
         }
     }
-    if known.iter().any(|k| !k) {
+    let all = if n == 32 { u32::MAX } else { (1u32 << n) - 1 };
+    if known != all {
         Some(Verdict::WithoutData)
-    } else if !dipped.iter().all(|d| *d) {
+    } else if dipped != all {
         Some(Verdict::NotMember)
     } else {
         None
     }
 }
 
-/// The rule over any representation of the user's accounts.
-pub fn evaluate_accounts<L: Ledger>(
-    user_id: &str,
-    accounts: &[L],
+/// A member's months per chosen account.
+type Figures<'a, L> = (Vec<Month>, Vec<(&'a L, Vec<MonthLow>)>);
+
+fn figures<'a, L: Ledger>(
+    accounts: &'a [L],
     threshold: Amount,
     account_types: &[AccountType],
     period: Period,
-) -> Verdict {
-    let months = period.months();
-    if let Some(verdict) = from_month_lows(accounts, threshold, account_types, &months) {
-        return verdict;
+) -> Result<Figures<'a, L>, Verdict> {
+    if let Some(verdict) = from_month_lows(accounts, threshold, account_types, period) {
+        return Err(verdict);
     }
+    let months = period.months();
     let month_ends: Vec<Date> = months.iter().map(|m| m.last_day()).collect();
     // Per month: did any account have a known day; did any dip below.
     let mut known = vec![false; months.len()];
     let mut dipped = vec![false; months.len()];
-    // Per chosen account: its months. JSON is built only for members.
     let mut per_account: Vec<(&L, Vec<MonthLow>)> = Vec::new();
     for account in accounts
         .iter()
@@ -107,14 +118,34 @@ pub fn evaluate_accounts<L: Ledger>(
         per_account.push((account, stats));
     }
     if known.iter().any(|k| !k) {
-        return Verdict::WithoutData;
+        return Err(Verdict::WithoutData);
     }
     if !dipped.iter().all(|d| *d) {
-        return Verdict::NotMember;
+        return Err(Verdict::NotMember);
     }
+    Ok((months, per_account))
+}
+
+/// The lowest balance of the account over the period, if any day is known.
+fn lowest_overall(stats: &[MonthLow]) -> Option<Amount> {
+    stats.iter().filter_map(|m| m.lowest.map(|l| l.0)).min()
+}
+
+/// The rule over any representation of the user's accounts.
+pub fn evaluate_accounts<L: Ledger>(
+    user_id: &str,
+    accounts: &[L],
+    threshold: Amount,
+    account_types: &[AccountType],
+    period: Period,
+) -> Verdict {
+    let (months, per_account) = match figures(accounts, threshold, account_types, period) {
+        Ok(f) => f,
+        Err(v) => return v,
+    };
     let mut evidence = Vec::new();
     for (account, stats) in per_account {
-        let Some(lowest_overall) = stats.iter().filter_map(|m| m.lowest.map(|l| l.0)).min() else {
+        let Some(lowest_overall) = lowest_overall(&stats) else {
             continue;
         };
         let month_entries: Vec<serde_json::Value> = months
@@ -138,6 +169,65 @@ pub fn evaluate_accounts<L: Ledger>(
         }));
     }
     Verdict::Member(json!({"userId": user_id, "accounts": evidence}))
+}
+
+/// The rule with the member's JSON written directly (the document
+/// [`evaluate_accounts`] builds, keys in the same order).
+pub fn render_accounts<L: Ledger>(
+    user_id: &str,
+    accounts: &[L],
+    threshold: Amount,
+    account_types: &[AccountType],
+    period: Period,
+) -> Rendered {
+    let (months, per_account) = match figures(accounts, threshold, account_types, period) {
+        Ok(f) => f,
+        Err(v) => return Rendered::from(v),
+    };
+    let mut o = String::with_capacity(64 + per_account.len() * (100 + months.len() * 110));
+    o.push_str("{\"accounts\":[");
+    let mut first = true;
+    for (account, stats) in per_account {
+        let Some(lowest_overall) = lowest_overall(&stats) else {
+            continue;
+        };
+        if !first {
+            o.push(',');
+        }
+        first = false;
+        o.push_str("{\"accountId\":");
+        json_text(&mut o, account.account_id());
+        let _ = write!(
+            o,
+            ",\"accountType\":\"{}\",\"amount\":{lowest_overall},\"months\":[",
+            account.account_type().as_str()
+        );
+        for (mi, (month, m)) in months.iter().zip(&stats).enumerate() {
+            if mi > 0 {
+                o.push(',');
+            }
+            match m.lowest {
+                None => {
+                    let _ = write!(
+                        o,
+                        "{{\"daysBelowThreshold\":0,\"lowestBalance\":null,\"month\":\"{month}\"}}"
+                    );
+                }
+                Some((low, day)) => {
+                    let _ = write!(
+                        o,
+                        "{{\"daysBelowThreshold\":{},\"lowestBalance\":{low},\"lowestBalanceDate\":\"{day}\",\"month\":\"{month}\"}}",
+                        m.below
+                    );
+                }
+            }
+        }
+        o.push_str("]}");
+    }
+    o.push_str("],\"userId\":");
+    json_text(&mut o, user_id);
+    o.push('}');
+    Rendered::Member(o)
 }
 
 #[cfg(test)]

@@ -373,6 +373,7 @@ fn csv_rows(segment: SegmentType, member: &str, out: &mut String) {
 
 /// Streams the members `offset .. offset + limit` in the requested format,
 /// fetching them page by page, so a large result never sits in memory whole.
+/// `prefetched` are the first of them, read with the job.
 fn member_stream(
     state: AppState,
     job: JobRow,
@@ -380,6 +381,7 @@ fn member_stream(
     limit: i64,
     format: Format,
     head: Option<Value>,
+    prefetched: Option<Vec<(String, String)>>,
 ) -> Body {
     let segment = SegmentType::parse(&job.segment_type).expect("stored segment type");
     struct Cursor {
@@ -390,6 +392,7 @@ fn member_stream(
         first: bool,
         opened: bool,
         done: bool,
+        prefetched: Option<Vec<(String, String)>>,
     }
     let cursor = Cursor {
         next: offset,
@@ -398,6 +401,7 @@ fn member_stream(
         first: true,
         opened: false,
         done: false,
+        prefetched,
     };
     let stream = futures_util::stream::unfold(cursor, move |mut cur| {
         let state = state.clone();
@@ -424,7 +428,9 @@ fn member_stream(
                 }
             }
             let want = (cur.end - cur.next).min(PAGE_FETCH);
-            let members = if want > 0 {
+            let members = if let Some(m) = cur.prefetched.take() {
+                m
+            } else if want > 0 {
                 let from = cur.next;
                 let after = cur.after.clone();
                 match state
@@ -521,21 +527,6 @@ async fn result(
     } else {
         None
     };
-    let lookup = job_id.clone();
-    let job = state
-        .db(move |c| jobs::get(c, tenant.pk, &lookup))
-        .await?
-        .filter(|j| j.segment_type == segment.as_str())
-        // finAPI answers unknown, expired and foreign job ids with 400.
-        .ok_or_else(|| {
-            Problem::bad_request(format!(
-                "no {} job '{job_id}' (unknown or expired)",
-                segment.as_str()
-            ))
-        })?;
-    if let Some(p) = not_ready(&job) {
-        return Err(p);
-    }
     let accept = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -551,13 +542,39 @@ async fn result(
         Some((page, per_page)) => ((page - 1).saturating_mul(per_page), per_page),
         None => (0, i64::MAX / 2),
     };
+    // The job and the first members in one trip to the database.
+    let lookup = job_id.clone();
+    let (job, first) = state
+        .db(move |c| {
+            let job = jobs::get(c, tenant.pk, &lookup)?;
+            let first = match &job {
+                Some(j) if j.status == jobs::COMPLETED && j.segment_type == segment.as_str() => {
+                    Some(jobs::members(c, j.pk, offset, limit.min(PAGE_FETCH))?)
+                }
+                _ => None,
+            };
+            Ok((job, first))
+        })
+        .await?;
+    let job = job
+        .filter(|j| j.segment_type == segment.as_str())
+        // finAPI answers unknown, expired and foreign job ids with 400.
+        .ok_or_else(|| {
+            Problem::bad_request(format!(
+                "no {} job '{job_id}' (unknown or expired)",
+                segment.as_str()
+            ))
+        })?;
+    if let Some(p) = not_ready(&job) {
+        return Err(p);
+    }
     let head = (format == Format::Json).then(|| result_head(&job, paging));
     let content_type = match format {
         Format::Json => "application/json",
         Format::Ndjson => "application/x-ndjson",
         Format::Csv => "text/csv; charset=utf-8",
     };
-    let body = member_stream(state, job, offset, limit, format, head);
+    let body = member_stream(state, job, offset, limit, format, head, first);
     Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
 }
 

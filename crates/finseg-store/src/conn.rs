@@ -144,6 +144,15 @@ pub fn in_transaction<T, E: From<StoreError>>(
 
 // ---------------------------------------------------------------- SQLite
 
+/// Text from SQLite: finseg writes only UTF-8, so the check almost always
+/// passes and the bytes are taken as they are.
+fn text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
+}
+
 pub struct SqliteConn {
     conn: rusqlite::Connection,
 }
@@ -204,8 +213,25 @@ impl Conn for SqliteConn {
     }
 
     fn query(&mut self, sql: &str, params: &[P]) -> Result<Vec<Row>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        check_placeholder_order(&stmt);
+        Self::bind(&mut stmt, params)?;
+        let n = stmt.column_count();
+        let mut rows = stmt.raw_query();
         let mut out = Vec::new();
-        self.for_each_row(sql, params, &mut |r| out.push(r.clone()))?;
+        while let Some(row) = rows.next()? {
+            let mut r = Vec::with_capacity(n);
+            for i in 0..n {
+                use rusqlite::types::ValueRef;
+                r.push(match row.get_ref(i)? {
+                    ValueRef::Null => V::Null,
+                    ValueRef::Integer(v) => V::I(v),
+                    ValueRef::Text(t) | ValueRef::Blob(t) => V::T(text(t)),
+                    ValueRef::Real(f) => V::I(f as i64),
+                });
+            }
+            out.push(r);
+        }
         Ok(out)
     }
 
@@ -238,14 +264,14 @@ impl Conn for SqliteConn {
                         *slot = V::I(f as i64);
                         continue;
                     }
-                    ValueRef::Text(t) | ValueRef::Blob(t) => String::from_utf8_lossy(t),
+                    ValueRef::Text(t) | ValueRef::Blob(t) => t,
                 };
                 match slot {
                     V::T(s) => {
                         s.clear();
-                        s.push_str(&text);
+                        s.push_str(&String::from_utf8_lossy(text));
                     }
-                    other => *other = V::T(text.into_owned()),
+                    other => *other = V::T(self::text(text)),
                 }
             }
             f(&r);

@@ -6,10 +6,15 @@ use serde_json::{Value, json};
 use crate::helpers::{Backend, TestApp, assert_problem, config, pointers};
 use crate::on_both_backends;
 
-/// A node that serves the API but runs no workers: jobs stay queued.
+/// A node that serves the API but runs no workers: jobs stay queued. On
+/// PostgreSQL it has a database of its own, where no other test's workers
+/// take its partitions.
 async fn api_only(backend: Backend) -> TestApp {
     let mut cfg = config(backend);
     cfg.workers = 0;
+    if backend == Backend::Postgres {
+        cfg.database = finseg_store::DbUrl::parse(&crate::helpers::own_postgres_url()).unwrap();
+    }
     TestApp::spawn_with(cfg, backend).await
 }
 

@@ -8,6 +8,8 @@
 //! lease is still its own. A partition whose lease expired is claimed again.
 //! The last completed partition finalises the job.
 
+use std::fmt::Write as _;
+
 use crate::conn::{Backend, Conn, P, Row, in_transaction};
 use crate::{StoreError, now_unix};
 
@@ -388,6 +390,9 @@ pub enum Completion {
     JobCompleted(Box<JobRow>),
 }
 
+/// Result rows written by one INSERT (5 parameters each).
+const RESULT_ROWS_PER_INSERT: usize = 64;
+
 /// Stores a partition's results and marks it done, if this node still holds it.
 pub fn complete_partition(
     c: &mut dyn Conn,
@@ -416,11 +421,35 @@ pub fn complete_partition(
         // No results of this partition are stored: they are written only
         // together with its DONE, and a DONE partition is never claimed
         // again. (A DELETE here scanned the job's whole result: quadratic.)
-        for m in &outcome.members {
-            c.exec(
-                "INSERT INTO job_results (job_pk, user_ext_id, part_no, user_pk, member) VALUES ($1, $2, $3, $4, $5)",
-                &[key[0], P::T(&m.user_id), key[1], P::I(m.user_pk), P::T(&m.json)],
-            )?;
+        // Many rows a statement: a million members are a million rows.
+        for chunk in outcome.members.chunks(RESULT_ROWS_PER_INSERT) {
+            let mut sql = String::from(
+                "INSERT INTO job_results (job_pk, user_ext_id, part_no, user_pk, member) VALUES ",
+            );
+            let mut params = Vec::with_capacity(chunk.len() * 5);
+            for (i, m) in chunk.iter().enumerate() {
+                let n = i * 5;
+                if i > 0 {
+                    sql.push(',');
+                }
+                let _ = write!(
+                    sql,
+                    "(${}, ${}, ${}, ${}, ${})",
+                    n + 1,
+                    n + 2,
+                    n + 3,
+                    n + 4,
+                    n + 5
+                );
+                params.extend_from_slice(&[
+                    key[0],
+                    P::T(&m.user_id),
+                    key[1],
+                    P::I(m.user_pk),
+                    P::T(&m.json),
+                ]);
+            }
+            c.exec(&sql, &params)?;
         }
         c.exec(
             "UPDATE jobs SET partitions_done = partitions_done + 1, users_done = users_done + $1,

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::auth::Tenant;
+use crate::page_cache::PageKey;
 use crate::paging::PageQuery;
 use crate::problem::Problem;
 use crate::time::today_in;
@@ -24,6 +25,9 @@ type ApiResult = Result<Response, Problem>;
 
 /// Members fetched per database round trip when a result is sent.
 const PAGE_FETCH: i64 = 5_000;
+
+/// Pages of at most this many members are kept in the node's page cache.
+const MAX_CACHED_PAGE: i64 = 1_000;
 
 /// How many times larger the partitions of index-evaluated jobs are.
 const INDEX_PARTITION_FACTOR: usize = 10;
@@ -542,13 +546,29 @@ async fn result(
         Some((page, per_page)) => ((page - 1).saturating_mul(per_page), per_page),
         None => (0, i64::MAX / 2),
     };
+    // Pages of a bounded size are kept by this node (`page_cache`).
+    let page_key = paging
+        .filter(|_| limit <= MAX_CACHED_PAGE)
+        .map(|_| PageKey {
+            client_pk: tenant.pk,
+            job_id: job_id.clone(),
+            offset,
+            limit,
+            format: format as u8,
+        });
+    let cached = page_key.as_ref().is_some_and(|k| state.pages.has(k));
     // The job and the first members in one trip to the database.
     let lookup = job_id.clone();
+    let client_pk = tenant.pk;
     let (job, first) = state
         .db(move |c| {
-            let job = jobs::get(c, tenant.pk, &lookup)?;
+            let job = jobs::get(c, client_pk, &lookup)?;
             let first = match &job {
-                Some(j) if j.status == jobs::COMPLETED && j.segment_type == segment.as_str() => {
+                Some(j)
+                    if !cached
+                        && j.status == jobs::COMPLETED
+                        && j.segment_type == segment.as_str() =>
+                {
                     Some(jobs::members(c, j.pk, offset, limit.min(PAGE_FETCH))?)
                 }
                 _ => None,
@@ -574,8 +594,20 @@ async fn result(
         Format::Ndjson => "application/x-ndjson",
         Format::Csv => "text/csv; charset=utf-8",
     };
-    let body = member_stream(state, job, offset, limit, format, head, first);
-    Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
+    let Some(key) = page_key else {
+        let body = member_stream(state, job, offset, limit, format, head, first);
+        return Ok(([(header::CONTENT_TYPE, content_type)], body).into_response());
+    };
+    let matched = job.users_matched;
+    if let Some(page) = state.pages.get(&key, matched) {
+        return Ok(([(header::CONTENT_TYPE, content_type)], page).into_response());
+    }
+    let body = member_stream(state.clone(), job, offset, limit, format, head, first);
+    let page = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .map_err(|e| Problem::internal(format!("reading the result failed: {e}")))?;
+    state.pages.put(key, matched, page.clone());
+    Ok(([(header::CONTENT_TYPE, content_type)], page).into_response())
 }
 
 fn status_resource(job: &JobRow, callback: Option<(String, i64)>) -> Value {

@@ -9,6 +9,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod labels_api;
 pub mod metrics;
+pub mod page_cache;
 pub mod paging;
 pub mod problem;
 pub mod segment_index;

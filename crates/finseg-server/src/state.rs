@@ -21,6 +21,8 @@ pub struct AppState {
     pub indexes: Arc<crate::segment_index::SegmentIndexes>,
     /// Access tokens this node has checked.
     pub tokens: Arc<crate::auth::TokenCache>,
+    /// Result pages this node has sent.
+    pub pages: Arc<crate::page_cache::PageCache>,
 }
 
 impl AppState {
@@ -33,6 +35,7 @@ impl AppState {
             callbacks_due: Arc::new(tokio::sync::Notify::new()),
             indexes: Arc::default(),
             tokens: Arc::default(),
+            pages: Arc::default(),
         }
     }
 

@@ -334,8 +334,22 @@ async fn erasure_expiry_and_failure(app: TestApp) {
         .await;
     let id = r["jobId"].as_str().unwrap().to_owned();
     assert_eq!(r["usersMatched"], 2);
+    // A page this node has sent (and keeps) ...
+    let page = format!("/api/v1/segments/lowBalance/{id}?page=1&perPage=10");
+    let ids = |r: &crate::helpers::Response| -> Vec<String> {
+        r.body["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["userId"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(ids(&app.get(&page).await), vec!["gone", "keep"]);
+    assert_eq!(ids(&app.get(&page).await), vec!["gone", "keep"]);
     // Erasure removes the user's entry from stored results.
     assert_eq!(app.delete("/api/v1/users/gone").await.status, 204);
+    // ... is not served again once a member is erased.
+    assert_eq!(ids(&app.get(&page).await), vec!["keep"]);
     let r = app.get(&format!("/api/v1/segments/lowBalance/{id}")).await;
     let ids: Vec<&str> = r.body["users"]
         .as_array()

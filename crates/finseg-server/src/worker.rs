@@ -104,9 +104,18 @@ fn load_spec(params: &Params, creation_date: Date) -> LoadSpec {
             to: period.to.add_days(finseg_core::transfers::MAX_DAYS_APART),
         },
     };
+    let insurance = params.segment_type() == SegmentType::Insurance;
     LoadSpec {
-        texts: params.segment_type() == SegmentType::Insurance,
+        texts: insurance,
         window,
+        // The insurance rule reads insurance debits, and whether an account
+        // has any booking in the lookback: not every row.
+        only_debits_labelled: insurance.then(|| {
+            finseg_core::labels::group("INSURANCE")
+                .expect("taxonomy group")
+                .1
+        }),
+        stand_ins: insurance.then_some((period.from, period.to)),
     }
 }
 

@@ -31,6 +31,13 @@ pub struct LoadSpec {
     /// Purpose, counterpart, creditor id and mandate (insurance detection).
     pub texts: bool,
     pub window: Window,
+    /// Only debits carrying one of these labels (insurance reads its
+    /// candidate payments, a few in a hundred bookings) ...
+    pub only_debits_labelled: Option<LabelSet>,
+    /// ... and, for each account with any booking in these days, a stand-in
+    /// booking of 0.00 on the first of them (so the rule still sees that
+    /// the account has data there).
+    pub stand_ins: Option<(Date, Date)>,
 }
 
 /// The users with keys in `from..=to` of the client, as of `snapshot`.
@@ -127,6 +134,13 @@ pub fn load_partition(
     let cols = format!(
         "account_pk, ext_id, amount, booking_date, (client_labels | rule_labels), {texts}, counterpart_iban"
     );
+    // A literal: the mask is the taxonomy's, not the client's.
+    let only = spec.only_debits_labelled.map_or(String::new(), |set| {
+        format!(
+            " AND amount < 0 AND ((client_labels | rule_labels) & {}) <> 0",
+            set.0 as i64
+        )
+    });
     // Which read an account takes depends on its version in the snapshot
     // (a later version may have gained or lost its dataSince): key lists.
     let (mut with_since, mut without_since) = (Vec::new(), Vec::new());
@@ -147,11 +161,11 @@ pub fn load_partition(
         rows = c.query(
             &format!(
                 "SELECT {cols} FROM transactions
-                   WHERE account_pk IN ({with_since}) AND seq <= $1 AND booking_date > $2 AND booking_date <= $3
+                   WHERE account_pk IN ({with_since}) AND seq <= $1 AND booking_date > $2 AND booking_date <= $3{only}
                  UNION ALL
                  SELECT {cols} FROM transactions_history
                    WHERE account_pk IN ({with_since}) AND seq <= $1 AND seq_to > $1
-                     AND booking_date > $2 AND booking_date <= $3"
+                     AND booking_date > $2 AND booking_date <= $3{only}"
             ),
             &[range[3], P::I(lo.days().into()), P::I(hi.days().into())],
         )?;
@@ -159,10 +173,10 @@ pub fn load_partition(
     if !without_since.is_empty() {
         rows.extend(c.query(
             &format!(
-                "SELECT {cols} FROM transactions WHERE account_pk IN ({without_since}) AND seq <= $1
+                "SELECT {cols} FROM transactions WHERE account_pk IN ({without_since}) AND seq <= $1{only}
                  UNION ALL
                  SELECT {cols} FROM transactions_history
-                   WHERE account_pk IN ({without_since}) AND seq <= $1 AND seq_to > $1"
+                   WHERE account_pk IN ({without_since}) AND seq <= $1 AND seq_to > $1{only}"
             ),
             &[range[3]],
         )?);
@@ -182,6 +196,36 @@ pub fn load_partition(
             mandate_reference: r[8].opt_text(),
             counterpart_iban: r[9].opt_text(),
         });
+    }
+    if let Some((first, last)) = spec.stand_ins {
+        let all: Vec<String> = account_index.keys().map(i64::to_string).collect();
+        let all = all.join(",");
+        for r in c.query(
+            &format!(
+                "SELECT account_pk, MIN(booking_date) FROM (
+                   SELECT account_pk, booking_date FROM transactions
+                     WHERE account_pk IN ({all}) AND seq <= $1 AND booking_date >= $2 AND booking_date <= $3
+                   UNION ALL
+                   SELECT account_pk, booking_date FROM transactions_history
+                     WHERE account_pk IN ({all}) AND seq <= $1 AND seq_to > $1
+                       AND booking_date >= $2 AND booking_date <= $3
+                 ) t GROUP BY account_pk"
+            ),
+            &[
+                range[3],
+                P::I(first.days().into()),
+                P::I(last.days().into()),
+            ],
+        )? {
+            let Some(&(ui, ai)) = account_index.get(&r[0].int()) else {
+                continue;
+            };
+            out[ui].1.accounts[ai].transactions.push(Tx::plain(
+                "",
+                Date::from_days(r[1].int() as i32),
+                Amount::ZERO,
+            ));
+        }
     }
     for (_, user) in &mut out {
         user.sort_bookings();

@@ -59,6 +59,9 @@ async fn start(db: &Db, name: &str) -> Node {
         .env("FINSEG_JOB_LEASE_MS", "1500")
         .env("FINSEG_POLL_MS", "50")
         .env("FINSEG_NODE_ID", name)
+        // Jobs read the database: from the segment index this small job
+        // would be over before it could be killed in the middle.
+        .env("FINSEG_NO_SEGMENT_INDEX", "true")
         .stdout(Stdio::null());
     // The node is killed and waited for when dropped.
     let node = Node {

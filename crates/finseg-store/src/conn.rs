@@ -365,6 +365,34 @@ impl postgres::types::ToSql for P<'_> {
     postgres::types::to_sql_checked!();
 }
 
+/// One PostgreSQL row as finseg's row of integers and texts.
+fn pg_row(row: &postgres::Row) -> Result<Row, StoreError> {
+    use postgres::types::Type;
+    let mut r = Vec::with_capacity(row.len());
+    for (i, col) in row.columns().iter().enumerate() {
+        let v = match *col.type_() {
+            Type::INT8 => row.get::<_, Option<i64>>(i).map_or(V::Null, V::I),
+            Type::INT4 => row
+                .get::<_, Option<i32>>(i)
+                .map_or(V::Null, |v| V::I(v.into())),
+            Type::INT2 => row
+                .get::<_, Option<i16>>(i)
+                .map_or(V::Null, |v| V::I(v.into())),
+            Type::BOOL => row
+                .get::<_, Option<bool>>(i)
+                .map_or(V::Null, |v| V::I(v.into())),
+            Type::NUMERIC => {
+                return Err(StoreError::Internal(
+                    "NUMERIC column read without a cast".into(),
+                ));
+            }
+            _ => row.get::<_, Option<String>>(i).map_or(V::Null, V::T),
+        };
+        r.push(v);
+    }
+    Ok(r)
+}
+
 impl Conn for PgConn {
     fn backend(&self) -> Backend {
         Backend::Postgres
@@ -380,40 +408,33 @@ impl Conn for PgConn {
     }
 
     fn query(&mut self, sql: &str, params: &[P]) -> Result<Vec<Row>, StoreError> {
-        use postgres::types::Type;
         let stmt = self.prepare(sql)?;
         let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params
             .iter()
             .map(|p| p as &(dyn postgres::types::ToSql + Sync))
             .collect();
         let rows = self.client().query(&stmt, &refs)?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let mut r = Vec::with_capacity(row.len());
-            for (i, col) in row.columns().iter().enumerate() {
-                let v = match *col.type_() {
-                    Type::INT8 => row.get::<_, Option<i64>>(i).map_or(V::Null, V::I),
-                    Type::INT4 => row
-                        .get::<_, Option<i32>>(i)
-                        .map_or(V::Null, |v| V::I(v.into())),
-                    Type::INT2 => row
-                        .get::<_, Option<i16>>(i)
-                        .map_or(V::Null, |v| V::I(v.into())),
-                    Type::BOOL => row
-                        .get::<_, Option<bool>>(i)
-                        .map_or(V::Null, |v| V::I(v.into())),
-                    Type::NUMERIC => {
-                        return Err(StoreError::Internal(
-                            "NUMERIC column read without a cast".into(),
-                        ));
-                    }
-                    _ => row.get::<_, Option<String>>(i).map_or(V::Null, V::T),
-                };
-                r.push(v);
-            }
-            out.push(r);
+        rows.iter().map(pg_row).collect()
+    }
+
+    fn for_each_row(
+        &mut self,
+        sql: &str,
+        params: &[P],
+        f: &mut dyn FnMut(&Row),
+    ) -> Result<(), StoreError> {
+        use postgres::fallible_iterator::FallibleIterator;
+        let stmt = self.prepare(sql)?;
+        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params
+            .iter()
+            .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+            .collect();
+        // Rows arrive as the server sends them, not collected first.
+        let mut rows = self.client().query_raw(&stmt, refs.iter().copied())?;
+        while let Some(row) = rows.next()? {
+            f(&pg_row(&row)?);
         }
-        Ok(out)
+        Ok(())
     }
 
     fn batch(&mut self, sql: &str) -> Result<(), StoreError> {

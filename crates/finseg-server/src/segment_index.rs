@@ -55,7 +55,28 @@ impl SegmentIndexes {
     /// Catches the client's index up with the database (blocking).
     pub fn refresh(&self, store: &Store, client_pk: i64) -> Result<(), StoreError> {
         let slot = self.slot(client_pk);
-        let _one_reader = slot.refreshing.lock().unwrap_or_else(|e| e.into_inner());
+        let one_reader = slot.refreshing.lock().unwrap_or_else(|e| e.into_inner());
+        Self::refresh_locked(&slot, store, client_pk, one_reader)
+    }
+
+    /// Catches up unless another thread is doing it (a first build takes
+    /// minutes at a million users: a job should not wait for it). Returns
+    /// whether it ran.
+    fn try_refresh(&self, store: &Store, client_pk: i64) -> Result<bool, StoreError> {
+        let slot = self.slot(client_pk);
+        let Ok(one_reader) = slot.refreshing.try_lock() else {
+            return Ok(false);
+        };
+        Self::refresh_locked(&slot, store, client_pk, one_reader)?;
+        Ok(true)
+    }
+
+    fn refresh_locked(
+        slot: &Slot,
+        store: &Store,
+        client_pk: i64,
+        _one_reader: std::sync::MutexGuard<'_, ()>,
+    ) -> Result<(), StoreError> {
         let since = slot.index.read().unwrap_or_else(|e| e.into_inner()).seq();
         // Read without holding the index: partitions go on meanwhile.
         let changes = {
@@ -91,17 +112,23 @@ impl SegmentIndexes {
     ) -> Result<Option<R>, StoreError> {
         let slot = self.slot(client_pk);
         for _ in 0..3 {
-            {
+            let built = {
                 let index = slot.index.read().unwrap_or_else(|e| e.into_inner());
                 match index.partition(range.clone(), snapshot) {
                     Ok(users) => return Ok(Some(f(users))),
                     Err(Miss::Changed) => return Ok(None),
-                    Err(Miss::Behind) => {}
+                    Err(Miss::Behind) => index.seq() >= 0,
                 }
-            }
+            };
             // The snapshot was committed before the job was created, so one
-            // refresh reaches it.
-            self.refresh(store, client_pk)?;
+            // refresh reaches it: a catch-up is short, so wait for it. A
+            // first build takes minutes at a million users: while another
+            // thread builds, the database answers instead.
+            if built {
+                self.refresh(store, client_pk)?;
+            } else if !self.try_refresh(store, client_pk)? {
+                return Ok(None);
+            }
         }
         Ok(None)
     }

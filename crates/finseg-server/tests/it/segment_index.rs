@@ -110,6 +110,20 @@ async fn the_index_answers_as_the_database_does(shared: TestApp) {
     reference.shutdown();
 
     let mut indexed = job_node(&app, true).await;
+    // Until its first build is done, a node evaluates from the database.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !indexed
+        .get("/metrics")
+        .await
+        .text
+        .contains("finseg_segment_index_users 40\n")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the index was not built"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let (from_index, index_parts, db_parts) = run_all(&indexed).await;
     assert_same(&from_index, &from_db);
     assert!(

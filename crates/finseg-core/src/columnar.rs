@@ -76,13 +76,13 @@ fn tag_names(number: u16) -> Option<usize> {
     (n != NAMES_NONE).then_some(usize::from(n))
 }
 
-/// Numbers tags with a local cache in front of the shared table.
+/// Numbers tags, with a local cache in front of the shared table.
 #[derive(Default)]
-pub struct LabelSetNumbers {
+pub struct TagNumbers {
     cache: HashMap<Tag, u16>,
 }
 
-impl LabelSetNumbers {
+impl TagNumbers {
     fn number(&mut self, labels: LabelSet, names: Option<u8>) -> Option<u16> {
         // Position 255 cannot be told from "none": such a user stays unindexed.
         let tag = (
@@ -159,7 +159,7 @@ impl ColumnarAccount {
         parts: AccountParts<'_>,
         bookings: &mut [RawBooking],
         mut daily_balances: Vec<(Date, Amount)>,
-        numbers: &mut LabelSetNumbers,
+        numbers: &mut TagNumbers,
     ) -> Option<Self> {
         bookings.sort_unstable_by(|a, b| a.date.cmp(&b.date).then_with(|| a.id.cmp(&b.id)));
         daily_balances.sort_unstable_by_key(|b| b.0);
@@ -265,7 +265,7 @@ impl ColumnarAccount {
             },
             &mut bookings,
             a.daily_balances.clone(),
-            &mut LabelSetNumbers::default(),
+            &mut TagNumbers::default(),
         )
     }
 
@@ -410,10 +410,6 @@ impl ColumnarUser {
     /// The accounts with own-account transfers marked among the bookings
     /// around `period` (as the job engine marks them).
     fn marked(&self, period: Period) -> Vec<Marked<'_>> {
-        let window = (
-            period.from.add_days(-transfers::MAX_DAYS_APART),
-            period.to.add_days(transfers::MAX_DAYS_APART),
-        );
         let mut marked: Vec<Marked<'_>> = self
             .accounts
             .iter()
@@ -422,7 +418,7 @@ impl ColumnarUser {
                 transfers: vec![false; a.days.len()],
             })
             .collect();
-        for (a, t, b, c) in transfers::pairs(self, window) {
+        for (a, t, b, c) in transfers::pairs(self, transfers::window_around(period)) {
             marked[a].transfers[t] = true;
             marked[b].transfers[c] = true;
         }
@@ -720,10 +716,7 @@ mod tests {
                 // As the job engine does: transfers marked around the period.
                 let period = params.period(created);
                 let mut rows = user.clone();
-                crate::transfers::mark_own_transfers_within(&mut rows, (
-                    period.from.add_days(-crate::transfers::MAX_DAYS_APART),
-                    period.to.add_days(crate::transfers::MAX_DAYS_APART),
-                ));
+                crate::transfers::mark_own_transfers_around(&mut rows, period);
                 // The same stored text, byte for byte.
                 prop_assert_eq!(
                     columnar.evaluate(&params, created),

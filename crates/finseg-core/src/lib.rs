@@ -9,6 +9,7 @@ pub mod currency;
 pub mod date;
 pub mod iban;
 pub mod id;
+pub mod json;
 
 pub mod input;
 pub mod labelling;

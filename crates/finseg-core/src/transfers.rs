@@ -5,7 +5,7 @@
 //! is such a transfer when the card account is one of the user's accounts.
 
 use crate::labels::Label;
-use crate::segments::UserData;
+use crate::segments::{Period, UserData};
 use crate::{AccountType, Amount, Date};
 
 /// Days apart the two bookings of one transfer may be (weekends, cut-offs).
@@ -144,8 +144,24 @@ pub fn mark_own_transfers(user: &mut UserData) -> usize {
     mark_own_transfers_within(user, (Date::from_days(i32::MIN), Date::from_days(i32::MAX)))
 }
 
+/// The days whose bookings take part in pairing for a job over `period`:
+/// the period and `MAX_DAYS_APART` days on either side, so that both halves
+/// of a transfer at its edges are seen, and no answer depends on how much
+/// history was read.
+pub fn window_around(period: Period) -> (Date, Date) {
+    (
+        period.from.add_days(-MAX_DAYS_APART),
+        period.to.add_days(MAX_DAYS_APART),
+    )
+}
+
+/// Marks the pairs among the bookings around `period` (`window_around`).
+pub fn mark_own_transfers_around(user: &mut UserData, period: Period) -> usize {
+    mark_own_transfers_within(user, window_around(period))
+}
+
 /// Marks the pairs among the bookings dated within `window`.
-pub fn mark_own_transfers_within(user: &mut UserData, window: (Date, Date)) -> usize {
+fn mark_own_transfers_within(user: &mut UserData, window: (Date, Date)) -> usize {
     let label = Label::parse("OWNACCOUNTTRANSFER").expect("taxonomy label");
     let rows = Rows {
         ibans: user

@@ -97,12 +97,10 @@ fn load_spec(params: &Params, creation_date: Date) -> LoadSpec {
             to: period.to,
         },
         // A few days around the period, so that both halves of an own-account transfer are seen.
-        SegmentType::FinancialBreakdown | SegmentType::IncomeSpendingSummary => Window::Fixed {
-            from: period
-                .from
-                .add_days(-finseg_core::transfers::MAX_DAYS_APART),
-            to: period.to.add_days(finseg_core::transfers::MAX_DAYS_APART),
-        },
+        SegmentType::FinancialBreakdown | SegmentType::IncomeSpendingSummary => {
+            let (from, to) = finseg_core::transfers::window_around(period);
+            Window::Fixed { from, to }
+        }
     };
     let insurance = params.segment_type() == SegmentType::Insurance;
     LoadSpec {
@@ -173,17 +171,9 @@ fn evaluate_partition(state: &AppState, claim: &Claim) -> Result<PartitionOutcom
     )
     .map_err(|e| e.to_string())?;
     drop(c);
-    // Pairs among the bookings around the period: the answer must not
-    // depend on how much history was read (the index agrees by this).
     let period = params.period(creation_date);
-    let window = (
-        period
-            .from
-            .add_days(-finseg_core::transfers::MAX_DAYS_APART),
-        period.to.add_days(finseg_core::transfers::MAX_DAYS_APART),
-    );
     for (user_pk, mut user) in users {
-        finseg_core::transfers::mark_own_transfers_within(&mut user, window);
+        finseg_core::transfers::mark_own_transfers_around(&mut user, period);
         let verdict = segments::evaluate(&params, creation_date, &user);
         outcome.record(user_pk, &user.id, verdict.into());
     }

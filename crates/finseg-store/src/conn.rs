@@ -97,12 +97,7 @@ pub trait Conn: Send {
         sql: &str,
         params: &[P],
         f: &mut dyn FnMut(&Row),
-    ) -> Result<(), StoreError> {
-        for r in self.query(sql, params)? {
-            f(&r);
-        }
-        Ok(())
-    }
+    ) -> Result<(), StoreError>;
     /// Runs several statements without parameters (migrations).
     fn batch(&mut self, sql: &str) -> Result<(), StoreError>;
     /// Starts a write transaction (SQLite takes the write lock up front so
@@ -158,6 +153,34 @@ pub struct SqliteConn {
 }
 
 impl SqliteConn {
+    /// Runs a query and hands each row, as it is stepped, to `f`.
+    fn each_row(
+        &mut self,
+        sql: &str,
+        params: &[P],
+        mut f: impl FnMut(Row),
+    ) -> Result<(), StoreError> {
+        use rusqlite::types::ValueRef;
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        check_placeholder_order(&stmt);
+        Self::bind(&mut stmt, params)?;
+        let n = stmt.column_count();
+        let mut rows = stmt.raw_query();
+        while let Some(row) = rows.next()? {
+            let mut r = Vec::with_capacity(n);
+            for i in 0..n {
+                r.push(match row.get_ref(i)? {
+                    ValueRef::Null => V::Null,
+                    ValueRef::Integer(v) => V::I(v),
+                    ValueRef::Text(t) | ValueRef::Blob(t) => V::T(text(t)),
+                    ValueRef::Real(f) => V::I(f as i64),
+                });
+            }
+            f(r);
+        }
+        Ok(())
+    }
+
     pub fn open(path: &std::path::Path) -> Result<Self, StoreError> {
         let conn = rusqlite::Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
@@ -213,25 +236,8 @@ impl Conn for SqliteConn {
     }
 
     fn query(&mut self, sql: &str, params: &[P]) -> Result<Vec<Row>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(sql)?;
-        check_placeholder_order(&stmt);
-        Self::bind(&mut stmt, params)?;
-        let n = stmt.column_count();
-        let mut rows = stmt.raw_query();
         let mut out = Vec::new();
-        while let Some(row) = rows.next()? {
-            let mut r = Vec::with_capacity(n);
-            for i in 0..n {
-                use rusqlite::types::ValueRef;
-                r.push(match row.get_ref(i)? {
-                    ValueRef::Null => V::Null,
-                    ValueRef::Integer(v) => V::I(v),
-                    ValueRef::Text(t) | ValueRef::Blob(t) => V::T(text(t)),
-                    ValueRef::Real(f) => V::I(f as i64),
-                });
-            }
-            out.push(r);
-        }
+        self.each_row(sql, params, |r| out.push(r))?;
         Ok(out)
     }
 
@@ -241,42 +247,7 @@ impl Conn for SqliteConn {
         params: &[P],
         f: &mut dyn FnMut(&Row),
     ) -> Result<(), StoreError> {
-        let mut stmt = self.conn.prepare_cached(sql)?;
-        check_placeholder_order(&stmt);
-        Self::bind(&mut stmt, params)?;
-        let n = stmt.column_count();
-        let mut rows = stmt.raw_query();
-        // One row buffer, its strings' capacity reused from row to row.
-        let mut r: Row = vec![V::Null; n];
-        while let Some(row) = rows.next()? {
-            for (i, slot) in r.iter_mut().enumerate() {
-                use rusqlite::types::ValueRef;
-                let text = match row.get_ref(i)? {
-                    ValueRef::Null => {
-                        *slot = V::Null;
-                        continue;
-                    }
-                    ValueRef::Integer(v) => {
-                        *slot = V::I(v);
-                        continue;
-                    }
-                    ValueRef::Real(f) => {
-                        *slot = V::I(f as i64);
-                        continue;
-                    }
-                    ValueRef::Text(t) | ValueRef::Blob(t) => t,
-                };
-                match slot {
-                    V::T(s) => {
-                        s.clear();
-                        s.push_str(&String::from_utf8_lossy(text));
-                    }
-                    other => *other = V::T(self::text(text)),
-                }
-            }
-            f(&r);
-        }
-        Ok(())
+        self.each_row(sql, params, |r| f(&r))
     }
 
     fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
@@ -365,6 +336,14 @@ impl postgres::types::ToSql for P<'_> {
     postgres::types::to_sql_checked!();
 }
 
+/// The parameters as the PostgreSQL client takes them.
+fn pg_params<'a>(params: &'a [P<'a>]) -> Vec<&'a (dyn postgres::types::ToSql + Sync)> {
+    params
+        .iter()
+        .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+        .collect()
+}
+
 /// One PostgreSQL row as finseg's row of integers and texts.
 fn pg_row(row: &postgres::Row) -> Result<Row, StoreError> {
     use postgres::types::Type;
@@ -400,19 +379,13 @@ impl Conn for PgConn {
 
     fn exec(&mut self, sql: &str, params: &[P]) -> Result<u64, StoreError> {
         let stmt = self.prepare(sql)?;
-        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params
-            .iter()
-            .map(|p| p as &(dyn postgres::types::ToSql + Sync))
-            .collect();
+        let refs = pg_params(params);
         Ok(self.client().execute(&stmt, &refs)?)
     }
 
     fn query(&mut self, sql: &str, params: &[P]) -> Result<Vec<Row>, StoreError> {
         let stmt = self.prepare(sql)?;
-        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params
-            .iter()
-            .map(|p| p as &(dyn postgres::types::ToSql + Sync))
-            .collect();
+        let refs = pg_params(params);
         let rows = self.client().query(&stmt, &refs)?;
         rows.iter().map(pg_row).collect()
     }
@@ -425,10 +398,7 @@ impl Conn for PgConn {
     ) -> Result<(), StoreError> {
         use postgres::fallible_iterator::FallibleIterator;
         let stmt = self.prepare(sql)?;
-        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params
-            .iter()
-            .map(|p| p as &(dyn postgres::types::ToSql + Sync))
-            .collect();
+        let refs = pg_params(params);
         // Rows arrive as the server sends them, not collected first.
         let mut rows = self.client().query_raw(&stmt, refs.iter().copied())?;
         while let Some(row) = rows.next()? {

@@ -9,8 +9,8 @@
 use std::collections::HashMap;
 
 use finseg_core::columnar::{
-    self, AccountParts, ClientIndex, ColumnarAccount, ColumnarUser, IndexedUser, LabelSetNumbers,
-    RawBooking,
+    self, AccountParts, ClientIndex, ColumnarAccount, ColumnarUser, IndexedUser, RawBooking,
+    TagNumbers,
 };
 use finseg_core::labels::LabelSet;
 use finseg_core::transfers::normalise_iban;
@@ -149,7 +149,7 @@ fn load_users(
     let mut ibans: HashMap<i64, Vec<Option<String>>> = HashMap::new();
     let mut user_of_account: HashMap<i64, i64> = HashMap::new();
     for (user_pk, rows) in &mut by_user {
-        rows.sort_by(|a, b| accounts[*a][1].text().cmp(&accounts[*b][1].text()));
+        rows.sort_by(|a, b| accounts[*a][1].opt_str().cmp(&accounts[*b][1].opt_str()));
         ibans.insert(
             *user_pk,
             rows.iter()
@@ -199,7 +199,7 @@ fn load_users(
             Amount::from_cents(r[2].int()),
         ));
     }
-    let mut numbers = LabelSetNumbers::default();
+    let mut numbers = TagNumbers::default();
     // user pk → packed accounts in id order; None once one does not fit
     let mut packed: HashMap<i64, Option<Vec<ColumnarAccount>>> = HashMap::new();
     for (user_pk, rows) in &by_user {

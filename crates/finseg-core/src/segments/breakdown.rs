@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 
-use super::{Flows, Period, Rendered, UserData, Verdict, json_text, stats};
+use super::{Flows, Period, Rendered, UserData, Verdict, stats};
 use crate::Amount;
 use crate::date::Month;
 use crate::labels::{Label, LabelSet};
@@ -141,7 +141,7 @@ pub fn render_accounts<F: Flows>(
             "{{\"average\":{},\"count\":{count},\"labelGroup\":",
             s.average
         );
-        json_text(&mut o, g.name);
+        crate::json::push_string(&mut o, g.name);
         let _ = write!(
             o,
             ",\"maximum\":{},\"median\":{},\"minimum\":{},\"monthly\":[",
@@ -164,7 +164,7 @@ pub fn render_accounts<F: Flows>(
         );
     }
     o.push_str("],\"userId\":");
-    json_text(&mut o, user_id);
+    crate::json::push_string(&mut o, user_id);
     o.push('}');
     Rendered::Member(o)
 }

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 
-use super::{Ledger, Period, Rendered, UserData, Verdict, balances, json_text};
+use super::{Ledger, Period, Rendered, UserData, Verdict, balances};
 use crate::date::Month;
 use crate::{AccountType, Amount, Date};
 
@@ -196,7 +196,7 @@ pub fn render_accounts<L: Ledger>(
         }
         first = false;
         o.push_str("{\"accountId\":");
-        json_text(&mut o, account.account_id());
+        crate::json::push_string(&mut o, account.account_id());
         let _ = write!(
             o,
             ",\"accountType\":\"{}\",\"amount\":{lowest_overall},\"months\":[",
@@ -225,7 +225,7 @@ pub fn render_accounts<L: Ledger>(
         o.push_str("]}");
     }
     o.push_str("],\"userId\":");
-    json_text(&mut o, user_id);
+    crate::json::push_string(&mut o, user_id);
     o.push('}');
     Rendered::Member(o)
 }

@@ -287,26 +287,6 @@ impl From<Verdict> for Rendered {
     }
 }
 
-/// Appends `s` as a JSON string.
-pub(crate) fn json_text(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                use std::fmt::Write as _;
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
 /// Evaluates one user for a job with these parameters, created on `creation_date`.
 pub fn evaluate(params: &params::Params, creation_date: Date, user: &UserData) -> Verdict {
     use params::Params;

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 
-use super::{Flows, Period, Rendered, UserData, Verdict, json_text};
+use super::{Flows, Period, Rendered, UserData, Verdict};
 use crate::Amount;
 use crate::labels::Label;
 
@@ -89,7 +89,7 @@ pub fn render_accounts<F: Flows>(user_id: &str, accounts: &[F], period: Period) 
          \"userId\":",
         c[0], t[0], c[1], t[1], c[2], t[2], c[3], t[3]
     );
-    json_text(&mut o, user_id);
+    crate::json::push_string(&mut o, user_id);
     o.push('}');
     Rendered::Member(o)
 }

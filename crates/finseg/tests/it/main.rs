@@ -16,6 +16,18 @@ fn finseg(data_dir: &std::path::Path) -> Command {
     c
 }
 
+/// Runs the command, asserts that it succeeded (showing its stderr) and
+/// returns its stdout.
+fn stdout_of(command: &mut Command) -> Vec<u8> {
+    let out = command.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 fn temp_dir(name: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("finseg-cli-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
@@ -24,16 +36,8 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
 }
 
 fn create_client(dir: &std::path::Path) -> Value {
-    let out = finseg(dir)
-        .args(["clients", "create", "--name", "Bank A", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stdout = stdout_of(finseg(dir).args(["clients", "create", "--name", "Bank A", "--json"]));
+    let stdout = String::from_utf8(stdout).unwrap();
     assert_eq!(
         stdout.trim().lines().count(),
         1,
@@ -51,15 +55,10 @@ fn import_generated(dir: &std::path::Path, client_id: &str, users: u32) -> Vec<u
         .unwrap();
     let ndjson = dir.join("data.ndjson");
     std::fs::write(&ndjson, &generated.stdout).unwrap();
-    let out = finseg(dir)
-        .args(["import", "--client", client_id])
-        .arg(&ndjson)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    stdout_of(
+        finseg(dir)
+            .args(["import", "--client", client_id])
+            .arg(&ndjson),
     );
     generated.stdout
 }
@@ -109,23 +108,18 @@ fn import_ndjson_file_from_the_cli() {
         .filter(|l| !l.is_empty())
         .count() as u64;
 
-    let out = finseg(&dir)
-        .args([
-            "import",
-            "--client",
-            client["clientId"].as_str().unwrap(),
-            "--format",
-            "ndjson",
-        ])
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = stdout_of(
+        finseg(&dir)
+            .args([
+                "import",
+                "--client",
+                client["clientId"].as_str().unwrap(),
+                "--format",
+                "ndjson",
+            ])
+            .arg(&file),
     );
-    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let summary: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(summary["lines"], lines);
     assert_eq!(summary["written"]["user"], 3);
     assert_eq!(summary["rejectedCount"], 1, "{summary}");
@@ -213,17 +207,12 @@ fn export_writes_csv_with_labels() {
         .filter(|l| l.contains("\"kind\":\"transaction\""))
         .count();
     let out = dir.join("csv");
-    let run = finseg(&dir)
-        .args(["export", "--client", id, "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    let run = stdout_of(
+        finseg(&dir)
+            .args(["export", "--client", id, "--out"])
+            .arg(&out),
     );
-    let counts: Value = serde_json::from_slice(&run.stdout).unwrap();
+    let counts: Value = serde_json::from_slice(&run).unwrap();
     assert_eq!(counts["transactions"], tx_lines as u64);
     let txs = std::fs::read_to_string(out.join("transactions.csv")).unwrap();
     assert_eq!(
@@ -303,17 +292,12 @@ fn send_sigterm(pid: u32) {
 fn eval_scores_the_held_out_corpus() {
     let dir = temp_dir("eval");
     let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../eval/corpus");
-    let out = finseg(&dir)
-        .args(["eval", "--split", "heldout", "--corpus"])
-        .arg(&corpus)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = stdout_of(
+        finseg(&dir)
+            .args(["eval", "--split", "heldout", "--corpus"])
+            .arg(&corpus),
     );
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = String::from_utf8(out).unwrap();
     let number_after = |line_start: &str, marker: &str| -> f64 {
         let line = text
             .lines()

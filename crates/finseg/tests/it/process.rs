@@ -85,16 +85,8 @@ async fn start(db: &Db, name: &str) -> Node {
 fn load_population(db: &Db, users: u32) -> (String, String) {
     let mut c = bin();
     db.apply(&mut c);
-    let out = c
-        .args(["clients", "create", "--name", "durability", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let creds: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = crate::stdout_of(c.args(["clients", "create", "--name", "durability", "--json"]));
+    let creds: Value = serde_json::from_slice(&out).unwrap();
     let file = db.dir.join("population.ndjson");
     let generated = bin()
         .args(["generate", "--users", &users.to_string(), "--seed", "11"])
@@ -103,21 +95,15 @@ fn load_population(db: &Db, users: u32) -> (String, String) {
     std::fs::write(&file, generated.stdout).unwrap();
     let mut c = bin();
     db.apply(&mut c);
-    let out = c
-        .args([
+    crate::stdout_of(
+        c.args([
             "import",
             "--client",
             creds["clientId"].as_str().unwrap(),
             "--format",
             "ndjson",
         ])
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        .arg(&file),
     );
     (
         creds["clientId"].as_str().unwrap().to_owned(),

@@ -1,0 +1,37 @@
+//! JSON text written by hand where building a `serde_json::Value` first
+//! would cost more than the work around it (segment members, generated
+//! populations).
+
+/// Appends `s` as a JSON string.
+pub fn push_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_text_reads_back(s in any::<String>()) {
+            let mut out = String::new();
+            super::push_string(&mut out, &s);
+            prop_assert_eq!(serde_json::from_str::<String>(&out).unwrap(), s);
+        }
+    }
+}

@@ -30,7 +30,7 @@ use crate::labels::{Label, LabelSet};
 use crate::segments::params::Params;
 use crate::segments::{
     AccountData, Flows, Ledger, Period, Rendered, UserData, balances, breakdown, high_balance,
-    low_balance, summary,
+    insurance, low_balance, summary,
 };
 use crate::transfers::{self, TransferView};
 use crate::{AccountType, Amount, Date};
@@ -110,6 +110,196 @@ pub struct RawBooking {
     /// The position (among the user's accounts, by id) of the account the
     /// counterpart IBAN names, if it names one.
     pub names_account: Option<u8>,
+    /// The texts of a candidate insurance payment (see
+    /// [`insurance::payment_type`]); `None` for every other booking.
+    pub texts: Option<Box<PaymentTexts>>,
+}
+
+/// What the insurance rule reads of a payment's texts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PaymentTexts {
+    pub purpose: Option<String>,
+    pub counterpart_name: Option<String>,
+    pub creditor_id: Option<String>,
+    pub mandate_reference: Option<String>,
+}
+
+/// A stretch of [`AccountInsurance::text`]; `NONE` for an absent text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Span {
+    start: u32,
+    len: u32,
+}
+
+impl Span {
+    const NONE: Span = Span {
+        start: 0,
+        len: u32::MAX,
+    };
+}
+
+/// The facts of one or more payments: the shared class and the two texts
+/// that are the contract's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct StoredFacts {
+    class: &'static insurance::ContractClass,
+    mandate: Span,
+    number: Span,
+}
+
+/// An account's candidate insurance payments as the rule needs them:
+/// facts derived from their texts (not the texts) and their ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct AccountInsurance {
+    facts: Box<[StoredFacts]>,
+    /// The mandate references and contract numbers `facts` point into.
+    text: Box<str>,
+    /// Per candidate payment, in booking order: its facts.
+    payments: Box<[u8]>,
+    /// Their ids, front-coded: per id the number of bytes it shares with
+    /// the previous one and the length of the rest (LEB128), then the
+    /// rest. Ids of one account usually share most of their bytes.
+    ids: Box<[u8]>,
+}
+
+fn push_varint(out: &mut Vec<u8>, mut n: usize) {
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+fn read_varint(bytes: &[u8], at: &mut usize) -> usize {
+    let (mut n, mut shift) = (0usize, 0);
+    loop {
+        let b = bytes[*at];
+        *at += 1;
+        n |= usize::from(b & 0x7f) << shift;
+        if b < 0x80 {
+            return n;
+        }
+        shift += 7;
+    }
+}
+
+impl AccountInsurance {
+    /// From the account's sorted bookings; `None` when it has no candidate
+    /// payment, `Err` when it does not fit (more than 256 distinct facts).
+    fn pack(bookings: &[RawBooking]) -> Result<Option<Box<Self>>, ()> {
+        let mut facts: Vec<StoredFacts> = Vec::new();
+        let mut text = String::new();
+        let mut payments = Vec::new();
+        let mut ids = Vec::new();
+        let mut previous: &str = "";
+        let span = |text: &mut String, s: Option<&str>| match s {
+            None => Span::NONE,
+            Some(s) => {
+                // Payments of one contract repeat their texts.
+                let start = text.find(s).unwrap_or_else(|| {
+                    text.push_str(s);
+                    text.len() - s.len()
+                });
+                Span {
+                    start: start as u32,
+                    len: s.len() as u32,
+                }
+            }
+        };
+        for b in bookings {
+            let Some(itype) = insurance::payment_type(b.amount, b.labels) else {
+                continue;
+            };
+            let none = PaymentTexts::default();
+            let t = b.texts.as_deref().unwrap_or(&none);
+            let owned = insurance::facts_of(
+                itype,
+                t.purpose.as_deref(),
+                t.counterpart_name.as_deref(),
+                t.creditor_id.as_deref(),
+                t.mandate_reference.as_deref(),
+            );
+            let stored = StoredFacts {
+                class: insurance::intern(owned.class),
+                mandate: span(&mut text, owned.mandate_reference.as_deref()),
+                number: span(&mut text, owned.contract_number.as_deref()),
+            };
+            let k = match facts.iter().position(|f| *f == stored) {
+                Some(k) => k,
+                None => {
+                    facts.push(stored);
+                    facts.len() - 1
+                }
+            };
+            payments.push(u8::try_from(k).map_err(|_| ())?);
+            let shared = previous
+                .bytes()
+                .zip(b.id.bytes())
+                .take_while(|(x, y)| x == y)
+                .count();
+            // A cut inside a character would not be a valid string.
+            let shared = (0..=shared)
+                .rev()
+                .find(|n| b.id.is_char_boundary(*n))
+                .unwrap_or(0);
+            push_varint(&mut ids, shared);
+            push_varint(&mut ids, b.id.len() - shared);
+            ids.extend_from_slice(&b.id.as_bytes()[shared..]);
+            previous = &b.id;
+        }
+        if u32::try_from(text.len()).is_err() {
+            return Err(());
+        }
+        Ok((!payments.is_empty()).then(|| {
+            Box::new(AccountInsurance {
+                facts: facts.into_boxed_slice(),
+                text: text.into_boxed_str(),
+                payments: payments.into_boxed_slice(),
+                ids: ids.into_boxed_slice(),
+            })
+        }))
+    }
+
+    fn text(&self, span: Span) -> Option<&str> {
+        (span.len != u32::MAX)
+            .then(|| &self.text[span.start as usize..(span.start + span.len) as usize])
+    }
+
+    fn facts(&self, k: u8) -> insurance::Facts<'_> {
+        let f = &self.facts[usize::from(k)];
+        insurance::Facts {
+            class: f.class,
+            mandate_reference: self.text(f.mandate),
+            contract_number: self.text(f.number),
+        }
+    }
+
+    /// The ids, decoded into `arena`; their ranges in order.
+    fn decode_ids(&self, arena: &mut String) -> Vec<(usize, usize)> {
+        let mut ranges = Vec::with_capacity(self.payments.len());
+        let mut at = 0;
+        let mut previous = (0, 0);
+        while at < self.ids.len() {
+            let shared = read_varint(&self.ids, &mut at);
+            let rest = read_varint(&self.ids, &mut at);
+            let start = arena.len();
+            arena.extend_from_within(previous.0..previous.0 + shared);
+            let bytes = &self.ids[at..at + rest];
+            arena.push_str(std::str::from_utf8(bytes).expect("ids are stored as text"));
+            at += rest;
+            previous = (start, arena.len());
+            ranges.push(previous);
+        }
+        ranges
+    }
+
+    fn size_bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.facts.len() * std::mem::size_of::<StoredFacts>()
+            + self.text.len()
+            + self.payments.len()
+            + self.ids.len()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,6 +316,8 @@ pub struct ColumnarAccount {
     /// Tag numbers: labels and the own account the counterpart names.
     tags: Box<[u16]>,
     daily_balances: Box<[(Date, Amount)]>,
+    /// The candidate insurance payments' facts and ids.
+    insurance: Option<Box<AccountInsurance>>,
     /// The lowest known end-of-day balance (cents) of each of the last
     /// months up to the last one with an event, from `lows_from` on
     /// (`NO_LOW`: no known day): `lowBalance` rejects non-members from
@@ -176,6 +368,7 @@ impl ColumnarAccount {
             .iter()
             .map(|b| numbers.number(b.labels, b.names_account))
             .collect::<Option<Box<[u16]>>>()?;
+        let insurance = AccountInsurance::pack(bookings).ok()?;
         let mut account = ColumnarAccount {
             id: parts.id.into(),
             account_type: parts.account_type,
@@ -187,6 +380,7 @@ impl ColumnarAccount {
             cents,
             tags,
             daily_balances: daily_balances.into_boxed_slice(),
+            insurance,
             lows_from: 0,
             lows: Box::new([]),
             tail_low: None,
@@ -253,6 +447,14 @@ impl ColumnarAccount {
                 labels: t.labels,
                 id: t.id.clone(),
                 names_account: names_account(t.counterpart_iban.as_deref(), ibans),
+                texts: insurance::payment_type(t.amount, t.labels).map(|_| {
+                    Box::new(PaymentTexts {
+                        purpose: t.purpose.clone(),
+                        counterpart_name: t.counterpart_name.clone(),
+                        creditor_id: t.creditor_id.clone(),
+                        mandate_reference: t.mandate_reference.clone(),
+                    })
+                }),
             })
             .collect();
         Self::pack(
@@ -278,6 +480,53 @@ impl ColumnarAccount {
             + self.tags.len() * 2
             + self.lows.len() * 4
             + self.daily_balances.len() * std::mem::size_of::<(Date, Amount)>()
+            + self.insurance.as_ref().map_or(0, |i| i.size_bytes())
+    }
+
+    /// The candidate insurance payments, for the rule; their ids decoded
+    /// into `arena` (which must not move until the payments are dropped:
+    /// they are built in two steps for that reason).
+    fn insurance_ids(&self, arena: &mut String) -> Vec<(usize, usize)> {
+        self.insurance
+            .as_ref()
+            .map_or_else(Vec::new, |i| i.decode_ids(arena))
+    }
+
+    fn insurance_payments<'a>(
+        &'a self,
+        arena: &'a str,
+        ids: &[(usize, usize)],
+    ) -> Vec<insurance::Payment<'a>> {
+        let Some(ins) = &self.insurance else {
+            return Vec::new();
+        };
+        let mut out = Vec::with_capacity(ins.payments.len());
+        for i in 0..self.days.len() {
+            let amount = self.booking_amount(i);
+            if insurance::payment_type(amount, tag_labels(self.tags[i])).is_none() {
+                continue;
+            }
+            let k = out.len();
+            let (from, to) = ids[k];
+            out.push(insurance::Payment {
+                date: self.booking_date(i),
+                amount,
+                id: &arena[from..to],
+                facts: ins.facts(ins.payments[k]),
+            });
+        }
+        out
+    }
+
+    /// Whether the account has a booking in `from..=to`.
+    fn has_booking_in(&self, from: Date, to: Date) -> bool {
+        let (from, to) = (from.days() - self.base, to.days() - self.base);
+        if to < 0 || from > i32::from(u16::MAX) {
+            return false;
+        }
+        let from = from.max(0) as u16;
+        let i = self.days.partition_point(|d| *d < from);
+        i < self.days.len() && i32::from(self.days[i]) <= to
     }
 }
 
@@ -471,24 +720,57 @@ impl ColumnarUser {
             Params::IncomeSpendingSummary { .. } => {
                 summary::render_accounts(&self.id, &self.marked(period), period)
             }
-            Params::FinancialBreakdown { .. } | Params::Insurance { .. } => return None,
+            Params::Insurance {
+                insurance_types,
+                include_users_without_contracts,
+                ..
+            } => {
+                let mut arena = String::new();
+                let ids: Vec<Vec<(usize, usize)>> = self
+                    .accounts
+                    .iter()
+                    .map(|a| a.insurance_ids(&mut arena))
+                    .collect();
+                let accounts: Vec<insurance::AccountPayments<'_>> = self
+                    .accounts
+                    .iter()
+                    .zip(&ids)
+                    .map(|(a, ids)| insurance::AccountPayments {
+                        account_id: &a.id,
+                        payments: a.insurance_payments(&arena, ids),
+                    })
+                    .collect();
+                let any_in_period = self
+                    .accounts
+                    .iter()
+                    .any(|a| a.has_booking_in(period.from, period.to));
+                insurance::render_payments(
+                    &self.id,
+                    &accounts,
+                    any_in_period,
+                    period,
+                    insurance_types.as_deref(),
+                    *include_users_without_contracts,
+                )
+            }
+            Params::FinancialBreakdown { .. } => return None,
         })
     }
 }
 
-/// Whether a job is evaluated from the index: every segment type but
-/// insurance (it reads texts), and breakdowns without transaction ids (the
-/// index keeps none).
+/// Whether a job is evaluated from the index: every segment type, but
+/// breakdowns only without transaction ids (the index keeps the ids of
+/// candidate insurance payments only).
 pub fn serves(params: &Params) -> bool {
     match params {
         Params::LowBalance { .. }
         | Params::HighBalance { .. }
-        | Params::IncomeSpendingSummary { .. } => true,
+        | Params::IncomeSpendingSummary { .. }
+        | Params::Insurance { .. } => true,
         Params::FinancialBreakdown {
             include_transaction_ids,
             ..
         } => !include_transaction_ids,
-        Params::Insurance { .. } => false,
     }
 }
 
@@ -605,8 +887,8 @@ mod tests {
         "SALARY",
         "RENT",
         "CARINSURANCE",
-        "GROCERIES",
-        "CHILDBENEFIT",
+        "LIABILITYINSURANCE",
+        "OTHERINSURANCE",
         "OWNACCOUNTTRANSFER",
     ];
 
@@ -620,6 +902,7 @@ mod tests {
                     prop_oneof![-300_000i64..300_000, (-3i64..=3).prop_map(|k| k * 100_00)],
                     0u8..64,
                     0usize..5,
+                    0usize..8,
                 ),
                 0..60,
             ),
@@ -633,8 +916,55 @@ mod tests {
                 let mut transactions: Vec<Tx> = txs
                     .iter()
                     .enumerate()
-                    .map(|(k, (d, c, labels, counterpart))| {
-                        let mut t = Tx::plain(&format!("t{k}"), day(*d), Amount::from_cents(*c));
+                    .map(|(k, (d, c, labels, counterpart, text))| {
+                        // Ids of a real bank's shape, sharing a prefix (front coding).
+                        let id = if k % 7 == 3 {
+                            format!("x{k}ü")
+                        } else {
+                            format!("acct-{i}-{k:05}")
+                        };
+                        let mut t = Tx::plain(&id, day(*d), Amount::from_cents(*c));
+                        // Insurance texts: contracts by creditor id and
+                        // mandate, by number, by name, yearly wording.
+                        let (purpose, name, cid, mandate) = [
+                            (
+                                "Kfz-Vers. Vertrag 4711-0815 Beitrag",
+                                "HUK-COBURG",
+                                Some("DE12ZZZ00000012345"),
+                                Some("M-1"),
+                            ),
+                            (
+                                "Beitrag",
+                                "HUK-COBURG",
+                                Some("de12zzz00000012345"),
+                                Some("M-2"),
+                            ),
+                            (
+                                "Privathaftpflicht Jahresbeitrag VSNR 9988776",
+                                "Allianz Versicherungs-AG",
+                                None,
+                                None,
+                            ),
+                            (
+                                "Privathaftpflicht VSNR 9988776",
+                                "Allianz Versicherungs-AG",
+                                None,
+                                None,
+                            ),
+                            ("Hausrat", "Gothaer", None, None),
+                            (
+                                "Beitrag 03/2026",
+                                "Kleine  Versicherung \"Süd\"",
+                                None,
+                                Some("Q"),
+                            ),
+                            ("Police 12345678", "Unbekannt", None, None),
+                            ("", "", None, None),
+                        ][*text];
+                        t.purpose = (!purpose.is_empty()).then(|| purpose.to_owned());
+                        t.counterpart_name = (!name.is_empty()).then(|| name.to_owned());
+                        t.creditor_id = cid.map(str::to_owned);
+                        t.mandate_reference = mandate.map(str::to_owned);
                         for (bit, name) in LABELS.iter().enumerate() {
                             if labels & (1 << bit) != 0 {
                                 t.labels.insert(Label::parse(name).unwrap());
@@ -710,6 +1040,10 @@ mod tests {
                 (SegmentType::HighBalance, serde_json::json!({"threshold": Amount::from_cents(threshold)})),
                 (SegmentType::HighBalance, serde_json::json!({
                     "threshold": Amount::from_cents(threshold), "accountTypes": checking})),
+                (SegmentType::Insurance, serde_json::json!({"durationInMonth": months})),
+                (SegmentType::Insurance, serde_json::json!({
+                    "durationInMonth": months, "insuranceTypes": ["CAR", "OTHER"],
+                    "includeUsersWithoutContracts": true})),
             ];
             for (segment, body) in jobs {
                 let params = Params::parse(segment, &body).unwrap();
@@ -720,7 +1054,7 @@ mod tests {
                 // The same stored text, byte for byte.
                 prop_assert_eq!(
                     columnar.evaluate(&params, created),
-                    Some(Rendered::from(segments::evaluate(&params, created, &rows))),
+                    Some(segments::render(&params, created, &rows)),
                     "{}", body
                 );
             }

@@ -17,6 +17,18 @@ pub enum Frequency {
 }
 
 impl Frequency {
+    /// The name in JSON (as serialised).
+    pub fn name(self) -> &'static str {
+        match self {
+            Frequency::Monthly => "MONTHLY",
+            Frequency::Bimonthly => "BIMONTHLY",
+            Frequency::Quarterly => "QUARTERLY",
+            Frequency::HalfYearly => "HALF_YEARLY",
+            Frequency::Yearly => "YEARLY",
+            Frequency::Irregular => "IRREGULAR",
+        }
+    }
+
     /// Months between payments; `None` for irregular series.
     pub fn months(self) -> Option<i32> {
         match self {

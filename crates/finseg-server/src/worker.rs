@@ -93,7 +93,7 @@ fn load_spec(params: &Params, creation_date: Date) -> LoadSpec {
         },
         // A yearly contract seen once is recognised by a payment a year earlier.
         SegmentType::Insurance => Window::Fixed {
-            from: period.from.add_days(-400),
+            from: finseg_core::segments::insurance::history_from(period),
             to: period.to,
         },
         // A few days around the period, so that both halves of an own-account transfer are seen.
@@ -174,8 +174,11 @@ fn evaluate_partition(state: &AppState, claim: &Claim) -> Result<PartitionOutcom
     let period = params.period(creation_date);
     for (user_pk, mut user) in users {
         finseg_core::transfers::mark_own_transfers_around(&mut user, period);
-        let verdict = segments::evaluate(&params, creation_date, &user);
-        outcome.record(user_pk, &user.id, verdict.into());
+        outcome.record(
+            user_pk,
+            &user.id,
+            segments::render(&params, creation_date, &user),
+        );
     }
     Ok(outcome)
 }

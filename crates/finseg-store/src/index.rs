@@ -9,15 +9,20 @@
 use std::collections::HashMap;
 
 use finseg_core::columnar::{
-    self, AccountParts, ClientIndex, ColumnarAccount, ColumnarUser, IndexedUser, RawBooking,
-    TagNumbers,
+    self, AccountParts, ClientIndex, ColumnarAccount, ColumnarUser, IndexedUser, PaymentTexts,
+    RawBooking, TagNumbers,
 };
-use finseg_core::labels::LabelSet;
+use finseg_core::labels::{self, LabelSet};
+use finseg_core::segments::insurance::payment_type;
 use finseg_core::transfers::normalise_iban;
 use finseg_core::{AccountType, Amount, Date};
 
 use crate::StoreError;
 use crate::conn::{Conn, P};
+
+fn insurance_labels() -> LabelSet {
+    labels::group("INSURANCE").expect("taxonomy group").1
+}
 
 /// Users read per round trip.
 const CHUNK: usize = 1_000;
@@ -161,13 +166,24 @@ fn load_users(
         }
     }
     let mut bookings: HashMap<i64, Vec<RawBooking>> = HashMap::new();
+    // The texts of candidate insurance payments only (a literal mask: the
+    // taxonomy's, not the client's).
+    let candidate = format!(
+        "t.amount < 0 AND ((t.client_labels | t.rule_labels) & {}) <> 0",
+        insurance_labels().0 as i64
+    );
+    let text = |column: &str| format!("CASE WHEN {candidate} THEN t.{column} END");
     // The largest read: streamed, not collected.
     c.for_each_row(
         &format!(
             "SELECT t.account_pk, t.booking_date, t.amount, (t.client_labels | t.rule_labels), t.ext_id,
-                    t.counterpart_iban
+                    t.counterpart_iban, {}, {}, {}, {}
              FROM accounts a JOIN transactions t ON t.account_pk = a.pk
-             WHERE a.client_pk = $1 AND a.user_pk IN ({list})"
+             WHERE a.client_pk = $1 AND a.user_pk IN ({list})",
+            text("purpose"),
+            text("counterpart_name"),
+            text("creditor_id"),
+            text("mandate_reference"),
         ),
         &client,
         &mut |r| {
@@ -176,12 +192,22 @@ fn load_users(
                 (Some(iban), Some(user_pk)) => columnar::names_account(Some(iban), &ibans[user_pk]),
                 _ => None,
             };
+            let (amount, labels) = (Amount::from_cents(r[2].int()), LabelSet(r[3].int() as u64));
+            let texts = payment_type(amount, labels).map(|_| {
+                Box::new(PaymentTexts {
+                    purpose: r[6].opt_text(),
+                    counterpart_name: r[7].opt_text(),
+                    creditor_id: r[8].opt_text(),
+                    mandate_reference: r[9].opt_text(),
+                })
+            });
             bookings.entry(account_pk).or_default().push(RawBooking {
                 date: Date::from_days(r[1].int() as i32),
-                amount: Amount::from_cents(r[2].int()),
-                labels: LabelSet(r[3].int() as u64),
+                amount,
+                labels,
                 id: r[4].text(),
                 names_account,
+                texts,
             });
         },
     )?;

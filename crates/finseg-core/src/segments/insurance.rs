@@ -1,15 +1,24 @@
 //! `insurance` (UC-04): the insurance contracts each user pays, with
 //! provider, type, amount and frequency, and the common types they lack.
+//!
+//! The rule reads each candidate payment (an insurance-labelled debit) as
+//! date, amount, id and its [`Facts`]: what its texts say about the
+//! contract, derived once by [`facts_of`]. The database path derives them
+//! while it reads; the segment index derives them when it loads a user and
+//! keeps the facts instead of the texts.
 
-use std::collections::BTreeMap;
-
-use serde_json::json;
+use std::collections::{BTreeMap, HashSet};
+use std::fmt::Write as _;
+use std::hash::{Hash, Hasher};
+use std::sync::{Mutex, OnceLock};
 
 use super::params::INSURANCE_TYPES;
-use super::{Period, Tx, UserData, Verdict};
+use super::{Period, Rendered, UserData, Verdict};
+use crate::json::push_string;
 use crate::labels::{self, Label, LabelSet};
-use crate::recurring::{self, Frequency};
-use crate::{Amount, Date, providers};
+use crate::providers::{self, Provider};
+use crate::recurring;
+use crate::{Amount, Date};
 
 /// The common types whose absence is the cross-selling signal of UC-04.
 pub const COMMON_TYPES: [&str; 5] = ["LIABILITY", "HOUSEHOLD", "HEALTH", "LEGAL", "DISABILITY"];
@@ -28,6 +37,20 @@ fn insurance_type(set: LabelSet) -> Option<&'static str> {
         }
     }
     other.then_some("OTHER")
+}
+
+fn insurance_labels() -> LabelSet {
+    static SET: OnceLock<LabelSet> = OnceLock::new();
+    *SET.get_or_init(|| labels::group("INSURANCE").expect("taxonomy group").1)
+}
+
+/// The insurance type of a booking that is a candidate payment (a debit
+/// labelled as insurance); `None` for every other booking.
+pub fn payment_type(amount: Amount, labels: LabelSet) -> Option<&'static str> {
+    if amount >= Amount::ZERO || !labels.intersects(insurance_labels()) {
+        return None;
+    }
+    insurance_type(labels)
 }
 
 /// A contract number from the purpose text ("Vers.-Nr. 123456", "VSNR 123…").
@@ -65,13 +88,8 @@ pub fn contract_number(purpose: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn yearly_text(t: &Tx) -> bool {
-    let text = format!(
-        "{} {}",
-        t.purpose.as_deref().unwrap_or(""),
-        t.counterpart_name.as_deref().unwrap_or("")
-    )
-    .to_lowercase();
+fn yearly_text(purpose: Option<&str>, name: Option<&str>) -> bool {
+    let text = format!("{} {}", purpose.unwrap_or(""), name.unwrap_or("")).to_lowercase();
     [
         "jährl",
         "jaehrl",
@@ -86,106 +104,233 @@ fn yearly_text(t: &Tx) -> bool {
     .any(|k| text.contains(k))
 }
 
-/// How payments are grouped into contracts: creditor id and mandate, else
-/// contract number, else the provider or counterpart name; always per account and type.
-fn contract_key(account: &str, t: &Tx, itype: &str) -> String {
-    let norm = |s: &str| {
-        s.to_lowercase()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
+/// What payments are grouped into contracts by (always per account): a
+/// creditor id with its mandate, else a contract number, else the provider
+/// or counterpart name together with the type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum KeyKind {
+    // In this order, contracts are listed as they always were.
+    Creditor,
+    Name,
+    Number,
+}
+
+/// What the payments of one insurer, type and wording have in common; many
+/// users share one class, so the index keeps each class once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContractClass {
+    pub itype: &'static str,
+    pub key: KeyKind,
+    /// `Creditor`: the creditor id upper-cased; `Name`: the provider id or
+    /// the normalised counterpart name; `Number`: empty.
+    pub key_name: Box<str>,
+    pub yearly_text: bool,
+    /// The provider by creditor id, counterpart name or purpose.
+    pub provider: Option<&'static Provider>,
+    pub counterpart_name: Option<Box<str>>,
+    pub creditor_id: Option<Box<str>>,
+}
+
+impl Hash for ContractClass {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        (
+            self.itype,
+            self.key,
+            &self.key_name,
+            self.yearly_text,
+            self.provider.map(|p| p.id.as_str()),
+            &self.counterpart_name,
+            &self.creditor_id,
+        )
+            .hash(h);
+    }
+}
+
+/// The one shared copy of a class (process-wide, append-only: the number
+/// of classes grows with insurers and wordings, not with users).
+pub fn intern(class: ContractClass) -> &'static ContractClass {
+    static CLASSES: Mutex<Option<HashSet<&'static ContractClass>>> = Mutex::new(None);
+    let mut classes = CLASSES.lock().unwrap_or_else(|e| e.into_inner());
+    let classes = classes.get_or_insert_with(HashSet::new);
+    if let Some(c) = classes.get(&class) {
+        return c;
+    }
+    let c: &'static ContractClass = Box::leak(Box::new(class));
+    classes.insert(c);
+    c
+}
+
+/// What one payment says about its contract.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct OwnedFacts {
+    pub class: ContractClass,
+    pub mandate_reference: Option<String>,
+    pub contract_number: Option<String>,
+}
+
+/// A payment's facts, borrowed from wherever they are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Facts<'a> {
+    pub class: &'a ContractClass,
+    pub mandate_reference: Option<&'a str>,
+    pub contract_number: Option<&'a str>,
+}
+
+impl OwnedFacts {
+    pub fn borrow(&self) -> Facts<'_> {
+        Facts {
+            class: &self.class,
+            mandate_reference: self.mandate_reference.as_deref(),
+            contract_number: self.contract_number.as_deref(),
+        }
+    }
+}
+
+/// The facts of a candidate payment of type `itype` (see [`payment_type`]).
+pub fn facts_of(
+    itype: &'static str,
+    purpose: Option<&str>,
+    counterpart_name: Option<&str>,
+    creditor_id: Option<&str>,
+    mandate_reference: Option<&str>,
+) -> OwnedFacts {
+    let number = purpose.and_then(contract_number);
     // A creditor id with mandate, or a contract number, identifies the
     // contract whatever type the text of one payment suggests.
-    if let Some(cid) = &t.creditor_id {
-        return format!(
-            "{account}|cid:{}|{}",
-            cid.to_uppercase(),
-            t.mandate_reference.as_deref().unwrap_or("")
-        );
+    let (key, key_name) = if let Some(cid) = creditor_id {
+        (KeyKind::Creditor, cid.to_uppercase())
+    } else if number.is_some() {
+        (KeyKind::Number, String::new())
+    } else {
+        let name = providers::identify(None, counterpart_name, purpose)
+            .map(|p| p.id.clone())
+            .unwrap_or_else(|| {
+                counterpart_name
+                    .unwrap_or("?")
+                    .to_lowercase()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            });
+        (KeyKind::Name, name)
+    };
+    OwnedFacts {
+        class: ContractClass {
+            itype,
+            key,
+            key_name: key_name.into(),
+            yearly_text: yearly_text(purpose, counterpart_name),
+            provider: providers::identify(creditor_id, counterpart_name, purpose),
+            counterpart_name: counterpart_name.map(Into::into),
+            creditor_id: creditor_id.map(Into::into),
+        },
+        mandate_reference: mandate_reference.map(str::to_owned),
+        contract_number: number,
     }
-    if let Some(n) = t.purpose.as_deref().and_then(contract_number) {
-        return format!("{account}|nr:{n}");
-    }
-    let provider = providers::identify(None, t.counterpart_name.as_deref(), t.purpose.as_deref())
-        .map(|p| p.id.clone())
-        .unwrap_or_else(|| norm(t.counterpart_name.as_deref().unwrap_or("?")));
-    format!("{account}|name:{provider}|{itype}")
+}
+
+/// One candidate payment as the rule reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct Payment<'a> {
+    pub date: Date,
+    pub amount: Amount,
+    pub id: &'a str,
+    pub facts: Facts<'a>,
+}
+
+/// An account's candidate payments, in booking order.
+#[derive(Debug, Clone)]
+pub struct AccountPayments<'a> {
+    pub account_id: &'a str,
+    pub payments: Vec<Payment<'a>>,
 }
 
 /// The payments of one contract: inside the lookback and before it.
-struct Payments<'a> {
-    account_id: String,
+struct Contract<'p, 'a> {
     itype: &'static str,
-    inside: Vec<&'a Tx>,
-    before: Vec<&'a Tx>,
+    inside: Vec<&'p Payment<'a>>,
+    before: Vec<&'p Payment<'a>>,
 }
 
-pub fn evaluate(
-    user: &UserData,
+impl Contract<'_, '_> {
+    fn len(&self) -> usize {
+        self.inside.len() + self.before.len()
+    }
+    fn amounts(&self) -> impl Iterator<Item = Amount> + '_ {
+        self.inside.iter().chain(&self.before).map(|p| p.amount)
+    }
+}
+
+/// The group key of a payment within its account.
+fn group_key<'a>(p: &Payment<'a>) -> (KeyKind, &'a str, &'a str) {
+    let f = p.facts;
+    match f.class.key {
+        KeyKind::Creditor => (
+            KeyKind::Creditor,
+            &f.class.key_name,
+            f.mandate_reference.unwrap_or(""),
+        ),
+        KeyKind::Number => (KeyKind::Number, f.contract_number.unwrap_or(""), ""),
+        KeyKind::Name => (KeyKind::Name, &f.class.key_name, f.class.itype),
+    }
+}
+
+/// The first day a payment counts from: a yearly contract seen once in
+/// the lookback is recognised by a payment about a year before it.
+pub fn history_from(period: Period) -> Date {
+    period.from.add_days(-400)
+}
+
+/// The account's payments from [`history_from`] to the end of the period,
+/// grouped into contracts.
+fn contracts<'p, 'a>(
+    payments: &'p [Payment<'a>],
     period: Period,
-    insurance_types: Option<&[&'static str]>,
-    include_users_without_contracts: bool,
-) -> Verdict {
-    let (_, insurance) = labels::group("INSURANCE").expect("taxonomy group");
-    let mut groups: BTreeMap<String, Payments> = BTreeMap::new();
-    let mut any_in_period = false;
-    for account in &user.accounts {
-        for t in &account.transactions {
-            if t.booking_date > period.to {
-                continue;
-            }
-            any_in_period |= period.contains(t.booking_date);
-            if t.amount >= Amount::ZERO || !t.labels.intersects(insurance) {
-                continue;
-            }
-            let Some(itype) = insurance_type(t.labels) else {
-                continue;
-            };
-            let key = contract_key(&account.id, t, itype);
-            let g = groups.entry(key).or_insert_with(|| Payments {
-                account_id: account.id.clone(),
-                itype,
-                inside: Vec::new(),
-                before: Vec::new(),
-            });
-            // The contract's type: a specific one wins over OTHER.
-            if g.itype == "OTHER" {
-                g.itype = itype;
-            }
-            if t.booking_date >= period.from {
-                g.inside.push(t)
-            } else {
-                g.before.push(t)
-            }
+) -> BTreeMap<(KeyKind, &'a str, &'a str), Contract<'p, 'a>> {
+    let mut groups: BTreeMap<(KeyKind, &'a str, &'a str), Contract<'p, 'a>> = BTreeMap::new();
+    let from = history_from(period);
+    for p in payments
+        .iter()
+        .filter(|p| p.date >= from && p.date <= period.to)
+    {
+        let itype = p.facts.class.itype;
+        let g = groups.entry(group_key(p)).or_insert_with(|| Contract {
+            itype,
+            inside: Vec::new(),
+            before: Vec::new(),
+        });
+        // The contract's type: a specific one wins over OTHER.
+        if g.itype == "OTHER" {
+            g.itype = itype;
+        }
+        if p.date >= period.from {
+            g.inside.push(p)
+        } else {
+            g.before.push(p)
         }
     }
     // A payment whose text lost the contract number (banks truncate) or
     // carries a misspelt name lands in a group of its own; it belongs to
     // the contract of the same account that has a payment of exactly the
     // same amount and a compatible type.
-    let loose: Vec<String> = groups
+    let loose: Vec<_> = groups
         .iter()
-        .filter(|(k, g)| !k.contains("|cid:") && g.inside.len() + g.before.len() <= 2)
-        .map(|(k, _)| k.clone())
+        .filter(|(k, g)| k.0 != KeyKind::Creditor && g.len() <= 2)
+        .map(|(k, _)| *k)
         .collect();
     for k in loose {
         let Some(g) = groups.get(&k) else { continue };
-        let amounts: Vec<Amount> = g.inside.iter().chain(&g.before).map(|t| t.amount).collect();
-        let (account, itype) = (g.account_id.clone(), g.itype);
+        let amounts: Vec<Amount> = g.amounts().collect();
+        let itype = g.itype;
         let target = groups
             .iter()
             .filter(|(k2, h)| {
                 **k2 != k
-                    && h.account_id == account
                     && (h.itype == itype || itype == "OTHER" || h.itype == "OTHER")
-                    && h.inside
-                        .iter()
-                        .chain(&h.before)
-                        .any(|t| amounts.contains(&t.amount))
+                    && h.amounts().any(|a| amounts.contains(&a))
             })
-            .max_by_key(|(_, h)| h.inside.len() + h.before.len())
-            .map(|(k2, _)| k2.clone());
+            .max_by_key(|(_, h)| h.len())
+            .map(|(k2, _)| *k2);
         if let Some(target) = target
             && let Some(g) = groups.remove(&k)
             && let Some(h) = groups.get_mut(&target)
@@ -195,91 +340,216 @@ pub fn evaluate(
             }
             h.inside.extend(g.inside);
             h.before.extend(g.before);
-            h.inside.sort_by_key(|t| t.booking_date);
-            h.before.sort_by_key(|t| t.booking_date);
+            h.inside.sort_by_key(|p| p.date);
+            h.before.sort_by_key(|p| p.date);
         }
     }
+    groups
+}
+
+fn push_opt_string(out: &mut String, s: Option<&str>) {
+    match s {
+        Some(s) => push_string(out, s),
+        None => out.push_str("null"),
+    }
+}
+
+/// The rule over candidate payments. `any_in_period`: some account has a
+/// booking inside the period. The member entry is written as JSON text
+/// (keys in the order `serde_json` writes them).
+pub fn render_payments(
+    user_id: &str,
+    accounts: &[AccountPayments<'_>],
+    any_in_period: bool,
+    period: Period,
+    insurance_types: Option<&[&'static str]>,
+    include_users_without_contracts: bool,
+) -> Rendered {
     let mut all_types: Vec<&str> = Vec::new();
-    let mut contracts = Vec::new();
-    for Payments {
-        account_id,
-        itype,
-        inside,
-        before,
-    } in groups.values()
-    {
-        let Some(first) = inside.first() else {
-            continue;
-        };
-        let payments: Vec<(Date, Amount)> = inside
-            .iter()
-            .map(|t| (t.booking_date, t.amount.abs()))
-            .collect();
-        // A single payment is yearly when the text says so or the same
-        // amount was paid about a year earlier.
-        // Or by the pattern: a lookback of a year or more shows a monthly,
-        // quarterly or half-yearly contract more than once, unless it only
-        // started in the last two months.
-        let year_seen = period.months().len() >= 12 && first.booking_date < period.to.add_days(-61);
-        let hint = inside.iter().any(|t| yearly_text(t))
-            || (inside.len() == 1 && year_seen)
-            || before.iter().any(|b| {
-                let gap = first.booking_date.days() - b.booking_date.days();
-                (330..=400).contains(&gap) && b.amount == first.amount
-            });
-        let Some(rec) = recurring::detect(&payments, hint) else {
-            continue;
-        };
-        if !all_types.contains(itype) {
-            all_types.push(itype);
+    let mut out = String::new();
+    let mut listed = 0usize;
+    let year_long = period.months().len() >= 12;
+    for account in accounts {
+        for g in contracts(&account.payments, period).values() {
+            let Some(first) = g.inside.first() else {
+                continue;
+            };
+            let payments: Vec<(Date, Amount)> =
+                g.inside.iter().map(|p| (p.date, p.amount.abs())).collect();
+            // A single payment is yearly when the text says so or the same
+            // amount was paid about a year earlier.
+            // Or by the pattern: a lookback of a year or more shows a monthly,
+            // quarterly or half-yearly contract more than once, unless it only
+            // started in the last two months.
+            let year_seen = year_long && first.date < period.to.add_days(-61);
+            let hint = g.inside.iter().any(|p| p.facts.class.yearly_text)
+                || (g.inside.len() == 1 && year_seen)
+                || g.before.iter().any(|b| {
+                    let gap = first.date.days() - b.date.days();
+                    (330..=400).contains(&gap) && b.amount == first.amount
+                });
+            let Some(rec) = recurring::detect(&payments, hint) else {
+                continue;
+            };
+            if !all_types.contains(&g.itype) {
+                all_types.push(g.itype);
+            }
+            if insurance_types.is_some_and(|ts| !ts.contains(&g.itype)) {
+                continue;
+            }
+            let class = first.facts.class;
+            let number = g.inside.iter().find_map(|p| p.facts.contract_number);
+            out.push_str(if listed == 0 { "{" } else { ",{" });
+            listed += 1;
+            out.push_str("\"accountId\":");
+            push_string(&mut out, account.account_id);
+            let _ = write!(
+                out,
+                ",\"amount\":{},\"annualAmount\":{},\"contractNumber\":",
+                rec.typical_amount, rec.annual_amount
+            );
+            push_opt_string(&mut out, number);
+            out.push_str(",\"creditorId\":");
+            push_opt_string(&mut out, class.creditor_id.as_deref());
+            let _ = write!(
+                out,
+                ",\"firstPaymentDate\":\"{}\",\"frequency\":\"{}\",\"insuranceType\":\"{}\",\"lastPaymentDate\":\"{}\",\"mandateReference\":",
+                rec.first,
+                rec.frequency.name(),
+                g.itype,
+                rec.last
+            );
+            push_opt_string(&mut out, first.facts.mandate_reference);
+            match rec.next_expected {
+                Some(d) => {
+                    let _ = write!(out, ",\"nextExpectedDate\":\"{d}\"");
+                }
+                None => out.push_str(",\"nextExpectedDate\":null"),
+            }
+            let _ = write!(out, ",\"paymentCount\":{},\"provider\":", rec.count);
+            match class.provider {
+                Some(p) => push_string(&mut out, &p.name),
+                None => push_string(&mut out, class.counterpart_name.as_deref().unwrap_or("")),
+            }
+            out.push_str(",\"providerId\":");
+            push_opt_string(&mut out, class.provider.map(|p| p.id.as_str()));
+            out.push_str(",\"transactionIds\":[");
+            for (i, p) in g.inside.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                push_string(&mut out, p.id);
+            }
+            out.push_str("]}");
         }
-        if insurance_types.is_some_and(|ts| !ts.contains(itype)) {
-            continue;
-        }
-        let provider = providers::identify(
-            first.creditor_id.as_deref(),
-            first.counterpart_name.as_deref(),
-            first.purpose.as_deref(),
-        );
-        let number = inside
-            .iter()
-            .find_map(|t| t.purpose.as_deref().and_then(contract_number));
-        contracts.push(json!({
-            "provider": provider.map_or_else(|| first.counterpart_name.clone().unwrap_or_default(), |p| p.name.clone()),
-            "providerId": provider.map(|p| p.id.clone()),
-            "insuranceType": itype,
-            "amount": rec.typical_amount,
-            "frequency": rec.frequency,
-            "annualAmount": rec.annual_amount,
-            "firstPaymentDate": rec.first,
-            "lastPaymentDate": rec.last,
-            "nextExpectedDate": rec.next_expected,
-            "paymentCount": rec.count,
-            "accountId": account_id,
-            "creditorId": first.creditor_id,
-            "mandateReference": first.mandate_reference,
-            "contractNumber": number,
-            "transactionIds": inside.iter().map(|t| t.id.clone()).collect::<Vec<_>>(),
-        }));
-        debug_assert!(rec.frequency != Frequency::Irregular || rec.count >= 1);
     }
-    let missing: Vec<&str> = COMMON_TYPES
+    if listed == 0 {
+        if !any_in_period {
+            return Rendered::WithoutData;
+        }
+        if !(include_users_without_contracts && all_types.is_empty()) {
+            return Rendered::NotMember;
+        }
+    }
+    let mut member = String::with_capacity(out.len() + 120);
+    member.push_str("{\"contracts\":[");
+    member.push_str(&out);
+    member.push_str("],\"missingTypes\":[");
+    let mut n = 0;
+    for t in COMMON_TYPES.iter().filter(|t| !all_types.contains(t)) {
+        if n > 0 {
+            member.push(',');
+        }
+        n += 1;
+        let _ = write!(member, "\"{t}\"");
+    }
+    member.push_str("],\"userId\":");
+    push_string(&mut member, user_id);
+    member.push('}');
+    Rendered::Member(member)
+}
+
+/// The rule over a user read from the database: facts are derived here.
+pub fn render(
+    user: &UserData,
+    period: Period,
+    insurance_types: Option<&[&'static str]>,
+    include_users_without_contracts: bool,
+) -> Rendered {
+    let mut any_in_period = false;
+    let owned: Vec<Vec<(usize, OwnedFacts)>> = user
+        .accounts
         .iter()
-        .copied()
-        .filter(|t| !all_types.contains(t))
+        .map(|a| {
+            a.transactions
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| t.booking_date <= period.to)
+                .inspect(|(_, t)| any_in_period |= period.contains(t.booking_date))
+                .filter_map(|(i, t)| {
+                    let itype = payment_type(t.amount, t.labels)?;
+                    Some((
+                        i,
+                        facts_of(
+                            itype,
+                            t.purpose.as_deref(),
+                            t.counterpart_name.as_deref(),
+                            t.creditor_id.as_deref(),
+                            t.mandate_reference.as_deref(),
+                        ),
+                    ))
+                })
+                .collect()
+        })
         .collect();
-    if !contracts.is_empty() {
-        return Verdict::Member(
-            json!({"userId": user.id, "contracts": contracts, "missingTypes": missing}),
-        );
-    }
-    if !any_in_period {
-        return Verdict::WithoutData;
-    }
-    if include_users_without_contracts && all_types.is_empty() {
-        Verdict::Member(json!({"userId": user.id, "contracts": [], "missingTypes": missing}))
-    } else {
-        Verdict::NotMember
+    let accounts: Vec<AccountPayments<'_>> = user
+        .accounts
+        .iter()
+        .zip(&owned)
+        .map(|(a, facts)| AccountPayments {
+            account_id: &a.id,
+            payments: facts
+                .iter()
+                .map(|(i, f)| {
+                    let t = &a.transactions[*i];
+                    Payment {
+                        date: t.booking_date,
+                        amount: t.amount,
+                        id: &t.id,
+                        facts: f.borrow(),
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    render_payments(
+        &user.id,
+        &accounts,
+        any_in_period,
+        period,
+        insurance_types,
+        include_users_without_contracts,
+    )
+}
+
+/// [`render`] as a value (for tests and tools that inspect members).
+pub fn evaluate(
+    user: &UserData,
+    period: Period,
+    insurance_types: Option<&[&'static str]>,
+    include_users_without_contracts: bool,
+) -> Verdict {
+    match render(
+        user,
+        period,
+        insurance_types,
+        include_users_without_contracts,
+    ) {
+        Rendered::Member(text) => {
+            Verdict::Member(serde_json::from_str(&text).expect("the rule writes valid JSON"))
+        }
+        Rendered::NotMember => Verdict::NotMember,
+        Rendered::WithoutData => Verdict::WithoutData,
     }
 }
 
@@ -288,6 +558,8 @@ mod tests {
     use super::*;
     use crate::AccountType;
     use crate::segments::AccountData;
+    use crate::segments::Tx;
+    use serde_json::json;
 
     fn d(s: &str) -> Date {
         Date::parse(s).unwrap()

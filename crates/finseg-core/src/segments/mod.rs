@@ -287,6 +287,24 @@ impl From<Verdict> for Rendered {
     }
 }
 
+/// Evaluates one user for a job and writes the member entry as the job
+/// engine stores it.
+pub fn render(params: &params::Params, creation_date: Date, user: &UserData) -> Rendered {
+    match params {
+        params::Params::Insurance {
+            insurance_types,
+            include_users_without_contracts,
+            ..
+        } => insurance::render(
+            user,
+            params.period(creation_date),
+            insurance_types.as_deref(),
+            *include_users_without_contracts,
+        ),
+        _ => evaluate(params, creation_date, user).into(),
+    }
+}
+
 /// Evaluates one user for a job with these parameters, created on `creation_date`.
 pub fn evaluate(params: &params::Params, creation_date: Date, user: &UserData) -> Verdict {
     use params::Params;

@@ -1,4 +1,4 @@
-//! The in-memory segment index answers balance jobs exactly as the database
+//! The in-memory segment index answers jobs exactly as the database
 //! does, and follows the data as it changes (new bookings, replaced
 //! accounts, erased users).
 
@@ -40,6 +40,11 @@ fn jobs() -> Vec<(&'static str, Value)> {
             json!({"labelGroups": ["INCOME", "INSURANCE", "RENTANDLIVING", "LIVING"], "durationInMonth": 4}),
         ),
         ("incomeSpendingSummary", json!({"durationInMonth": 2})),
+        ("insurance", json!({"durationInMonth": 12})),
+        (
+            "insurance",
+            json!({"durationInMonth": 3, "insuranceTypes": ["HEALTH", "CAR"], "includeUsersWithoutContracts": true}),
+        ),
     ]
 }
 
@@ -127,12 +132,12 @@ async fn the_index_answers_as_the_database_does(shared: TestApp) {
     let (from_index, index_parts, db_parts) = run_all(&indexed).await;
     assert_same(&from_index, &from_db);
     assert!(
-        index_parts >= 7 * 4,
+        index_parts >= 9 * 4,
         "{index_parts} partitions from the index"
     );
     assert_eq!(db_parts, 0);
     for (i, m) in members(&from_index).iter().enumerate() {
-        // The balance segments select; the flows list nearly everyone.
+        // The balance segments select; the flows and insurance list nearly everyone.
         assert!(!m.is_empty() && (i >= 5 || m.len() < 40), "{m:?}");
     }
     let metrics = indexed.get("/metrics").await.text;

@@ -455,12 +455,14 @@ pub fn render_payments(
     member.push_str("{\"contracts\":[");
     member.push_str(&out);
     member.push_str("],\"missingTypes\":[");
-    let mut n = 0;
-    for t in COMMON_TYPES.iter().filter(|t| !all_types.contains(t)) {
+    for (n, t) in COMMON_TYPES
+        .iter()
+        .filter(|t| !all_types.contains(t))
+        .enumerate()
+    {
         if n > 0 {
             member.push(',');
         }
-        n += 1;
         let _ = write!(member, "\"{t}\"");
     }
     member.push_str("],\"userId\":");

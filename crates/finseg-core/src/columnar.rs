@@ -716,7 +716,7 @@ impl ColumnarUser {
                 label_groups,
                 include_transaction_ids: false,
                 ..
-            } => breakdown::render_accounts(&self.id, &self.marked(period), label_groups, period),
+            } => breakdown::pack_accounts(&self.marked(period), label_groups, period),
             Params::IncomeSpendingSummary { .. } => {
                 summary::render_accounts(&self.id, &self.marked(period), period)
             }
@@ -1057,6 +1057,13 @@ mod tests {
                     Some(segments::render(&params, created, &rows)),
                     "{}", body
                 );
+                // What a reader gets is the document the rule builds.
+                if let Some(Rendered::Member(stored)) = columnar.evaluate(&params, created) {
+                    let segments::Verdict::Member(value) = segments::evaluate(&params, created, &rows) else {
+                        panic!("a member on one path only");
+                    };
+                    prop_assert_eq!(segments::member_json("u", &stored), value.to_string());
+                }
             }
         }
     }

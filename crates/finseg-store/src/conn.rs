@@ -181,6 +181,13 @@ impl SqliteConn {
         Ok(())
     }
 
+    /// Page cache of a connection, in KiB: eight pooled connections
+    /// reading a large database would otherwise hold 512 MiB between them.
+    pub const CACHE_KIB: i64 = 16 * 1024;
+    /// Page cache of the bulk importer's connection while it writes (the
+    /// B-trees it inserts into stay cached).
+    pub const BULK_CACHE_KIB: i64 = 64 * 1024;
+
     pub fn open(path: &std::path::Path) -> Result<Self, StoreError> {
         let conn = rusqlite::Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
@@ -189,8 +196,9 @@ impl SqliteConn {
              PRAGMA synchronous = NORMAL;
              PRAGMA foreign_keys = OFF;
              PRAGMA temp_store = MEMORY;
-             PRAGMA cache_size = -65536;",
+            ",
         )?;
+        conn.execute_batch(&format!("PRAGMA cache_size = -{};", Self::CACHE_KIB))?;
         conn.set_prepared_statement_cache_capacity(128);
         Ok(SqliteConn { conn })
     }

@@ -137,6 +137,18 @@ impl ParsedLine {
 /// One streaming import: lines arrive in batches, each batch is committed in
 /// one transaction. Records whose user or account has not arrived yet wait in
 /// a temporary table and are retried at the end, so order does not matter.
+impl Drop for BulkImport<'_> {
+    fn drop(&mut self) {
+        // The connection goes back to the pool with the usual cache.
+        if self.conn.backend() == Backend::Sqlite {
+            let _ = self.conn.batch(&format!(
+                "PRAGMA cache_size = -{}",
+                crate::conn::SqliteConn::CACHE_KIB
+            ));
+        }
+    }
+}
+
 pub struct BulkImport<'s> {
     conn: Pooled<'s>,
     writer: Writer,
@@ -164,6 +176,12 @@ impl<'s> BulkImport<'s> {
             "CREATE TEMP TABLE IF NOT EXISTS import_pending (line {int} PRIMARY KEY, kind {int} NOT NULL, body TEXT NOT NULL)"
         ))?;
         conn.batch("DELETE FROM import_pending")?;
+        if conn.backend() == Backend::Sqlite {
+            conn.batch(&format!(
+                "PRAGMA cache_size = -{}",
+                crate::conn::SqliteConn::BULK_CACHE_KIB
+            ))?;
+        }
         Ok(BulkImport {
             conn,
             writer: Writer::new(client_pk, today),
@@ -281,7 +299,7 @@ impl<'s> BulkImport<'s> {
         }
         self.conn.batch("DELETE FROM import_pending")?;
         self.summary.rejected.sort_by_key(|r| r.line);
-        Ok(self.summary)
+        Ok(std::mem::take(&mut self.summary))
     }
 }
 

@@ -10,7 +10,7 @@
 
 use std::fmt::Write as _;
 
-use crate::conn::{Backend, Conn, P, Row, in_transaction};
+use crate::conn::{Backend, Conn, P, Row, V, in_transaction};
 use crate::{StoreError, now_unix};
 
 pub const QUEUED: &str = "QUEUED";
@@ -527,6 +527,15 @@ pub fn fail_partition(
     })
 }
 
+/// A result row's user id and member JSON (written out here when the
+/// member is stored packed).
+fn member(r: &[V]) -> (String, String) {
+    let id = r[0].text();
+    let json = finseg_core::segments::member_json(&id, r[1].opt_str().unwrap_or(""));
+    let json = json.into_owned();
+    (id, json)
+}
+
 /// Members of a finished job in user-id order: `offset`, at most `limit`.
 pub fn members(
     c: &mut dyn Conn,
@@ -539,7 +548,7 @@ pub fn members(
         &[P::I(job_pk), P::I(limit), P::I(offset)],
     )?
     .iter()
-    .map(|r| (r[0].text(), r[1].text()))
+    .map(|r| member(r))
     .collect())
 }
 
@@ -557,7 +566,7 @@ pub fn members_after(
         &[P::I(job_pk), P::T(after), P::I(limit)],
     )?
     .iter()
-    .map(|r| (r[0].text(), r[1].text()))
+    .map(|r| member(r))
     .collect())
 }
 

@@ -301,7 +301,21 @@ pub fn render(params: &params::Params, creation_date: Date, user: &UserData) -> 
             insurance_types.as_deref(),
             *include_users_without_contracts,
         ),
+        params::Params::FinancialBreakdown {
+            label_groups,
+            include_transaction_ids: false,
+            ..
+        } => breakdown::pack_accounts(&user.accounts, label_groups, params.period(creation_date)),
         _ => evaluate(params, creation_date, user).into(),
+    }
+}
+
+/// A stored member's JSON: members of some segment types are stored in a
+/// packed form and written out on read.
+pub fn member_json<'a>(user_id: &str, stored: &'a str) -> std::borrow::Cow<'a, str> {
+    match breakdown::unpack(user_id, stored) {
+        Some(json) => json.into(),
+        None => stored.into(),
     }
 }
 

@@ -24,7 +24,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::ops::RangeInclusive;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 
 use crate::labels::{Label, LabelSet};
 use crate::segments::params::Params;
@@ -41,6 +41,7 @@ use crate::{AccountType, Amount, Date};
 /// Append-only, so a number never changes meaning.
 static TAG_LABELS: [AtomicU64; 1 << 16] = [const { AtomicU64::new(0) }; 1 << 16];
 static TAG_NAMES: [AtomicU8; 1 << 16] = [const { AtomicU8::new(NAMES_NONE) }; 1 << 16];
+static TAG_INSURED: [AtomicBool; 1 << 16] = [const { AtomicBool::new(false) }; 1 << 16];
 static TAGS_USED: AtomicUsize = AtomicUsize::new(1);
 static TAG_NUMBERS: Mutex<Option<HashMap<(u64, u8), u16>>> = Mutex::new(None);
 const NAMES_NONE: u8 = u8::MAX;
@@ -62,6 +63,10 @@ fn tag_number(tag: Tag) -> Option<u16> {
     let number = u16::try_from(n).ok()?;
     TAG_LABELS[n].store(tag.0, Ordering::Release);
     TAG_NAMES[n].store(tag.1, Ordering::Release);
+    TAG_INSURED[n].store(
+        insurance::insurance_type(LabelSet(tag.0)).is_some(),
+        Ordering::Release,
+    );
     TAGS_USED.store(n + 1, Ordering::Release);
     numbers.insert(tag, number);
     Some(number)
@@ -69,6 +74,12 @@ fn tag_number(tag: Tag) -> Option<u16> {
 
 fn tag_labels(number: u16) -> LabelSet {
     LabelSet(TAG_LABELS[usize::from(number)].load(Ordering::Acquire))
+}
+
+/// Whether a debit with this tag is a candidate insurance payment (its
+/// labels carry an insurance type); decided once per tag.
+fn tag_insured(number: u16) -> bool {
+    TAG_INSURED[usize::from(number)].load(Ordering::Acquire)
 }
 
 fn tag_names(number: u16) -> Option<usize> {
@@ -502,10 +513,11 @@ impl ColumnarAccount {
         };
         let mut out = Vec::with_capacity(ins.payments.len());
         for i in 0..self.days.len() {
-            let amount = self.booking_amount(i);
-            if insurance::payment_type(amount, tag_labels(self.tags[i])).is_none() {
+            // As `insurance::payment_type`, by the tag.
+            if self.cents[i] >= 0 || !tag_insured(self.tags[i]) {
                 continue;
             }
+            let amount = self.booking_amount(i);
             let k = out.len();
             let (from, to) = ids[k];
             out.push(insurance::Payment {

@@ -25,10 +25,20 @@ pub const COMMON_TYPES: [&str; 5] = ["LIABILITY", "HOUSEHOLD", "HEALTH", "LEGAL"
 
 /// The insurance type of a label set: the first specific insurance label,
 /// `OTHER` when only `OTHERINSURANCE` is present.
-fn insurance_type(set: LabelSet) -> Option<&'static str> {
+pub fn insurance_type(set: LabelSet) -> Option<&'static str> {
+    static TYPES: OnceLock<Vec<(&'static str, Label)>> = OnceLock::new();
+    let types = TYPES.get_or_init(|| {
+        INSURANCE_TYPES
+            .iter()
+            .map(|(t, label)| (*t, Label::parse(label).expect("taxonomy label")))
+            .collect()
+    });
+    if !set.intersects(insurance_labels()) {
+        return None;
+    }
     let mut other = false;
-    for (t, label) in INSURANCE_TYPES {
-        if set.contains(Label::parse(label).expect("taxonomy label")) {
+    for (t, label) in types {
+        if set.contains(*label) {
             if *t == "OTHER" {
                 other = true;
             } else {

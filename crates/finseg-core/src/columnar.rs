@@ -757,7 +757,6 @@ impl ColumnarUser {
                     .iter()
                     .any(|a| a.has_booking_in(period.from, period.to));
                 insurance::render_payments(
-                    &self.id,
                     &accounts,
                     any_in_period,
                     period,

@@ -7,6 +7,7 @@
 //! while it reads; the segment index derives them when it loads a user and
 //! keeps the facts instead of the texts.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 use std::hash::{Hash, Hasher};
@@ -17,7 +18,7 @@ use super::{Period, Rendered, UserData, Verdict};
 use crate::json::push_string;
 use crate::labels::{self, Label, LabelSet};
 use crate::providers::{self, Provider};
-use crate::recurring;
+use crate::recurring::{self, Frequency};
 use crate::{Amount, Date};
 
 /// The common types whose absence is the cross-selling signal of UC-04.
@@ -364,20 +365,42 @@ fn push_opt_string(out: &mut String, s: Option<&str>) {
     }
 }
 
-/// The rule over candidate payments. `any_in_period`: some account has a
-/// booking inside the period. The member entry is written as JSON text
-/// (keys in the order `serde_json` writes them).
-pub fn render_payments(
-    user_id: &str,
-    accounts: &[AccountPayments<'_>],
+/// A listed contract, as the member entry shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Listed<'a> {
+    account_id: &'a str,
+    amount: Amount,
+    annual_amount: Amount,
+    contract_number: Option<&'a str>,
+    creditor_id: Option<&'a str>,
+    first: Date,
+    frequency: Frequency,
+    itype: &'static str,
+    last: Date,
+    mandate_reference: Option<&'a str>,
+    next_expected: Option<Date>,
+    count: usize,
+    provider: &'a str,
+    provider_id: Option<&'a str>,
+    transaction_ids: Vec<Cow<'a, str>>,
+}
+
+/// What the rule found for a user: listed contracts and the types seen.
+enum Found<'a> {
+    Member(Vec<Listed<'a>>, Vec<&'static str>),
+    NotMember,
+    WithoutData,
+}
+
+fn find<'a>(
+    accounts: &[AccountPayments<'a>],
     any_in_period: bool,
     period: Period,
     insurance_types: Option<&[&'static str]>,
     include_users_without_contracts: bool,
-) -> Rendered {
-    let mut all_types: Vec<&str> = Vec::new();
-    let mut out = String::new();
-    let mut listed = 0usize;
+) -> Found<'a> {
+    let mut all_types: Vec<&'static str> = Vec::new();
+    let mut listed = Vec::new();
     let year_long = period.months().len() >= 12;
     for account in accounts {
         for g in contracts(&account.payments, period).values() {
@@ -408,77 +431,314 @@ pub fn render_payments(
                 continue;
             }
             let class = first.facts.class;
-            let number = g.inside.iter().find_map(|p| p.facts.contract_number);
-            out.push_str(if listed == 0 { "{" } else { ",{" });
-            listed += 1;
-            out.push_str("\"accountId\":");
-            push_string(&mut out, account.account_id);
-            let _ = write!(
-                out,
-                ",\"amount\":{},\"annualAmount\":{},\"contractNumber\":",
-                rec.typical_amount, rec.annual_amount
-            );
-            push_opt_string(&mut out, number);
-            out.push_str(",\"creditorId\":");
-            push_opt_string(&mut out, class.creditor_id.as_deref());
-            let _ = write!(
-                out,
-                ",\"firstPaymentDate\":\"{}\",\"frequency\":\"{}\",\"insuranceType\":\"{}\",\"lastPaymentDate\":\"{}\",\"mandateReference\":",
-                rec.first,
-                rec.frequency.name(),
-                g.itype,
-                rec.last
-            );
-            push_opt_string(&mut out, first.facts.mandate_reference);
-            match rec.next_expected {
-                Some(d) => {
-                    let _ = write!(out, ",\"nextExpectedDate\":\"{d}\"");
-                }
-                None => out.push_str(",\"nextExpectedDate\":null"),
-            }
-            let _ = write!(out, ",\"paymentCount\":{},\"provider\":", rec.count);
-            match class.provider {
-                Some(p) => push_string(&mut out, &p.name),
-                None => push_string(&mut out, class.counterpart_name.as_deref().unwrap_or("")),
-            }
-            out.push_str(",\"providerId\":");
-            push_opt_string(&mut out, class.provider.map(|p| p.id.as_str()));
-            out.push_str(",\"transactionIds\":[");
-            for (i, p) in g.inside.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                push_string(&mut out, p.id);
-            }
-            out.push_str("]}");
+            listed.push(Listed {
+                account_id: account.account_id,
+                amount: rec.typical_amount,
+                annual_amount: rec.annual_amount,
+                contract_number: g.inside.iter().find_map(|p| p.facts.contract_number),
+                creditor_id: class.creditor_id.as_deref(),
+                first: rec.first,
+                frequency: rec.frequency,
+                itype: g.itype,
+                last: rec.last,
+                mandate_reference: first.facts.mandate_reference,
+                next_expected: rec.next_expected,
+                count: rec.count,
+                provider: class.provider.map_or_else(
+                    || class.counterpart_name.as_deref().unwrap_or(""),
+                    |p| p.name.as_str(),
+                ),
+                provider_id: class.provider.map(|p| p.id.as_str()),
+                transaction_ids: g.inside.iter().map(|p| Cow::Borrowed(p.id)).collect(),
+            });
         }
     }
-    if listed == 0 {
+    let missing: Vec<&'static str> = COMMON_TYPES
+        .iter()
+        .copied()
+        .filter(|t| !all_types.contains(t))
+        .collect();
+    if listed.is_empty() {
         if !any_in_period {
-            return Rendered::WithoutData;
+            return Found::WithoutData;
         }
         if !(include_users_without_contracts && all_types.is_empty()) {
-            return Rendered::NotMember;
+            return Found::NotMember;
         }
     }
-    let mut member = String::with_capacity(out.len() + 120);
-    member.push_str("{\"contracts\":[");
-    member.push_str(&out);
-    member.push_str("],\"missingTypes\":[");
-    for (n, t) in COMMON_TYPES
-        .iter()
-        .filter(|t| !all_types.contains(t))
-        .enumerate()
-    {
+    Found::Member(listed, missing)
+}
+
+/// The member entry's JSON (keys in the order `serde_json` writes them).
+fn write_member(user_id: &str, listed: &[Listed<'_>], missing: &[&str]) -> String {
+    let mut out = String::with_capacity(256 + listed.len() * 600);
+    out.push_str("{\"contracts\":[");
+    for (i, c) in listed.iter().enumerate() {
+        out.push_str(if i == 0 { "{" } else { ",{" });
+        out.push_str("\"accountId\":");
+        push_string(&mut out, c.account_id);
+        let _ = write!(
+            out,
+            ",\"amount\":{},\"annualAmount\":{},\"contractNumber\":",
+            c.amount, c.annual_amount
+        );
+        push_opt_string(&mut out, c.contract_number);
+        out.push_str(",\"creditorId\":");
+        push_opt_string(&mut out, c.creditor_id);
+        let _ = write!(
+            out,
+            ",\"firstPaymentDate\":\"{}\",\"frequency\":\"{}\",\"insuranceType\":\"{}\",\"lastPaymentDate\":\"{}\",\"mandateReference\":",
+            c.first,
+            c.frequency.name(),
+            c.itype,
+            c.last
+        );
+        push_opt_string(&mut out, c.mandate_reference);
+        match c.next_expected {
+            Some(d) => {
+                let _ = write!(out, ",\"nextExpectedDate\":\"{d}\"");
+            }
+            None => out.push_str(",\"nextExpectedDate\":null"),
+        }
+        let _ = write!(out, ",\"paymentCount\":{},\"provider\":", c.count);
+        push_string(&mut out, c.provider);
+        out.push_str(",\"providerId\":");
+        push_opt_string(&mut out, c.provider_id);
+        out.push_str(",\"transactionIds\":[");
+        for (k, id) in c.transaction_ids.iter().enumerate() {
+            if k > 0 {
+                out.push(',');
+            }
+            push_string(&mut out, id);
+        }
+        out.push_str("]}");
+    }
+    out.push_str("],\"missingTypes\":[");
+    for (n, t) in missing.iter().enumerate() {
         if n > 0 {
-            member.push(',');
+            out.push(',');
         }
-        let _ = write!(member, "\"{t}\"");
+        push_string(&mut out, t);
     }
-    member.push_str("],\"userId\":");
-    push_string(&mut member, user_id);
-    member.push('}');
-    Rendered::Member(member)
+    out.push_str("],\"userId\":");
+    push_string(&mut out, user_id);
+    out.push('}');
+    out
+}
+
+/// How a member is stored: [`PACKED`], then tokens, each a number ended by
+/// `;` or a text as `length:bytes` (`-` for none): the account ids, the
+/// missing types as a bit set over [`COMMON_TYPES`], and per contract its
+/// fields, dates as day numbers and transaction ids front-coded (bytes
+/// shared with the previous id, then the rest). The JSON is written on
+/// read by [`unpack`]: a third of its bytes.
+pub const PACKED: &str = "~I";
+
+const FREQUENCIES: [Frequency; 6] = [
+    Frequency::Monthly,
+    Frequency::Bimonthly,
+    Frequency::Quarterly,
+    Frequency::HalfYearly,
+    Frequency::Yearly,
+    Frequency::Irregular,
+];
+
+fn put_num(o: &mut String, n: i64) {
+    let _ = write!(o, "{n};");
+}
+
+fn put_text(o: &mut String, s: Option<&str>) {
+    match s {
+        Some(s) => {
+            let _ = write!(o, "{}:{s}", s.len());
+        }
+        None => o.push('-'),
+    }
+}
+
+fn pack(listed: &[Listed<'_>], missing: &[&str]) -> String {
+    let mut o = String::with_capacity(64 + listed.len() * 200);
+    o.push_str(PACKED);
+    let mut accounts: Vec<&str> = Vec::new();
+    for c in listed {
+        if !accounts.contains(&c.account_id) {
+            accounts.push(c.account_id);
+        }
+    }
+    put_num(&mut o, accounts.len() as i64);
+    for a in &accounts {
+        put_text(&mut o, Some(a));
+    }
+    let bits = COMMON_TYPES
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| missing.contains(t))
+        .fold(0, |b, (i, _)| b | (1 << i));
+    put_num(&mut o, bits);
+    put_num(&mut o, listed.len() as i64);
+    for c in listed {
+        let account = accounts.iter().position(|a| *a == c.account_id);
+        put_num(&mut o, account.expect("listed above") as i64);
+        put_num(&mut o, c.amount.cents());
+        put_num(&mut o, c.annual_amount.cents());
+        put_text(&mut o, c.contract_number);
+        put_text(&mut o, c.creditor_id);
+        put_num(&mut o, c.first.days().into());
+        let f = FREQUENCIES.iter().position(|f| *f == c.frequency);
+        put_num(&mut o, f.expect("every frequency") as i64);
+        let t = INSURANCE_TYPES.iter().position(|(t, _)| *t == c.itype);
+        put_num(&mut o, t.expect("a taxonomy type") as i64);
+        put_num(&mut o, c.last.days().into());
+        put_text(&mut o, c.mandate_reference);
+        match c.next_expected {
+            Some(d) => put_num(&mut o, d.days().into()),
+            None => o.push('-'),
+        }
+        put_num(&mut o, c.count as i64);
+        put_text(&mut o, Some(c.provider));
+        put_text(&mut o, c.provider_id);
+        put_num(&mut o, c.transaction_ids.len() as i64);
+        let mut previous: &str = "";
+        for id in &c.transaction_ids {
+            let shared = previous
+                .bytes()
+                .zip(id.bytes())
+                .take_while(|(x, y)| x == y)
+                .count();
+            let shared = (0..=shared)
+                .rev()
+                .find(|n| id.is_char_boundary(*n) && previous.is_char_boundary(*n))
+                .unwrap_or(0);
+            put_num(&mut o, shared as i64);
+            put_text(&mut o, Some(&id[shared..]));
+            previous = id;
+        }
+    }
+    o
+}
+
+/// Reads the tokens of a packed member.
+struct Tokens<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Tokens<'a> {
+    fn num(&mut self) -> Option<i64> {
+        let (n, rest) = self.rest.split_once(';')?;
+        self.rest = rest;
+        n.parse().ok()
+    }
+    fn opt_num(&mut self) -> Option<Option<i64>> {
+        match self.rest.strip_prefix('-') {
+            Some(rest) => {
+                self.rest = rest;
+                Some(None)
+            }
+            None => self.num().map(Some),
+        }
+    }
+    fn text(&mut self) -> Option<Option<&'a str>> {
+        if let Some(rest) = self.rest.strip_prefix('-') {
+            self.rest = rest;
+            return Some(None);
+        }
+        let (len, rest) = self.rest.split_once(':')?;
+        let len: usize = len.parse().ok()?;
+        let text = rest.get(..len)?;
+        self.rest = &rest[len..];
+        Some(Some(text))
+    }
+    fn day(&mut self) -> Option<Date> {
+        Some(Date::from_days(i32::try_from(self.num()?).ok()?))
+    }
+}
+
+/// The member's JSON from its stored form; `None` when `stored` is not one.
+pub fn unpack(user_id: &str, stored: &str) -> Option<String> {
+    let mut t = Tokens {
+        rest: stored.strip_prefix(PACKED)?,
+    };
+    let accounts = (0..t.num()?)
+        .map(|_| t.text()?)
+        .collect::<Option<Vec<&str>>>()?;
+    let bits = t.num()?;
+    let missing: Vec<&str> = COMMON_TYPES
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| bits & (1 << i) != 0)
+        .map(|(_, t)| *t)
+        .collect();
+    let mut listed = Vec::new();
+    for _ in 0..t.num()? {
+        let account_id = *accounts.get(usize::try_from(t.num()?).ok()?)?;
+        let amount = Amount::from_cents(t.num()?);
+        let annual_amount = Amount::from_cents(t.num()?);
+        let contract_number = t.text()?;
+        let creditor_id = t.text()?;
+        let first = t.day()?;
+        let frequency = *FREQUENCIES.get(usize::try_from(t.num()?).ok()?)?;
+        let itype = INSURANCE_TYPES.get(usize::try_from(t.num()?).ok()?)?.0;
+        let last = t.day()?;
+        let mandate_reference = t.text()?;
+        let next_expected = t
+            .opt_num()?
+            .map(|d| i32::try_from(d).ok().map(Date::from_days))
+            .map_or(Some(None), |d| d.map(Some))?;
+        let count = usize::try_from(t.num()?).ok()?;
+        let provider = t.text()??;
+        let provider_id = t.text()?;
+        let mut transaction_ids: Vec<Cow<'_, str>> = Vec::new();
+        let mut previous = String::new();
+        for _ in 0..t.num()? {
+            let shared = usize::try_from(t.num()?).ok()?;
+            let mut id = previous.get(..shared)?.to_owned();
+            id.push_str(t.text()??);
+            previous.clone_from(&id);
+            transaction_ids.push(Cow::Owned(id));
+        }
+        listed.push(Listed {
+            account_id,
+            amount,
+            annual_amount,
+            contract_number,
+            creditor_id,
+            first,
+            frequency,
+            itype,
+            last,
+            mandate_reference,
+            next_expected,
+            count,
+            provider,
+            provider_id,
+            transaction_ids,
+        });
+    }
+    t.rest
+        .is_empty()
+        .then(|| write_member(user_id, &listed, &missing))
+}
+
+/// The rule over candidate payments, in its stored form (see [`PACKED`]).
+/// `any_in_period`: some account has a booking inside the period.
+pub fn render_payments(
+    accounts: &[AccountPayments<'_>],
+    any_in_period: bool,
+    period: Period,
+    insurance_types: Option<&[&'static str]>,
+    include_users_without_contracts: bool,
+) -> Rendered {
+    match find(
+        accounts,
+        any_in_period,
+        period,
+        insurance_types,
+        include_users_without_contracts,
+    ) {
+        Found::Member(listed, missing) => Rendered::Member(pack(&listed, &missing)),
+        Found::NotMember => Rendered::NotMember,
+        Found::WithoutData => Rendered::WithoutData,
+    }
 }
 
 /// The rule over a user read from the database: facts are derived here.
@@ -535,7 +795,6 @@ pub fn render(
         })
         .collect();
     render_payments(
-        &user.id,
         &accounts,
         any_in_period,
         period,
@@ -557,8 +816,9 @@ pub fn evaluate(
         insurance_types,
         include_users_without_contracts,
     ) {
-        Rendered::Member(text) => {
-            Verdict::Member(serde_json::from_str(&text).expect("the rule writes valid JSON"))
+        Rendered::Member(stored) => {
+            let json = unpack(&user.id, &stored).expect("the rule packs what it unpacks");
+            Verdict::Member(serde_json::from_str(&json).expect("the rule writes valid JSON"))
         }
         Rendered::NotMember => Verdict::NotMember,
         Rendered::WithoutData => Verdict::WithoutData,
@@ -735,6 +995,43 @@ mod tests {
             Verdict::NotMember
         );
         assert_eq!(evaluate(&user(vec![]), p, None, true), Verdict::WithoutData);
+    }
+
+    #[test]
+    fn stored_form_keeps_any_text() {
+        // Separators of the packed form, and ids that share a multi-byte prefix.
+        let txs = vec![
+            ins(
+                "ü1;",
+                "2026-04-01",
+                -5_00,
+                "PETINSURANCE",
+                "7:x;-",
+                "Tier",
+                None,
+            ),
+            ins(
+                "ü2:",
+                "2026-05-01",
+                -5_00,
+                "PETINSURANCE",
+                "7:x;-",
+                "Tier",
+                None,
+            ),
+        ];
+        let p = Period::last_complete_months(d("2026-11-25"), 12);
+        let Rendered::Member(stored) = render(&user(txs.clone()), p, None, false) else {
+            panic!()
+        };
+        assert!(stored.starts_with(PACKED));
+        let Verdict::Member(m) = evaluate(&user(txs), p, None, false) else {
+            panic!()
+        };
+        assert_eq!(m["contracts"][0]["provider"], "7:x;-");
+        assert_eq!(m["contracts"][0]["transactionIds"], json!(["ü1;", "ü2:"]));
+        assert_eq!(unpack("u", "~I1;"), None);
+        assert_eq!(unpack("u", "{}"), None);
     }
 
     #[test]

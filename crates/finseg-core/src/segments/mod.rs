@@ -313,7 +313,7 @@ pub fn render(params: &params::Params, creation_date: Date, user: &UserData) -> 
 /// A stored member's JSON: members of some segment types are stored in a
 /// packed form and written out on read.
 pub fn member_json<'a>(user_id: &str, stored: &'a str) -> std::borrow::Cow<'a, str> {
-    match breakdown::unpack(user_id, stored) {
+    match breakdown::unpack(user_id, stored).or_else(|| insurance::unpack(user_id, stored)) {
         Some(json) => json.into(),
         None => stored.into(),
     }

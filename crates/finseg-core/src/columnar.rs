@@ -649,6 +649,17 @@ impl TransferView for ColumnarUser {
     fn names_account(&self, a: usize, t: usize, other: usize) -> bool {
         tag_names(self.accounts[a].tags[t]) == Some(other)
     }
+    fn around(&self, a: usize, window: (Date, Date)) -> std::ops::Range<usize> {
+        // Bookings are sorted by day.
+        let account = &self.accounts[a];
+        let (from, to) = (
+            window.0.days() - account.base,
+            window.1.days() - account.base,
+        );
+        let start = account.days.partition_point(|d| i32::from(*d) < from);
+        let end = account.days.partition_point(|d| i32::from(*d) <= to);
+        start..end.max(start)
+    }
 }
 
 impl ColumnarUser {

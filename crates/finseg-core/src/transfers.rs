@@ -29,6 +29,11 @@ pub trait TransferView {
     fn date(&self, account: usize, booking: usize) -> Date;
     /// Whether the booking's counterpart IBAN is the IBAN of `other`.
     fn names_account(&self, account: usize, booking: usize, other: usize) -> bool;
+    /// The bookings dated within `window`, among others perhaps (a view
+    /// whose bookings are sorted by date narrows the range).
+    fn around(&self, account: usize, _window: (Date, Date)) -> std::ops::Range<usize> {
+        0..self.bookings(account)
+    }
 }
 
 /// The own-account transfer pairs `(account, booking, account, booking)`:
@@ -50,7 +55,7 @@ pub fn pairs<V: TransferView + ?Sized>(
     // account and booking order): (amount, account, booking).
     let mut credits: Vec<(Amount, usize, usize)> = Vec::new();
     for a in 0..n {
-        for t in 0..view.bookings(a) {
+        for t in view.around(a, window) {
             if view.amount(a, t) > Amount::ZERO && inside(a, t) {
                 credits.push((view.amount(a, t), a, t));
             }
@@ -69,7 +74,7 @@ pub fn pairs<V: TransferView + ?Sized>(
     };
     let mut out = Vec::new();
     for a in 0..n {
-        for t in 0..view.bookings(a) {
+        for t in view.around(a, window) {
             let amount = view.amount(a, t);
             if amount >= Amount::ZERO || !inside(a, t) {
                 continue;

@@ -24,7 +24,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::ops::RangeInclusive;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
 
 use crate::labels::{Label, LabelSet};
 use crate::segments::params::Params;
@@ -41,7 +41,6 @@ use crate::{AccountType, Amount, Date};
 /// Append-only, so a number never changes meaning.
 static TAG_LABELS: [AtomicU64; 1 << 16] = [const { AtomicU64::new(0) }; 1 << 16];
 static TAG_NAMES: [AtomicU8; 1 << 16] = [const { AtomicU8::new(NAMES_NONE) }; 1 << 16];
-static TAG_INSURED: [AtomicBool; 1 << 16] = [const { AtomicBool::new(false) }; 1 << 16];
 static TAGS_USED: AtomicUsize = AtomicUsize::new(1);
 static TAG_NUMBERS: Mutex<Option<HashMap<(u64, u8), u16>>> = Mutex::new(None);
 const NAMES_NONE: u8 = u8::MAX;
@@ -63,10 +62,6 @@ fn tag_number(tag: Tag) -> Option<u16> {
     let number = u16::try_from(n).ok()?;
     TAG_LABELS[n].store(tag.0, Ordering::Release);
     TAG_NAMES[n].store(tag.1, Ordering::Release);
-    TAG_INSURED[n].store(
-        insurance::insurance_type(LabelSet(tag.0)).is_some(),
-        Ordering::Release,
-    );
     TAGS_USED.store(n + 1, Ordering::Release);
     numbers.insert(tag, number);
     Some(number)
@@ -74,12 +69,6 @@ fn tag_number(tag: Tag) -> Option<u16> {
 
 fn tag_labels(number: u16) -> LabelSet {
     LabelSet(TAG_LABELS[usize::from(number)].load(Ordering::Acquire))
-}
-
-/// Whether a debit with this tag is a candidate insurance payment (its
-/// labels carry an insurance type); decided once per tag.
-fn tag_insured(number: u16) -> bool {
-    TAG_INSURED[usize::from(number)].load(Ordering::Acquire)
 }
 
 fn tag_names(number: u16) -> Option<usize> {
@@ -167,6 +156,9 @@ struct AccountInsurance {
     text: Box<str>,
     /// Per candidate payment, in booking order: its facts.
     payments: Box<[u8]>,
+    /// Where the candidates are among the bookings: the gap from the
+    /// previous one (LEB128), so a job does not scan every booking.
+    positions: Box<[u8]>,
     /// Their ids, front-coded: per id the number of bytes it shares with
     /// the previous one and the length of the rest (LEB128), then the
     /// rest. Ids of one account usually share most of their bytes.
@@ -201,6 +193,8 @@ impl AccountInsurance {
         let mut facts: Vec<StoredFacts> = Vec::new();
         let mut text = String::new();
         let mut payments = Vec::new();
+        let mut positions = Vec::new();
+        let mut last = 0;
         let mut ids = Vec::new();
         let mut previous: &str = "";
         let span = |text: &mut String, s: Option<&str>| match s {
@@ -217,10 +211,12 @@ impl AccountInsurance {
                 }
             }
         };
-        for b in bookings {
+        for (i, b) in bookings.iter().enumerate() {
             let Some(itype) = insurance::payment_type(b.amount, b.labels) else {
                 continue;
             };
+            push_varint(&mut positions, i - last);
+            last = i;
             let none = PaymentTexts::default();
             let t = b.texts.as_deref().unwrap_or(&none);
             let owned = insurance::facts_of(
@@ -266,6 +262,7 @@ impl AccountInsurance {
                 facts: facts.into_boxed_slice(),
                 text: text.into_boxed_str(),
                 payments: payments.into_boxed_slice(),
+                positions: positions.into_boxed_slice(),
                 ids: ids.into_boxed_slice(),
             })
         }))
@@ -309,6 +306,7 @@ impl AccountInsurance {
             + self.facts.len() * std::mem::size_of::<StoredFacts>()
             + self.text.len()
             + self.payments.len()
+            + self.positions.len()
             + self.ids.len()
     }
 }
@@ -512,11 +510,9 @@ impl ColumnarAccount {
             return Vec::new();
         };
         let mut out = Vec::with_capacity(ins.payments.len());
-        for i in 0..self.days.len() {
-            // As `insurance::payment_type`, by the tag.
-            if self.cents[i] >= 0 || !tag_insured(self.tags[i]) {
-                continue;
-            }
+        let (mut at, mut i) = (0, 0);
+        while at < ins.positions.len() {
+            i += read_varint(&ins.positions, &mut at);
             let amount = self.booking_amount(i);
             let k = out.len();
             let (from, to) = ids[k];
@@ -741,7 +737,7 @@ impl ColumnarUser {
                 ..
             } => breakdown::pack_accounts(&self.marked(period), label_groups, period),
             Params::IncomeSpendingSummary { .. } => {
-                summary::render_accounts(&self.id, &self.marked(period), period)
+                summary::pack_accounts(&self.marked(period), period)
             }
             Params::Insurance {
                 insurance_types,

@@ -24,6 +24,12 @@ pub fn push_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// Appends an integer (stored members are mostly numbers; `core::fmt`
+/// was a tenth of a job's time).
+pub fn push_int(out: &mut String, n: impl itoa::Integer) {
+    out.push_str(itoa::Buffer::new().format(n));
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;

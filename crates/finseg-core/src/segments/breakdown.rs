@@ -134,12 +134,15 @@ pub fn pack_accounts<F: Flows>(
     };
     let mut o = String::with_capacity(16 + groups.len() * (16 + months.len() * 12));
     o.push_str(PACKED);
-    let _ = write!(o, "{}", months[0].index());
+    crate::json::push_int(&mut o, months[0].index());
     for g in &groups {
         o.push('|');
         o.push_str(g.name);
         for (c, t) in g.counts.iter().zip(&g.totals) {
-            let _ = write!(o, ",{c}:{}", t.cents());
+            o.push(',');
+            crate::json::push_int(&mut o, *c);
+            o.push(':');
+            crate::json::push_int(&mut o, t.cents());
         }
     }
     Rendered::Member(o)

@@ -544,13 +544,16 @@ const FREQUENCIES: [Frequency; 6] = [
 ];
 
 fn put_num(o: &mut String, n: i64) {
-    let _ = write!(o, "{n};");
+    crate::json::push_int(o, n);
+    o.push(';');
 }
 
 fn put_text(o: &mut String, s: Option<&str>) {
     match s {
         Some(s) => {
-            let _ = write!(o, "{}:{s}", s.len());
+            crate::json::push_int(o, s.len());
+            o.push(':');
+            o.push_str(s);
         }
         None => o.push('-'),
     }

@@ -306,6 +306,9 @@ pub fn render(params: &params::Params, creation_date: Date, user: &UserData) -> 
             include_transaction_ids: false,
             ..
         } => breakdown::pack_accounts(&user.accounts, label_groups, params.period(creation_date)),
+        params::Params::IncomeSpendingSummary { .. } => {
+            summary::pack_accounts(&user.accounts, params.period(creation_date))
+        }
         _ => evaluate(params, creation_date, user).into(),
     }
 }
@@ -313,7 +316,10 @@ pub fn render(params: &params::Params, creation_date: Date, user: &UserData) -> 
 /// A stored member's JSON: members of some segment types are stored in a
 /// packed form and written out on read.
 pub fn member_json<'a>(user_id: &str, stored: &'a str) -> std::borrow::Cow<'a, str> {
-    match breakdown::unpack(user_id, stored).or_else(|| insurance::unpack(user_id, stored)) {
+    let unpacked = breakdown::unpack(user_id, stored)
+        .or_else(|| insurance::unpack(user_id, stored))
+        .or_else(|| summary::unpack(user_id, stored));
+    match unpacked {
         Some(json) => json.into(),
         None => stored.into(),
     }

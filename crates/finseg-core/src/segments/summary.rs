@@ -73,13 +73,40 @@ pub fn evaluate_accounts<F: Flows>(user_id: &str, accounts: &[F], period: Period
     }))
 }
 
-/// The rule with the member's JSON written directly (the document
-/// [`evaluate_accounts`] builds, keys in the same order).
-pub fn render_accounts<F: Flows>(user_id: &str, accounts: &[F], period: Period) -> Rendered {
+/// How a member is stored: [`PACKED`], then the four counts and totals
+/// (cents), in and out, own transfers in and out, each ended by `;`. The
+/// JSON is written on read by [`unpack`].
+pub const PACKED: &str = "~S";
+
+/// The rule, in its stored form (see [`PACKED`]).
+pub fn pack_accounts<F: Flows>(accounts: &[F], period: Period) -> Rendered {
     let f = match figures(accounts, period) {
         Ok(f) => f,
         Err(v) => return Rendered::from(v),
     };
+    let mut o = String::with_capacity(64);
+    o.push_str(PACKED);
+    for (c, t) in f.counts.iter().zip(&f.totals) {
+        crate::json::push_int(&mut o, *c);
+        o.push(';');
+        crate::json::push_int(&mut o, t.cents());
+        o.push(';');
+    }
+    Rendered::Member(o)
+}
+
+/// The member's JSON (the document [`evaluate_accounts`] builds) from its
+/// stored form; `None` when `stored` is not one.
+pub fn unpack(user_id: &str, stored: &str) -> Option<String> {
+    let mut numbers = stored.strip_prefix(PACKED)?.split_terminator(';');
+    let mut f = Figures::default();
+    for k in 0..4 {
+        f.counts[k] = numbers.next()?.parse().ok()?;
+        f.totals[k] = Amount::from_cents(numbers.next()?.parse().ok()?);
+    }
+    if numbers.next().is_some() {
+        return None;
+    }
     let (c, t) = (f.counts, f.totals);
     let mut o = String::with_capacity(300);
     let _ = write!(
@@ -91,7 +118,7 @@ pub fn render_accounts<F: Flows>(user_id: &str, accounts: &[F], period: Period) 
     );
     crate::json::push_string(&mut o, user_id);
     o.push('}');
-    Rendered::Member(o)
+    Some(o)
 }
 
 #[cfg(test)]

@@ -117,25 +117,22 @@ pub fn create(c: &mut dyn Conn, n: &NewJob) -> Result<Created, StoreError> {
         }
         let snapshot = crate::data::current_seq(c)?;
         // Partitions are ranges of consecutive user keys, `partition_size`
-        // users each: the database numbers the users and returns only the
-        // first key of each partition (a million keys need not travel).
-        let scope = [P::I(n.client_pk), P::I(snapshot)];
-        let starts: Vec<i64> = c
-            .query(
-                "SELECT pk FROM (SELECT pk, ROW_NUMBER() OVER (ORDER BY pk) AS n FROM users
-                                 WHERE client_pk = $1 AND seq <= $2) numbered
-                 WHERE (n - 1) % $3 = 0 ORDER BY pk",
-                &[scope[0], scope[1], P::I(n.partition_size.max(1) as i64)],
-            )?
-            .iter()
-            .map(|r| r[0].int())
-            .collect();
-        let (users_total, last) = c
-            .query_one(
-                "SELECT COUNT(*), MAX(pk) FROM users WHERE client_pk = $1 AND seq <= $2",
-                &scope,
-            )?
-            .map_or((0, None), |r| (r[0].int(), r[1].opt_int()));
+        // users each: one streamed pass over the keys (an index-only scan)
+        // keeps the first key of each partition, the count and the last.
+        let size = n.partition_size.max(1) as i64;
+        let (mut starts, mut users_total, mut last) = (Vec::new(), 0i64, None);
+        c.for_each_row(
+            "SELECT pk FROM users WHERE client_pk = $1 AND seq <= $2 ORDER BY pk",
+            &[P::I(n.client_pk), P::I(snapshot)],
+            &mut |r| {
+                let pk = r[0].int();
+                if users_total % size == 0 {
+                    starts.push(pk);
+                }
+                users_total += 1;
+                last = Some(pk);
+            },
+        )?;
         let parts: Vec<(i64, i64)> = starts
             .iter()
             .enumerate()

@@ -242,6 +242,15 @@ CREATE INDEX job_partitions_pending ON job_partitions (status, job_pk, part_no);
 DROP INDEX job_results_user;
 ",
     ),
+    (
+        5,
+        "
+-- Creating a job cuts the client's users as of its snapshot into key
+-- ranges: from the index alone, without reading the users' rows.
+CREATE INDEX users_client_pk_seq ON users (client_pk, pk, seq);
+DROP INDEX users_client_pk;
+",
+    ),
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

@@ -52,13 +52,13 @@ fn fresh_postgres_database(drop_old: bool) -> String {
     {
         let admin = std::env::var("FINSEG_TEST_POSTGRES_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis();
         let name = format!(
-            "finseg_it_{}_{}_{}",
+            "finseg_it_{}_{now_ms}_{}",
             std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_millis(),
             N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         );
         let admin2 = admin.clone();
@@ -78,7 +78,22 @@ fn fresh_postgres_database(drop_old: bool) -> String {
                 .iter()
                 .map(|r| r.get(0))
                 .collect();
-            for db in old.into_iter().filter(|_| drop_old) {
+            // Only those of test processes that have ended (or, where
+            // processes cannot be seen, an hour old): a database may have
+            // been created by a process that has not connected to it yet.
+            let stale = |db: &String| {
+                let mut parts = db.split('_').skip(2);
+                let (pid, ms) = (parts.next(), parts.next());
+                let proc_fs = std::path::Path::new("/proc/self").exists();
+                match (pid, ms.and_then(|ms| ms.parse::<u128>().ok())) {
+                    (Some(pid), _) if proc_fs => {
+                        !std::path::Path::new(&format!("/proc/{pid}")).exists()
+                    }
+                    (_, Some(ms)) => ms + 3_600_000 < now_ms,
+                    _ => false,
+                }
+            };
+            for db in old.into_iter().filter(|db| drop_old && stale(db)) {
                 let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {db}"));
             }
             c.batch_execute(&format!("CREATE DATABASE {name2}"))

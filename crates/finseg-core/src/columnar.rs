@@ -623,7 +623,7 @@ impl Flows for Marked<'_> {
 }
 
 fn own_transfer() -> Label {
-    Label::parse("OWNACCOUNTTRANSFER").expect("taxonomy label")
+    Label::OWN_ACCOUNT_TRANSFER
 }
 
 impl TransferView for ColumnarUser {

@@ -201,7 +201,36 @@ fn canonical(name: &str) -> String {
         .unwrap_or(upper)
 }
 
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+const fn code_of(name: &str) -> u8 {
+    let mut i = 0;
+    while i < LABELS.len() {
+        if same(LABELS[i], name) {
+            return i as u8;
+        }
+        i += 1;
+    }
+    panic!("not a taxonomy label")
+}
+
 impl Label {
+    /// Own-account transfers: looked up per booking, so a constant.
+    pub const OWN_ACCOUNT_TRANSFER: Label = Label(code_of("OWNACCOUNTTRANSFER"));
+
     pub fn parse(name: &str) -> Option<Label> {
         let c = canonical(name);
         LABELS.iter().position(|l| *l == c).map(|i| Label(i as u8))

@@ -167,7 +167,7 @@ pub fn mark_own_transfers_around(user: &mut UserData, period: Period) -> usize {
 
 /// Marks the pairs among the bookings dated within `window`.
 fn mark_own_transfers_within(user: &mut UserData, window: (Date, Date)) -> usize {
-    let label = Label::parse("OWNACCOUNTTRANSFER").expect("taxonomy label");
+    let label = Label::OWN_ACCOUNT_TRANSFER;
     let rows = Rows {
         ibans: user
             .accounts

@@ -32,31 +32,41 @@ fn figures<F: Flows>(
     period: Period,
     with_ids: bool,
 ) -> Result<(Vec<Month>, Vec<Group<'static>>), Verdict> {
-    let transfer = Label::parse("OWNACCOUNTTRANSFER").expect("taxonomy label");
+    let transfer = Label::OWN_ACCOUNT_TRANSFER;
     let months = period.months();
     let first_month = months[0].index();
     let mut any = false;
     let any_transaction = accounts.iter().any(|a| !a.flows_within(period).is_empty());
-    let mut out = Vec::with_capacity(groups.len());
-    for (name, set) in groups {
-        let mut totals = vec![Amount::ZERO; months.len()];
-        let mut counts = vec![0u64; months.len()];
-        let mut ids = Vec::new();
-        for account in accounts {
-            for i in account.flows_within(period) {
-                let labels = account.flow_labels(i);
+    let (n, m) = (groups.len(), months.len());
+    let mut totals = vec![Amount::ZERO; n * m];
+    let mut counts = vec![0u64; n * m];
+    let mut ids: Vec<Vec<String>> = vec![Vec::new(); n];
+    // One pass over the flows: a flow's labels and month are read once,
+    // whatever the number of groups.
+    for account in accounts {
+        for i in account.flows_within(period) {
+            let labels = account.flow_labels(i);
+            if labels.contains(transfer) {
+                continue;
+            }
+            let mi = (account.flow_date(i).month().index() - first_month) as usize;
+            for (g, (_, set)) in groups.iter().enumerate() {
                 // Counts once per group, however many of its labels it carries.
-                if labels.contains(transfer) || !labels.intersects(*set) {
+                if !labels.intersects(*set) {
                     continue;
                 }
-                let mi = (account.flow_date(i).month().index() - first_month) as usize;
-                totals[mi] = totals[mi] + account.flow_amount(i);
-                counts[mi] += 1;
+                totals[g * m + mi] = totals[g * m + mi] + account.flow_amount(i);
+                counts[g * m + mi] += 1;
                 if with_ids && let Some(id) = account.flow_id(i) {
-                    ids.push(id.to_owned());
+                    ids[g].push(id.to_owned());
                 }
             }
         }
+    }
+    let mut out = Vec::with_capacity(n);
+    for (g, ((name, _), ids)) in groups.iter().zip(ids).enumerate() {
+        let totals = totals[g * m..(g + 1) * m].to_vec();
+        let counts = counts[g * m..(g + 1) * m].to_vec();
         any |= counts.iter().any(|c| *c > 0);
         let stats = stats::of(&totals).expect("at least one month");
         out.push(Group {

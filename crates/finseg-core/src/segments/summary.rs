@@ -21,7 +21,7 @@ struct Figures {
 }
 
 fn figures<F: Flows>(accounts: &[F], period: Period) -> Result<Figures, Verdict> {
-    let transfer = Label::parse("OWNACCOUNTTRANSFER").expect("taxonomy label");
+    let transfer = Label::OWN_ACCOUNT_TRANSFER;
     let mut f = Figures::default();
     let mut listed = false;
     let mut any_transaction = false;

@@ -182,8 +182,9 @@ impl SqliteConn {
     }
 
     /// Page cache of a connection, in KiB: eight pooled connections
-    /// reading a large database would otherwise hold 512 MiB between them.
-    pub const CACHE_KIB: i64 = 16 * 1024;
+    /// reading a large database would otherwise hold 512 MiB between them
+    /// (jobs read the segment index, not the database, as a rule).
+    pub const CACHE_KIB: i64 = 8 * 1024;
     /// Page cache of the bulk importer's connection while it writes (the
     /// B-trees it inserts into stay cached).
     pub const BULK_CACHE_KIB: i64 = 64 * 1024;

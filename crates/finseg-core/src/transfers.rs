@@ -64,8 +64,10 @@ pub fn pairs<V: TransferView + ?Sized>(
     if credits.is_empty() {
         return Vec::new();
     }
-    credits.sort_by_key(|c| c.0);
-    let mut taken: Vec<Vec<bool>> = (0..n).map(|a| vec![false; view.bookings(a)]).collect();
+    // By amount, then account and booking: the order they were found in.
+    credits.sort_unstable();
+    // Only credits can be taken twice (each debit is looked at once).
+    let mut taken = vec![false; credits.len()];
     let only_own = |a: usize| {
         matches!(
             view.account_type(a),
@@ -80,11 +82,14 @@ pub fn pairs<V: TransferView + ?Sized>(
                 continue;
             }
             let first = credits.partition_point(|c| c.0 < -amount);
-            let candidates = credits[first..].iter().take_while(|c| c.0 == -amount);
+            let candidates = credits[first..]
+                .iter()
+                .enumerate()
+                .take_while(|(_, c)| c.0 == -amount);
             let day = view.date(a, t).days();
-            let mut best: Option<(i32, usize, usize)> = None;
-            for &(_, b, c) in candidates {
-                if b == a || taken[b][c] {
+            let mut best: Option<(i32, usize)> = None;
+            for (k, &(_, b, c)) in candidates {
+                if b == a || taken[first + k] {
                     continue;
                 }
                 let gap = (view.date(b, c).days() - day).abs();
@@ -98,14 +103,13 @@ pub fn pairs<V: TransferView + ?Sized>(
                     || view.names_account(b, c, a)
                     || only_own(b)
                     || only_own(a);
-                if evidence && best.is_none_or(|(g, _, _)| gap < g) {
-                    best = Some((gap, b, c));
+                if evidence && best.is_none_or(|(g, _)| gap < g) {
+                    best = Some((gap, first + k));
                 }
             }
-            if let Some((_, b, c)) = best {
-                taken[b][c] = true;
-                taken[a][t] = true;
-                out.push((a, t, b, c));
+            if let Some((_, k)) = best {
+                taken[k] = true;
+                out.push((a, t, credits[k].1, credits[k].2));
             }
         }
     }

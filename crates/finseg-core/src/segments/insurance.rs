@@ -26,7 +26,7 @@ pub const COMMON_TYPES: [&str; 5] = ["LIABILITY", "HOUSEHOLD", "HEALTH", "LEGAL"
 
 /// The insurance type of a label set: the first specific insurance label,
 /// `OTHER` when only `OTHERINSURANCE` is present.
-pub fn insurance_type(set: LabelSet) -> Option<&'static str> {
+fn insurance_type(set: LabelSet) -> Option<&'static str> {
     static TYPES: OnceLock<Vec<(&'static str, Label)>> = OnceLock::new();
     let types = TYPES.get_or_init(|| {
         INSURANCE_TYPES

@@ -47,24 +47,30 @@ pub fn pairs<V: TransferView + ?Sized>(
     if n < 2 {
         return Vec::new();
     }
-    let inside = |a: usize, t: usize| {
-        let d = view.date(a, t);
-        window.0 <= d && d <= window.1
-    };
-    // Credits by amount (a stable sort keeps each amount's credits in
-    // account and booking order): (amount, account, booking).
-    let mut credits: Vec<(Amount, usize, usize)> = Vec::new();
+    // One pass over the bookings in the window: credits by amount, then
+    // account and booking (the order they were found in), and debits in
+    // account and booking order; each with its day.
+    let (mut credits, mut debits) = (Vec::new(), Vec::new());
     for a in 0..n {
         for t in view.around(a, window) {
-            if view.amount(a, t) > Amount::ZERO && inside(a, t) {
-                credits.push((view.amount(a, t), a, t));
+            let amount = view.amount(a, t);
+            if amount == Amount::ZERO {
+                continue;
+            }
+            let d = view.date(a, t);
+            if d < window.0 || d > window.1 {
+                continue;
+            }
+            if amount > Amount::ZERO {
+                credits.push((amount, a, t, d.days()));
+            } else {
+                debits.push((-amount, a, t, d.days()));
             }
         }
     }
-    if credits.is_empty() {
+    if credits.is_empty() || debits.is_empty() {
         return Vec::new();
     }
-    // By amount, then account and booking: the order they were found in.
     credits.sort_unstable();
     // Only credits can be taken twice (each debit is looked at once).
     let mut taken = vec![false; credits.len()];
@@ -75,42 +81,35 @@ pub fn pairs<V: TransferView + ?Sized>(
         )
     };
     let mut out = Vec::new();
-    for a in 0..n {
-        for t in view.around(a, window) {
-            let amount = view.amount(a, t);
-            if amount >= Amount::ZERO || !inside(a, t) {
+    for (paid, a, t, day) in debits {
+        let first = credits.partition_point(|c| c.0 < paid);
+        let candidates = credits[first..]
+            .iter()
+            .enumerate()
+            .take_while(|(_, c)| c.0 == paid);
+        let mut best: Option<(i32, usize)> = None;
+        for (k, &(_, b, c, credit_day)) in candidates {
+            if b == a || taken[first + k] {
                 continue;
             }
-            let first = credits.partition_point(|c| c.0 < -amount);
-            let candidates = credits[first..]
-                .iter()
-                .enumerate()
-                .take_while(|(_, c)| c.0 == -amount);
-            let day = view.date(a, t).days();
-            let mut best: Option<(i32, usize)> = None;
-            for (k, &(_, b, c)) in candidates {
-                if b == a || taken[first + k] {
-                    continue;
-                }
-                let gap = (view.date(b, c).days() - day).abs();
-                if gap > MAX_DAYS_APART {
-                    continue;
-                }
-                // Evidence that the two belong together beyond the amount:
-                // an IBAN that names the other account, or an account kind
-                // that is only ever fed from the user's own accounts.
-                let evidence = view.names_account(a, t, b)
-                    || view.names_account(b, c, a)
-                    || only_own(b)
-                    || only_own(a);
-                if evidence && best.is_none_or(|(g, _)| gap < g) {
-                    best = Some((gap, first + k));
-                }
+            let gap = (credit_day - day).abs();
+            if gap > MAX_DAYS_APART {
+                continue;
             }
-            if let Some((_, k)) = best {
-                taken[k] = true;
-                out.push((a, t, credits[k].1, credits[k].2));
+            // Evidence that the two belong together beyond the amount:
+            // an IBAN that names the other account, or an account kind
+            // that is only ever fed from the user's own accounts.
+            let evidence = view.names_account(a, t, b)
+                || view.names_account(b, c, a)
+                || only_own(b)
+                || only_own(a);
+            if evidence && best.is_none_or(|(g, _)| gap < g) {
+                best = Some((gap, first + k));
             }
+        }
+        if let Some((_, k)) = best {
+            taken[k] = true;
+            out.push((a, t, credits[k].1, credits[k].2));
         }
     }
     out

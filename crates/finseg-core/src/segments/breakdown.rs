@@ -34,7 +34,9 @@ fn figures<F: Flows>(
 ) -> Result<(Vec<Month>, Vec<Group<'static>>), Verdict> {
     let transfer = Label::OWN_ACCOUNT_TRANSFER;
     let months = period.months();
-    let first_month = months[0].index();
+    // The last day of each month: flows come in date order, so a cursor
+    // finds a flow's month without a calendar conversion per flow.
+    let month_ends: Vec<i32> = months.iter().map(|m| m.last_day().days()).collect();
     let mut any = false;
     let any_transaction = accounts.iter().any(|a| !a.flows_within(period).is_empty());
     let (n, m) = (groups.len(), months.len());
@@ -44,12 +46,16 @@ fn figures<F: Flows>(
     // One pass over the flows: a flow's labels and month are read once,
     // whatever the number of groups.
     for account in accounts {
+        let mut mi = 0;
         for i in account.flows_within(period) {
+            let day = account.flow_date(i).days();
+            while day > month_ends[mi] {
+                mi += 1;
+            }
             let labels = account.flow_labels(i);
             if labels.contains(transfer) {
                 continue;
             }
-            let mi = (account.flow_date(i).month().index() - first_month) as usize;
             for (g, (_, set)) in groups.iter().enumerate() {
                 // Counts once per group, however many of its labels it carries.
                 if !labels.intersects(*set) {

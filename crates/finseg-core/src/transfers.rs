@@ -281,6 +281,49 @@ mod tests {
     }
 
     #[test]
+    fn the_closest_credit_wins_and_pairs_once() {
+        let savings = "DE75100200370000000011";
+        let mut u = UserData {
+            id: "u".into(),
+            accounts: vec![
+                account(
+                    "c",
+                    AccountType::Checking,
+                    "DE02100200300000000010",
+                    vec![
+                        tx("out1", "2026-10-01", -100_00, None),
+                        tx("out2", "2026-10-03", -100_00, None),
+                        tx("out3", "2026-10-04", -100_00, None),
+                    ],
+                ),
+                account(
+                    "s",
+                    AccountType::Savings,
+                    savings,
+                    vec![
+                        tx("in-far", "2026-10-05", 100_00, None),
+                        tx("in-near", "2026-10-02", 100_00, None),
+                    ],
+                ),
+            ],
+        };
+        u.sort_bookings();
+        let window = (
+            Date::parse("2026-09-01").unwrap(),
+            Date::parse("2026-10-31").unwrap(),
+        );
+        // Debits in booking order, each with the closest credit not yet taken.
+        let rows = Rows {
+            user: &u,
+            ibans: vec![None, Some(savings.to_owned())],
+        };
+        assert_eq!(pairs(&rows, window), [(0, 0, 1, 0), (0, 1, 1, 1)]);
+        // Outside the window nothing pairs.
+        let october_3 = Date::parse("2026-10-03").unwrap();
+        assert_eq!(pairs(&rows, (october_3, october_3)), []);
+    }
+
+    #[test]
     fn too_far_apart_is_not_a_transfer() {
         let mut u = UserData {
             id: "u".into(),

@@ -239,16 +239,7 @@ impl AccountInsurance {
                 }
             };
             payments.push(u8::try_from(k).map_err(|_| ())?);
-            let shared = previous
-                .bytes()
-                .zip(b.id.bytes())
-                .take_while(|(x, y)| x == y)
-                .count();
-            // A cut inside a character would not be a valid string.
-            let shared = (0..=shared)
-                .rev()
-                .find(|n| b.id.is_char_boundary(*n))
-                .unwrap_or(0);
+            let shared = insurance::shared_prefix(previous, &b.id);
             push_varint(&mut ids, shared);
             push_varint(&mut ids, b.id.len() - shared);
             ids.extend_from_slice(&b.id.as_bytes()[shared..]);

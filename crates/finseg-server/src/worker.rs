@@ -108,11 +108,7 @@ fn load_spec(params: &Params, creation_date: Date) -> LoadSpec {
         window,
         // The insurance rule reads insurance debits, and whether an account
         // has any booking in the lookback: not every row.
-        only_debits_labelled: insurance.then(|| {
-            finseg_core::labels::group("INSURANCE")
-                .expect("taxonomy group")
-                .1
-        }),
+        only_debits_labelled: insurance.then(finseg_core::segments::insurance::insurance_labels),
         stand_ins: insurance.then_some((period.from, period.to)),
     }
 }

@@ -12,17 +12,13 @@ use finseg_core::columnar::{
     self, AccountParts, ClientIndex, ColumnarAccount, ColumnarUser, IndexedUser, PaymentTexts,
     RawBooking, TagNumbers,
 };
-use finseg_core::labels::{self, LabelSet};
-use finseg_core::segments::insurance::payment_type;
+use finseg_core::labels::LabelSet;
+use finseg_core::segments::insurance::{insurance_labels, payment_type};
 use finseg_core::transfers::normalise_iban;
 use finseg_core::{AccountType, Amount, Date};
 
 use crate::StoreError;
 use crate::conn::{Conn, P};
-
-fn insurance_labels() -> LabelSet {
-    labels::group("INSURANCE").expect("taxonomy group").1
-}
 
 /// Users read per round trip.
 const CHUNK: usize = 1_000;

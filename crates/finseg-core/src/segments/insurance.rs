@@ -50,7 +50,8 @@ fn insurance_type(set: LabelSet) -> Option<&'static str> {
     other.then_some("OTHER")
 }
 
-fn insurance_labels() -> LabelSet {
+/// The labels of the `INSURANCE` group (what makes a debit a candidate).
+pub fn insurance_labels() -> LabelSet {
     static SET: OnceLock<LabelSet> = OnceLock::new();
     *SET.get_or_init(|| labels::group("INSURANCE").expect("taxonomy group").1)
 }
@@ -559,6 +560,20 @@ fn put_text(o: &mut String, s: Option<&str>) {
     }
 }
 
+/// The bytes `id` shares with `previous` at its start, cut back to a
+/// character boundary (front coding of transaction ids).
+pub fn shared_prefix(previous: &str, id: &str) -> usize {
+    let shared = previous
+        .bytes()
+        .zip(id.bytes())
+        .take_while(|(x, y)| x == y)
+        .count();
+    (0..=shared)
+        .rev()
+        .find(|n| id.is_char_boundary(*n))
+        .unwrap_or(0)
+}
+
 fn pack(listed: &[Listed<'_>], missing: &[&str]) -> String {
     let mut o = String::with_capacity(64 + listed.len() * 200);
     o.push_str(PACKED);
@@ -603,15 +618,7 @@ fn pack(listed: &[Listed<'_>], missing: &[&str]) -> String {
         put_num(&mut o, c.transaction_ids.len() as i64);
         let mut previous: &str = "";
         for id in &c.transaction_ids {
-            let shared = previous
-                .bytes()
-                .zip(id.bytes())
-                .take_while(|(x, y)| x == y)
-                .count();
-            let shared = (0..=shared)
-                .rev()
-                .find(|n| id.is_char_boundary(*n) && previous.is_char_boundary(*n))
-                .unwrap_or(0);
+            let shared = shared_prefix(previous, id);
             put_num(&mut o, shared as i64);
             put_text(&mut o, Some(&id[shared..]));
             previous = id;

@@ -5,11 +5,12 @@ analyst would write in DuckDB, over the same data (exported from finseg with
 bench/run.py. Prints each query's time and whether its member set equals
 finseg's (files `<segment>.ids`, one user id per line).
 
-    python3 bench/duckdb_baseline.py --csv DIR --today YYYY-MM-DD [--members DIR] [--threads 2]
+    python3 bench/duckdb_baseline.py --csv DIR --today YYYY-MM-DD [--db FILE] [--members DIR] [--threads 2]
 
 DuckDB comes from PyPI (bench/requirements.txt); bench/run.py --duckdb
-installs it into bench/out/venv. The CSV files are loaded into DuckDB tables
-first (not timed); each segment is then one SQL statement (timed).
+installs it into bench/out/venv. The CSV files (transactions.csv may be
+gzipped) are loaded into DuckDB tables first (not timed); each segment is
+then one SQL statement (timed).
 """
 import argparse
 import datetime
@@ -31,15 +32,15 @@ def months_back(today, n):
 
 
 LOAD = """
+CREATE TABLE label_groups AS SELECT * FROM read_csv('{d}/label_groups.csv', header = true);
 CREATE TABLE accounts AS SELECT * FROM read_csv('{d}/accounts.csv', header = true, types = {{
     'balance': 'DECIMAL(18,2)', 'balance_date': 'DATE', 'data_since': 'DATE', 'account_type': 'VARCHAR', 'iban': 'VARCHAR'}});
 CREATE TABLE tx AS SELECT * EXCLUDE (labels), string_split(labels, ' ') AS labels
-    FROM read_csv('{d}/transactions.csv', header = true, quote = '"', escape = '"', types = {{
+    FROM read_csv('{tx}', header = true, quote = '"', escape = '"', types = {{
     'amount': 'DECIMAL(18,2)', 'booking_date': 'DATE', 'labels': 'VARCHAR', 'purpose': 'VARCHAR',
     'counterpart_name': 'VARCHAR', 'counterpart_iban': 'VARCHAR', 'creditor_id': 'VARCHAR', 'mandate_reference': 'VARCHAR'}});
 CREATE TABLE daily_balances AS SELECT * FROM read_csv('{d}/daily_balances.csv', header = true, types = {{
     'day': 'DATE', 'balance': 'DECIMAL(18,2)'}});
-CREATE TABLE label_groups AS SELECT * FROM read_csv('{d}/label_groups.csv', header = true);
 """
 
 # End-of-day balance of account a on day d: the supplied daily balance, else
@@ -139,12 +140,20 @@ def main():
     ap.add_argument("--members", help="directory with finseg's <segment>.ids files")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--json", help="write the figures here as JSON")
+    ap.add_argument("--db", help="a DuckDB database file (default: in memory); a large population does not fit in memory")
     args = ap.parse_args()
     today = datetime.date.fromisoformat(args.today)
-    con = duckdb.connect()
+    con = duckdb.connect(args.db or ":memory:")
     con.execute(f"SET threads = {args.threads}")
+    if args.db:
+        # What DuckDB may hold in memory; the rest spills beside the file.
+        con.execute("SET memory_limit = '16GB'")
+        con.execute(f"SET temp_directory = '{args.db}.tmp'")
     t0 = time.time()
-    con.execute(LOAD.format(d=args.csv))
+    tx = os.path.join(args.csv, "transactions.csv")
+    if not os.path.exists(tx) and os.path.exists(tx + ".gz"):
+        tx += ".gz"
+    con.execute(LOAD.format(d=args.csv, tx=tx))
     n = con.execute("SELECT COUNT(*) FROM tx").fetchone()[0]
     print(f"duckdb {duckdb.__version__}: loaded {n:,} transactions in {time.time() - t0:.1f} s (not timed)", file=sys.stderr)
     out = {}

@@ -1,5 +1,6 @@
 //! Users, accounts, transactions and daily balances of one client.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use finseg_core::labelling::Labelled;
@@ -52,6 +53,8 @@ pub struct Writer {
     scratch: finseg_core::labelling::Scratch,
     /// Users whose `data_seq` this batch has set already.
     touched: HashSet<i64>,
+    /// The multi-row INSERT of `n` transactions at `n - 1`, built when first used.
+    insert_sql: Vec<String>,
 }
 
 /// Allocates the next ingestion sequence number. Called inside a write
@@ -74,6 +77,55 @@ pub fn current_seq(c: &mut dyn Conn) -> Result<i64, StoreError> {
     )
 }
 
+/// Rows a multi-row transaction INSERT writes at most (21 parameters a row,
+/// well within both engines' limits).
+pub const TX_CHUNK: usize = 64;
+
+const TX_COLUMNS: usize = 21;
+const TX_COLUMN_NAMES: &str = "client_pk, ext_id, account_pk, amount, currency, booking_date, value_date, \
+    purpose, counterpart_name, counterpart_iban, counterpart_bic, creditor_id, mandate_reference, \
+    end_to_end_reference, bank_transaction_code, sepa_purpose_code, mcc, client_labels, rule_labels, \
+    label_rules, seq";
+
+/// A transaction ready to be written: its account resolved, its labels known.
+struct TransactionRow<'a> {
+    t: &'a TransactionRecord,
+    account_pk: i64,
+    client_labels: LabelSet,
+    rule_labels: LabelSet,
+    label_rules: Option<Cow<'a, str>>,
+}
+
+impl TransactionRow<'_> {
+    /// The row's values in [`TX_COLUMN_NAMES`] order.
+    fn push_values<'s>(&'s self, client_pk: i64, seq: i64, out: &mut Vec<P<'s>>) {
+        let t = self.t;
+        out.extend_from_slice(&[
+            P::I(client_pk),
+            P::T(t.id.as_str()),
+            P::I(self.account_pk),
+            P::I(t.amount.cents()),
+            P::T(t.currency.as_str()),
+            P::I(t.booking_date.days().into()),
+            t.value_date.map(|d| i64::from(d.days())).into(),
+            t.purpose.as_deref().into(),
+            t.counterpart_name.as_deref().into(),
+            t.counterpart_iban.as_ref().map(|i| i.as_str()).into(),
+            t.counterpart_bic.as_deref().into(),
+            t.creditor_id.as_deref().into(),
+            t.mandate_reference.as_deref().into(),
+            t.end_to_end_reference.as_deref().into(),
+            t.bank_transaction_code.as_deref().into(),
+            t.sepa_purpose_code.as_deref().into(),
+            t.mcc.map(i64::from).into(),
+            P::I(self.client_labels.0 as i64),
+            P::I(self.rule_labels.0 as i64),
+            self.label_rules.as_deref().into(),
+            P::I(seq),
+        ]);
+    }
+}
+
 /// Bounds the reference caches so that a huge import stays in constant memory.
 const CACHE_LIMIT: usize = 200_000;
 
@@ -89,6 +141,7 @@ impl Writer {
             labeller_loaded: false,
             scratch: finseg_core::labelling::Scratch::default(),
             touched: HashSet::new(),
+            insert_sql: Vec::new(),
         }
     }
 
@@ -324,45 +377,147 @@ impl Writer {
         t: &TransactionRecord,
         labelled: Option<Labelled>,
     ) -> Result<Result<(), Refusal>, StoreError> {
+        let row = match self.transaction_row(
+            c,
+            t,
+            labelled.map(|(set, rules)| (set, rules.map(Cow::Owned))),
+        )? {
+            Ok(row) => row,
+            Err(r) => return Ok(Err(r)),
+        };
+        self.write_transaction_rows(c, std::slice::from_ref(&row))?;
+        Ok(Ok(()))
+    }
+
+    /// Writes a run of transactions with multi-row statements (the bulk
+    /// import's hot path: one statement per [`TX_CHUNK`] rows instead of one
+    /// per row). Returns each one's outcome, in order.
+    pub fn transactions<'a>(
+        &mut self,
+        c: &mut dyn Conn,
+        items: &[(&'a TransactionRecord, Option<&'a Labelled>)],
+    ) -> Result<Vec<Result<(), Refusal>>, StoreError> {
+        let mut outcomes = Vec::with_capacity(items.len());
+        let mut rows = Vec::with_capacity(TX_CHUNK);
+        for (t, labelled) in items {
+            let labelled = labelled.map(|(set, rules)| (*set, rules.as_deref().map(Cow::Borrowed)));
+            match self.transaction_row(c, t, labelled)? {
+                Ok(row) => {
+                    rows.push(row);
+                    outcomes.push(Ok(()));
+                    if rows.len() == TX_CHUNK {
+                        self.write_transaction_rows(c, &rows)?;
+                        rows.clear();
+                    }
+                }
+                Err(r) => outcomes.push(Err(r)),
+            }
+        }
+        self.write_transaction_rows(c, &rows)?;
+        Ok(outcomes)
+    }
+
+    /// Resolves a transaction's account and labels, and marks its user changed.
+    fn transaction_row<'a>(
+        &mut self,
+        c: &mut dyn Conn,
+        t: &'a TransactionRecord,
+        labelled: Option<(LabelSet, Option<Cow<'a, str>>)>,
+    ) -> Result<Result<TransactionRow<'a>, Refusal>, StoreError> {
         let acc = match self.account_for(c, t.account_id.as_str(), Some(t.currency.as_str()))? {
             Ok(a) => a,
             Err(r) => return Ok(Err(r)),
         };
-        let mut labels = LabelSet::default();
+        let mut client_labels = LabelSet::default();
         for l in &t.labels {
-            labels.insert(*l);
+            client_labels.insert(*l);
         }
         let (rule_labels, label_rules) = match labelled {
             Some(l) => l,
-            None => self
-                .labeller
-                .apply(&finseg_core::labelling::signals(t), &mut self.scratch),
+            None => {
+                let (set, rules) = self
+                    .labeller
+                    .apply(&finseg_core::labelling::signals(t), &mut self.scratch);
+                (set, rules.map(Cow::Owned))
+            }
         };
         self.touch(c, acc.user_pk)?;
+        Ok(Ok(TransactionRow {
+            t,
+            account_pk: acc.pk,
+            client_labels,
+            rule_labels,
+            label_rules,
+        }))
+    }
+
+    /// Inserts the rows in one statement; rows whose id is stored already
+    /// (or repeated within the run) are then replaced one by one.
+    fn write_transaction_rows(
+        &mut self,
+        c: &mut dyn Conn,
+        rows: &[TransactionRow],
+    ) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
         let seq = self.seq();
-        let values = [
-            P::I(self.client_pk),
-            P::T(t.id.as_str()),
-            P::I(acc.pk),
-            P::I(t.amount.cents()),
-            P::T(t.currency.as_str()),
-            P::I(t.booking_date.days().into()),
-            t.value_date.map(|d| i64::from(d.days())).into(),
-            t.purpose.as_deref().into(),
-            t.counterpart_name.as_deref().into(),
-            t.counterpart_iban.as_ref().map(|i| i.as_str()).into(),
-            t.counterpart_bic.as_deref().into(),
-            t.creditor_id.as_deref().into(),
-            t.mandate_reference.as_deref().into(),
-            t.end_to_end_reference.as_deref().into(),
-            t.bank_transaction_code.as_deref().into(),
-            t.sepa_purpose_code.as_deref().into(),
-            t.mcc.map(i64::from).into(),
-            P::I(labels.0 as i64),
-            P::I(rule_labels.0 as i64),
-            label_rules.as_deref().into(),
-            P::I(seq),
-        ];
+        let mut values = Vec::with_capacity(rows.len() * TX_COLUMNS);
+        for row in rows {
+            row.push_values(self.client_pk, seq, &mut values);
+        }
+        let sql = self.multi_insert_sql(rows.len());
+        let inserted = c.exec(sql, &values)?;
+        if inserted == rows.len() as u64 {
+            return Ok(());
+        }
+        // Some ids were taken. Replacing a row this statement has just
+        // inserted rewrites it with the same values (same `seq`, so no
+        // history version), so every row of the run can take the single-row
+        // path in order: the last version of an id wins, as it would have.
+        for (i, row) in rows.iter().enumerate() {
+            self.upsert_transaction(c, row, &values[i * TX_COLUMNS..(i + 1) * TX_COLUMNS], seq)?;
+        }
+        Ok(())
+    }
+
+    /// `INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING` for `n` rows.
+    fn multi_insert_sql(&mut self, n: usize) -> &str {
+        if self.insert_sql.len() < n {
+            self.insert_sql.resize(n, String::new());
+        }
+        let sql = &mut self.insert_sql[n - 1];
+        if sql.is_empty() {
+            sql.push_str(&format!(
+                "INSERT INTO transactions ({TX_COLUMN_NAMES}) VALUES "
+            ));
+            for r in 0..n {
+                if r > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push('(');
+                for col in 0..TX_COLUMNS {
+                    if col > 0 {
+                        sql.push_str(", ");
+                    }
+                    sql.push_str(&format!("${}", r * TX_COLUMNS + col + 1));
+                }
+                sql.push(')');
+            }
+            sql.push_str(" ON CONFLICT (client_pk, ext_id) DO NOTHING");
+        }
+        sql
+    }
+
+    /// Writes one transaction, replacing a stored version of its id.
+    fn upsert_transaction(
+        &mut self,
+        c: &mut dyn Conn,
+        row: &TransactionRow,
+        values: &[P],
+        seq: i64,
+    ) -> Result<(), StoreError> {
+        let id = row.t.id.as_str();
         let inserted = c.exec(
             "INSERT INTO transactions (client_pk, ext_id, account_pk, amount, currency, booking_date, value_date,
                 purpose, counterpart_name, counterpart_iban, counterpart_bic, creditor_id, mandate_reference,
@@ -370,14 +525,14 @@ impl Writer {
                 label_rules, seq)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
              ON CONFLICT (client_pk, ext_id) DO NOTHING",
-            &values,
+            values,
         )?;
         if inserted == 0 {
             // The transaction may move from another user's account.
             c.exec(
                 "UPDATE users SET data_seq = $1 WHERE pk IN (SELECT a.user_pk FROM transactions t
                    JOIN accounts a ON a.pk = t.account_pk WHERE t.client_pk = $2 AND t.ext_id = $3)",
-                &[P::I(seq), P::I(self.client_pk), P::T(t.id.as_str())],
+                &[P::I(seq), P::I(self.client_pk), P::T(id)],
             )?;
             c.exec(
                 "INSERT INTO transactions_history (pk, client_pk, ext_id, account_pk, amount, currency, booking_date,
@@ -389,7 +544,7 @@ impl Writer {
                     end_to_end_reference, bank_transaction_code, sepa_purpose_code, mcc, client_labels, rule_labels,
                     label_rules, seq, $1
                  FROM transactions WHERE client_pk = $2 AND ext_id = $3 AND seq < $1",
-                &[P::I(seq), P::I(self.client_pk), P::T(t.id.as_str())],
+                &[P::I(seq), P::I(self.client_pk), P::T(id)],
             )?;
             let mut update = values[2..].to_vec();
             update.extend_from_slice(&values[..2]);
@@ -403,7 +558,7 @@ impl Writer {
                 &update,
             )?;
         }
-        Ok(Ok(()))
+        Ok(())
     }
 
     pub fn daily_balance(

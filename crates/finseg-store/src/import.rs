@@ -221,27 +221,61 @@ impl<'s> BulkImport<'s> {
         let mut staged = ImportSummary::default();
         in_transaction(&mut **conn, |c| {
             writer.begin_batch(c)?;
-            for ParsedLine {
-                line,
-                text,
-                record,
-                labelled,
-            } in lines
-            {
-                let line = *line;
+            let take = |c: &mut dyn Conn,
+                        staged: &mut ImportSummary,
+                        parsed: &ParsedLine,
+                        kind: RecordKind,
+                        outcome: Result<(), Refusal>|
+             -> Result<(), StoreError> {
+                match outcome {
+                    Ok(()) => staged.written.bump(kind),
+                    Err(Refusal::MissingReference(_)) => {
+                        c.exec(
+                            "INSERT INTO import_pending (line, kind, body) VALUES ($1, $2, $3)",
+                            &[
+                                P::I(parsed.line as i64),
+                                P::I(kind_code(kind)),
+                                P::T(&parsed.text),
+                            ],
+                        )?;
+                    }
+                    Err(Refusal::Conflict(e)) => Self::reject(staged, parsed.line, vec![e]),
+                }
+                Ok(())
+            };
+            let mut i = 0;
+            while i < lines.len() {
+                // A run of transactions goes in multi-row statements.
+                let run_len = lines[i..]
+                    .iter()
+                    .take_while(|l| matches!(l.record, Ok(Record::Transaction(_))))
+                    .count();
+                if run_len > 0 {
+                    let run = &lines[i..i + run_len];
+                    let items: Vec<_> = run
+                        .iter()
+                        .filter_map(|l| match &l.record {
+                            Ok(Record::Transaction(t)) => Some((&**t, l.labelled.as_ref())),
+                            _ => None,
+                        })
+                        .collect();
+                    let outcomes = writer.transactions(c, &items)?;
+                    for (parsed, outcome) in run.iter().zip(outcomes) {
+                        staged.lines += 1;
+                        take(c, &mut staged, parsed, RecordKind::Transaction, outcome)?;
+                    }
+                    i += run_len;
+                    continue;
+                }
+                let parsed = &lines[i];
+                i += 1;
                 staged.lines += 1;
-                match record {
-                    Err(errors) => Self::reject(&mut staged, line, errors.clone()),
-                    Ok(rec) => match writer.write_labelled(c, rec, labelled.clone())? {
-                        Ok(()) => staged.written.bump(rec.kind()),
-                        Err(Refusal::MissingReference(_)) => {
-                            c.exec(
-                                "INSERT INTO import_pending (line, kind, body) VALUES ($1, $2, $3)",
-                                &[P::I(line as i64), P::I(kind_code(rec.kind())), P::T(text)],
-                            )?;
-                        }
-                        Err(Refusal::Conflict(e)) => Self::reject(&mut staged, line, vec![e]),
-                    },
+                match &parsed.record {
+                    Err(errors) => Self::reject(&mut staged, parsed.line, errors.clone()),
+                    Ok(rec) => {
+                        let outcome = writer.write(c, rec)?;
+                        take(c, &mut staged, parsed, rec.kind(), outcome)?;
+                    }
                 }
             }
             Ok::<_, StoreError>(())

@@ -576,6 +576,41 @@ pub struct ColumnarUser {
     pub accounts: Box<[ColumnarAccount]>,
 }
 
+impl ColumnarUser {
+    /// Asks the CPU to start loading this user's booking columns. A job
+    /// walks the users one after another, and each account's columns lie
+    /// elsewhere on the heap: without the hint every account's first touch
+    /// waits for memory (perf put a quarter of a `financialBreakdown` job on
+    /// those loads). Call it for the next user before evaluating this one.
+    pub fn prefetch_bookings(&self) {
+        for a in &self.accounts {
+            prefetch(&a.days);
+            prefetch(&a.cents);
+            prefetch(&a.tags);
+        }
+    }
+}
+
+/// Prefetches every cache line of `s` (a hint: it neither faults nor
+/// changes anything, and is left out where there is no such instruction).
+fn prefetch<T>(s: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let start = s.as_ptr().cast::<i8>();
+        for offset in (0..std::mem::size_of_val(s)).step_by(64) {
+            // SAFETY: the address lies within `s`; a prefetch only hints
+            // the cache and never faults.
+            unsafe {
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                    start.add(offset),
+                )
+            };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = s;
+}
+
 /// The position of the account (of at most 255) whose IBAN `counterpart` is.
 pub fn names_account(counterpart: Option<&str>, ibans: &[Option<String>]) -> Option<u8> {
     let c = transfers::normalise_iban(counterpart?);

@@ -137,7 +137,15 @@ fn evaluate_partition(state: &AppState, claim: &Claim) -> Result<PartitionOutcom
                 claim.user_pk_from..=claim.user_pk_to,
                 job.snapshot_seq,
                 |users| {
-                    for (user_pk, user) in users {
+                    // The flow rules read every booking of the period.
+                    let prefetch = matches!(
+                        segment,
+                        SegmentType::FinancialBreakdown | SegmentType::IncomeSpendingSummary
+                    );
+                    for (i, &(user_pk, user)) in users.iter().enumerate() {
+                        if prefetch && let Some((_, next)) = users.get(i + 1) {
+                            next.prefetch_bookings();
+                        }
                         let verdict = crate::segment_index::evaluate(user, &params, creation_date);
                         outcome.record(user_pk, &user.id, verdict);
                     }

@@ -312,8 +312,10 @@ mod tests {
 
     /// A user's bookings as plain columns: (amount in cents, day, the
     /// account the counterpart IBAN names), sorted by day per account.
+    type PlainBooking = (i64, i32, Option<usize>);
+
     #[derive(Debug, Clone)]
-    struct Plain(Vec<(AccountType, Vec<(i64, i32, Option<usize>)>)>);
+    struct Plain(Vec<(AccountType, Vec<PlainBooking>)>);
 
     impl TransferView for Plain {
         fn accounts(&self) -> usize {

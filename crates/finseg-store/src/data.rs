@@ -518,15 +518,7 @@ impl Writer {
         seq: i64,
     ) -> Result<(), StoreError> {
         let id = row.t.id.as_str();
-        let inserted = c.exec(
-            "INSERT INTO transactions (client_pk, ext_id, account_pk, amount, currency, booking_date, value_date,
-                purpose, counterpart_name, counterpart_iban, counterpart_bic, creditor_id, mandate_reference,
-                end_to_end_reference, bank_transaction_code, sepa_purpose_code, mcc, client_labels, rule_labels,
-                label_rules, seq)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
-             ON CONFLICT (client_pk, ext_id) DO NOTHING",
-            values,
-        )?;
+        let inserted = c.exec(self.multi_insert_sql(1), values)?;
         if inserted == 0 {
             // The transaction may move from another user's account.
             c.exec(

@@ -140,6 +140,8 @@ def main():
     ap.add_argument("--members", help="directory with finseg's <segment>.ids files")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--json", help="write the figures here as JSON")
+    ap.add_argument("--remove-after-load", action="store_true",
+                    help="delete the CSV files once DuckDB holds the data (disk is short at 1M users)")
     ap.add_argument("--db", help="a DuckDB database file (default: in memory); a large population does not fit in memory")
     args = ap.parse_args()
     today = datetime.date.fromisoformat(args.today)
@@ -155,6 +157,10 @@ def main():
         tx += ".gz"
     con.execute(LOAD.format(d=args.csv, tx=tx))
     n = con.execute("SELECT COUNT(*) FROM tx").fetchone()[0]
+    if args.remove_after_load:
+        con.execute("CHECKPOINT")
+        for name in os.listdir(args.csv):
+            os.remove(os.path.join(args.csv, name))
     print(f"duckdb {duckdb.__version__}: loaded {n:,} transactions in {time.time() - t0:.1f} s (not timed)", file=sys.stderr)
     out = {}
     for segment, sql in queries(today):

@@ -193,7 +193,7 @@ def duckdb_baseline(args, env, creds, out):
     figures = os.path.join(out, "duckdb.json")
     try:
         subprocess.run([py, os.path.join(ROOT, "bench", "duckdb_baseline.py"), "--csv", csv, "--today", today,
-                        "--db", duck_db, "--members", os.path.join(out, "members"), "--json", figures], check=True)
+                        "--db", duck_db, "--remove-after-load", "--members", os.path.join(out, "members"), "--json", figures], check=True)
     finally:
         shutil.rmtree(csv, ignore_errors=True)
         for f in (duck_db, duck_db + ".wal"):

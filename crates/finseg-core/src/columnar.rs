@@ -591,6 +591,25 @@ impl ColumnarUser {
     }
 }
 
+impl ColumnarUser {
+    /// As [`ColumnarUser::prefetch_bookings`], for the insurance rule: the
+    /// candidate payments' positions, facts and ids, and the day and amount
+    /// columns they point into.
+    pub fn prefetch_insurance(&self) {
+        for a in &self.accounts {
+            if let Some(ins) = &a.insurance {
+                prefetch(&a.days);
+                prefetch(&a.cents);
+                prefetch(&ins.facts);
+                prefetch(ins.text.as_bytes());
+                prefetch(&ins.payments);
+                prefetch(&ins.positions);
+                prefetch(&ins.ids);
+            }
+        }
+    }
+}
+
 /// Prefetches every cache line of `s` (a hint: it neither faults nor
 /// changes anything, and is left out where there is no such instruction).
 fn prefetch<T>(s: &[T]) {

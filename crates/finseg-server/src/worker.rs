@@ -137,14 +137,17 @@ fn evaluate_partition(state: &AppState, claim: &Claim) -> Result<PartitionOutcom
                 claim.user_pk_from..=claim.user_pk_to,
                 job.snapshot_seq,
                 |users| {
-                    // The flow rules read every booking of the period.
-                    let prefetch = matches!(
-                        segment,
-                        SegmentType::FinancialBreakdown | SegmentType::IncomeSpendingSummary
-                    );
                     for (i, &(user_pk, user)) in users.iter().enumerate() {
-                        if prefetch && let Some((_, next)) = users.get(i + 1) {
-                            next.prefetch_bookings();
+                        // The next user's columns load while this one is evaluated.
+                        if let Some((_, next)) = users.get(i + 1) {
+                            match segment {
+                                // The flow rules read every booking of the period.
+                                SegmentType::FinancialBreakdown
+                                | SegmentType::IncomeSpendingSummary => next.prefetch_bookings(),
+                                SegmentType::Insurance => next.prefetch_insurance(),
+                                // Most users are decided from the monthly lows.
+                                SegmentType::LowBalance | SegmentType::HighBalance => {}
+                            }
                         }
                         let verdict = crate::segment_index::evaluate(user, &params, creation_date);
                         outcome.record(user_pk, &user.id, verdict);

@@ -140,6 +140,7 @@ def main():
     ap.add_argument("--members", help="directory with finseg's <segment>.ids files")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--json", help="write the figures here as JSON")
+    ap.add_argument("--memory-limit", default="20GB", help="DuckDB's memory_limit with --db")
     ap.add_argument("--remove-after-load", action="store_true",
                     help="delete the CSV files once DuckDB holds the data (disk is short at 1M users)")
     ap.add_argument("--db", help="a DuckDB database file (default: in memory); a large population does not fit in memory")
@@ -149,7 +150,7 @@ def main():
     con.execute(f"SET threads = {args.threads}")
     if args.db:
         # What DuckDB may hold in memory; the rest spills beside the file.
-        con.execute("SET memory_limit = '16GB'")
+        con.execute(f"SET memory_limit = '{args.memory_limit}'")
         con.execute(f"SET temp_directory = '{args.db}.tmp'")
     t0 = time.time()
     tx = os.path.join(args.csv, "transactions.csv")
@@ -165,7 +166,13 @@ def main():
     out = {}
     for segment, sql in queries(today):
         t = time.time()
-        rows = con.execute(sql).fetchall()
+        try:
+            rows = con.execute(sql).fetchall()
+        except duckdb.Error as e:
+            # E.g. its spill files filled the disk: say so, and go on with the others.
+            out[segment] = {"error": str(e)}
+            print(f"{segment:<24} failed after {time.time() - t:.1f} s: {e}", file=sys.stderr)
+            continue
         secs = time.time() - t
         users = {r[0] for r in rows}
         agree = None

@@ -390,6 +390,9 @@ def main():
         lines += ["", f"{'segment':<24}{'finseg':>10}{'DuckDB':>10}{'DuckDB/finseg':>15}  members agree"]
         for segment, secs, _, matched in rows:
             d = duck[segment]
+            if "error" in d:
+                lines.append(f"{segment:<24}{secs:>8.2f} s    failed: {d['error'][:60]}")
+                continue
             agree = d["agreement"]
             verdict = "yes" if agree and agree["same"] else (
                 f"no: {agree['finsegOnly']} only in finseg, {agree['duckdbOnly']} only in DuckDB" if agree else "?")

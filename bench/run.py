@@ -224,6 +224,8 @@ def main():
                     help="run the server without its in-memory segment index (every job reads the database)")
     ap.add_argument("--duckdb", action="store_true",
                     help="also run the segments as SQL in DuckDB over the same data (bench/duckdb_baseline.py) and compare members")
+    ap.add_argument("--duckdb-only", action="store_true",
+                    help="with --reuse: only the DuckDB half, against the members an earlier --duckdb run stored")
     args = ap.parse_args()
     segments = SEGMENTS
     if args.segments:
@@ -244,6 +246,17 @@ def main():
         os.makedirs(out)
     env = dict(os.environ, FINSEG_DATA_DIR=data, FINSEG_LOG="warn")
     env.pop("FINSEG_DATABASE_URL", None)
+    if args.duckdb_only:
+        # At 1M users a DuckDB run is long and needs the disk the run
+        # before it used; it compares with the members that run stored.
+        if not (reuse and os.path.isdir(os.path.join(out, "members"))):
+            sys.exit("--duckdb-only needs --reuse and the members of an earlier --duckdb run")
+        duck = duckdb_baseline(args, env, json.load(open(creds_file)), out)
+        for segment, d in duck.items():
+            agree = d.get("agreement")
+            print(f"{segment:<24}" + (f"failed: {d['error'][:70]}" if "error" in d else
+                  f"{d['seconds']:>8.2f} s  members agree: {'yes' if agree and agree['same'] else agree}"))
+        return
     if args.nodes > 1 and not args.postgres:
         sys.exit("several nodes share one database: use --postgres")
     if args.postgres:

@@ -221,11 +221,11 @@ impl<'s> BulkImport<'s> {
         let mut staged = ImportSummary::default();
         in_transaction(&mut **conn, |c| {
             writer.begin_batch(c)?;
-            let take = |c: &mut dyn Conn,
-                        staged: &mut ImportSummary,
-                        parsed: &ParsedLine,
-                        kind: RecordKind,
-                        outcome: Result<(), Refusal>|
+            let record_outcome = |c: &mut dyn Conn,
+                                  staged: &mut ImportSummary,
+                                  parsed: &ParsedLine,
+                                  kind: RecordKind,
+                                  outcome: Result<(), Refusal>|
              -> Result<(), StoreError> {
                 match outcome {
                     Ok(()) => staged.written.bump(kind),
@@ -262,7 +262,7 @@ impl<'s> BulkImport<'s> {
                     let outcomes = writer.transactions(c, &items)?;
                     for (parsed, outcome) in run.iter().zip(outcomes) {
                         staged.lines += 1;
-                        take(c, &mut staged, parsed, RecordKind::Transaction, outcome)?;
+                        record_outcome(c, &mut staged, parsed, RecordKind::Transaction, outcome)?;
                     }
                     i += run_len;
                     continue;
@@ -274,7 +274,7 @@ impl<'s> BulkImport<'s> {
                     Err(errors) => Self::reject(&mut staged, parsed.line, errors.clone()),
                     Ok(rec) => {
                         let outcome = writer.write(c, rec)?;
-                        take(c, &mut staged, parsed, rec.kind(), outcome)?;
+                        record_outcome(c, &mut staged, parsed, rec.kind(), outcome)?;
                     }
                 }
             }

@@ -101,6 +101,65 @@ async fn large_import_streams_in_batches(app: TestApp) {
     );
 }
 
+/// One run of transactions in which some ids are stored already and one
+/// repeats: the multi-row insert cannot take the run, so it is written row
+/// by row, and every id ends with its last version.
+async fn taken_and_repeated_ids_in_one_run(app: TestApp) {
+    let tx = |id: &str, amount: &str, day: &str| {
+        format!(
+            r#"{{"kind":"transaction","id":"{id}","accountId":"acc","amount":"{amount}","currency":"EUR","bookingDate":"2026-10-{day}"}}"#
+        ) + "\n"
+    };
+    let head = concat!(
+        r#"{"kind":"user","id":"u"}"#,
+        "\n",
+        r#"{"kind":"account","id":"acc","userId":"u","type":"CHECKING","currency":"EUR","balance":"0"}"#,
+        "\n"
+    );
+    let first = format!(
+        "{head}{}{}",
+        tx("x1", "-1.00", "01"),
+        tx("x2", "-2.00", "02")
+    );
+    assert_eq!(app.import(&first).await.body["written"]["transaction"], 2);
+    // 100 lines in one run: x1 replaced, x3 twice, the rest new.
+    let mut second = tx("x1", "-11.00", "11");
+    second += &tx("x3", "-3.00", "03");
+    for i in 0..96 {
+        second += &tx(&format!("n{i:02}"), "-0.50", "05");
+    }
+    second += &tx("x3", "-33.00", "13");
+    second += &tx("x4", "-4.00", "04");
+    let r = app.import(&second).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["written"]["transaction"], 100);
+    assert_eq!(r.body["rejectedCount"], 0);
+    let account = app.get("/api/v1/accounts/acc").await;
+    assert_eq!(account.body["transactionCount"], 2 + 96 + 2);
+    let page = app
+        .get("/api/v1/accounts/acc/transactions?perPage=500")
+        .await;
+    let by_id = |id: &str| {
+        page.body["transactions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == id)
+            .map(|t| {
+                (
+                    t["amount"].to_string(),
+                    t["bookingDate"].as_str().unwrap().to_owned(),
+                )
+            })
+            .unwrap()
+    };
+    assert_eq!(by_id("x1"), ("-11.00".to_owned(), "2026-10-11".to_owned()));
+    assert_eq!(by_id("x2"), ("-2.00".to_owned(), "2026-10-02".to_owned()));
+    assert_eq!(by_id("x3"), ("-33.00".to_owned(), "2026-10-13".to_owned()));
+    assert_eq!(by_id("x4"), ("-4.00".to_owned(), "2026-10-04".to_owned()));
+    assert_eq!(by_id("n95"), ("-0.50".to_owned(), "2026-10-05".to_owned()));
+}
+
 async fn bad_bodies(app: TestApp) {
     let r = app
         .send(
@@ -142,5 +201,6 @@ async fn bad_bodies(app: TestApp) {
 on_both_backends!(
     any_order_with_rejections,
     large_import_streams_in_batches,
+    taken_and_repeated_ids_in_one_run,
     bad_bodies
 );

@@ -589,9 +589,7 @@ impl ColumnarUser {
             prefetch(&a.tags);
         }
     }
-}
 
-impl ColumnarUser {
     /// As [`ColumnarUser::prefetch_bookings`], for the insurance rule: the
     /// candidate payments' positions, facts and ids, and the day and amount
     /// columns they point into.

@@ -471,12 +471,18 @@ impl Writer {
         if inserted == rows.len() as u64 {
             return Ok(());
         }
+        if rows.len() == 1 {
+            // That statement was this row's own insert: its id is taken.
+            return self.replace_transaction(c, &values, seq);
+        }
         // Some ids were taken. Replacing a row this statement has just
         // inserted rewrites it with the same values (same `seq`, so no
         // history version), so every row of the run can take the single-row
         // path in order: the last version of an id wins, as it would have.
-        for (i, row) in rows.iter().enumerate() {
-            self.upsert_transaction(c, row, &values[i * TX_COLUMNS..(i + 1) * TX_COLUMNS], seq)?;
+        for row_values in values.chunks(TX_COLUMNS) {
+            if c.exec(self.multi_insert_sql(1), row_values)? == 0 {
+                self.replace_transaction(c, row_values, seq)?;
+            }
         }
         Ok(())
     }
@@ -509,47 +515,46 @@ impl Writer {
         sql
     }
 
-    /// Writes one transaction, replacing a stored version of its id.
-    fn upsert_transaction(
-        &mut self,
+    /// Replaces the stored version of a transaction whose id is taken
+    /// (`values` in [`TX_COLUMN_NAMES`] order), keeping the old one in
+    /// history for running jobs' snapshots.
+    fn replace_transaction(
+        &self,
         c: &mut dyn Conn,
-        row: &TransactionRow,
         values: &[P],
         seq: i64,
     ) -> Result<(), StoreError> {
-        let id = row.t.id.as_str();
-        let inserted = c.exec(self.multi_insert_sql(1), values)?;
-        if inserted == 0 {
-            // The transaction may move from another user's account.
-            c.exec(
-                "UPDATE users SET data_seq = $1 WHERE pk IN (SELECT a.user_pk FROM transactions t
-                   JOIN accounts a ON a.pk = t.account_pk WHERE t.client_pk = $2 AND t.ext_id = $3)",
-                &[P::I(seq), P::I(self.client_pk), P::T(id)],
-            )?;
-            c.exec(
-                "INSERT INTO transactions_history (pk, client_pk, ext_id, account_pk, amount, currency, booking_date,
-                    value_date, purpose, counterpart_name, counterpart_iban, counterpart_bic, creditor_id,
-                    mandate_reference, end_to_end_reference, bank_transaction_code, sepa_purpose_code, mcc,
-                    client_labels, rule_labels, label_rules, seq, seq_to)
-                 SELECT pk, client_pk, ext_id, account_pk, amount, currency, booking_date, value_date, purpose,
-                    counterpart_name, counterpart_iban, counterpart_bic, creditor_id, mandate_reference,
-                    end_to_end_reference, bank_transaction_code, sepa_purpose_code, mcc, client_labels, rule_labels,
-                    label_rules, seq, $1
-                 FROM transactions WHERE client_pk = $2 AND ext_id = $3 AND seq < $1",
-                &[P::I(seq), P::I(self.client_pk), P::T(id)],
-            )?;
-            let mut update = values[2..].to_vec();
-            update.extend_from_slice(&values[..2]);
-            c.exec(
-                "UPDATE transactions SET account_pk = $1, amount = $2, currency = $3, booking_date = $4,
-                    value_date = $5, purpose = $6, counterpart_name = $7, counterpart_iban = $8,
-                    counterpart_bic = $9, creditor_id = $10, mandate_reference = $11, end_to_end_reference = $12,
-                    bank_transaction_code = $13, sepa_purpose_code = $14, mcc = $15, client_labels = $16,
-                    rule_labels = $17, label_rules = $18, seq = $19
-                 WHERE client_pk = $20 AND ext_id = $21",
-                &update,
-            )?;
-        }
+        // The row's key, `(client_pk, ext_id)`, is its first two values.
+        let (client_pk, id) = (values[0], values[1]);
+        // The transaction may move from another user's account.
+        c.exec(
+            "UPDATE users SET data_seq = $1 WHERE pk IN (SELECT a.user_pk FROM transactions t
+               JOIN accounts a ON a.pk = t.account_pk WHERE t.client_pk = $2 AND t.ext_id = $3)",
+            &[P::I(seq), client_pk, id],
+        )?;
+        c.exec(
+            "INSERT INTO transactions_history (pk, client_pk, ext_id, account_pk, amount, currency, booking_date,
+                value_date, purpose, counterpart_name, counterpart_iban, counterpart_bic, creditor_id,
+                mandate_reference, end_to_end_reference, bank_transaction_code, sepa_purpose_code, mcc,
+                client_labels, rule_labels, label_rules, seq, seq_to)
+             SELECT pk, client_pk, ext_id, account_pk, amount, currency, booking_date, value_date, purpose,
+                counterpart_name, counterpart_iban, counterpart_bic, creditor_id, mandate_reference,
+                end_to_end_reference, bank_transaction_code, sepa_purpose_code, mcc, client_labels, rule_labels,
+                label_rules, seq, $1
+             FROM transactions WHERE client_pk = $2 AND ext_id = $3 AND seq < $1",
+            &[P::I(seq), client_pk, id],
+        )?;
+        let mut update = values[2..].to_vec();
+        update.extend_from_slice(&values[..2]);
+        c.exec(
+            "UPDATE transactions SET account_pk = $1, amount = $2, currency = $3, booking_date = $4,
+                value_date = $5, purpose = $6, counterpart_name = $7, counterpart_iban = $8,
+                counterpart_bic = $9, creditor_id = $10, mandate_reference = $11, end_to_end_reference = $12,
+                bank_transaction_code = $13, sepa_purpose_code = $14, mcc = $15, client_labels = $16,
+                rule_labels = $17, label_rules = $18, seq = $19
+             WHERE client_pk = $20 AND ext_id = $21",
+            &update,
+        )?;
         Ok(())
     }
 

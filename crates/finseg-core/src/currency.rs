@@ -39,14 +39,20 @@ impl Currency {
 
     /// Accepts an active code in upper case only, as ISO 4217 writes it.
     pub fn parse(s: &str) -> Option<Self> {
-        let b = s.as_bytes();
-        if b.len() != 3 || !b.iter().all(u8::is_ascii_uppercase) {
-            return None;
+        let b: [u8; 3] = s.as_bytes().try_into().ok()?;
+        // `CODES` is sorted: a binary search over its fixed-width entries
+        // (the bulk import asks once per record).
+        let codes = CODES.as_bytes();
+        let (mut lo, mut hi) = (0, codes.len().div_ceil(4));
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match codes[mid * 4..mid * 4 + 3].cmp(&b) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(Currency(b)),
+            }
         }
-        CODES
-            .split(' ')
-            .any(|c| c == s)
-            .then(|| Currency([b[0], b[1], b[2]]))
+        None
     }
 
     pub fn as_str(&self) -> &str {
@@ -78,8 +84,27 @@ mod tests {
         assert!(Currency::parse("eur").is_none());
         assert!(Currency::parse("EURO").is_none());
         assert!(Currency::parse("XXX").is_none());
+        assert!(Currency::parse("AED").is_some()); // the first and the last entry
+        assert!(Currency::parse("ZWL").is_some());
+        assert!(Currency::parse("AAA").is_none());
+        assert!(Currency::parse("ZZZ").is_none());
+        assert!(Currency::parse("").is_none());
         assert_eq!(Currency::parse_historical("DEM").unwrap().as_str(), "DEM");
         assert!(Currency::parse_historical("EUR").is_some());
         assert!(Currency::parse_historical("dem").is_none());
+    }
+
+    #[test]
+    fn the_code_table_is_sorted_and_fixed_width() {
+        // `parse` relies on both.
+        let codes: Vec<&str> = CODES.split(' ').collect();
+        assert!(codes.iter().all(|c| c.len() == 3));
+        assert!(codes.windows(2).all(|w| w[0] < w[1]));
+        for c in codes {
+            assert_eq!(
+                Currency::parse(c).map(|x| x.to_string()).as_deref(),
+                Some(c)
+            );
+        }
     }
 }

@@ -1,6 +1,5 @@
 //! Users, accounts, transactions and daily balances of one client.
 
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use finseg_core::labelling::Labelled;
@@ -38,7 +37,8 @@ impl Refusal {
 }
 
 /// Writes records of one client, remembering the references it resolved.
-/// The caller owns the transaction around it.
+/// The caller owns the transaction around it; a transaction that rolls back
+/// ends the writer's use (what it remembers may not have been kept).
 pub struct Writer {
     client_pk: i64,
     /// The day of ingestion in the client's time zone: the default `balanceDate`.
@@ -55,6 +55,8 @@ pub struct Writer {
     touched: HashSet<i64>,
     /// The multi-row INSERT of `n` transactions at `n - 1`, built when first used.
     insert_sql: Vec<String>,
+    /// Rule provenance texts and their `label_provenance` keys.
+    provenance: HashMap<String, i64>,
 }
 
 /// Allocates the next ingestion sequence number. Called inside a write
@@ -85,7 +87,7 @@ const TX_COLUMNS: usize = 21;
 const TX_COLUMN_NAMES: &str = "client_pk, ext_id, account_pk, amount, currency, booking_date, value_date, \
     purpose, counterpart_name, counterpart_iban, counterpart_bic, creditor_id, mandate_reference, \
     end_to_end_reference, bank_transaction_code, sepa_purpose_code, mcc, client_labels, rule_labels, \
-    label_rules, seq";
+    label_rules_pk, seq";
 
 /// A transaction ready to be written: its account resolved, its labels known.
 struct TransactionRow<'a> {
@@ -93,7 +95,8 @@ struct TransactionRow<'a> {
     account_pk: i64,
     client_labels: LabelSet,
     rule_labels: LabelSet,
-    label_rules: Option<Cow<'a, str>>,
+    /// The `label_provenance` row naming the rules behind `rule_labels`.
+    label_rules_pk: Option<i64>,
 }
 
 impl TransactionRow<'_> {
@@ -120,7 +123,7 @@ impl TransactionRow<'_> {
             t.mcc.map(i64::from).into(),
             P::I(self.client_labels.0 as i64),
             P::I(self.rule_labels.0 as i64),
-            self.label_rules.as_deref().into(),
+            self.label_rules_pk.into(),
             P::I(seq),
         ]);
     }
@@ -142,6 +145,7 @@ impl Writer {
             scratch: finseg_core::labelling::Scratch::default(),
             touched: HashSet::new(),
             insert_sql: Vec::new(),
+            provenance: HashMap::new(),
         }
     }
 
@@ -380,7 +384,9 @@ impl Writer {
         let row = match self.transaction_row(
             c,
             t,
-            labelled.map(|(set, rules)| (set, rules.map(Cow::Owned))),
+            labelled
+                .as_ref()
+                .map(|(set, rules)| (*set, rules.as_deref())),
         )? {
             Ok(row) => row,
             Err(r) => return Ok(Err(r)),
@@ -400,7 +406,7 @@ impl Writer {
         let mut outcomes = Vec::with_capacity(items.len());
         let mut rows = Vec::with_capacity(TX_CHUNK);
         for (t, labelled) in items {
-            let labelled = labelled.map(|(set, rules)| (*set, rules.as_deref().map(Cow::Borrowed)));
+            let labelled = labelled.map(|(set, rules)| (*set, rules.as_deref()));
             match self.transaction_row(c, t, labelled)? {
                 Ok(row) => {
                     rows.push(row);
@@ -422,7 +428,7 @@ impl Writer {
         &mut self,
         c: &mut dyn Conn,
         t: &'a TransactionRecord,
-        labelled: Option<(LabelSet, Option<Cow<'a, str>>)>,
+        labelled: Option<(LabelSet, Option<&str>)>,
     ) -> Result<Result<TransactionRow<'a>, Refusal>, StoreError> {
         let acc = match self.account_for(c, t.account_id.as_str(), Some(t.currency.as_str()))? {
             Ok(a) => a,
@@ -432,13 +438,13 @@ impl Writer {
         for l in &t.labels {
             client_labels.insert(*l);
         }
-        let (rule_labels, label_rules) = match labelled {
-            Some(l) => l,
+        let (rule_labels, label_rules_pk) = match labelled {
+            Some((set, rules)) => (set, self.provenance_pk(c, rules)?),
             None => {
                 let (set, rules) = self
                     .labeller
                     .apply(&finseg_core::labelling::signals(t), &mut self.scratch);
-                (set, rules.map(Cow::Owned))
+                (set, self.provenance_pk(c, rules.as_deref())?)
             }
         };
         self.touch(c, acc.user_pk)?;
@@ -447,8 +453,27 @@ impl Writer {
             account_pk: acc.pk,
             client_labels,
             rule_labels,
-            label_rules,
+            label_rules_pk,
         }))
+    }
+
+    /// The number of a rule provenance text, stored the first time it is
+    /// seen (the texts are few: a client's rules fire in few combinations).
+    fn provenance_pk(
+        &mut self,
+        c: &mut dyn Conn,
+        text: Option<&str>,
+    ) -> Result<Option<i64>, StoreError> {
+        let Some(text) = text else { return Ok(None) };
+        if let Some(pk) = self.provenance.get(text) {
+            return Ok(Some(*pk));
+        }
+        let pk = provenance_pk(c, self.client_pk, text)?;
+        if self.provenance.len() >= CACHE_LIMIT {
+            self.provenance.clear();
+        }
+        self.provenance.insert(text.to_owned(), pk);
+        Ok(Some(pk))
     }
 
     /// Inserts the rows in one statement; rows whose id is stored already
@@ -536,11 +561,11 @@ impl Writer {
             "INSERT INTO transactions_history (pk, client_pk, ext_id, account_pk, amount, currency, booking_date,
                 value_date, purpose, counterpart_name, counterpart_iban, counterpart_bic, creditor_id,
                 mandate_reference, end_to_end_reference, bank_transaction_code, sepa_purpose_code, mcc,
-                client_labels, rule_labels, label_rules, seq, seq_to)
+                client_labels, rule_labels, label_rules_pk, seq, seq_to)
              SELECT pk, client_pk, ext_id, account_pk, amount, currency, booking_date, value_date, purpose,
                 counterpart_name, counterpart_iban, counterpart_bic, creditor_id, mandate_reference,
                 end_to_end_reference, bank_transaction_code, sepa_purpose_code, mcc, client_labels, rule_labels,
-                label_rules, seq, $1
+                label_rules_pk, seq, $1
              FROM transactions WHERE client_pk = $2 AND ext_id = $3 AND seq < $1",
             &[P::I(seq), client_pk, id],
         )?;
@@ -551,7 +576,7 @@ impl Writer {
                 value_date = $5, purpose = $6, counterpart_name = $7, counterpart_iban = $8,
                 counterpart_bic = $9, creditor_id = $10, mandate_reference = $11, end_to_end_reference = $12,
                 bank_transaction_code = $13, sepa_purpose_code = $14, mcc = $15, client_labels = $16,
-                rule_labels = $17, label_rules = $18, seq = $19
+                rule_labels = $17, label_rules_pk = $18, seq = $19
              WHERE client_pk = $20 AND ext_id = $21",
             &update,
         )?;
@@ -594,6 +619,21 @@ impl Writer {
         }
         Ok(Ok(()))
     }
+}
+
+/// The key of a client's rule provenance text, inserted if new.
+pub fn provenance_pk(c: &mut dyn Conn, client_pk: i64, text: &str) -> Result<i64, StoreError> {
+    c.exec(
+        "INSERT INTO label_provenance (client_pk, text) VALUES ($1, $2)
+         ON CONFLICT (client_pk, text) DO NOTHING",
+        &[P::I(client_pk), P::T(text)],
+    )?;
+    Ok(c.query_one(
+        "SELECT pk FROM label_provenance WHERE client_pk = $1 AND text = $2",
+        &[P::I(client_pk), P::T(text)],
+    )?
+    .ok_or_else(|| StoreError::Internal("label provenance vanished".into()))?[0]
+        .int())
 }
 
 /// Marks the user's data as changed by the write numbered `seq`.
@@ -897,8 +937,9 @@ pub fn account_transactions(
     let rows = c.query(
         "SELECT ext_id, amount, currency, booking_date, value_date, purpose, counterpart_name, counterpart_iban,
                 counterpart_bic, creditor_id, mandate_reference, end_to_end_reference, bank_transaction_code,
-                sepa_purpose_code, mcc, client_labels, label_rules
-         FROM transactions WHERE account_pk = $1
+                sepa_purpose_code, mcc, client_labels, p.text
+         FROM transactions t LEFT JOIN label_provenance p ON p.pk = t.label_rules_pk
+         WHERE t.account_pk = $1
          ORDER BY booking_date DESC, ext_id LIMIT $2 OFFSET $3",
         &[P::I(apk), P::I(limit), P::I(offset)],
     )?;

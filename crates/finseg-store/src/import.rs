@@ -142,7 +142,7 @@ impl Drop for BulkImport<'_> {
         // The connection goes back to the pool with the usual cache.
         if self.conn.backend() == Backend::Sqlite {
             let _ = self.conn.batch(&format!(
-                "PRAGMA cache_size = -{}",
+                "PRAGMA cache_size = -{}; PRAGMA wal_autocheckpoint = 1000",
                 crate::conn::SqliteConn::CACHE_KIB
             ));
         }
@@ -178,8 +178,9 @@ impl<'s> BulkImport<'s> {
         conn.batch("DELETE FROM import_pending")?;
         if conn.backend() == Backend::Sqlite {
             conn.batch(&format!(
-                "PRAGMA cache_size = -{}",
-                crate::conn::SqliteConn::BULK_CACHE_KIB
+                "PRAGMA cache_size = -{}; PRAGMA wal_autocheckpoint = {}",
+                crate::conn::SqliteConn::BULK_CACHE_KIB,
+                crate::conn::SqliteConn::BULK_CHECKPOINT_PAGES
             ))?;
         }
         Ok(BulkImport {

@@ -64,12 +64,14 @@ pub fn relabel(store: &Store, client_pk: i64, batch: i64) -> Result<Relabelled, 
     let labeller = labeller(&mut *c, client_pk)?;
     let mut scratch = Scratch::default();
     let mut out = Relabelled::default();
+    // Keys of provenance texts: batches that roll back end the run.
+    let mut provenance_pks = std::collections::HashMap::<String, i64>::new();
     let mut after = 0i64;
     loop {
         let (last, done) = in_transaction(&mut *c, |c| {
             let rows = c.query(
                 "SELECT pk, amount, purpose, counterpart_name, counterpart_iban, creditor_id, bank_transaction_code,
-                        sepa_purpose_code, mcc, rule_labels, label_rules, seq, account_pk
+                        sepa_purpose_code, mcc, rule_labels, label_rules_pk, seq, account_pk
                  FROM transactions WHERE client_pk = $1 AND pk > $2 ORDER BY pk LIMIT $3",
                 &[P::I(client_pk), P::I(after), P::I(batch)],
             )?;
@@ -101,7 +103,18 @@ pub fn relabel(store: &Store, client_pk: i64, batch: i64) -> Result<Relabelled, 
                     },
                     &mut scratch,
                 );
-                if LabelSet(r[9].int() as u64) == set && r[10].opt_text() == provenance {
+                let provenance_pk = match provenance.as_deref() {
+                    Some(text) => Some(match provenance_pks.get(text) {
+                        Some(pk) => *pk,
+                        None => {
+                            let pk = crate::data::provenance_pk(c, client_pk, text)?;
+                            provenance_pks.insert(text.to_owned(), pk);
+                            pk
+                        }
+                    }),
+                    None => None,
+                };
+                if LabelSet(r[9].int() as u64) == set && r[10].opt_int() == provenance_pk {
                     continue;
                 }
                 let s = match seq {
@@ -113,17 +126,17 @@ pub fn relabel(store: &Store, client_pk: i64, batch: i64) -> Result<Relabelled, 
                     "INSERT INTO transactions_history (pk, client_pk, ext_id, account_pk, amount, currency, booking_date,
                         value_date, purpose, counterpart_name, counterpart_iban, counterpart_bic, creditor_id,
                         mandate_reference, end_to_end_reference, bank_transaction_code, sepa_purpose_code, mcc,
-                        client_labels, rule_labels, label_rules, seq, seq_to)
+                        client_labels, rule_labels, label_rules_pk, seq, seq_to)
                      SELECT pk, client_pk, ext_id, account_pk, amount, currency, booking_date, value_date, purpose,
                         counterpart_name, counterpart_iban, counterpart_bic, creditor_id, mandate_reference,
                         end_to_end_reference, bank_transaction_code, sepa_purpose_code, mcc, client_labels,
-                        rule_labels, label_rules, seq, $1
+                        rule_labels, label_rules_pk, seq, $1
                      FROM transactions WHERE pk = $2",
                     &[P::I(s), P::I(pk)],
                 )?;
                 c.exec(
-                    "UPDATE transactions SET rule_labels = $1, label_rules = $2, seq = $3 WHERE pk = $4",
-                    &[P::I(set.0 as i64), provenance.as_deref().into(), P::I(s), P::I(pk)],
+                    "UPDATE transactions SET rule_labels = $1, label_rules_pk = $2, seq = $3 WHERE pk = $4",
+                    &[P::I(set.0 as i64), provenance_pk.into(), P::I(s), P::I(pk)],
                 )?;
                 out.changed += 1;
                 changed_accounts.insert(r[12].int());

@@ -48,7 +48,8 @@ macro_rules! transaction_columns {
     sepa_purpose_code TEXT,
     mcc {INT},
     client_labels {INT} NOT NULL,
-    -- Labels set by labelling rules, and the rule of each (LABEL=set/rule@version;…).
+    -- Labels set by labelling rules, and the rule of each (LABEL=set/rule@version;…);
+    -- since migration 6 that text is in label_provenance (label_rules_pk).
     rule_labels {INT} NOT NULL,
     label_rules TEXT,
     seq {INT} NOT NULL,
@@ -251,6 +252,33 @@ CREATE INDEX users_client_pk_seq ON users (client_pk, pk, seq);
 DROP INDEX users_client_pk;
 ",
     ),
+    (
+        6,
+        "
+-- A transaction names the rules that labelled it by a number into this
+-- table: a client's rules fire in a few thousand combinations, and the
+-- text was the widest column of the widest table (41 bytes a row).
+CREATE TABLE label_provenance (
+    pk {PK},
+    client_pk {INT} NOT NULL,
+    text TEXT NOT NULL,
+    UNIQUE (client_pk, text)
+);
+ALTER TABLE transactions ADD COLUMN label_rules_pk {INT};
+ALTER TABLE transactions_history ADD COLUMN label_rules_pk {INT};
+INSERT INTO label_provenance (client_pk, text)
+    SELECT client_pk, label_rules FROM transactions WHERE label_rules IS NOT NULL
+    UNION SELECT client_pk, label_rules FROM transactions_history WHERE label_rules IS NOT NULL;
+UPDATE transactions SET label_rules_pk = (SELECT p.pk FROM label_provenance p
+        WHERE p.client_pk = transactions.client_pk AND p.text = transactions.label_rules),
+    label_rules = NULL
+    WHERE label_rules IS NOT NULL;
+UPDATE transactions_history SET label_rules_pk = (SELECT p.pk FROM label_provenance p
+        WHERE p.client_pk = transactions_history.client_pk AND p.text = transactions_history.label_rules),
+    label_rules = NULL
+    WHERE label_rules IS NOT NULL;
+",
+    ),
 ];
 
 fn render(sql: &str, backend: Backend) -> String {
@@ -266,6 +294,11 @@ fn render(sql: &str, backend: Backend) -> String {
 
 /// Brings the schema up to date; safe to run from several nodes at once.
 pub fn migrate(c: &mut dyn Conn) -> Result<(), StoreError> {
+    migrate_through(c, i64::MAX)
+}
+
+/// Applies the migrations up to version `last`.
+fn migrate_through(c: &mut dyn Conn, last: i64) -> Result<(), StoreError> {
     let backend = c.backend();
     in_transaction(c, |c| {
         if backend == Backend::Postgres {
@@ -281,7 +314,7 @@ pub fn migrate(c: &mut dyn Conn) -> Result<(), StoreError> {
             .iter()
             .map(|r| r[0].int())
             .collect();
-        for (version, sql) in MIGRATIONS {
+        for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v <= last) {
             if applied.contains(version) {
                 continue;
             }
@@ -294,4 +327,70 @@ pub fn migrate(c: &mut dyn Conn) -> Result<(), StoreError> {
         }
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conn::SqliteConn;
+
+    #[test]
+    fn provenance_texts_move_into_their_table() {
+        let dir = std::env::temp_dir().join(format!("finseg-migrate-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("m.db");
+        let _ = std::fs::remove_file(&path);
+        let mut c = SqliteConn::open(&path).unwrap();
+        migrate_through(&mut c, 5).unwrap();
+        // Two clients with the same text, a repeated text, one without rules,
+        // and a replaced version in history.
+        c.batch(
+            "INSERT INTO transactions (client_pk, ext_id, account_pk, amount, currency, booking_date,
+                client_labels, rule_labels, label_rules, seq) VALUES
+                (1, 't1', 1, -5, 'EUR', 0, 0, 4, 'SALARY=default/salary@1', 1),
+                (1, 't2', 1, -5, 'EUR', 0, 0, 4, 'SALARY=default/salary@1', 1),
+                (1, 't3', 1, -5, 'EUR', 0, 0, 0, NULL, 1),
+                (2, 't1', 2, -5, 'EUR', 0, 0, 4, 'SALARY=default/salary@1', 1);
+             INSERT INTO transactions_history (pk, client_pk, ext_id, account_pk, amount, currency, booking_date,
+                client_labels, rule_labels, label_rules, seq, seq_to) VALUES
+                (1, 1, 't1', 1, -5, 'EUR', 0, 0, 8, 'RENT=default/rent@1', 0, 1);",
+        )
+        .unwrap();
+        migrate(&mut c).unwrap();
+        let rows = c
+            .query(
+                "SELECT t.client_pk, t.ext_id, p.text, t.label_rules FROM transactions t
+                 LEFT JOIN label_provenance p ON p.pk = t.label_rules_pk AND p.client_pk = t.client_pk
+                 ORDER BY t.client_pk, t.ext_id",
+                &[],
+            )
+            .unwrap();
+        let got: Vec<(i64, String, Option<String>, Option<String>)> = rows
+            .iter()
+            .map(|r| (r[0].int(), r[1].text(), r[2].opt_text(), r[3].opt_text()))
+            .collect();
+        let salary = Some("SALARY=default/salary@1".to_owned());
+        assert_eq!(
+            got,
+            vec![
+                (1, "t1".into(), salary.clone(), None),
+                (1, "t2".into(), salary.clone(), None),
+                (1, "t3".into(), None, None),
+                (2, "t1".into(), salary, None),
+            ]
+        );
+        let history = c
+            .query(
+                "SELECT p.text FROM transactions_history h JOIN label_provenance p ON p.pk = h.label_rules_pk",
+                &[],
+            )
+            .unwrap();
+        assert_eq!(history[0][0].text(), "RENT=default/rent@1");
+        let count = c
+            .query("SELECT COUNT(*) FROM label_provenance", &[])
+            .unwrap();
+        assert_eq!(count[0][0].int(), 3, "one row per client and text");
+        drop(c);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

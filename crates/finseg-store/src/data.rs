@@ -5,18 +5,18 @@ use std::collections::{HashMap, HashSet};
 use finseg_core::labelling::Labelled;
 use finseg_core::labels::{Label, LabelSet};
 use finseg_core::record::{AccountRecord, DailyBalanceRecord, Record, TransactionRecord};
-use finseg_core::{AccountType, Amount, Date, FieldError};
+use finseg_core::{AccountType, Amount, Currency, Date, FieldError};
 use serde::Serialize;
 
 use crate::StoreError;
 use crate::conn::{Conn, P, Row, V};
 
 /// What a write needs to know about an existing account.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct AccountRef {
     pub pk: i64,
     pub user_pk: i64,
-    pub currency: String,
+    pub currency: Currency,
 }
 
 /// Why one record could not be written.
@@ -246,22 +246,25 @@ impl Writer {
         id: &str,
     ) -> Result<Option<AccountRef>, StoreError> {
         if let Some(a) = self.accounts.get(id) {
-            return Ok(Some(a.clone()));
+            return Ok(Some(*a));
         }
-        let a = c
-            .query_one(
-                "SELECT pk, currency, user_pk FROM accounts WHERE client_pk = $1 AND ext_id = $2",
-                &[P::I(self.client_pk), P::T(id)],
-            )?
-            .map(|r| AccountRef {
-                pk: r[0].int(),
-                currency: r[1].text(),
-                user_pk: r[2].int(),
-            });
-        if let Some(a) = &a {
-            self.remember_account(id, a.clone());
-        }
-        Ok(a)
+        let Some(r) = c.query_one(
+            "SELECT pk, currency, user_pk FROM accounts WHERE client_pk = $1 AND ext_id = $2",
+            &[P::I(self.client_pk), P::T(id)],
+        )?
+        else {
+            return Ok(None);
+        };
+        let a = AccountRef {
+            pk: r[0].int(),
+            // Statement imports may have stored a withdrawn code.
+            currency: Currency::parse_historical(&r[1].text()).ok_or_else(|| {
+                StoreError::Internal(format!("account {id} has no currency code"))
+            })?,
+            user_pk: r[2].int(),
+        };
+        self.remember_account(id, a);
+        Ok(Some(a))
     }
 
     fn remember_account(&mut self, id: &str, a: AccountRef) {
@@ -342,7 +345,7 @@ impl Writer {
             AccountRef {
                 pk,
                 user_pk,
-                currency: a.currency.as_str().to_owned(),
+                currency: a.currency,
             },
         );
         self.touch(c, user_pk)?;
@@ -362,7 +365,7 @@ impl Writer {
             ))));
         };
         if let Some(cur) = currency
-            && cur != acc.currency
+            && cur != acc.currency.as_str()
         {
             return Ok(Err(Refusal::Conflict(FieldError::new(
                 "/currency",

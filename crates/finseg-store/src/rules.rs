@@ -70,9 +70,10 @@ pub fn relabel(store: &Store, client_pk: i64, batch: i64) -> Result<Relabelled, 
     loop {
         let (last, done) = in_transaction(&mut *c, |c| {
             let rows = c.query(
-                "SELECT pk, amount, purpose, counterpart_name, counterpart_iban, creditor_id, bank_transaction_code,
-                        sepa_purpose_code, mcc, rule_labels, label_rules_pk, seq, account_pk
-                 FROM transactions WHERE client_pk = $1 AND pk > $2 ORDER BY pk LIMIT $3",
+                "SELECT t.pk, amount, purpose, counterpart_name, counterpart_iban, creditor_id, bank_transaction_code,
+                        sepa_purpose_code, mcc, rule_labels, p.text, seq, account_pk
+                 FROM transactions t LEFT JOIN label_provenance p ON p.pk = t.label_rules_pk
+                 WHERE t.client_pk = $1 AND t.pk > $2 ORDER BY t.pk LIMIT $3",
                 &[P::I(client_pk), P::I(after), P::I(batch)],
             )?;
             let Some(last) = rows.last().map(|r| r[0].int()) else {
@@ -103,6 +104,16 @@ pub fn relabel(store: &Store, client_pk: i64, batch: i64) -> Result<Relabelled, 
                     },
                     &mut scratch,
                 );
+                if LabelSet(r[9].int() as u64) == set && r[10].opt_text() == provenance {
+                    continue;
+                }
+                // The sequence number first: every writer locks the counter
+                // before it inserts provenance rows, so two never wait on
+                // each other's.
+                let s = match seq {
+                    Some(s) => s,
+                    None => *seq.insert(crate::data::next_seq(c)?),
+                };
                 let provenance_pk = match provenance.as_deref() {
                     Some(text) => Some(match provenance_pks.get(text) {
                         Some(pk) => *pk,
@@ -113,13 +124,6 @@ pub fn relabel(store: &Store, client_pk: i64, batch: i64) -> Result<Relabelled, 
                         }
                     }),
                     None => None,
-                };
-                if LabelSet(r[9].int() as u64) == set && r[10].opt_int() == provenance_pk {
-                    continue;
-                }
-                let s = match seq {
-                    Some(s) => s,
-                    None => *seq.insert(crate::data::next_seq(c)?),
                 };
                 let pk = r[0].int();
                 c.exec(

@@ -100,15 +100,13 @@ impl TagNumbers {
 
 /// One booking as the index loader reads it.
 #[derive(Debug, Clone)]
-pub struct RawBooking<'a> {
+pub struct RawBooking {
     pub date: Date,
     pub amount: Amount,
     pub labels: LabelSet,
     /// The client's id: bookings of a day are ordered by it, as the rules
-    /// see them. Borrowed (the loader keeps a chunk's ids in one buffer:
-    /// a `String` each would be freed among the index's columns, leaving
-    /// its pages partly used).
-    pub id: &'a str,
+    /// see them.
+    pub id: String,
     /// The position (among the user's accounts, by id) of the account the
     /// counterpart IBAN names, if it names one.
     pub names_account: Option<u8>,
@@ -191,7 +189,7 @@ fn read_varint(bytes: &[u8], at: &mut usize) -> usize {
 impl AccountInsurance {
     /// From the account's sorted bookings; `None` when it has no candidate
     /// payment, `Err` when it does not fit (more than 256 distinct facts).
-    fn pack(bookings: &[RawBooking<'_>]) -> Result<Option<Box<Self>>, ()> {
+    fn pack(bookings: &[RawBooking]) -> Result<Option<Box<Self>>, ()> {
         let mut facts: Vec<StoredFacts> = Vec::new();
         let mut text = String::new();
         let mut payments = Vec::new();
@@ -241,11 +239,11 @@ impl AccountInsurance {
                 }
             };
             payments.push(u8::try_from(k).map_err(|_| ())?);
-            let shared = insurance::shared_prefix(previous, b.id);
+            let shared = insurance::shared_prefix(previous, &b.id);
             push_varint(&mut ids, shared);
             push_varint(&mut ids, b.id.len() - shared);
             ids.extend_from_slice(&b.id.as_bytes()[shared..]);
-            previous = b.id;
+            previous = &b.id;
         }
         if u32::try_from(text.len()).is_err() {
             return Err(());
@@ -351,11 +349,11 @@ impl ColumnarAccount {
     /// does not fit the columns (the account is then left to the database).
     pub fn pack(
         parts: AccountParts<'_>,
-        bookings: &mut [RawBooking<'_>],
+        bookings: &mut [RawBooking],
         mut daily_balances: Vec<(Date, Amount)>,
         numbers: &mut TagNumbers,
     ) -> Option<Self> {
-        bookings.sort_unstable_by(|a, b| a.date.cmp(&b.date).then_with(|| a.id.cmp(b.id)));
+        bookings.sort_unstable_by(|a, b| a.date.cmp(&b.date).then_with(|| a.id.cmp(&b.id)));
         daily_balances.sort_unstable_by_key(|b| b.0);
         let base = bookings.first().map_or(0, |b| b.date.days());
         let days = bookings
@@ -440,14 +438,14 @@ impl ColumnarAccount {
     /// The columnar form of an account loaded the usual way; `ibans` are
     /// the normalised IBANs of the user's accounts, in order.
     pub fn from_account(a: &AccountData, ibans: &[Option<String>]) -> Option<Self> {
-        let mut bookings: Vec<RawBooking<'_>> = a
+        let mut bookings: Vec<RawBooking> = a
             .transactions
             .iter()
             .map(|t| RawBooking {
                 date: t.booking_date,
                 amount: t.amount,
                 labels: t.labels,
-                id: &t.id,
+                id: t.id.clone(),
                 names_account: names_account(t.counterpart_iban.as_deref(), ibans),
                 texts: insurance::payment_type(t.amount, t.labels).map(|_| {
                     Box::new(PaymentTexts {

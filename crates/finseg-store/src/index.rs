@@ -161,11 +161,7 @@ fn load_users(
             user_of_account.insert(accounts[*i][0].int(), *user_pk);
         }
     }
-    // Bookings by account, their ids as ranges of one buffer (see
-    // `RawBooking::id`).
-    let mut loaded: HashMap<i64, Vec<(RawBooking<'static>, std::ops::Range<usize>)>> =
-        HashMap::new();
-    let mut ids = String::new();
+    let mut bookings: HashMap<i64, Vec<RawBooking>> = HashMap::new();
     // The texts of candidate insurance payments only (a literal mask: the
     // taxonomy's, not the client's).
     let candidate = format!(
@@ -201,31 +197,16 @@ fn load_users(
                     mandate_reference: r[9].opt_text(),
                 })
             });
-            let start = ids.len();
-            ids.push_str(r[4].opt_str().unwrap_or_default());
-            loaded.entry(account_pk).or_default().push((
-                RawBooking {
-                    date: Date::from_days(r[1].int() as i32),
-                    amount,
-                    labels,
-                    id: "",
-                    names_account,
-                    texts,
-                },
-                start..ids.len(),
-            ));
+            bookings.entry(account_pk).or_default().push(RawBooking {
+                date: Date::from_days(r[1].int() as i32),
+                amount,
+                labels,
+                id: r[4].text(),
+                names_account,
+                texts,
+            });
         },
     )?;
-    let mut bookings: HashMap<i64, Vec<RawBooking<'_>>> = loaded
-        .into_iter()
-        .map(|(account_pk, rows)| {
-            let rows = rows
-                .into_iter()
-                .map(|(b, id)| RawBooking { id: &ids[id], ..b })
-                .collect();
-            (account_pk, rows)
-        })
-        .collect();
     let mut supplied: HashMap<i64, Vec<(Date, Amount)>> = HashMap::new();
     for r in c.query(
         &format!(

@@ -79,6 +79,23 @@ pub fn current_seq(c: &mut dyn Conn) -> Result<i64, StoreError> {
     )
 }
 
+/// Copies the stored version of transactions into history, replaced by
+/// the write numbered `$1`; the caller appends the `WHERE` that picks them.
+macro_rules! keep_transaction_version {
+    () => {
+        "INSERT INTO transactions_history (pk, client_pk, ext_id, account_pk, amount, currency, booking_date,
+            value_date, purpose, counterpart_name, counterpart_iban, counterpart_bic, creditor_id,
+            mandate_reference, end_to_end_reference, bank_transaction_code, sepa_purpose_code, mcc,
+            client_labels, rule_labels, label_rules_pk, seq, seq_to)
+         SELECT pk, client_pk, ext_id, account_pk, amount, currency, booking_date, value_date, purpose,
+            counterpart_name, counterpart_iban, counterpart_bic, creditor_id, mandate_reference,
+            end_to_end_reference, bank_transaction_code, sepa_purpose_code, mcc, client_labels, rule_labels,
+            label_rules_pk, seq, $1
+         FROM transactions"
+    };
+}
+pub(crate) use keep_transaction_version;
+
 /// Rows a multi-row transaction INSERT writes at most (21 parameters a row,
 /// well within both engines' limits).
 pub const TX_CHUNK: usize = 64;
@@ -561,15 +578,10 @@ impl Writer {
             &[P::I(seq), client_pk, id],
         )?;
         c.exec(
-            "INSERT INTO transactions_history (pk, client_pk, ext_id, account_pk, amount, currency, booking_date,
-                value_date, purpose, counterpart_name, counterpart_iban, counterpart_bic, creditor_id,
-                mandate_reference, end_to_end_reference, bank_transaction_code, sepa_purpose_code, mcc,
-                client_labels, rule_labels, label_rules_pk, seq, seq_to)
-             SELECT pk, client_pk, ext_id, account_pk, amount, currency, booking_date, value_date, purpose,
-                counterpart_name, counterpart_iban, counterpart_bic, creditor_id, mandate_reference,
-                end_to_end_reference, bank_transaction_code, sepa_purpose_code, mcc, client_labels, rule_labels,
-                label_rules_pk, seq, $1
-             FROM transactions WHERE client_pk = $2 AND ext_id = $3 AND seq < $1",
+            concat!(
+                keep_transaction_version!(),
+                " WHERE client_pk = $2 AND ext_id = $3 AND seq < $1"
+            ),
             &[P::I(seq), client_pk, id],
         )?;
         let mut update = values[2..].to_vec();

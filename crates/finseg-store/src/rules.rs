@@ -127,15 +127,7 @@ pub fn relabel(store: &Store, client_pk: i64, batch: i64) -> Result<Relabelled, 
                 };
                 let pk = r[0].int();
                 c.exec(
-                    "INSERT INTO transactions_history (pk, client_pk, ext_id, account_pk, amount, currency, booking_date,
-                        value_date, purpose, counterpart_name, counterpart_iban, counterpart_bic, creditor_id,
-                        mandate_reference, end_to_end_reference, bank_transaction_code, sepa_purpose_code, mcc,
-                        client_labels, rule_labels, label_rules_pk, seq, seq_to)
-                     SELECT pk, client_pk, ext_id, account_pk, amount, currency, booking_date, value_date, purpose,
-                        counterpart_name, counterpart_iban, counterpart_bic, creditor_id, mandate_reference,
-                        end_to_end_reference, bank_transaction_code, sepa_purpose_code, mcc, client_labels,
-                        rule_labels, label_rules_pk, seq, $1
-                     FROM transactions WHERE pk = $2",
+                    concat!(crate::data::keep_transaction_version!(), " WHERE pk = $2"),
                     &[P::I(s), P::I(pk)],
                 )?;
                 c.exec(

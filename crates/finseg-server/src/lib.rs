@@ -154,6 +154,19 @@ impl Application {
     ) -> std::io::Result<()> {
         let addr = self.local_addr();
         let janitor = tokio::spawn(state::janitor(self.state.clone()));
+        let store = self.state.store.clone();
+        let checkpointer = match tokio::task::spawn_blocking(move || store.checkpointer()).await {
+            Ok(Ok(c)) => c.map(|c| tokio::spawn(state::checkpoint_loop(c))),
+            Ok(Err(e)) => {
+                // Commits still checkpoint past their bound without it.
+                tracing::warn!(error = %e, "no checkpointer");
+                None
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "no checkpointer");
+                None
+            }
+        };
         let background = worker::spawn(self.state.clone());
         let indexer = (self.state.config.segment_index && self.state.config.workers > 0)
             .then(|| tokio::spawn(segment_index::refresh_loop(self.state.clone())));
@@ -169,6 +182,9 @@ impl Application {
             .with_graceful_shutdown(shutdown)
             .await;
         janitor.abort();
+        if let Some(c) = checkpointer {
+            c.abort();
+        }
         if let Some(i) = indexer {
             i.abort();
         }

@@ -58,6 +58,36 @@ impl AppState {
 
 /// Periodic housekeeping: expired tokens, expired job results, and
 /// replaced row versions no job can read any more are deleted.
+/// How often the SQLite log is looked at; a checkpoint follows the first
+/// look that finds no commit since the previous one.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Copies SQLite's write-ahead log into the database file in pauses
+/// between writes (see [`finseg_store::checkpoint`]).
+pub async fn checkpoint_loop(mut checkpointer: finseg_store::checkpoint::Checkpointer) {
+    use finseg_store::checkpoint::Tick;
+    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+    loop {
+        every.tick().await;
+        let Ok((back, tick)) = tokio::task::spawn_blocking(move || {
+            let tick = checkpointer.tick();
+            (checkpointer, tick)
+        })
+        .await
+        else {
+            return;
+        };
+        checkpointer = back;
+        match tick {
+            Ok(Tick::Checkpointed { log, frames }) => {
+                tracing::debug!(log, frames, "checkpoint");
+            }
+            Ok(Tick::Clean | Tick::Busy) => {}
+            Err(e) => tracing::warn!(error = %e, "checkpoint failed"),
+        }
+    }
+}
+
 pub async fn janitor(state: AppState) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {

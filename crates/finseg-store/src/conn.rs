@@ -192,6 +192,13 @@ impl SqliteConn {
     /// default is 1,000): index pages the next batches dirty again are
     /// copied into the database file once rather than every few batches.
     pub const BULK_CHECKPOINT_PAGES: i64 = 10_000;
+    /// WAL pages after which a pooled connection's commit checkpoints: a
+    /// bound on the log (1 GiB of 4 KiB pages), not a rhythm; the server's
+    /// [`crate::checkpoint::Checkpointer`] copies the log in pauses.
+    pub const CHECKPOINT_CAP_PAGES: i64 = 262_144;
+    /// Bytes the log file is cut back to once it has been copied, so a
+    /// burst does not leave a gigabyte file behind.
+    const WAL_SIZE_LIMIT: i64 = 64 << 20;
 
     pub fn open(path: &std::path::Path) -> Result<Self, StoreError> {
         let conn = rusqlite::Connection::open(path)?;
@@ -203,9 +210,18 @@ impl SqliteConn {
              PRAGMA temp_store = MEMORY;
             ",
         )?;
-        conn.execute_batch(&format!("PRAGMA cache_size = -{};", Self::CACHE_KIB))?;
+        conn.execute_batch(&format!(
+            "PRAGMA cache_size = -{}; PRAGMA wal_autocheckpoint = {}; PRAGMA journal_size_limit = {};",
+            Self::CACHE_KIB,
+            Self::CHECKPOINT_CAP_PAGES,
+            Self::WAL_SIZE_LIMIT
+        ))?;
         conn.set_prepared_statement_cache_capacity(128);
         Ok(SqliteConn { conn })
+    }
+
+    pub(crate) fn into_inner(self) -> rusqlite::Connection {
+        self.conn
     }
 
     fn bind(stmt: &mut rusqlite::CachedStatement, params: &[P]) -> Result<(), StoreError> {

@@ -142,8 +142,9 @@ impl Drop for BulkImport<'_> {
         // The connection goes back to the pool with the usual cache.
         if self.conn.backend() == Backend::Sqlite {
             let _ = self.conn.batch(&format!(
-                "PRAGMA cache_size = -{}; PRAGMA wal_autocheckpoint = 1000",
-                crate::conn::SqliteConn::CACHE_KIB
+                "PRAGMA cache_size = -{}; PRAGMA wal_autocheckpoint = {}",
+                crate::conn::SqliteConn::CACHE_KIB,
+                crate::conn::SqliteConn::CHECKPOINT_CAP_PAGES
             ));
         }
     }

@@ -5,6 +5,7 @@
 //! function that reads or writes client data takes the client's key first:
 //! there is no query without a tenant.
 
+pub mod checkpoint;
 pub mod clients;
 pub mod conn;
 pub mod data;
@@ -156,6 +157,15 @@ impl Store {
 
     pub fn url(&self) -> &DbUrl {
         &self.url
+    }
+
+    /// A watcher that copies SQLite's log into the database file in pauses
+    /// (see [`checkpoint`]); `None` on PostgreSQL, which does its own.
+    pub fn checkpointer(&self) -> Result<Option<checkpoint::Checkpointer>, StoreError> {
+        match &self.url {
+            DbUrl::Sqlite(path) => checkpoint::Checkpointer::open(path).map(Some),
+            DbUrl::Postgres(_) => Ok(None),
+        }
     }
 
     fn connect(&self) -> Result<Box<dyn Conn>, StoreError> {

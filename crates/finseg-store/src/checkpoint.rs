@@ -1,0 +1,142 @@
+//! Copying SQLite's write-ahead log into the database file when the
+//! database is quiet, instead of inside the commit that crosses a size.
+//!
+//! SQLite's default makes the commit that takes the log past 1,000 pages
+//! copy the log into the database file. A job's results (450 MB for an
+//! insurance job at a million users) then pay for that copy while the job
+//! runs: it was a fifth of an insurance job's CPU time. Pooled connections
+//! therefore checkpoint only past [`SqliteConn::CHECKPOINT_CAP_PAGES`], a
+//! bound on the log rather than a rhythm, and [`Checkpointer::tick`], called
+//! a few times a second by the server, copies the log once no connection
+//! has committed since its previous tick. The bulk importer keeps its own,
+//! smaller threshold: an import writes for minutes without a pause.
+
+use crate::StoreError;
+use crate::conn::SqliteConn;
+
+/// What one [`Checkpointer::tick`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tick {
+    /// Nothing was committed since the last checkpoint.
+    Clean,
+    /// A connection committed since the previous tick: wait for a pause.
+    Busy,
+    /// The log was copied: `frames` of `log` frames (fewer when a reader
+    /// still needs older pages; the next quiet tick copies the rest).
+    Checkpointed { log: i64, frames: i64 },
+}
+
+/// Watches one SQLite database through a connection of its own.
+pub struct Checkpointer {
+    conn: rusqlite::Connection,
+    /// `PRAGMA data_version` at the previous tick: it changes when another
+    /// connection (of any process) commits.
+    version: i64,
+    /// Commits since the last checkpoint that copied the whole log.
+    dirty: bool,
+}
+
+impl Checkpointer {
+    pub fn open(path: &std::path::Path) -> Result<Self, StoreError> {
+        let conn = SqliteConn::open(path)?.into_inner();
+        let version = data_version(&conn)?;
+        Ok(Checkpointer {
+            conn,
+            version,
+            // A log left by an earlier process is copied at the first pause.
+            dirty: true,
+        })
+    }
+
+    pub fn tick(&mut self) -> Result<Tick, StoreError> {
+        let version = data_version(&self.conn)?;
+        if version != self.version {
+            self.version = version;
+            self.dirty = true;
+            return Ok(Tick::Busy);
+        }
+        if !self.dirty {
+            return Ok(Tick::Clean);
+        }
+        // PASSIVE: never waits for readers or writers; a commit that
+        // arrives meanwhile simply continues the log.
+        let (busy, log, frames): (i64, i64, i64) =
+            self.conn
+                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
+        self.dirty = busy != 0 || frames < log;
+        Ok(Tick::Checkpointed { log, frames })
+    }
+}
+
+fn data_version(conn: &rusqlite::Connection) -> Result<i64, StoreError> {
+    Ok(conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{DbUrl, Store};
+
+    /// The database file's size: pages reach it only by a checkpoint.
+    fn file_bytes(store: &Store) -> u64 {
+        let DbUrl::Sqlite(path) = store.url() else {
+            unreachable!()
+        };
+        std::fs::metadata(path).unwrap().len()
+    }
+
+    #[test]
+    fn the_log_is_copied_in_a_pause_not_by_the_commit_that_grows_it() {
+        let dir = std::env::temp_dir().join(format!("finseg-checkpoint-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = Store::open(DbUrl::in_data_dir(&dir)).unwrap();
+        let mut checkpointer = store.checkpointer().unwrap().expect("SQLite has one");
+        // The log left by opening (the schema) is copied at once.
+        assert!(
+            matches!(checkpointer.tick().unwrap(), Tick::Checkpointed { log, frames } if log == frames)
+        );
+        assert_eq!(checkpointer.tick().unwrap(), Tick::Clean);
+
+        // 8 MiB in one commit: more than SQLite's default of 1,000 pages,
+        // which would have copied the log inside the commit.
+        {
+            let mut c = store.conn().unwrap();
+            c.batch(
+                "CREATE TABLE filler (t TEXT);
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2048)
+                 INSERT INTO filler SELECT printf('%.4096c', 'x') FROM n;",
+            )
+            .unwrap();
+        }
+        assert!(file_bytes(&store) < 1 << 20, "{} bytes", file_bytes(&store));
+
+        assert_eq!(checkpointer.tick().unwrap(), Tick::Busy);
+        match checkpointer.tick().unwrap() {
+            Tick::Checkpointed { log, frames } => {
+                assert_eq!(log, frames);
+                assert!(log > 2000, "{log}");
+            }
+            t => panic!("{t:?}"),
+        }
+        assert!(file_bytes(&store) > 8 << 20, "{} bytes", file_bytes(&store));
+        assert_eq!(checkpointer.tick().unwrap(), Tick::Clean);
+        // The next commit starts the log over.
+        let mut c = store.conn().unwrap();
+        c.batch("INSERT INTO filler VALUES ('y')").unwrap();
+        let log = &c.query("PRAGMA wal_checkpoint(PASSIVE)", &[]).unwrap()[0];
+        assert!(matches!(log[1], crate::V::I(n) if n < 10), "{log:?}");
+        drop(c);
+        assert_eq!(
+            store
+                .conn()
+                .unwrap()
+                .query("SELECT count(*) FROM filler", &[])
+                .unwrap()[0][0],
+            crate::V::I(2049)
+        );
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

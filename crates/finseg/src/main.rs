@@ -8,9 +8,12 @@ use std::sync::Arc;
 /// many small rows, and glibc spent about 40% of a job's time in malloc,
 /// free and page faults from trimming and regrowing its heap (docs/BENCHMARKS.md).
 /// Built without transparent huge pages: with them, a million users'
-/// segment index held about 75 MB more resident memory.
+/// segment index held about 75 MB more resident memory. Shrinking
+/// reallocations move (see [`allocator`]).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: allocator::CompactingMiMalloc = allocator::CompactingMiMalloc;
+
+mod allocator;
 
 mod eval;
 mod export;

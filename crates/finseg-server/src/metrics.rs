@@ -248,7 +248,18 @@ async fn metrics(State(state): State<AppState>) -> Response {
         )],
         {
             let mut text = state.metrics.render();
+            // Read before the index: an index at this number has caught up.
+            if let Ok(seq) = state.db(finseg_store::data::current_seq).await {
+                text.push_str("# HELP finseg_ingest_seq The newest committed write's sequence number.\n");
+                text.push_str("# TYPE finseg_ingest_seq gauge\n");
+                let _ = writeln!(text, "finseg_ingest_seq {seq}");
+            }
             let index = state.indexes.stats();
+            if let Some(seq) = index.seq {
+                text.push_str("# HELP finseg_segment_index_seq The newest write every client's segment index reflects.\n");
+                text.push_str("# TYPE finseg_segment_index_seq gauge\n");
+                let _ = writeln!(text, "finseg_segment_index_seq {seq}");
+            }
             text.push_str("# HELP finseg_segment_index_users Users held in this node's segment index.\n");
             text.push_str("# TYPE finseg_segment_index_users gauge\n");
             let _ = writeln!(text, "finseg_segment_index_users {}", index.users);

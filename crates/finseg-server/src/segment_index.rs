@@ -36,6 +36,9 @@ pub struct IndexStats {
     pub clients: usize,
     pub users: usize,
     pub bytes: usize,
+    /// The oldest write every client's index reflects (`None` before the
+    /// first client's index exists).
+    pub seq: Option<i64>,
 }
 
 impl SegmentIndexes {
@@ -149,6 +152,7 @@ impl SegmentIndexes {
             let index = slot.index.read().unwrap_or_else(|e| e.into_inner());
             s.users += index.len();
             s.bytes += index.size_bytes();
+            s.seq = Some(s.seq.map_or(index.seq(), |seq| seq.min(index.seq())));
         }
         s
     }

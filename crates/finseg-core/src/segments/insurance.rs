@@ -8,7 +8,7 @@
 //! keeps the facts instead of the texts.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::hash::{Hash, Hasher};
 use std::sync::{Mutex, OnceLock};
@@ -295,22 +295,41 @@ pub fn history_from(period: Period) -> Date {
 
 /// The account's payments from [`history_from`] to the end of the period,
 /// grouped into contracts.
+/// A contract's key within its account (see [`group_key`]).
+type GroupKey<'a> = (KeyKind, &'a str, &'a str);
+
 fn contracts<'p, 'a>(
     payments: &'p [Payment<'a>],
     period: Period,
-) -> BTreeMap<(KeyKind, &'a str, &'a str), Contract<'p, 'a>> {
-    let mut groups: BTreeMap<(KeyKind, &'a str, &'a str), Contract<'p, 'a>> = BTreeMap::new();
+) -> Vec<(GroupKey<'a>, Contract<'p, 'a>)> {
+    // In key order, as a sorted map would hold them (the order contracts
+    // are listed in); a vector, since an account has a handful.
+    let mut groups: Vec<(GroupKey<'a>, Contract<'p, 'a>)> = Vec::new();
     let from = history_from(period);
     for p in payments
         .iter()
         .filter(|p| p.date >= from && p.date <= period.to)
     {
         let itype = p.facts.class.itype;
-        let g = groups.entry(group_key(p)).or_insert_with(|| Contract {
-            itype,
-            inside: Vec::new(),
-            before: Vec::new(),
-        });
+        let key = group_key(p);
+        let at = match groups.binary_search_by(|(k, _)| k.cmp(&key)) {
+            Ok(at) => at,
+            Err(at) => {
+                groups.insert(
+                    at,
+                    (
+                        key,
+                        Contract {
+                            itype,
+                            inside: Vec::new(),
+                            before: Vec::new(),
+                        },
+                    ),
+                );
+                at
+            }
+        };
+        let g = &mut groups[at].1;
         // The contract's type: a specific one wins over OTHER.
         if g.itype == "OTHER" {
             g.itype = itype;
@@ -331,22 +350,28 @@ fn contracts<'p, 'a>(
         .map(|(k, _)| *k)
         .collect();
     for k in loose {
-        let Some(g) = groups.get(&k) else { continue };
+        let Some(at) = groups.iter().position(|(k2, _)| *k2 == k) else {
+            continue;
+        };
+        let g = &groups[at].1;
         let amounts: Vec<Amount> = g.amounts().collect();
         let itype = g.itype;
         let target = groups
             .iter()
             .filter(|(k2, h)| {
-                **k2 != k
+                *k2 != k
                     && (h.itype == itype || itype == "OTHER" || h.itype == "OTHER")
                     && h.amounts().any(|a| amounts.contains(&a))
             })
             .max_by_key(|(_, h)| h.len())
             .map(|(k2, _)| *k2);
-        if let Some(target) = target
-            && let Some(g) = groups.remove(&k)
-            && let Some(h) = groups.get_mut(&target)
-        {
+        if let Some(target) = target {
+            let (_, g) = groups.remove(at);
+            let h = &mut groups
+                .iter_mut()
+                .find(|(k2, _)| *k2 == target)
+                .expect("the target is another group")
+                .1;
             if h.itype == "OTHER" {
                 h.itype = g.itype;
             }
@@ -404,7 +429,7 @@ fn find<'a>(
     let mut listed = Vec::new();
     let year_long = period.months().len() >= 12;
     for account in accounts {
-        for g in contracts(&account.payments, period).values() {
+        for (_, g) in &contracts(&account.payments, period) {
             let Some(first) = g.inside.first() else {
                 continue;
             };

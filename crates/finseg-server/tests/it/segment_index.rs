@@ -129,6 +129,19 @@ async fn the_index_answers_as_the_database_does(shared: TestApp) {
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+    // Built in one read at the newest write: the index has caught up.
+    let metrics = indexed.get("/metrics").await.text;
+    let gauge = |name: &str| {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse::<i64>().ok())
+    };
+    let (ingest, index_seq) = (
+        gauge("finseg_ingest_seq"),
+        gauge("finseg_segment_index_seq"),
+    );
+    assert!(ingest.is_some_and(|s| s > 0), "{metrics}");
+    assert_eq!(index_seq, ingest, "{metrics}");
     let (from_index, index_parts, db_parts) = run_all(&indexed).await;
     assert_same(&from_index, &from_db);
     assert!(

@@ -155,15 +155,15 @@ impl Application {
         let addr = self.local_addr();
         let janitor = tokio::spawn(state::janitor(self.state.clone()));
         let store = self.state.store.clone();
-        let checkpointer = match tokio::task::spawn_blocking(move || store.checkpointer()).await {
-            Ok(Ok(c)) => c.map(|c| tokio::spawn(state::checkpoint_loop(c))),
-            Ok(Err(e)) => {
+        let opened =
+            tokio::task::spawn_blocking(move || store.checkpointer().map_err(|e| e.to_string()))
+                .await
+                .unwrap_or_else(|e| Err(e.to_string()));
+        let checkpointer = match opened {
+            Ok(c) => c.map(|c| tokio::spawn(state::checkpoint_loop(c))),
+            Err(error) => {
                 // Commits still checkpoint past their bound without it.
-                tracing::warn!(error = %e, "no checkpointer");
-                None
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "no checkpointer");
+                tracing::warn!(%error, "no checkpointer");
                 None
             }
         };

@@ -56,8 +56,6 @@ impl AppState {
     }
 }
 
-/// Periodic housekeeping: expired tokens, expired job results, and
-/// replaced row versions no job can read any more are deleted.
 /// How often the SQLite log is looked at; a checkpoint follows the first
 /// look that finds no commit since the previous one.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
@@ -88,6 +86,8 @@ pub async fn checkpoint_loop(mut checkpointer: finseg_store::checkpoint::Checkpo
     }
 }
 
+/// Periodic housekeeping: expired tokens, expired job results, and
+/// replaced row versions no job can read any more are deleted.
 pub async fn janitor(state: AppState) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {

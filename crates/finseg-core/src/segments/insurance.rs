@@ -293,11 +293,11 @@ pub fn history_from(period: Period) -> Date {
     period.from.add_days(-400)
 }
 
-/// The account's payments from [`history_from`] to the end of the period,
-/// grouped into contracts.
 /// A contract's key within its account (see [`group_key`]).
 type GroupKey<'a> = (KeyKind, &'a str, &'a str);
 
+/// The account's payments from [`history_from`] to the end of the period,
+/// grouped into contracts.
 fn contracts<'p, 'a>(
     payments: &'p [Payment<'a>],
     period: Period,

@@ -406,7 +406,11 @@ def main():
         for segment, secs, _, matched in rows:
             d = duck[segment]
             if "error" in d:
-                lines.append(f"{segment:<24}{secs:>8.2f} s    failed: {d['error'][:60]}")
+                # A statement that failed after t seconds is at least t / finseg's time slower.
+                after = d.get("seconds")
+                lines.append(f"{segment:<24}{secs:>8.2f} s" + (
+                    f"  failed after {after:.2f} s (≥ {after / secs:.1f}×): {d['error'][:40]}" if after is not None
+                    else f"    failed: {d['error'][:60]}"))
                 continue
             agree = d["agreement"]
             verdict = "yes" if agree and agree["same"] else (

@@ -33,11 +33,17 @@ for bin in "$@"; do
   sleep 2
   rss=$(awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$pid/status")
   printf '%s: index built in %s s, %s MiB resident; jobs:' "$bin" "$built" "$rss"
+  # The server's CPU seconds (user + system) over the jobs: steadier than
+  # their wall-clock times when the machine's speed drifts.
+  cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+  before=$(cpu)
   for _ in $(seq 1 "$RUNS"); do
     python3 bench/job.py "http://127.0.0.1:$PORT" "$SEGMENT" "$PARAMS" 1 "$CREDS" | awk '{printf " %s", $2}'
     sleep "$PAUSE"
   done
-  echo " s; peak $(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$pid/status") MiB"
+  ticks=$(getconf CLK_TCK)
+  printf ' s; %s CPU s per job' "$(awk -v a="$before" -v b="$(cpu)" -v n="$RUNS" -v t="$ticks" 'BEGIN {printf "%.3f", (b - a) / t / n}')"
+  echo "; peak $(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$pid/status") MiB"
   kill "$pid"
   while kill -0 "$pid" 2> /dev/null; do sleep 0.2; done
 done

@@ -512,6 +512,7 @@ impl ColumnarAccount {
                 amount,
                 id: &arena[from..to],
                 facts: ins.facts(ins.payments[k]),
+                fact: ins.payments[k].into(),
             });
         }
         out

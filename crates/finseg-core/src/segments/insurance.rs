@@ -248,6 +248,9 @@ pub struct Payment<'a> {
     pub amount: Amount,
     pub id: &'a str,
     pub facts: Facts<'a>,
+    /// Which of its account's facts these are: payments with the same
+    /// number have the same facts, so their contract is looked up once.
+    pub fact: u32,
 }
 
 /// An account's candidate payments, in booking order.
@@ -302,32 +305,43 @@ fn contracts<'p, 'a>(
     payments: &'p [Payment<'a>],
     period: Period,
 ) -> Vec<(GroupKey<'a>, Contract<'p, 'a>)> {
-    // In key order, as a sorted map would hold them (the order contracts
-    // are listed in); a vector, since an account has a handful.
+    // Listed in key order, as a sorted map would hold them; a vector, since
+    // an account has a handful.
     let mut groups: Vec<(GroupKey<'a>, Contract<'p, 'a>)> = Vec::new();
+    // The group of each fact number seen: keys are compared once per fact,
+    // not once per payment.
+    let mut group_of: Vec<u32> = Vec::new();
     let from = history_from(period);
     for p in payments
         .iter()
         .filter(|p| p.date >= from && p.date <= period.to)
     {
         let itype = p.facts.class.itype;
-        let key = group_key(p);
-        let at = match groups.binary_search_by(|(k, _)| k.cmp(&key)) {
-            Ok(at) => at,
-            Err(at) => {
-                groups.insert(
-                    at,
-                    (
-                        key,
-                        Contract {
-                            itype,
-                            inside: Vec::new(),
-                            before: Vec::new(),
-                        },
-                    ),
-                );
+        let f = p.fact as usize;
+        if f >= group_of.len() {
+            group_of.resize(f + 1, u32::MAX);
+        }
+        let at = match group_of[f] {
+            u32::MAX => {
+                let key = group_key(p);
+                let at = groups
+                    .iter()
+                    .position(|(k, _)| *k == key)
+                    .unwrap_or_else(|| {
+                        groups.push((
+                            key,
+                            Contract {
+                                itype,
+                                inside: Vec::new(),
+                                before: Vec::new(),
+                            },
+                        ));
+                        groups.len() - 1
+                    });
+                group_of[f] = at as u32;
                 at
             }
+            at => at as usize,
         };
         let g = &mut groups[at].1;
         // The contract's type: a specific one wins over OTHER.
@@ -340,6 +354,8 @@ fn contracts<'p, 'a>(
             g.before.push(p)
         }
     }
+    // Keys are distinct: the order a sorted map would hold them in.
+    groups.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     // A payment whose text lost the contract number (banks truncate) or
     // carries a misspelt name lands in a group of its own; it belongs to
     // the contract of the same account that has a payment of exactly the
@@ -817,13 +833,15 @@ pub fn render(
             account_id: &a.id,
             payments: facts
                 .iter()
-                .map(|(i, f)| {
+                .enumerate()
+                .map(|(k, (i, f))| {
                     let t = &a.transactions[*i];
                     Payment {
                         date: t.booking_date,
                         amount: t.amount,
                         id: &t.id,
                         facts: f.borrow(),
+                        fact: k as u32,
                     }
                 })
                 .collect(),

@@ -24,7 +24,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::ops::RangeInclusive;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
 
 use crate::labels::{Label, LabelSet};
 use crate::segments::params::Params;
@@ -36,25 +36,21 @@ use crate::transfers::{self, TransferView};
 use crate::{AccountType, Amount, Date};
 
 /// The tags bookings carry, numbered in order of first sight: the label
-/// set, the position of the user's account the counterpart IBAN names
-/// (`NAMES_NONE` for none), and whether the booking may be half of an
-/// own-account transfer (see [`transfers::pair_candidates`]). Number 0 is
-/// the empty set naming none, no candidate. Append-only, so a number never
-/// changes meaning.
+/// set, and the position of the user's account the counterpart IBAN names
+/// (`NAMES_NONE` for none). Number 0 is the empty set naming none.
+/// Append-only, so a number never changes meaning.
 static TAG_LABELS: [AtomicU64; 1 << 16] = [const { AtomicU64::new(0) }; 1 << 16];
 static TAG_NAMES: [AtomicU8; 1 << 16] = [const { AtomicU8::new(NAMES_NONE) }; 1 << 16];
-static TAG_PAIRS: [AtomicBool; 1 << 16] = [const { AtomicBool::new(false) }; 1 << 16];
 static TAGS_USED: AtomicUsize = AtomicUsize::new(1);
-static TAG_NUMBERS: Mutex<Option<HashMap<Tag, u16>>> = Mutex::new(None);
+static TAG_NUMBERS: Mutex<Option<HashMap<(u64, u8), u16>>> = Mutex::new(None);
 const NAMES_NONE: u8 = u8::MAX;
 
-/// A booking's tag: its labels, the account its counterpart names, and
-/// whether it may pair.
-type Tag = (u64, u8, bool);
+/// A booking's tag: its labels and the account its counterpart names.
+type Tag = (u64, u8);
 
 /// The number of a tag; `None` once 65,536 tags are numbered.
 fn tag_number(tag: Tag) -> Option<u16> {
-    if tag == (0, NAMES_NONE, false) {
+    if tag == (0, NAMES_NONE) {
         return Some(0);
     }
     let mut numbers = TAG_NUMBERS.lock().unwrap_or_else(|e| e.into_inner());
@@ -66,7 +62,6 @@ fn tag_number(tag: Tag) -> Option<u16> {
     let number = u16::try_from(n).ok()?;
     TAG_LABELS[n].store(tag.0, Ordering::Release);
     TAG_NAMES[n].store(tag.1, Ordering::Release);
-    TAG_PAIRS[n].store(tag.2, Ordering::Release);
     TAGS_USED.store(n + 1, Ordering::Release);
     numbers.insert(tag, number);
     Some(number)
@@ -81,10 +76,6 @@ fn tag_names(number: u16) -> Option<usize> {
     (n != NAMES_NONE).then_some(usize::from(n))
 }
 
-fn tag_may_pair(number: u16) -> bool {
-    TAG_PAIRS[usize::from(number)].load(Ordering::Acquire)
-}
-
 /// Numbers tags, with a local cache in front of the shared table.
 #[derive(Default)]
 pub struct TagNumbers {
@@ -92,12 +83,11 @@ pub struct TagNumbers {
 }
 
 impl TagNumbers {
-    fn number(&mut self, labels: LabelSet, names: Option<u8>, may_pair: bool) -> Option<u16> {
+    fn number(&mut self, labels: LabelSet, names: Option<u8>) -> Option<u16> {
         // Position 255 cannot be told from "none": such a user stays unindexed.
         let tag = (
             labels.0,
             names.map_or(Some(NAMES_NONE), |n| (n != NAMES_NONE).then_some(n))?,
-            may_pair,
         );
         if let Some(n) = self.cache.get(&tag) {
             return Some(*n);
@@ -120,10 +110,6 @@ pub struct RawBooking {
     /// The position (among the user's accounts, by id) of the account the
     /// counterpart IBAN names, if it names one.
     pub names_account: Option<u8>,
-    /// Whether another account of the user has a booking of the opposite
-    /// amount within [`transfers::MAX_DAYS_APART`] days (set by
-    /// [`mark_pair_candidates`]; `false` until then).
-    pub may_pair: bool,
     /// The texts of a candidate insurance payment (see
     /// [`insurance::payment_type`]); `None` for every other booking.
     pub texts: Option<Box<PaymentTexts>>,
@@ -380,7 +366,7 @@ impl ColumnarAccount {
             .collect::<Option<Box<[i32]>>>()?;
         let tags = bookings
             .iter()
-            .map(|b| numbers.number(b.labels, b.names_account, b.may_pair))
+            .map(|b| numbers.number(b.labels, b.names_account))
             .collect::<Option<Box<[u16]>>>()?;
         let insurance = AccountInsurance::pack(bookings).ok()?;
         let mut account = ColumnarAccount {
@@ -449,14 +435,28 @@ impl ColumnarAccount {
         self.tail_low = tail;
     }
 
-    /// The columnar form of an account loaded the usual way, on its own
-    /// (none of its bookings may pair: that takes another account);
-    /// `ibans` are the normalised IBANs of the user's accounts, in order.
+    /// The columnar form of an account loaded the usual way; `ibans` are
+    /// the normalised IBANs of the user's accounts, in order.
     pub fn from_account(a: &AccountData, ibans: &[Option<String>]) -> Option<Self> {
-        Self::from_bookings(a, &mut raw_bookings(a, ibans))
-    }
-
-    fn from_bookings(a: &AccountData, bookings: &mut [RawBooking]) -> Option<Self> {
+        let mut bookings: Vec<RawBooking> = a
+            .transactions
+            .iter()
+            .map(|t| RawBooking {
+                date: t.booking_date,
+                amount: t.amount,
+                labels: t.labels,
+                id: t.id.clone(),
+                names_account: names_account(t.counterpart_iban.as_deref(), ibans),
+                texts: insurance::payment_type(t.amount, t.labels).map(|_| {
+                    Box::new(PaymentTexts {
+                        purpose: t.purpose.clone(),
+                        counterpart_name: t.counterpart_name.clone(),
+                        creditor_id: t.creditor_id.clone(),
+                        mandate_reference: t.mandate_reference.clone(),
+                    })
+                }),
+            })
+            .collect();
         Self::pack(
             AccountParts {
                 id: &a.id,
@@ -465,7 +465,7 @@ impl ColumnarAccount {
                 balance_date: a.balance_date,
                 data_since: a.data_since,
             },
-            bookings,
+            &mut bookings,
             a.daily_balances.clone(),
             &mut TagNumbers::default(),
         )
@@ -629,47 +629,6 @@ fn prefetch<T>(s: &[T]) {
     let _ = s;
 }
 
-/// An account's bookings as the index loader would read them.
-fn raw_bookings(a: &AccountData, ibans: &[Option<String>]) -> Vec<RawBooking> {
-    a.transactions
-        .iter()
-        .map(|t| RawBooking {
-            date: t.booking_date,
-            amount: t.amount,
-            labels: t.labels,
-            id: t.id.clone(),
-            names_account: names_account(t.counterpart_iban.as_deref(), ibans),
-            may_pair: false,
-            texts: insurance::payment_type(t.amount, t.labels).map(|_| {
-                Box::new(PaymentTexts {
-                    purpose: t.purpose.clone(),
-                    counterpart_name: t.counterpart_name.clone(),
-                    creditor_id: t.creditor_id.clone(),
-                    mandate_reference: t.mandate_reference.clone(),
-                })
-            }),
-        })
-        .collect()
-}
-
-/// Sets `may_pair` on the bookings of a user's accounts (one vector per
-/// account) that [`transfers::pairs`] could ever pair: once per user when
-/// the index packs it, so that a job's pairing skips the rest by their tag.
-pub fn mark_pair_candidates(accounts: &mut [Vec<RawBooking>]) {
-    if accounts.len() < 2 {
-        return;
-    }
-    let flat: Vec<(usize, i32, i64)> = accounts
-        .iter()
-        .enumerate()
-        .flat_map(|(a, bs)| bs.iter().map(move |b| (a, b.date.days(), b.amount.cents())))
-        .collect();
-    let marks = transfers::pair_candidates(&flat);
-    for (b, m) in accounts.iter_mut().flatten().zip(marks) {
-        b.may_pair = m;
-    }
-}
-
 /// The position of the account (of at most 255) whose IBAN `counterpart` is.
 pub fn names_account(counterpart: Option<&str>, ibans: &[Option<String>]) -> Option<u8> {
     let c = transfers::normalise_iban(counterpart?);
@@ -730,9 +689,6 @@ impl TransferView for ColumnarUser {
     fn names_account(&self, a: usize, t: usize, other: usize) -> bool {
         tag_names(self.accounts[a].tags[t]) == Some(other)
     }
-    fn may_pair(&self, a: usize, t: usize) -> bool {
-        tag_may_pair(self.accounts[a].tags[t])
-    }
     fn around(&self, a: usize, window: (Date, Date)) -> std::ops::Range<usize> {
         // Bookings are sorted by day.
         let account = &self.accounts[a];
@@ -753,16 +709,12 @@ impl ColumnarUser {
             .iter()
             .map(|a| a.iban.as_deref().map(transfers::normalise_iban))
             .collect();
-        let mut bookings: Vec<Vec<RawBooking>> =
-            u.accounts.iter().map(|a| raw_bookings(a, &ibans)).collect();
-        mark_pair_candidates(&mut bookings);
         Some(ColumnarUser {
             id: u.id.as_str().into(),
             accounts: u
                 .accounts
                 .iter()
-                .zip(&mut bookings)
-                .map(|(a, b)| ColumnarAccount::from_bookings(a, b))
+                .map(|a| ColumnarAccount::from_account(a, &ibans))
                 .collect::<Option<_>>()?,
         })
     }

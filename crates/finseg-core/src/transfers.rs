@@ -29,11 +29,6 @@ pub trait TransferView {
     fn date(&self, account: usize, booking: usize) -> Date;
     /// Whether the booking's counterpart IBAN is the IBAN of `other`.
     fn names_account(&self, account: usize, booking: usize, other: usize) -> bool;
-    /// `false` only for a booking [`pair_candidates`] rules out (a view may
-    /// know that without looking at the other accounts).
-    fn may_pair(&self, _account: usize, _booking: usize) -> bool {
-        true
-    }
     /// The bookings dated within `window`, among others perhaps (a view
     /// whose bookings are sorted by date narrows the range).
     fn around(&self, account: usize, _window: (Date, Date)) -> std::ops::Range<usize> {
@@ -64,9 +59,6 @@ pub fn pairs<V: TransferView + ?Sized>(
     let mut filter = 0u64;
     for a in 0..n {
         for t in view.around(a, window) {
-            if !view.may_pair(a, t) {
-                continue;
-            }
             let amount = view.amount(a, t);
             if amount <= Amount::ZERO {
                 continue;
@@ -98,9 +90,6 @@ pub fn pairs<V: TransferView + ?Sized>(
     let mut out = Vec::new();
     for a in 0..n {
         for t in view.around(a, window) {
-            if !view.may_pair(a, t) {
-                continue;
-            }
             let amount = view.amount(a, t);
             if amount >= Amount::ZERO {
                 continue;
@@ -142,36 +131,6 @@ pub fn pairs<V: TransferView + ?Sized>(
             if let Some((_, k)) = best {
                 credits[k].taken = true;
                 out.push((a, t, credits[k].account, credits[k].booking));
-            }
-        }
-    }
-    out
-}
-
-/// Which bookings `(account, day, cents)` may be half of an own-account
-/// transfer in some window: those with a booking of the opposite amount on
-/// another account at most [`MAX_DAYS_APART`] days away. [`pairs`] only
-/// ever pairs two such bookings, whatever the window, so a view may skip
-/// the others. The answer is in the order of `bookings`.
-pub fn pair_candidates(bookings: &[(usize, i32, i64)]) -> Vec<bool> {
-    let mut out = vec![false; bookings.len()];
-    // By size, then day: the partners of a booking follow it closely.
-    let mut order: Vec<usize> = (0..bookings.len())
-        .filter(|&i| bookings[i].2 != 0)
-        .collect();
-    order.sort_unstable_by_key(|&i| (bookings[i].2.unsigned_abs(), bookings[i].1));
-    for (k, &i) in order.iter().enumerate() {
-        let (a, day, cents) = bookings[i];
-        for &j in &order[k + 1..] {
-            let (b, other_day, other_cents) = bookings[j];
-            if other_cents.unsigned_abs() != cents.unsigned_abs()
-                || other_day - day > MAX_DAYS_APART
-            {
-                break;
-            }
-            if other_cents == -cents && b != a {
-                out[i] = true;
-                out[j] = true;
             }
         }
     }
@@ -404,85 +363,12 @@ mod tests {
         prop::collection::vec(account, 0..5).prop_map(Plain)
     }
 
-    /// [`Plain`] that skips what [`pair_candidates`] rules out, as the
-    /// segment index does.
-    struct Skipping<'a> {
-        plain: &'a Plain,
-        may_pair: Vec<Vec<bool>>,
-    }
-
-    impl<'a> Skipping<'a> {
-        fn new(plain: &'a Plain) -> Self {
-            let flat: Vec<(usize, i32, i64)> = plain
-                .0
-                .iter()
-                .enumerate()
-                .flat_map(|(a, (_, bs))| bs.iter().map(move |b| (a, b.1, b.0)))
-                .collect();
-            let mut marks = pair_candidates(&flat).into_iter();
-            let may_pair = plain
-                .0
-                .iter()
-                .map(|(_, bs)| marks.by_ref().take(bs.len()).collect())
-                .collect();
-            Skipping { plain, may_pair }
-        }
-    }
-
-    impl TransferView for Skipping<'_> {
-        fn accounts(&self) -> usize {
-            self.plain.accounts()
-        }
-        fn account_type(&self, a: usize) -> AccountType {
-            self.plain.account_type(a)
-        }
-        fn bookings(&self, a: usize) -> usize {
-            self.plain.bookings(a)
-        }
-        fn amount(&self, a: usize, t: usize) -> Amount {
-            self.plain.amount(a, t)
-        }
-        fn date(&self, a: usize, t: usize) -> Date {
-            self.plain.date(a, t)
-        }
-        fn names_account(&self, a: usize, t: usize, other: usize) -> bool {
-            self.plain.names_account(a, t, other)
-        }
-        fn may_pair(&self, a: usize, t: usize) -> bool {
-            self.may_pair[a][t]
-        }
-        fn around(&self, a: usize, window: (Date, Date)) -> std::ops::Range<usize> {
-            self.plain.around(a, window)
-        }
-    }
-
     proptest! {
         #[test]
         fn pairs_equal_the_reference(u in plain_user(), from in 0i32..20, len in 0i32..30) {
             let window = (Date::from_days(from), Date::from_days(from + len));
             prop_assert_eq!(pairs(&u, window), pairs_reference(&u, window));
-            // Skipping the bookings that cannot pair changes no pair.
-            prop_assert_eq!(pairs(&Skipping::new(&u), window), pairs_reference(&u, window));
         }
-    }
-
-    #[test]
-    fn candidates_are_opposite_amounts_on_other_accounts_days_apart() {
-        let b = [
-            (0, 10, -500_00), // 0: pairs with 1 (4 days)
-            (1, 14, 500_00),  // 1
-            (0, 11, 500_00),  // 2: its opposite is on its own account only
-            (0, 12, -200_00), // 3: 5 days from 4
-            (1, 17, 200_00),  // 4
-            (1, 10, 0),       // 5: zero never pairs
-            (0, 10, 0),       // 6
-            (2, 30, -70_00),  // 7: same size, same sign as 8
-            (1, 30, -70_00),  // 8
-        ];
-        assert_eq!(
-            pair_candidates(&b),
-            [true, true, false, false, false, false, false, false, false]
-        );
     }
 
     fn account(id: &str, kind: AccountType, iban: &str, txs: Vec<Tx>) -> AccountData {

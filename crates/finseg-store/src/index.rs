@@ -203,7 +203,6 @@ fn load_users(
                 labels,
                 id: r[4].text(),
                 names_account,
-                may_pair: false,
                 texts,
             });
         },
@@ -226,15 +225,9 @@ fn load_users(
     // user pk → packed accounts in id order; None once one does not fit
     let mut packed: HashMap<i64, Option<Vec<ColumnarAccount>>> = HashMap::new();
     for (user_pk, rows) in &by_user {
-        let mut user_bookings: Vec<Vec<RawBooking>> = rows
-            .iter()
-            .map(|i| bookings.remove(&accounts[*i][0].int()).unwrap_or_default())
-            .collect();
-        columnar::mark_pair_candidates(&mut user_bookings);
         let accounts: Option<Vec<ColumnarAccount>> = rows
             .iter()
-            .zip(&mut user_bookings)
-            .map(|(i, bookings)| {
+            .map(|i| {
                 let r = &accounts[*i];
                 let pk = r[0].int();
                 let id = r[1].text();
@@ -247,7 +240,7 @@ fn load_users(
                         balance_date: Date::from_days(r[5].int() as i32),
                         data_since: r[6].opt_int().map(|d| Date::from_days(d as i32)),
                     },
-                    bookings,
+                    bookings.get_mut(&pk).map_or(&mut [][..], |b| &mut b[..]),
                     supplied.remove(&pk).unwrap_or_default(),
                     &mut numbers,
                 )

@@ -109,8 +109,32 @@ fn fresh_postgres_database(drop_old: bool) -> String {
     }
 }
 
+/// Removes the data directories earlier test processes left behind (a
+/// test's server may still hold its files while the test ends, so each
+/// run cleans up after the dead ones instead).
+fn remove_stale_dirs(prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(prefix) else {
+            continue;
+        };
+        let pid = rest.split('-').next().unwrap_or("");
+        if !pid.is_empty()
+            && pid.bytes().all(|b| b.is_ascii_digit())
+            && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+        {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
 fn temp_dir() -> std::path::PathBuf {
     static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    static CLEAN: std::sync::Once = std::sync::Once::new();
+    CLEAN.call_once(|| remove_stale_dirs("finseg-it-"));
     let dir = std::env::temp_dir().join(format!(
         "finseg-it-{}-{}",
         std::process::id(),

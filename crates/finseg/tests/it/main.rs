@@ -29,6 +29,28 @@ fn stdout_of(command: &mut Command) -> Vec<u8> {
 }
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
+    // Directories of earlier, finished runs (named by their process id) go.
+    static CLEAN: std::sync::Once = std::sync::Once::new();
+    CLEAN.call_once(|| {
+        for e in std::fs::read_dir(std::env::temp_dir())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Some(pid) = name
+                .strip_prefix("finseg-cli-")
+                .and_then(|r| r.rsplit('-').next())
+            else {
+                continue;
+            };
+            if pid.bytes().all(|b| b.is_ascii_digit())
+                && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+            {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    });
     let d = std::env::temp_dir().join(format!("finseg-cli-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();

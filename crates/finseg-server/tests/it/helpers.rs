@@ -84,11 +84,8 @@ fn fresh_postgres_database(drop_old: bool) -> String {
             let stale = |db: &String| {
                 let mut parts = db.split('_').skip(2);
                 let (pid, ms) = (parts.next(), parts.next());
-                let proc_fs = std::path::Path::new("/proc/self").exists();
                 match (pid, ms.and_then(|ms| ms.parse::<u128>().ok())) {
-                    (Some(pid), _) if proc_fs => {
-                        !std::path::Path::new(&format!("/proc/{pid}")).exists()
-                    }
+                    (Some(pid), _) if proc_fs() => process_ended(pid),
                     (_, Some(ms)) => ms + 3_600_000 < now_ms,
                     _ => false,
                 }
@@ -109,23 +106,33 @@ fn fresh_postgres_database(drop_old: bool) -> String {
     }
 }
 
-/// Removes the data directories earlier test processes left behind (a
+/// Whether processes can be seen (Linux's /proc).
+fn proc_fs() -> bool {
+    std::path::Path::new("/proc/self").exists()
+}
+
+/// Whether the test process `pid` has ended (only meaningful with [`proc_fs`]).
+fn process_ended(pid: &str) -> bool {
+    !std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Removes the data directories ended test processes left behind (a
 /// test's server may still hold its files while the test ends, so each
-/// run cleans up after the dead ones instead).
-fn remove_stale_dirs(prefix: &str) {
+/// run cleans up after the ended ones instead).
+fn remove_stale_dirs() {
     let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
         return;
     };
+    if !proc_fs() {
+        return;
+    }
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        let Some(rest) = name.strip_prefix(prefix) else {
+        let Some(rest) = name.strip_prefix("finseg-it-") else {
             continue;
         };
         let pid = rest.split('-').next().unwrap_or("");
-        if !pid.is_empty()
-            && pid.bytes().all(|b| b.is_ascii_digit())
-            && !std::path::Path::new(&format!("/proc/{pid}")).exists()
-        {
+        if !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()) && process_ended(pid) {
             let _ = std::fs::remove_dir_all(e.path());
         }
     }
@@ -134,7 +141,7 @@ fn remove_stale_dirs(prefix: &str) {
 fn temp_dir() -> std::path::PathBuf {
     static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     static CLEAN: std::sync::Once = std::sync::Once::new();
-    CLEAN.call_once(|| remove_stale_dirs("finseg-it-"));
+    CLEAN.call_once(remove_stale_dirs);
     let dir = std::env::temp_dir().join(format!(
         "finseg-it-{}-{}",
         std::process::id(),

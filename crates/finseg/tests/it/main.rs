@@ -29,9 +29,13 @@ fn stdout_of(command: &mut Command) -> Vec<u8> {
 }
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
-    // Directories of earlier, finished runs (named by their process id) go.
+    // Directories of earlier, ended runs (named by their process id) go;
+    // only where processes can be seen.
     static CLEAN: std::sync::Once = std::sync::Once::new();
     CLEAN.call_once(|| {
+        if !std::path::Path::new("/proc/self").exists() {
+            return;
+        }
         for e in std::fs::read_dir(std::env::temp_dir())
             .into_iter()
             .flatten()
@@ -44,7 +48,8 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
             else {
                 continue;
             };
-            if pid.bytes().all(|b| b.is_ascii_digit())
+            if !pid.is_empty()
+                && pid.bytes().all(|b| b.is_ascii_digit())
                 && !std::path::Path::new(&format!("/proc/{pid}")).exists()
             {
                 let _ = std::fs::remove_dir_all(e.path());

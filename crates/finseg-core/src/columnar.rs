@@ -904,6 +904,11 @@ impl ClientIndex {
         }
     }
 
+    /// The users' keys, ascending.
+    pub fn keys(&self) -> impl Iterator<Item = i64> + '_ {
+        self.users.keys().copied()
+    }
+
     /// Marks the index as reflecting every write up to `seq`.
     pub fn advance(&mut self, seq: i64) {
         self.seq = self.seq.max(seq);

@@ -143,7 +143,8 @@ async fn create(
     let creation_date = today_in(&tenant.time_zone);
     // A partition the index evaluates takes milliseconds: larger ones save
     // the claim and completion of each (leases still spread them over nodes).
-    let partition_size = if crate::segment_index::serves(&state, &params) {
+    let from_index = crate::segment_index::serves(&state, &params);
+    let partition_size = if from_index {
         state
             .config
             .partition_size
@@ -151,6 +152,18 @@ async fn create(
     } else {
         state.config.partition_size
     };
+    // The index cuts the users when it holds them; without it (or when it is
+    // off) the job's creation reads the keys from the database.
+    let cut = if state.config.segment_index {
+        let s = state.clone();
+        tokio::task::spawn_blocking(move || s.indexes.cut(&s.store, tenant.pk, partition_size))
+            .await
+            .map_err(|e| Problem::internal(format!("worker failed: {e}")))?
+            .map_err(Problem::from)?
+    } else {
+        None
+    };
+    let cut_seq = cut.as_ref().map(|c| c.seq);
     let (sp, cb, key, jid) = (
         stored_params.clone(),
         callback_url.clone(),
@@ -170,12 +183,19 @@ async fn create(
                     idempotency_key: key.as_deref(),
                     creation_date: creation_date.days().into(),
                     partition_size,
+                    cut: cut.as_ref(),
                 },
             )
         })
         .await?;
     let job = match created {
         Created::New(job) => {
+            let cuts = if cut_seq == Some(job.snapshot_seq) {
+                &state.metrics.job_cuts_from_index
+            } else {
+                &state.metrics.job_cuts_from_database
+            };
+            cuts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             state.work_available.notify_waiters();
             if job.status == jobs::COMPLETED {
                 state.callbacks_due.notify_one();

@@ -42,6 +42,10 @@ pub struct Metrics {
     /// Job partitions evaluated from the segment index / from the database.
     pub partitions_from_index: AtomicU64,
     pub partitions_from_database: AtomicU64,
+    /// Jobs whose users the segment index cut into partitions, and jobs
+    /// whose creation read the users' keys from the database.
+    pub job_cuts_from_index: AtomicU64,
+    pub job_cuts_from_database: AtomicU64,
     next_request_id: AtomicU64,
     /// (segment type, final state) → (jobs, seconds from creation to end)
     jobs_finished: Mutex<BTreeMap<(String, String), (u64, f64)>>,
@@ -171,6 +175,18 @@ impl Metrics {
             let _ = writeln!(
                 out,
                 "finseg_job_partitions_total{{source=\"{source}\"}} {}",
+                v.load(Ordering::Relaxed)
+            );
+        }
+        out.push_str("# HELP finseg_job_cuts_total Jobs created on this node, by where their users were cut into partitions.\n");
+        out.push_str("# TYPE finseg_job_cuts_total counter\n");
+        for (source, v) in [
+            ("index", &self.job_cuts_from_index),
+            ("database", &self.job_cuts_from_database),
+        ] {
+            let _ = writeln!(
+                out,
+                "finseg_job_cuts_total{{source=\"{source}\"}} {}",
                 v.load(Ordering::Relaxed)
             );
         }

@@ -93,6 +93,69 @@ pub struct NewJob<'a> {
     pub idempotency_key: Option<&'a str>,
     pub creation_date: i64,
     pub partition_size: usize,
+    /// The client's users cut elsewhere (a node's segment index), used when
+    /// they are as of the job's snapshot; else the users' keys are read.
+    pub cut: Option<&'a UserCut>,
+}
+
+/// A client's users as of one write, cut into ranges of consecutive keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserCut {
+    /// The newest write the users reflect.
+    pub seq: i64,
+    pub users: i64,
+    /// First and last key of each range.
+    pub parts: Vec<(i64, i64)>,
+}
+
+/// Cuts ascending user keys into ranges of `size` users each.
+#[derive(Debug)]
+pub struct Cutter {
+    size: i64,
+    users: i64,
+    starts: Vec<i64>,
+    last: Option<i64>,
+}
+
+impl Cutter {
+    pub fn new(size: usize) -> Self {
+        Cutter {
+            size: size.max(1) as i64,
+            users: 0,
+            starts: Vec::new(),
+            last: None,
+        }
+    }
+
+    /// The next key, greater than every key before it.
+    pub fn push(&mut self, pk: i64) {
+        debug_assert!(self.last.is_none_or(|l| l < pk), "keys must ascend");
+        if self.users % self.size == 0 {
+            self.starts.push(pk);
+        }
+        self.users += 1;
+        self.last = Some(pk);
+    }
+
+    pub fn finish(self, seq: i64) -> UserCut {
+        let parts = self
+            .starts
+            .iter()
+            .enumerate()
+            .map(|(i, from)| {
+                let to = self
+                    .starts
+                    .get(i + 1)
+                    .map_or(self.last.unwrap_or(*from), |next| next - 1);
+                (*from, to)
+            })
+            .collect();
+        UserCut {
+            seq,
+            users: self.users,
+            parts,
+        }
+    }
 }
 
 pub enum Created {
@@ -117,32 +180,23 @@ pub fn create(c: &mut dyn Conn, n: &NewJob) -> Result<Created, StoreError> {
         }
         let snapshot = crate::data::current_seq(c)?;
         // Partitions are ranges of consecutive user keys, `partition_size`
-        // users each: one streamed pass over the keys (an index-only scan)
-        // keeps the first key of each partition, the count and the last.
-        let size = n.partition_size.max(1) as i64;
-        let (mut starts, mut users_total, mut last) = (Vec::new(), 0i64, None);
-        c.for_each_row(
-            "SELECT pk FROM users WHERE client_pk = $1 AND seq <= $2 ORDER BY pk",
-            &[P::I(n.client_pk), P::I(snapshot)],
-            &mut |r| {
-                let pk = r[0].int();
-                if users_total % size == 0 {
-                    starts.push(pk);
-                }
-                users_total += 1;
-                last = Some(pk);
-            },
-        )?;
-        let parts: Vec<(i64, i64)> = starts
-            .iter()
-            .enumerate()
-            .map(|(i, from)| {
-                let to = starts
-                    .get(i + 1)
-                    .map_or(last.unwrap_or(*from), |next| next - 1);
-                (*from, to)
-            })
-            .collect();
+        // users each: unless the caller's cut is as of the snapshot, one
+        // streamed pass over the keys (an index-only scan) cuts them.
+        let read;
+        let cut = match n.cut {
+            Some(cut) if cut.seq == snapshot => cut,
+            _ => {
+                let mut cutter = Cutter::new(n.partition_size);
+                c.for_each_row(
+                    "SELECT pk FROM users WHERE client_pk = $1 AND seq <= $2 ORDER BY pk",
+                    &[P::I(n.client_pk), P::I(snapshot)],
+                    &mut |r| cutter.push(r[0].int()),
+                )?;
+                read = cutter.finish(snapshot);
+                &read
+            }
+        };
+        let (parts, users_total) = (&cut.parts, cut.users);
         let now = now_unix();
         let done = parts.is_empty();
         c.exec(

@@ -400,6 +400,7 @@ async fn erasure_expiry_and_failure(app: TestApp) {
                     idempotency_key: None,
                     creation_date: 20_000,
                     partition_size: 100,
+                    cut: None,
                 },
             )?;
             Ok(matches!(created, finseg_store::jobs::Created::New(_)))

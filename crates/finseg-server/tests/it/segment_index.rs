@@ -55,8 +55,19 @@ fn assert_same(a: &[Value], b: &[Value]) {
     assert_eq!(a.len(), b.len());
 }
 
-/// Every job's result without its job id, and the partitions by source.
-async fn run_all(node: &TestApp) -> (Vec<Value>, u64, u64) {
+/// What a node's jobs came from, by source (counters of its /metrics).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Sources {
+    /// Partitions evaluated from the index / from the database.
+    index_parts: u64,
+    db_parts: u64,
+    /// Jobs whose users the index / the database cut into partitions.
+    index_cuts: u64,
+    db_cuts: u64,
+}
+
+/// Every job's result without its job id, and where it came from.
+async fn run_all(node: &TestApp) -> (Vec<Value>, Sources) {
     let mut out = Vec::new();
     for (segment, params) in jobs() {
         let mut r = node.run_segment(segment, params).await;
@@ -67,8 +78,8 @@ async fn run_all(node: &TestApp) -> (Vec<Value>, u64, u64) {
         out.push(r);
     }
     let metrics = node.get("/metrics").await.text;
-    let count = |source: &str| -> u64 {
-        let key = format!("finseg_job_partitions_total{{source=\"{source}\"}} ");
+    let count = |name: &str, source: &str| -> u64 {
+        let key = format!("{name}{{source=\"{source}\"}} ");
         metrics
             .lines()
             .find_map(|l| l.strip_prefix(&key))
@@ -76,7 +87,13 @@ async fn run_all(node: &TestApp) -> (Vec<Value>, u64, u64) {
             .parse()
             .unwrap()
     };
-    (out, count("index"), count("database"))
+    let sources = Sources {
+        index_parts: count("finseg_job_partitions_total", "index"),
+        db_parts: count("finseg_job_partitions_total", "database"),
+        index_cuts: count("finseg_job_cuts_total", "index"),
+        db_cuts: count("finseg_job_cuts_total", "database"),
+    };
+    (out, sources)
 }
 
 fn members(results: &[Value]) -> Vec<Vec<String>> {
@@ -110,8 +127,10 @@ async fn the_index_answers_as_the_database_does(shared: TestApp) {
     assert_eq!(r.body["rejectedCount"], 0, "{}", r.text);
 
     let mut reference = job_node(&app, false).await;
-    let (from_db, index_parts, _) = run_all(&reference).await;
-    assert_eq!(index_parts, 0);
+    let (from_db, sources) = run_all(&reference).await;
+    assert_eq!(sources.index_parts, 0);
+    // Without the index a job's creation reads the users' keys.
+    assert_eq!((sources.index_cuts, sources.db_cuts), (0, 9));
     reference.shutdown();
 
     let mut indexed = job_node(&app, true).await;
@@ -142,13 +161,13 @@ async fn the_index_answers_as_the_database_does(shared: TestApp) {
     );
     assert!(ingest.is_some_and(|s| s > 0), "{metrics}");
     assert_eq!(index_seq, ingest, "{metrics}");
-    let (from_index, index_parts, db_parts) = run_all(&indexed).await;
+    let (from_index, sources) = run_all(&indexed).await;
     assert_same(&from_index, &from_db);
-    assert!(
-        index_parts >= 9 * 4,
-        "{index_parts} partitions from the index"
-    );
-    assert_eq!(db_parts, 0);
+    assert!(sources.index_parts >= 9 * 4, "{sources:?}");
+    assert_eq!(sources.db_parts, 0);
+    // The index cut every job's users; the counts in the results (users
+    // evaluated, without data) are the database's.
+    assert_eq!((sources.index_cuts, sources.db_cuts), (9, 0));
     for (i, m) in members(&from_index).iter().enumerate() {
         // The balance segments select; the flows and insurance list nearly everyone.
         assert!(!m.is_empty() && (i >= 5 || m.len() < 40), "{m:?}");
@@ -186,16 +205,35 @@ async fn the_index_answers_as_the_database_does(shared: TestApp) {
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
 
-    let (changed_index, _, db_parts) = run_all(&indexed).await;
-    assert_eq!(db_parts, 0);
+    // A new user, whom the first job's cut must include: the index
+    // catches up with this write before it cuts.
+    let newcomer = "index-test-newcomer";
+    let r = app
+        .import(
+            &[
+                json!({"kind": "user", "id": newcomer}).to_string(),
+                json!({"kind": "account", "id": "index-test-newcomer-checking", "userId": newcomer,
+                       "type": "CHECKING", "currency": "EUR", "balance": "-5000.00",
+                       "balanceDate": today.to_string(), "dataSince": "2020-01-01"})
+                .to_string(),
+            ]
+            .join("\n"),
+        )
+        .await;
+    assert_eq!(r.body["rejectedCount"], 0, "{}", r.text);
+
+    let (changed_index, sources) = run_all(&indexed).await;
+    assert_eq!(sources.db_parts, 0);
+    assert_eq!((sources.index_cuts, sources.db_cuts), (18, 0));
     indexed.shutdown();
     let mut reference = job_node(&app, false).await;
-    let (changed_db, _, _) = run_all(&reference).await;
+    let (changed_db, _) = run_all(&reference).await;
     reference.shutdown();
     assert_same(&changed_index, &changed_db);
     let after = members(&changed_index);
     assert!(!after[0].contains(&erased));
     assert!(after[3].contains(&rich.to_owned()));
+    assert!(after[0].contains(&newcomer.to_owned()), "{:?}", after[0]);
     assert_ne!(after, members(&from_index));
     // The balance today is as reported: every earlier day was 250,000 lower.
     assert!(!members(&from_index)[0].contains(&poor.to_owned()));

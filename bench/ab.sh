@@ -10,6 +10,8 @@
 # e.g. bench/ab.sh bench/out/run-100000/data 100000 insurance \
 #        '{"durationInMonth": 12}' 4 1 /tmp/finseg-a /tmp/finseg-b /tmp/finseg-a /tmp/finseg-b
 # CREDENTIALS: the credentials file bench/run.py wrote (default: beside DATA_DIR).
+# COLD=1: empty the page cache before the jobs (needs root), as a large
+# import leaves it; the first job then reads the database's pages from disk.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=$1 USERS=$2 SEGMENT=$3 PARAMS=$4 RUNS=$5 PAUSE=$6
@@ -31,6 +33,7 @@ for bin in "$@"; do
   done
   built=$(python3 -c "import time; print(f'{time.time() - $start:.1f}')")
   sleep 2
+  if [ "${COLD:-}" = 1 ]; then sync; echo 3 > /proc/sys/vm/drop_caches; fi
   rss=$(awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$pid/status")
   printf '%s: index built in %s s, %s MiB resident; jobs:' "$bin" "$built" "$rss"
   # The server's CPU seconds (user + system) over the jobs: steadier than
@@ -38,7 +41,7 @@ for bin in "$@"; do
   cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
   before=$(cpu)
   for _ in $(seq 1 "$RUNS"); do
-    python3 bench/job.py "http://127.0.0.1:$PORT" "$SEGMENT" "$PARAMS" 1 "$CREDS" | awk '{printf " %s", $2}'
+    python3 bench/job.py "http://127.0.0.1:$PORT" "$SEGMENT" "$PARAMS" 1 "$CREDS" | awk '{printf " %s (POST %s)", $2, $(NF-1)}'
     sleep "$PAUSE"
   done
   ticks=$(getconf CLK_TCK)

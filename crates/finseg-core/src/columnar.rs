@@ -418,13 +418,18 @@ impl ColumnarAccount {
         }
         let from = crate::date::Month::from_ym(0, 1).plus(first).first_day();
         let mut lows = vec![NO_LOW; (last.index() - first + 1) as usize];
-        for db in balances::daily(&*self, from, last.last_day()) {
-            let Some(b) = db.balance else { continue };
+        let mut fits = true;
+        balances::runs_by_month(&*self, from, last.last_day(), |month, _, _, balance| {
+            let Some(b) = balance else { return };
             let Ok(cents) = i32::try_from(b.cents()) else {
+                fits = false;
                 return;
             };
-            let slot = &mut lows[(db.day.month().index() - first) as usize];
+            let slot = &mut lows[(month.index() - first) as usize];
             *slot = (*slot).min(cents);
+        });
+        if !fits {
+            return;
         }
         let after = last.succ().first_day();
         let tail = (after >= self.effective_data_since())
@@ -589,6 +594,22 @@ impl ColumnarUser {
             prefetch(&a.cents);
             prefetch(&a.tags);
         }
+    }
+
+    /// As [`ColumnarUser::prefetch_bookings`], for the balance rules: the
+    /// monthly lows most users are decided from (perf put half of a
+    /// `lowBalance` job's rule on their first touch). Needs the accounts
+    /// in cache: see [`ColumnarUser::prefetch_accounts`].
+    pub fn prefetch_lows(&self) {
+        for a in &self.accounts {
+            prefetch(&a.lows);
+        }
+    }
+
+    /// The accounts themselves, whose fields point to the columns: call it
+    /// a user ahead of the columns' prefetch.
+    pub fn prefetch_accounts(&self) {
+        prefetch(&self.accounts);
     }
 
     /// As [`ColumnarUser::prefetch_bookings`], for the insurance rule: the

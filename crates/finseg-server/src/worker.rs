@@ -138,7 +138,11 @@ fn evaluate_partition(state: &AppState, claim: &Claim) -> Result<PartitionOutcom
                 job.snapshot_seq,
                 |users| {
                     for (i, &(user_pk, user)) in users.iter().enumerate() {
-                        // The next user's columns load while this one is evaluated.
+                        // The next user's columns load while this one is
+                        // evaluated, and the accounts of the one after.
+                        if let Some((_, after_next)) = users.get(i + 2) {
+                            after_next.prefetch_accounts();
+                        }
                         if let Some((_, next)) = users.get(i + 1) {
                             match segment {
                                 // The flow rules read every booking of the period.
@@ -146,7 +150,9 @@ fn evaluate_partition(state: &AppState, claim: &Claim) -> Result<PartitionOutcom
                                 | SegmentType::IncomeSpendingSummary => next.prefetch_bookings(),
                                 SegmentType::Insurance => next.prefetch_insurance(),
                                 // Most users are decided from the monthly lows.
-                                SegmentType::LowBalance | SegmentType::HighBalance => {}
+                                SegmentType::LowBalance | SegmentType::HighBalance => {
+                                    next.prefetch_lows()
+                                }
                             }
                         }
                         let verdict = crate::segment_index::evaluate(user, &params, creation_date);

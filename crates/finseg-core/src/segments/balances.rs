@@ -11,6 +11,7 @@
 //! account's `dataSince` has no known balance unless the client supplied one.
 
 use super::Ledger;
+use crate::date::Month;
 use crate::{Amount, Date};
 
 /// The reconstructed balance at the end of `day` (ignoring supplied daily
@@ -43,39 +44,89 @@ pub struct DayBalance {
 /// The end-of-day balances of `account` for every day from `from` to `to`
 /// inclusive, in order.
 pub fn daily<L: Ledger + ?Sized>(account: &L, from: Date, to: Date) -> Vec<DayBalance> {
+    let mut out = Vec::with_capacity((to.days() - from.days() + 1).max(0) as usize);
+    runs(account, from, to, |first, last, balance| {
+        let mut day = first;
+        while day <= last {
+            out.push(DayBalance { day, balance });
+            day = day.add_days(1);
+        }
+    });
+    out
+}
+
+/// The end-of-day balances from `from` to `to` as runs of days with one
+/// balance: `f(first, last, balance)` in order, covering every day once.
+/// A run ends before a booking day, a supplied balance and `dataSince`, so
+/// the segment rules visit about a quarter as many runs as days.
+pub fn runs<L: Ledger + ?Sized>(
+    account: &L,
+    from: Date,
+    to: Date,
+    mut f: impl FnMut(Date, Date, Option<Amount>),
+) {
     if to < from {
-        return Vec::new();
+        return;
     }
     let known_from = account.effective_data_since();
+    // The reconstructed balance at the end of `day`: the bookings up to it
+    // are in, `next` is the first one after it.
     let mut running = reconstructed(account, from);
-    let mut out = Vec::with_capacity((to.days() - from.days() + 1) as usize);
-    // Bookings are sorted: walk them alongside the days.
     let bookings = account.bookings();
-    let mut ti = account.first_booking_after(from);
+    let mut next = account.first_booking_after(from);
     let supplied = account.daily_balances();
     let mut si = supplied.partition_point(|(d, _)| *d < from);
     let mut day = from;
     loop {
-        if day > from {
-            while ti < bookings && account.booking_date(ti) == day {
-                running = running + account.booking_amount(ti);
-                ti += 1;
-            }
-        }
-        let mut balance = (day >= known_from).then_some(running);
-        while si < supplied.len() && supplied[si].0 < day {
+        let last = if si < supplied.len() && supplied[si].0 == day {
+            // A supplied balance holds for its day only.
+            f(day, day, Some(supplied[si].1));
             si += 1;
-        }
-        if si < supplied.len() && supplied[si].0 == day {
-            balance = Some(supplied[si].1);
-        }
-        out.push(DayBalance { day, balance });
-        if day == to {
+            day
+        } else {
+            let mut last = to;
+            if next < bookings {
+                last = last.min(account.booking_date(next).add_days(-1));
+            }
+            if si < supplied.len() {
+                last = last.min(supplied[si].0.add_days(-1));
+            }
+            if day < known_from {
+                last = last.min(known_from.add_days(-1));
+            }
+            f(day, last, (day >= known_from).then_some(running));
+            last
+        };
+        if last >= to {
             break;
         }
-        day = day.add_days(1);
+        day = last.add_days(1);
+        while next < bookings && account.booking_date(next) == day {
+            running = running + account.booking_amount(next);
+            next += 1;
+        }
     }
-    out
+}
+
+/// [`runs`] cut at month ends: `f(month, first, last, balance)`.
+pub fn runs_by_month<L: Ledger + ?Sized>(
+    account: &L,
+    from: Date,
+    to: Date,
+    mut f: impl FnMut(Month, Date, Date, Option<Amount>),
+) {
+    runs(account, from, to, |first, last, balance| {
+        let mut start = first;
+        loop {
+            let month = start.month();
+            let end = last.min(month.last_day());
+            f(month, start, end, balance);
+            if end == last {
+                break;
+            }
+            start = end.add_days(1);
+        }
+    });
 }
 
 /// The end-of-day balance of one day, if known.
@@ -169,7 +220,68 @@ mod tests {
         assert_eq!(days[6].balance, Some(Amount::from_cents(100_00)));
     }
 
+    /// The day-by-day walk the runs replace: the reference they are tested
+    /// against.
+    fn day_by_day(account: &AccountData, from: Date, to: Date) -> Vec<DayBalance> {
+        let mut out = Vec::new();
+        let mut day = from;
+        while day <= to {
+            let supplied = account.daily_balances.iter().find(|(d, _)| *d == day);
+            let balance = match supplied {
+                Some((_, b)) => Some(*b),
+                None => {
+                    (day >= account.effective_data_since()).then(|| reconstructed(account, day))
+                }
+            };
+            out.push(DayBalance { day, balance });
+            day = day.add_days(1);
+        }
+        out
+    }
+
     proptest! {
+        /// Runs give every day's balance as the day-by-day definition does,
+        /// with supplied balances, `dataSince` and bookings on any day; and
+        /// cut at month ends they tile the same days.
+        #[test]
+        fn runs_agree_with_the_day_by_day_walk(
+            balance in -1_000_000i64..1_000_000,
+            txs in proptest::collection::vec((0i32..120, -500_000i64..500_000), 0..40),
+            supplied in proptest::collection::btree_map(0i32..120, -500_000i64..500_000, 0..8),
+            anchor in 0i32..120,
+            since in proptest::option::of(0i32..120),
+            from in -5i32..120,
+            len in -2i32..90,
+        ) {
+            let base = Date::parse("2025-11-01").unwrap();
+            let mut transactions: Vec<Tx> = txs.iter().enumerate()
+                .map(|(i, (day, c))| Tx::plain(&format!("t{i}"), base.add_days(*day), Amount::from_cents(*c)))
+                .collect();
+            transactions.sort_by_key(|t| t.booking_date);
+            let account = AccountData {
+                id: "a".into(),
+                account_type: crate::AccountType::Checking,
+                iban: None,
+                balance: Amount::from_cents(balance),
+                balance_date: base.add_days(anchor),
+                data_since: since.map(|d| base.add_days(d)),
+                daily_balances: supplied.iter().map(|(d, b)| (base.add_days(*d), Amount::from_cents(*b))).collect(),
+                transactions,
+            };
+            let (from_day, to_day) = (base.add_days(from), base.add_days(from + len));
+            prop_assert_eq!(daily(&account, from_day, to_day), day_by_day(&account, from_day, to_day));
+            let mut tiled = Vec::new();
+            runs_by_month(&account, from_day, to_day, |month, first, last, balance| {
+                assert!(first <= last && first.month() == month && last.month() == month);
+                let mut day = first;
+                while day <= last {
+                    tiled.push(DayBalance { day, balance });
+                    day = day.add_days(1);
+                }
+            });
+            prop_assert_eq!(tiled, day_by_day(&account, from_day, to_day));
+        }
+
         /// Reconstruction agrees with a naive forward replay from an opening
         /// balance, whatever the anchor day.
         #[test]

@@ -94,21 +94,28 @@ fn figures<'a, L: Ledger>(
             };
             months.len()
         ];
-        // One pass over the days; they are in order, so months advance.
+        // One pass over runs of days with one balance, cut at month ends;
+        // they come in order, so months advance.
         let mut mi = 0;
-        for db in balances::daily(account, period.from, period.to) {
-            while db.day > month_ends[mi] {
-                mi += 1;
-            }
-            let Some(b) = db.balance else { continue };
-            let m = &mut stats[mi];
-            if m.lowest.is_none_or(|(l, _)| b < l) {
-                m.lowest = Some((b, db.day));
-            }
-            if b < threshold {
-                m.below += 1;
-            }
-        }
+        balances::runs_by_month(
+            account,
+            period.from,
+            period.to,
+            |_, first, last, balance| {
+                while first > month_ends[mi] {
+                    mi += 1;
+                }
+                let Some(b) = balance else { return };
+                let m = &mut stats[mi];
+                // Strictly lower: the first day of the lowest balance is kept.
+                if m.lowest.is_none_or(|(l, _)| b < l) {
+                    m.lowest = Some((b, first));
+                }
+                if b < threshold {
+                    m.below += (last.days() - first.days() + 1) as u32;
+                }
+            },
+        );
         for (mi, m) in stats.iter().enumerate() {
             if m.lowest.is_some() {
                 known[mi] = true;

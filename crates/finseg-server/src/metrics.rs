@@ -166,30 +166,18 @@ impl Metrics {
             "finseg_rejected_records_total {}",
             self.rejected_records.load(Ordering::Relaxed)
         );
-        out.push_str("# HELP finseg_job_partitions_total Job partitions evaluated on this node, by source.\n");
-        out.push_str("# TYPE finseg_job_partitions_total counter\n");
-        for (source, v) in [
-            ("index", &self.partitions_from_index),
-            ("database", &self.partitions_from_database),
-        ] {
-            let _ = writeln!(
-                out,
-                "finseg_job_partitions_total{{source=\"{source}\"}} {}",
-                v.load(Ordering::Relaxed)
-            );
-        }
-        out.push_str("# HELP finseg_job_cuts_total Jobs created on this node, by where their users were cut into partitions.\n");
-        out.push_str("# TYPE finseg_job_cuts_total counter\n");
-        for (source, v) in [
-            ("index", &self.job_cuts_from_index),
-            ("database", &self.job_cuts_from_database),
-        ] {
-            let _ = writeln!(
-                out,
-                "finseg_job_cuts_total{{source=\"{source}\"}} {}",
-                v.load(Ordering::Relaxed)
-            );
-        }
+        by_source(
+            &mut out,
+            "finseg_job_partitions_total",
+            "Job partitions evaluated on this node, by source.",
+            [&self.partitions_from_index, &self.partitions_from_database],
+        );
+        by_source(
+            &mut out,
+            "finseg_job_cuts_total",
+            "Jobs created on this node, by where their users were cut into partitions.",
+            [&self.job_cuts_from_index, &self.job_cuts_from_database],
+        );
         out.push_str("# HELP finseg_jobs_finished_total Segment jobs finished on this node, by type and state.\n");
         out.push_str("# TYPE finseg_jobs_finished_total counter\n");
         out.push_str("# HELP finseg_job_duration_seconds_sum Seconds from job creation to its end, summed.\n");
@@ -313,4 +301,17 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/health", get(health))
         .route("/metrics", get(metrics))
+}
+
+/// A counter with `source="index"` and `source="database"`.
+fn by_source(out: &mut String, name: &str, help: &str, [index, database]: [&AtomicU64; 2]) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} counter");
+    for (source, v) in [("index", index), ("database", database)] {
+        let _ = writeln!(
+            out,
+            "{name}{{source=\"{source}\"}} {}",
+            v.load(Ordering::Relaxed)
+        );
+    }
 }

@@ -163,16 +163,15 @@ async fn create(
     } else {
         None
     };
-    let cut_seq = cut.as_ref().map(|c| c.seq);
     let (sp, cb, key, jid) = (
         stored_params.clone(),
         callback_url.clone(),
         idempotency_key.clone(),
         job_id.clone(),
     );
-    let created = state
+    let (created, cut) = state
         .db(move |c| {
-            jobs::create(
+            let created = jobs::create(
                 c,
                 &NewJob {
                     job_id: &jid,
@@ -185,12 +184,13 @@ async fn create(
                     partition_size,
                     cut: cut.as_ref(),
                 },
-            )
+            )?;
+            Ok((created, cut))
         })
         .await?;
     let job = match created {
         Created::New(job) => {
-            let cuts = if cut_seq == Some(job.snapshot_seq) {
+            let cuts = if cut.as_ref().is_some_and(|c| c.is_as_of(job.snapshot_seq)) {
                 &state.metrics.job_cuts_from_index
             } else {
                 &state.metrics.job_cuts_from_database

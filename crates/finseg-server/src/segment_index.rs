@@ -148,18 +148,12 @@ impl SegmentIndexes {
         size: usize,
     ) -> Result<Option<UserCut>, StoreError> {
         let slot = self.slot(client_pk);
-        let seq = {
-            let mut c = store.conn()?;
-            finseg_store::data::current_seq(&mut *c)?
-        };
-        let built = slot.index.read().unwrap_or_else(|e| e.into_inner()).seq();
-        // A catch-up after the latest writes is short; a first build is not.
-        if built < 0 {
+        // A catch-up after the latest writes is short (and reads nothing
+        // when there are none); a first build is not.
+        if slot.index.read().unwrap_or_else(|e| e.into_inner()).seq() < 0 {
             return Ok(None);
         }
-        if built < seq {
-            self.refresh(store, client_pk)?;
-        }
+        self.refresh(store, client_pk)?;
         let index = slot.index.read().unwrap_or_else(|e| e.into_inner());
         let mut cutter = Cutter::new(size);
         index.keys().for_each(|pk| cutter.push(pk));

@@ -108,6 +108,13 @@ pub struct UserCut {
     pub parts: Vec<(i64, i64)>,
 }
 
+impl UserCut {
+    /// Whether the cut holds the users of a job with this snapshot.
+    pub fn is_as_of(&self, snapshot: i64) -> bool {
+        self.seq == snapshot
+    }
+}
+
 /// Cuts ascending user keys into ranges of `size` users each.
 #[derive(Debug)]
 pub struct Cutter {
@@ -184,7 +191,7 @@ pub fn create(c: &mut dyn Conn, n: &NewJob) -> Result<Created, StoreError> {
         // streamed pass over the keys (an index-only scan) cuts them.
         let read;
         let cut = match n.cut {
-            Some(cut) if cut.seq == snapshot => cut,
+            Some(cut) if cut.is_as_of(snapshot) => cut,
             _ => {
                 let mut cutter = Cutter::new(n.partition_size);
                 c.for_each_row(

@@ -78,7 +78,7 @@ fn figures<'a, L: Ledger>(
         return Err(verdict);
     }
     let months = period.months();
-    let month_ends: Vec<Date> = months.iter().map(|m| m.last_day()).collect();
+    let first_month = period.from.month().index();
     // Per month: did any account have a known day; did any dip below.
     let mut known = vec![false; months.len()];
     let mut dipped = vec![false; months.len()];
@@ -94,19 +94,14 @@ fn figures<'a, L: Ledger>(
             };
             months.len()
         ];
-        // One pass over runs of days with one balance, cut at month ends;
-        // they come in order, so months advance.
-        let mut mi = 0;
+        // One pass over runs of days with one balance, cut at month ends.
         balances::runs_by_month(
             account,
             period.from,
             period.to,
-            |_, first, last, balance| {
-                while first > month_ends[mi] {
-                    mi += 1;
-                }
+            |month, first, last, balance| {
                 let Some(b) = balance else { return };
-                let m = &mut stats[mi];
+                let m = &mut stats[(month.index() - first_month) as usize];
                 // Strictly lower: the first day of the lowest balance is kept.
                 if m.lowest.is_none_or(|(l, _)| b < l) {
                     m.lowest = Some((b, first));

@@ -829,6 +829,7 @@ impl ColumnarUser {
                     .iter()
                     .any(|a| a.has_booking_in(period.from, period.to));
                 insurance::render_payments(
+                    &self.id,
                     &accounts,
                     any_in_period,
                     period,

@@ -50,6 +50,16 @@ pub fn all() -> &'static [Provider] {
     })
 }
 
+/// The provider with this id.
+pub fn by_id(id: &str) -> Option<&'static Provider> {
+    static BY_ID: OnceLock<std::collections::HashMap<&'static str, &'static Provider>> =
+        OnceLock::new();
+    BY_ID
+        .get_or_init(|| all().iter().map(|p| (p.id.as_str(), p)).collect())
+        .get(id)
+        .copied()
+}
+
 /// Every alias, normalised and padded with spaces (whole words only).
 pub fn normalised_aliases() -> Vec<String> {
     let mut out = Vec::new();

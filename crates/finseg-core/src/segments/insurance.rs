@@ -569,12 +569,24 @@ fn write_member(user_id: &str, listed: &[Listed<'_>], missing: &[&str]) -> Strin
 }
 
 /// How a member is stored: [`PACKED`], then tokens, each a number ended by
-/// `;` or a text as `length:bytes` (`-` for none): the account ids, the
-/// missing types as a bit set over [`COMMON_TYPES`], and per contract its
-/// fields, dates as day numbers and transaction ids front-coded (bytes
-/// shared with the previous id, then the rest). The JSON is written on
-/// read by [`unpack`]: a third of its bytes.
-pub const PACKED: &str = "~I";
+/// `;`, a text as `length:bytes`, `-` for none or `=` for "as derived".
+/// The account ids come first, front-coded against the user id (bytes
+/// shared, then the rest); then the missing types as a bit set over
+/// [`COMMON_TYPES`]; then per contract: account, amount, frequency, the
+/// annual amount (`=`: amount × payments a year), contract number,
+/// creditor id, the first payment's day number, the last's and the next
+/// expected day as steps from the one before, mandate reference, type,
+/// provider (`=`: the directory's name for the provider id), provider id,
+/// the number of ids, the payment count (`=`: as many as ids), and the
+/// transaction ids, each after the one before it (the account id for the
+/// first): `+step;` when only its trailing number grew, else front-coded.
+/// The JSON is written on read by [`unpack`]: a fifth of its bytes, where
+/// the results' bytes are most of a large job's cost.
+pub const PACKED: &str = "~J";
+
+/// The stored form before [`PACKED`] (no derived fields, ids front-coded
+/// only): still read, since results outlive an upgrade.
+const PACKED_V1: &str = "~I";
 
 const FREQUENCIES: [Frequency; 6] = [
     Frequency::Monthly,
@@ -601,6 +613,13 @@ fn put_text(o: &mut String, s: Option<&str>) {
     }
 }
 
+/// `s` front-coded against `previous`: the bytes shared, then the rest.
+fn put_front_coded(o: &mut String, previous: &str, s: &str) {
+    let shared = shared_prefix(previous, s);
+    put_num(o, shared as i64);
+    put_text(o, Some(&s[shared..]));
+}
+
 /// The bytes `id` shares with `previous` at its start, cut back to a
 /// character boundary (front coding of transaction ids).
 pub fn shared_prefix(previous: &str, id: &str) -> usize {
@@ -615,8 +634,56 @@ pub fn shared_prefix(previous: &str, id: &str) -> usize {
         .unwrap_or(0)
 }
 
-fn pack(listed: &[Listed<'_>], missing: &[&str]) -> String {
-    let mut o = String::with_capacity(64 + listed.len() * 200);
+/// Where the run of ASCII digits that ends `s` starts, and its value: at
+/// most 18 digits, so that it fits a `u64`.
+fn trailing_number(s: &str) -> Option<(usize, u64)> {
+    let digits = s.bytes().rev().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || digits > 18 {
+        return None;
+    }
+    let start = s.len() - digits;
+    Some((start, s[start..].parse().ok()?))
+}
+
+/// How far `id`'s trailing number is past `previous`'s, when that is all
+/// that tells them apart (same text before it, same width): banks number
+/// their bookings, so a contract's ids are often a few apart.
+fn number_step(previous: &str, id: &str) -> Option<u64> {
+    let (start, before) = trailing_number(previous)?;
+    let (id_start, value) = trailing_number(id)?;
+    (start == id_start
+        && previous.len() == id.len()
+        && previous[..start] == id[..start]
+        && value > before)
+        .then(|| value - before)
+}
+
+/// `previous` with its trailing number advanced by `step` (the inverse of
+/// [`number_step`]); `None` when the number would outgrow its width.
+fn advance_number(previous: &str, step: u64) -> Option<String> {
+    let (start, value) = trailing_number(previous)?;
+    let digits = value.checked_add(step)?.to_string();
+    let width = previous.len() - start;
+    if digits.len() > width {
+        return None;
+    }
+    let mut id = String::with_capacity(previous.len());
+    id.push_str(&previous[..start]);
+    id.extend(std::iter::repeat_n('0', width - digits.len()));
+    id.push_str(&digits);
+    Some(id)
+}
+
+/// The annual amount of a regular contract: the typical payment times the
+/// payments a year (what [`recurring::detect`] computes for it).
+fn derived_annual(amount: Amount, frequency: Frequency) -> Option<Amount> {
+    frequency
+        .months()
+        .map(|m| Amount::from_cents(amount.cents() * i64::from(12 / m)))
+}
+
+fn pack(user_id: &str, listed: &[Listed<'_>], missing: &[&str]) -> String {
+    let mut o = String::with_capacity(64 + listed.len() * 128);
     o.push_str(PACKED);
     let mut accounts: Vec<&str> = Vec::new();
     for c in listed {
@@ -626,7 +693,7 @@ fn pack(listed: &[Listed<'_>], missing: &[&str]) -> String {
     }
     put_num(&mut o, accounts.len() as i64);
     for a in &accounts {
-        put_text(&mut o, Some(a));
+        put_front_coded(&mut o, user_id, a);
     }
     let bits = COMMON_TYPES
         .iter()
@@ -639,29 +706,46 @@ fn pack(listed: &[Listed<'_>], missing: &[&str]) -> String {
         let account = accounts.iter().position(|a| *a == c.account_id);
         put_num(&mut o, account.expect("listed above") as i64);
         put_num(&mut o, c.amount.cents());
-        put_num(&mut o, c.annual_amount.cents());
+        let f = FREQUENCIES.iter().position(|f| *f == c.frequency);
+        put_num(&mut o, f.expect("every frequency") as i64);
+        if derived_annual(c.amount, c.frequency) == Some(c.annual_amount) {
+            o.push('=');
+        } else {
+            put_num(&mut o, c.annual_amount.cents());
+        }
         put_text(&mut o, c.contract_number);
         put_text(&mut o, c.creditor_id);
         put_num(&mut o, c.first.days().into());
-        let f = FREQUENCIES.iter().position(|f| *f == c.frequency);
-        put_num(&mut o, f.expect("every frequency") as i64);
-        let t = INSURANCE_TYPES.iter().position(|(t, _)| *t == c.itype);
-        put_num(&mut o, t.expect("a taxonomy type") as i64);
-        put_num(&mut o, c.last.days().into());
-        put_text(&mut o, c.mandate_reference);
+        put_num(&mut o, (c.last.days() - c.first.days()).into());
         match c.next_expected {
-            Some(d) => put_num(&mut o, d.days().into()),
+            Some(d) => put_num(&mut o, (d.days() - c.last.days()).into()),
             None => o.push('-'),
         }
-        put_num(&mut o, c.count as i64);
-        put_text(&mut o, Some(c.provider));
+        put_text(&mut o, c.mandate_reference);
+        let t = INSURANCE_TYPES.iter().position(|(t, _)| *t == c.itype);
+        put_num(&mut o, t.expect("a taxonomy type") as i64);
+        let directory_name = c.provider_id.and_then(providers::by_id).map(|p| &*p.name);
+        if directory_name == Some(c.provider) {
+            o.push('=');
+        } else {
+            put_text(&mut o, Some(c.provider));
+        }
         put_text(&mut o, c.provider_id);
         put_num(&mut o, c.transaction_ids.len() as i64);
-        let mut previous: &str = "";
+        if c.count == c.transaction_ids.len() {
+            o.push('=');
+        } else {
+            put_num(&mut o, c.count as i64);
+        }
+        let mut previous: &str = c.account_id;
         for id in &c.transaction_ids {
-            let shared = shared_prefix(previous, id);
-            put_num(&mut o, shared as i64);
-            put_text(&mut o, Some(&id[shared..]));
+            match number_step(previous, id) {
+                Some(step) => {
+                    o.push('+');
+                    put_num(&mut o, step as i64);
+                }
+                None => put_front_coded(&mut o, previous, id),
+            }
             previous = id;
         }
     }
@@ -679,18 +763,27 @@ impl<'a> Tokens<'a> {
         self.rest = rest;
         n.parse().ok()
     }
-    fn opt_num(&mut self) -> Option<Option<i64>> {
-        match self.rest.strip_prefix('-') {
+    fn index(&mut self) -> Option<usize> {
+        usize::try_from(self.num()?).ok()
+    }
+    /// `Some(true)` and past it when the next token is `mark`.
+    fn marked(&mut self, mark: char) -> bool {
+        match self.rest.strip_prefix(mark) {
             Some(rest) => {
                 self.rest = rest;
-                Some(None)
+                true
             }
-            None => self.num().map(Some),
+            None => false,
         }
     }
+    fn opt_num(&mut self) -> Option<Option<i64>> {
+        if self.marked('-') {
+            return Some(None);
+        }
+        self.num().map(Some)
+    }
     fn text(&mut self) -> Option<Option<&'a str>> {
-        if let Some(rest) = self.rest.strip_prefix('-') {
-            self.rest = rest;
+        if self.marked('-') {
             return Some(None);
         }
         let (len, rest) = self.rest.split_once(':')?;
@@ -702,48 +795,97 @@ impl<'a> Tokens<'a> {
     fn day(&mut self) -> Option<Date> {
         Some(Date::from_days(i32::try_from(self.num()?).ok()?))
     }
+    fn day_after(&mut self, before: Date) -> Option<Date> {
+        let step = i32::try_from(self.num()?).ok()?;
+        Some(Date::from_days(before.days().checked_add(step)?))
+    }
+    /// A front-coded text: the bytes it shares with `previous`, then the rest.
+    fn front_coded(&mut self, previous: &str) -> Option<String> {
+        let shared = self.index()?;
+        let mut s = previous.get(..shared)?.to_owned();
+        s.push_str(self.text()??);
+        Some(s)
+    }
 }
 
 /// The member's JSON from its stored form; `None` when `stored` is not one.
 pub fn unpack(user_id: &str, stored: &str) -> Option<String> {
+    if let Some(rest) = stored.strip_prefix(PACKED) {
+        let mut t = Tokens { rest };
+        let accounts = (0..t.num()?)
+            .map(|_| t.front_coded(user_id))
+            .collect::<Option<Vec<String>>>()?;
+        let accounts: Vec<&str> = accounts.iter().map(String::as_str).collect();
+        let (missing, listed) = contracts_v2(&mut t, &accounts)?;
+        return t
+            .rest
+            .is_empty()
+            .then(|| write_member(user_id, &listed, &missing));
+    }
     let mut t = Tokens {
-        rest: stored.strip_prefix(PACKED)?,
+        rest: stored.strip_prefix(PACKED_V1)?,
     };
     let accounts = (0..t.num()?)
         .map(|_| t.text()?)
         .collect::<Option<Vec<&str>>>()?;
-    let bits = t.num()?;
-    let missing: Vec<&str> = COMMON_TYPES
+    let (missing, listed) = contracts_v1(&mut t, &accounts)?;
+    t.rest
+        .is_empty()
+        .then(|| write_member(user_id, &listed, &missing))
+}
+
+fn missing_types(bits: i64) -> Vec<&'static str> {
+    COMMON_TYPES
         .iter()
         .enumerate()
         .filter(|(i, _)| bits & (1 << i) != 0)
         .map(|(_, t)| *t)
-        .collect();
+        .collect()
+}
+
+type Decoded<'a> = (Vec<&'static str>, Vec<Listed<'a>>);
+
+/// The missing types and contracts of a [`PACKED`] member.
+fn contracts_v2<'a>(t: &mut Tokens<'a>, accounts: &[&'a str]) -> Option<Decoded<'a>> {
+    let missing = missing_types(t.num()?);
     let mut listed = Vec::new();
     for _ in 0..t.num()? {
-        let account_id = *accounts.get(usize::try_from(t.num()?).ok()?)?;
+        let account_id = *accounts.get(t.index()?)?;
         let amount = Amount::from_cents(t.num()?);
-        let annual_amount = Amount::from_cents(t.num()?);
+        let frequency = *FREQUENCIES.get(t.index()?)?;
+        let annual_amount = if t.marked('=') {
+            derived_annual(amount, frequency)?
+        } else {
+            Amount::from_cents(t.num()?)
+        };
         let contract_number = t.text()?;
         let creditor_id = t.text()?;
         let first = t.day()?;
-        let frequency = *FREQUENCIES.get(usize::try_from(t.num()?).ok()?)?;
-        let itype = INSURANCE_TYPES.get(usize::try_from(t.num()?).ok()?)?.0;
-        let last = t.day()?;
+        let last = t.day_after(first)?;
+        let next_expected = if t.marked('-') {
+            None
+        } else {
+            Some(t.day_after(last)?)
+        };
         let mandate_reference = t.text()?;
-        let next_expected = t
-            .opt_num()?
-            .map(|d| i32::try_from(d).ok().map(Date::from_days))
-            .map_or(Some(None), |d| d.map(Some))?;
-        let count = usize::try_from(t.num()?).ok()?;
-        let provider = t.text()??;
+        let itype = INSURANCE_TYPES.get(t.index()?)?.0;
+        let named = t.marked('=');
+        let provider = if named { None } else { Some(t.text()??) };
         let provider_id = t.text()?;
-        let mut transaction_ids: Vec<Cow<'_, str>> = Vec::new();
-        let mut previous = String::new();
-        for _ in 0..t.num()? {
-            let shared = usize::try_from(t.num()?).ok()?;
-            let mut id = previous.get(..shared)?.to_owned();
-            id.push_str(t.text()??);
+        let provider = match provider {
+            Some(p) => p,
+            None => &providers::by_id(provider_id?)?.name,
+        };
+        let ids = t.index()?;
+        let count = if t.marked('=') { ids } else { t.index()? };
+        let mut transaction_ids: Vec<Cow<'_, str>> = Vec::with_capacity(ids);
+        let mut previous = account_id.to_owned();
+        for _ in 0..ids {
+            let id = if t.marked('+') {
+                advance_number(&previous, u64::try_from(t.num()?).ok()?)?
+            } else {
+                t.front_coded(&previous)?
+            };
             previous.clone_from(&id);
             transaction_ids.push(Cow::Owned(id));
         }
@@ -765,14 +907,63 @@ pub fn unpack(user_id: &str, stored: &str) -> Option<String> {
             transaction_ids,
         });
     }
-    t.rest
-        .is_empty()
-        .then(|| write_member(user_id, &listed, &missing))
+    Some((missing, listed))
+}
+
+/// The missing types and contracts of a [`PACKED_V1`] member.
+fn contracts_v1<'a>(t: &mut Tokens<'a>, accounts: &[&'a str]) -> Option<Decoded<'a>> {
+    let missing = missing_types(t.num()?);
+    let mut listed = Vec::new();
+    for _ in 0..t.num()? {
+        let account_id = *accounts.get(t.index()?)?;
+        let amount = Amount::from_cents(t.num()?);
+        let annual_amount = Amount::from_cents(t.num()?);
+        let contract_number = t.text()?;
+        let creditor_id = t.text()?;
+        let first = t.day()?;
+        let frequency = *FREQUENCIES.get(t.index()?)?;
+        let itype = INSURANCE_TYPES.get(t.index()?)?.0;
+        let last = t.day()?;
+        let mandate_reference = t.text()?;
+        let next_expected = t
+            .opt_num()?
+            .map(|d| i32::try_from(d).ok().map(Date::from_days))
+            .map_or(Some(None), |d| d.map(Some))?;
+        let count = t.index()?;
+        let provider = t.text()??;
+        let provider_id = t.text()?;
+        let mut transaction_ids: Vec<Cow<'_, str>> = Vec::new();
+        let mut previous = String::new();
+        for _ in 0..t.num()? {
+            let id = t.front_coded(&previous)?;
+            previous.clone_from(&id);
+            transaction_ids.push(Cow::Owned(id));
+        }
+        listed.push(Listed {
+            account_id,
+            amount,
+            annual_amount,
+            contract_number,
+            creditor_id,
+            first,
+            frequency,
+            itype,
+            last,
+            mandate_reference,
+            next_expected,
+            count,
+            provider,
+            provider_id,
+            transaction_ids,
+        });
+    }
+    Some((missing, listed))
 }
 
 /// The rule over candidate payments, in its stored form (see [`PACKED`]).
 /// `any_in_period`: some account has a booking inside the period.
 pub fn render_payments(
+    user_id: &str,
     accounts: &[AccountPayments<'_>],
     any_in_period: bool,
     period: Period,
@@ -786,7 +977,7 @@ pub fn render_payments(
         insurance_types,
         include_users_without_contracts,
     ) {
-        Found::Member(listed, missing) => Rendered::Member(pack(&listed, &missing)),
+        Found::Member(listed, missing) => Rendered::Member(pack(user_id, &listed, &missing)),
         Found::NotMember => Rendered::NotMember,
         Found::WithoutData => Rendered::WithoutData,
     }
@@ -848,6 +1039,7 @@ pub fn render(
         })
         .collect();
     render_payments(
+        &user.id,
         &accounts,
         any_in_period,
         period,
@@ -1085,6 +1277,127 @@ mod tests {
         assert_eq!(m["contracts"][0]["transactionIds"], json!(["ü1;", "ü2:"]));
         assert_eq!(unpack("u", "~I1;"), None);
         assert_eq!(unpack("u", "{}"), None);
+    }
+
+    #[test]
+    fn the_earlier_stored_form_still_reads() {
+        // One user's member as session 9 stored it (`~I`) and as the
+        // rule stores it now (`~J`), from two jobs over the same data.
+        let v1 = "~I1;25:demo-user-010003-checking30;4;0;20343;81372;8:7797183618:DE31ZZZ0001000001420424;2;1;20698;10:LV7797183620789;4;3:LVM3:lvm4;0;31:demo-user-010003-checking-0011729;2:4929;2:9628;3:2340;4939;59268;8:4848989518:DE37ZZZ0001000000320423;0;1;20759;10:HC4848989520789;12;10:HUK-COBURG10:huk-coburg12;0;31:demo-user-010003-checking-0011529;2:2929;2:4029;2:5129;2:6429;2:8029;2:9428;3:20929;2:2129;2:3229;2:4529;2:590;5352;5352;8:6026165918:DE37ZZZ0001000000320549;4;3;20549;10:HC6026165920914;1;10:HUK-COBURG10:huk-coburg1;0;31:demo-user-010003-checking-001670;11805;141660;8:9097009018:DE91ZZZ0001000000120423;0;1;20759;10:AL9097009020789;12;7:Allianz7:allianz12;0;31:demo-user-010003-checking-0011429;2:2829;2:3929;2:5029;2:6329;2:7929;2:9328;3:20829;2:2029;2:3129;2:4429;2:58";
+        let v2 = "~J1;16;9:-checking30;4;0;20343;2;=8:7797183618:DE31ZZZ0001000001420424;274;91;10:LV779718361;=3:lvm4;=25;6:-00117+32;+47;+38;0;4939;0;=8:4848989518:DE37ZZZ0001000000320423;336;30;10:HC484898951;=10:huk-coburg12;=25;6:-00115+14;+11;+11;+13;+16;+14;+15;+12;+11;+13;+14;0;5352;4;=8:6026165918:DE37ZZZ0001000000320549;0;365;10:HC602616593;=10:huk-coburg1;=25;6:-001670;11805;0;=8:9097009018:DE91ZZZ0001000000120423;336;30;10:AL909700901;=7:allianz12;=25;6:-00114+14;+11;+11;+13;+16;+14;+15;+12;+11;+13;+14;";
+        let user = "demo-user-010003";
+        let json = unpack(user, v1).unwrap();
+        assert_eq!(unpack(user, v2).unwrap(), json);
+        let m: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let c = &m["contracts"][0];
+        assert_eq!(c["provider"], "LVM");
+        assert_eq!(c["annualAmount"], 813.72);
+        assert_eq!(c["nextExpectedDate"], "2026-12-02");
+        assert_eq!(
+            c["transactionIds"],
+            json!([
+                "demo-user-010003-checking-00117",
+                "demo-user-010003-checking-00149",
+                "demo-user-010003-checking-00196",
+                "demo-user-010003-checking-00234"
+            ])
+        );
+        assert_eq!(m["contracts"][2]["frequency"], "YEARLY");
+        assert_eq!(m["contracts"][2]["annualAmount"], 53.52);
+        assert_eq!(
+            m["missingTypes"],
+            json!(["HOUSEHOLD", "HEALTH", "LEGAL", "DISABILITY"])
+        );
+        // A step past the number's width, or a truncated member, is no member.
+        assert_eq!(unpack(user, &v2.replace("+38;", "+99999;")), None);
+        assert_eq!(unpack(user, &v2[..v2.len() - 1]), None);
+    }
+
+    #[test]
+    fn trailing_numbers_step_only_within_their_width() {
+        assert_eq!(number_step("tx-0099", "tx-0100"), Some(1));
+        assert_eq!(advance_number("tx-0099", 1).as_deref(), Some("tx-0100"));
+        assert_eq!(number_step("tx-0100", "tx-0099"), None);
+        assert_eq!(number_step("tx-99", "tx-100"), None);
+        assert_eq!(number_step("a-1", "b-2"), None);
+        assert_eq!(advance_number("tx-99", 1), None);
+        assert_eq!(advance_number("tx-", 1), None);
+        let long = "1".repeat(19);
+        assert_eq!(number_step(&long, &"2".repeat(19)), None);
+    }
+
+    proptest::proptest! {
+        /// Whatever the ids, texts and figures, the stored form reads back
+        /// as the JSON written straight from the contracts.
+        #[test]
+        fn the_stored_form_reads_back_as_written(
+            user in "[a-z0-9ü-]{0,8}",
+            contracts in proptest::collection::vec((
+                0usize..3,
+                (1i64..10_000_000, 0usize..6, proptest::option::of(1i64..100_000_000)),
+                (proptest::option::of("[0-9A-Z;:=+ -]{0,12}"), proptest::option::of("[0-9A-Z]{0,18}")),
+                (0i32..30_000, 0i32..800, proptest::option::of(0i32..800)),
+                (0usize..INSURANCE_TYPES.len(), proptest::option::of(0usize..200), "[a-zA-Z;:= -]{0,10}"),
+                (proptest::collection::vec(("[a-z0-9;:+ü-]{0,6}", 0u64..1_000), 0..14), proptest::option::of(0usize..20)),
+            ), 0..4),
+            missing_bits in 0u32..32,
+        ) {
+            let accounts = [format!("{user}-checking"), format!("{user}-savings"), "other0".to_owned()];
+            let directory = providers::all();
+            let listed: Vec<Listed<'_>> = contracts
+                .iter()
+                .map(|(account, (amount, f, annual), (number, creditor), (first, last, next), (t, provider, name), (ids, count))| {
+                    let frequency = FREQUENCIES[*f];
+                    let amount = Amount::from_cents(*amount);
+                    // Ids that step, that share a front, and that do neither.
+                    let mut previous = accounts[*account].clone();
+                    let transaction_ids: Vec<Cow<'_, str>> = ids
+                        .iter()
+                        .map(|(text, step)| {
+                            let id = match advance_number(&previous, *step) {
+                                Some(id) if *step % 3 != 0 => id,
+                                _ => {
+                                    let half = previous.chars().count() / 2;
+                                    let front: String = previous.chars().take(half).collect();
+                                    format!("{front}{text}{step}")
+                                }
+                            };
+                            previous.clone_from(&id);
+                            Cow::Owned(id)
+                        })
+                        .collect();
+                    let provider = provider.map(|p| &directory[p % directory.len()]);
+                    let first = Date::from_days(*first);
+                    let last = first.add_days(*last);
+                    Listed {
+                        account_id: &accounts[*account],
+                        amount,
+                        annual_amount: annual.map_or_else(
+                            || derived_annual(amount, frequency).unwrap_or(amount),
+                            Amount::from_cents,
+                        ),
+                        contract_number: number.as_deref(),
+                        creditor_id: creditor.as_deref(),
+                        first,
+                        frequency,
+                        itype: INSURANCE_TYPES[*t].0,
+                        last,
+                        mandate_reference: number.as_deref().map(|n| &n[..n.len() / 2]),
+                        next_expected: next.map(|n| last.add_days(n)),
+                        count: count.unwrap_or(transaction_ids.len()),
+                        provider: provider.map_or(name.as_str(), |p| p.name.as_str()),
+                        provider_id: provider.map(|p| p.id.as_str()),
+                        transaction_ids,
+                    }
+                })
+                .collect();
+            let missing = missing_types(i64::from(missing_bits));
+            let stored = pack(&user, &listed, &missing);
+            proptest::prop_assert_eq!(
+                unpack(&user, &stored),
+                Some(write_member(&user, &listed, &missing))
+            );
+        }
     }
 
     #[test]

@@ -915,46 +915,36 @@ fn contracts_v1<'a>(t: &mut Tokens<'a>, accounts: &[&'a str]) -> Option<Decoded<
     let missing = missing_types(t.num()?);
     let mut listed = Vec::new();
     for _ in 0..t.num()? {
-        let account_id = *accounts.get(t.index()?)?;
-        let amount = Amount::from_cents(t.num()?);
-        let annual_amount = Amount::from_cents(t.num()?);
-        let contract_number = t.text()?;
-        let creditor_id = t.text()?;
-        let first = t.day()?;
-        let frequency = *FREQUENCIES.get(t.index()?)?;
-        let itype = INSURANCE_TYPES.get(t.index()?)?.0;
-        let last = t.day()?;
-        let mandate_reference = t.text()?;
-        let next_expected = t
-            .opt_num()?
-            .map(|d| i32::try_from(d).ok().map(Date::from_days))
-            .map_or(Some(None), |d| d.map(Some))?;
-        let count = t.index()?;
-        let provider = t.text()??;
-        let provider_id = t.text()?;
-        let mut transaction_ids: Vec<Cow<'_, str>> = Vec::new();
-        let mut previous = String::new();
-        for _ in 0..t.num()? {
-            let id = t.front_coded(&previous)?;
-            previous.clone_from(&id);
-            transaction_ids.push(Cow::Owned(id));
-        }
+        // `~I` lists the fields in the struct's order, and a struct
+        // expression evaluates its fields in the order written.
         listed.push(Listed {
-            account_id,
-            amount,
-            annual_amount,
-            contract_number,
-            creditor_id,
-            first,
-            frequency,
-            itype,
-            last,
-            mandate_reference,
-            next_expected,
-            count,
-            provider,
-            provider_id,
-            transaction_ids,
+            account_id: accounts.get(t.index()?)?,
+            amount: Amount::from_cents(t.num()?),
+            annual_amount: Amount::from_cents(t.num()?),
+            contract_number: t.text()?,
+            creditor_id: t.text()?,
+            first: t.day()?,
+            frequency: *FREQUENCIES.get(t.index()?)?,
+            itype: INSURANCE_TYPES.get(t.index()?)?.0,
+            last: t.day()?,
+            mandate_reference: t.text()?,
+            next_expected: match t.opt_num()? {
+                Some(d) => Some(Date::from_days(i32::try_from(d).ok()?)),
+                None => None,
+            },
+            count: t.index()?,
+            provider: t.text()??,
+            provider_id: t.text()?,
+            transaction_ids: {
+                let mut ids: Vec<Cow<'_, str>> = Vec::new();
+                let mut previous = String::new();
+                for _ in 0..t.num()? {
+                    let id = t.front_coded(&previous)?;
+                    previous.clone_from(&id);
+                    ids.push(Cow::Owned(id));
+                }
+                ids
+            },
         });
     }
     Some((missing, listed))

@@ -41,6 +41,13 @@ impl Frequency {
         }
     }
 
+    /// A year of payments of `typical` at this frequency; `None` for
+    /// irregular series, whose annual amount is what was paid.
+    pub fn annual(self, typical: Amount) -> Option<Amount> {
+        self.months()
+            .map(|m| Amount::from_cents(typical.cents() * i64::from(12 / m)))
+    }
+
     /// The frequency of a typical gap in days. Tolerances absorb weekends,
     /// bank holidays and month lengths.
     pub fn from_gap(days: i32) -> Frequency {
@@ -122,16 +129,13 @@ pub fn detect(payments: &[(Date, Amount)], yearly_hint: bool) -> Option<Recurren
             }
         }
     };
-    let annual_amount = match frequency.months() {
-        Some(m) => Amount::from_cents(typical.cents() * i64::from(12 / m)),
-        None => {
-            let since = add_months(last, -12);
-            ps.iter()
-                .filter(|(d, _)| *d > since)
-                .map(|(_, a)| a.abs())
-                .sum()
-        }
-    };
+    let annual_amount = frequency.annual(typical).unwrap_or_else(|| {
+        let since = add_months(last, -12);
+        ps.iter()
+            .filter(|(d, _)| *d > since)
+            .map(|(_, a)| a.abs())
+            .sum()
+    });
     Some(Recurrence {
         frequency,
         typical_amount: typical,

@@ -674,14 +674,6 @@ fn advance_number(previous: &str, step: u64) -> Option<String> {
     Some(id)
 }
 
-/// The annual amount of a regular contract: the typical payment times the
-/// payments a year (what [`recurring::detect`] computes for it).
-fn derived_annual(amount: Amount, frequency: Frequency) -> Option<Amount> {
-    frequency
-        .months()
-        .map(|m| Amount::from_cents(amount.cents() * i64::from(12 / m)))
-}
-
 fn pack(user_id: &str, listed: &[Listed<'_>], missing: &[&str]) -> String {
     let mut o = String::with_capacity(64 + listed.len() * 128);
     o.push_str(PACKED);
@@ -708,7 +700,7 @@ fn pack(user_id: &str, listed: &[Listed<'_>], missing: &[&str]) -> String {
         put_num(&mut o, c.amount.cents());
         let f = FREQUENCIES.iter().position(|f| *f == c.frequency);
         put_num(&mut o, f.expect("every frequency") as i64);
-        if derived_annual(c.amount, c.frequency) == Some(c.annual_amount) {
+        if c.frequency.annual(c.amount) == Some(c.annual_amount) {
             o.push('=');
         } else {
             put_num(&mut o, c.annual_amount.cents());
@@ -766,7 +758,7 @@ impl<'a> Tokens<'a> {
     fn index(&mut self) -> Option<usize> {
         usize::try_from(self.num()?).ok()
     }
-    /// `Some(true)` and past it when the next token is `mark`.
+    /// Whether the next token is `mark`, and if so, past it.
     fn marked(&mut self, mark: char) -> bool {
         match self.rest.strip_prefix(mark) {
             Some(rest) => {
@@ -810,25 +802,26 @@ impl<'a> Tokens<'a> {
 
 /// The member's JSON from its stored form; `None` when `stored` is not one.
 pub fn unpack(user_id: &str, stored: &str) -> Option<String> {
-    if let Some(rest) = stored.strip_prefix(PACKED) {
-        let mut t = Tokens { rest };
-        let accounts = (0..t.num()?)
-            .map(|_| t.front_coded(user_id))
-            .collect::<Option<Vec<String>>>()?;
-        let accounts: Vec<&str> = accounts.iter().map(String::as_str).collect();
-        let (missing, listed) = contracts_v2(&mut t, &accounts)?;
-        return t
-            .rest
-            .is_empty()
-            .then(|| write_member(user_id, &listed, &missing));
-    }
-    let mut t = Tokens {
-        rest: stored.strip_prefix(PACKED_V1)?,
+    let (current, rest) = match stored.strip_prefix(PACKED) {
+        Some(rest) => (true, rest),
+        None => (false, stored.strip_prefix(PACKED_V1)?),
     };
+    let mut t = Tokens { rest };
     let accounts = (0..t.num()?)
-        .map(|_| t.text()?)
-        .collect::<Option<Vec<&str>>>()?;
-    let (missing, listed) = contracts_v1(&mut t, &accounts)?;
+        .map(|_| {
+            if current {
+                t.front_coded(user_id)
+            } else {
+                t.text()?.map(str::to_owned)
+            }
+        })
+        .collect::<Option<Vec<String>>>()?;
+    let accounts: Vec<&str> = accounts.iter().map(String::as_str).collect();
+    let (missing, listed) = if current {
+        contracts_v2(&mut t, &accounts)?
+    } else {
+        contracts_v1(&mut t, &accounts)?
+    };
     t.rest
         .is_empty()
         .then(|| write_member(user_id, &listed, &missing))
@@ -854,7 +847,7 @@ fn contracts_v2<'a>(t: &mut Tokens<'a>, accounts: &[&'a str]) -> Option<Decoded<
         let amount = Amount::from_cents(t.num()?);
         let frequency = *FREQUENCIES.get(t.index()?)?;
         let annual_amount = if t.marked('=') {
-            derived_annual(amount, frequency)?
+            frequency.annual(amount)?
         } else {
             Amount::from_cents(t.num()?)
         };
@@ -878,7 +871,8 @@ fn contracts_v2<'a>(t: &mut Tokens<'a>, accounts: &[&'a str]) -> Option<Decoded<
         };
         let ids = t.index()?;
         let count = if t.marked('=') { ids } else { t.index()? };
-        let mut transaction_ids: Vec<Cow<'_, str>> = Vec::with_capacity(ids);
+        // Every id takes two bytes at least: a damaged count is no allocation.
+        let mut transaction_ids: Vec<Cow<'_, str>> = Vec::with_capacity(ids.min(t.rest.len() / 2));
         let mut previous = account_id.to_owned();
         for _ in 0..ids {
             let id = if t.marked('+') {
@@ -1301,6 +1295,10 @@ mod tests {
         // A step past the number's width, or a truncated member, is no member.
         assert_eq!(unpack(user, &v2.replace("+38;", "+99999;")), None);
         assert_eq!(unpack(user, &v2[..v2.len() - 1]), None);
+        // A damaged id count is no member, and no allocation of its size.
+        let damaged = v2.replacen("huk-coburg12;=", "huk-coburg999999999999999;=", 1);
+        assert_ne!(damaged, v2);
+        assert_eq!(unpack(user, &damaged), None);
     }
 
     #[test]
@@ -1363,7 +1361,7 @@ mod tests {
                         account_id: &accounts[*account],
                         amount,
                         annual_amount: annual.map_or_else(
-                            || derived_annual(amount, frequency).unwrap_or(amount),
+                            || frequency.annual(amount).unwrap_or(amount),
                             Amount::from_cents,
                         ),
                         contract_number: number.as_deref(),

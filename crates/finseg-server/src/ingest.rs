@@ -404,11 +404,15 @@ fn run_import(
     client_pk: i64,
     today: finseg_core::Date,
     mut rx: tokio::sync::mpsc::Receiver<Vec<ParsedLine>>,
+    written: std::sync::mpsc::Sender<Vec<ParsedLine>>,
 ) -> Result<ImportSummary, (finseg_store::StoreError, u64)> {
     let mut imp = BulkImport::begin(store, client_pk, today).map_err(|e| (e, 0))?;
     while let Some(batch) = rx.blocking_recv() {
         let through = imp.committed_through();
         imp.write_parsed(&batch).map_err(|e| (e, through))?;
+        // Freed where it was allocated: the writer is the pipeline's
+        // bottleneck, and frees of another thread's memory cost more.
+        let _ = written.send(batch);
     }
     let through = imp.committed_through();
     imp.finish().map_err(|e| (e, through))
@@ -429,9 +433,11 @@ pub async fn import_ndjson(
         .await?;
     let (tx, mut line_rx) = tokio::sync::mpsc::channel::<LineBatch>(2);
     let (parsed_tx, parsed_rx) = tokio::sync::mpsc::channel::<Vec<ParsedLine>>(2);
+    let (written_tx, written_rx) = std::sync::mpsc::channel::<Vec<ParsedLine>>();
     tokio::task::spawn_blocking(move || {
         let mut scratch = finseg_core::labelling::Scratch::default();
         while let Some(batch) = line_rx.blocking_recv() {
+            written_rx.try_iter().for_each(drop);
             let parsed = batch
                 .lines
                 .into_iter()
@@ -443,8 +449,9 @@ pub async fn import_ndjson(
         }
     });
     let store = state.store.clone();
-    let worker =
-        tokio::task::spawn_blocking(move || run_import(&store, tenant_pk, today, parsed_rx));
+    let worker = tokio::task::spawn_blocking(move || {
+        run_import(&store, tenant_pk, today, parsed_rx, written_tx)
+    });
     let mut early_rejections: Vec<finseg_store::import::Rejection> = Vec::new();
     let mut early_count = 0u64;
     let mut reject = |line: u64, reason: &str| {

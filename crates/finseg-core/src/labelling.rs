@@ -139,6 +139,10 @@ pub struct RuleSet {
     /// Keyword id → the (rule, condition bit) pairs it serves, so that a
     /// match marks its rules at once instead of every rule scanning its keywords.
     keyword_rules: Vec<Vec<(usize, u8)>>,
+    /// Rules that can hold without a keyword match (codes, MCCs, fallbacks),
+    /// in rule order. A rule that needs a keyword is only looked at when a
+    /// match marked it: of 85 default rules, a transaction marks a few.
+    unconditional: Vec<usize>,
     /// Keyword ids from here on are insurer aliases.
     first_alias: usize,
 }
@@ -342,10 +346,17 @@ impl RuleSet {
                 }
             }
         }
+        let unconditional = rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.text.is_empty() && r.also_text.is_empty() && r.counterpart.is_empty())
+            .map(|(ri, _)| ri)
+            .collect();
         Ok(RuleSet {
             name: name.to_owned(),
             version: doc.version,
             rules,
+            unconditional,
             automaton,
             fields,
             rule_refs,
@@ -384,8 +395,13 @@ impl RuleSet {
         if let Some(p) = s.purpose {
             normalise(p, &mut scratch.text);
         }
-        scratch.flags.clear();
-        scratch.flags.resize(self.rules.len(), 0);
+        // The flags are zero but for the rules the previous call marked.
+        for ri in scratch.marked.drain(..) {
+            scratch.flags[ri] = 0;
+        }
+        if scratch.flags.len() < self.rules.len() {
+            scratch.flags.resize(self.rules.len(), 0);
+        }
         scratch.insurer_named = false;
         for m in self.automaton.find_overlapping_iter(scratch.text.as_str()) {
             let id = m.pattern().as_usize();
@@ -396,9 +412,41 @@ impl RuleSet {
                     continue;
                 }
                 for &(ri, bit) in &self.keyword_rules[id] {
+                    if scratch.flags[ri] == 0 {
+                        scratch.marked.push(ri);
+                    }
                     scratch.flags[ri] |= bit;
                 }
             }
+        }
+        // Rule order matters (fallbacks see the labels before them): the
+        // marked rules merged into the unconditional ones, in order.
+        scratch.marked.sort_unstable();
+        scratch.candidates.clear();
+        let (mut a, mut b) = (0, 0);
+        let (always, marked) = (&self.unconditional, &scratch.marked);
+        while a < always.len() || b < marked.len() {
+            let next = match (always.get(a), marked.get(b)) {
+                (Some(&x), Some(&y)) if x == y => {
+                    a += 1;
+                    b += 1;
+                    x
+                }
+                (Some(&x), Some(&y)) if x < y => {
+                    a += 1;
+                    x
+                }
+                (Some(&x), None) => {
+                    a += 1;
+                    x
+                }
+                (_, Some(&y)) => {
+                    b += 1;
+                    y
+                }
+                (None, None) => unreachable!("the loop condition"),
+            };
+            scratch.candidates.push(next);
         }
         let mut labels = LabelSet::default();
         let direction = if s.amount > Amount::ZERO {
@@ -409,7 +457,8 @@ impl RuleSet {
             None
         };
         let mut insurer: Option<bool> = None;
-        for (ri, r) in self.rules.iter().enumerate() {
+        for &ri in &scratch.candidates {
+            let r = &self.rules[ri];
             if r.direction.is_some() && r.direction != direction {
                 continue;
             }
@@ -463,10 +512,11 @@ impl RuleSet {
             }
             if !r.counterpart_iban_prefix.is_empty()
                 && !s.counterpart_iban.is_some_and(|i| {
-                    let i = i.to_ascii_uppercase();
-                    r.counterpart_iban_prefix
-                        .iter()
-                        .any(|p| i.starts_with(p.as_str()))
+                    // The prefixes are upper case already.
+                    r.counterpart_iban_prefix.iter().any(|p| {
+                        i.get(..p.len())
+                            .is_some_and(|head| head.eq_ignore_ascii_case(p))
+                    })
                 })
             {
                 continue;
@@ -565,6 +615,10 @@ pub struct Scratch {
     counterpart_end: usize,
     /// Rule index → which of its keyword conditions matched.
     flags: Vec<u8>,
+    /// The rules whose `flags` the last call set.
+    marked: Vec<usize>,
+    /// The rules the last call evaluated, in order.
+    candidates: Vec<usize>,
     /// An insurer's alias occurs in the text.
     insurer_named: bool,
     provenance: Vec<(Label, usize)>,
@@ -652,11 +706,13 @@ mod tests {
                 rule: "t/groc@1".into()
             }]
         );
-        let s = Signals {
+        let tankstelle = Signals {
             purpose: Some("ARAL Tankstelle"),
             ..s
         };
-        assert!(rules.label(&s, &mut scratch).iter().next().is_none());
+        assert!(rules.label(&tankstelle, &mut scratch).iter().next().is_none());
+        // What one call marked does not linger in the scratch.
+        assert_eq!(names(rules.label(&s, &mut scratch)), vec!["GROCERIES"]);
     }
 
     #[test]

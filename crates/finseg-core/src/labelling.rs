@@ -349,7 +349,9 @@ impl RuleSet {
         let unconditional = rules
             .iter()
             .enumerate()
-            .filter(|(_, r)| r.text.is_empty() && r.also_text.is_empty() && r.counterpart.is_empty())
+            .filter(|(_, r)| {
+                r.text.is_empty() && r.also_text.is_empty() && r.counterpart.is_empty()
+            })
             .map(|(ri, _)| ri)
             .collect();
         Ok(RuleSet {
@@ -710,7 +712,13 @@ mod tests {
             purpose: Some("ARAL Tankstelle"),
             ..s
         };
-        assert!(rules.label(&tankstelle, &mut scratch).iter().next().is_none());
+        assert!(
+            rules
+                .label(&tankstelle, &mut scratch)
+                .iter()
+                .next()
+                .is_none()
+        );
         // What one call marked does not linger in the scratch.
         assert_eq!(names(rules.label(&s, &mut scratch)), vec!["GROCERIES"]);
     }

@@ -425,29 +425,14 @@ impl RuleSet {
         // marked rules merged into the unconditional ones, in order.
         scratch.marked.sort_unstable();
         scratch.candidates.clear();
-        let (mut a, mut b) = (0, 0);
         let (always, marked) = (&self.unconditional, &scratch.marked);
+        let (mut a, mut b) = (0, 0);
         while a < always.len() || b < marked.len() {
-            let next = match (always.get(a), marked.get(b)) {
-                (Some(&x), Some(&y)) if x == y => {
-                    a += 1;
-                    b += 1;
-                    x
-                }
-                (Some(&x), Some(&y)) if x < y => {
-                    a += 1;
-                    x
-                }
-                (Some(&x), None) => {
-                    a += 1;
-                    x
-                }
-                (_, Some(&y)) => {
-                    b += 1;
-                    y
-                }
-                (None, None) => unreachable!("the loop condition"),
-            };
+            let x = always.get(a).copied().unwrap_or(usize::MAX);
+            let y = marked.get(b).copied().unwrap_or(usize::MAX);
+            let next = x.min(y);
+            a += usize::from(x == next);
+            b += usize::from(y == next);
             scratch.candidates.push(next);
         }
         let mut labels = LabelSet::default();

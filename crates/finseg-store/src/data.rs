@@ -1,11 +1,6 @@
 //! Users, accounts, transactions and daily balances of one client.
 
-use std::collections::HashMap;
-
-/// The writer's caches are looked up once per record: foldhash is several
-/// times faster than SipHash on short keys and still seeded per map.
-type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
-type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
+use std::collections::{HashMap, HashSet};
 
 use finseg_core::labelling::Labelled;
 use finseg_core::labels::{Label, LabelSet};
@@ -15,6 +10,11 @@ use serde::Serialize;
 
 use crate::StoreError;
 use crate::conn::{Conn, P, Row, V};
+
+/// The writer's caches are looked up once per record: foldhash is several
+/// times faster than SipHash on short keys and still seeded per map.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+type FastSet<K> = HashSet<K, foldhash::fast::RandomState>;
 
 /// What a write needs to know about an existing account.
 #[derive(Debug, Clone, Copy)]

@@ -188,10 +188,6 @@ impl SqliteConn {
     /// Page cache of the bulk importer's connection while it writes (the
     /// B-trees it inserts into stay cached).
     pub const BULK_CACHE_KIB: i64 = 64 * 1024;
-    /// WAL pages after which the bulk importer's commit checkpoints (the
-    /// default is 1,000): index pages the next batches dirty again are
-    /// copied into the database file once rather than every few batches.
-    pub const BULK_CHECKPOINT_PAGES: i64 = 10_000;
     /// WAL pages after which a pooled connection's commit checkpoints: a
     /// bound on the log (1 GiB of 4 KiB pages), not a rhythm; the server's
     /// [`crate::checkpoint::Checkpointer`] copies the log in pauses.

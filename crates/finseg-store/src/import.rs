@@ -142,9 +142,8 @@ impl Drop for BulkImport<'_> {
         // The connection goes back to the pool with the usual cache.
         if self.conn.backend() == Backend::Sqlite {
             let _ = self.conn.batch(&format!(
-                "PRAGMA cache_size = -{}; PRAGMA wal_autocheckpoint = {}",
-                crate::conn::SqliteConn::CACHE_KIB,
-                crate::conn::SqliteConn::CHECKPOINT_CAP_PAGES
+                "PRAGMA cache_size = -{}",
+                crate::conn::SqliteConn::CACHE_KIB
             ));
         }
     }
@@ -178,10 +177,12 @@ impl<'s> BulkImport<'s> {
         ))?;
         conn.batch("DELETE FROM import_pending")?;
         if conn.backend() == Backend::Sqlite {
+            // The log is not copied in this connection's commits (only past
+            // the pooled cap): the server's checkpointer copies it beside
+            // the writer, on the other core, every few seconds.
             conn.batch(&format!(
-                "PRAGMA cache_size = -{}; PRAGMA wal_autocheckpoint = {}",
-                crate::conn::SqliteConn::BULK_CACHE_KIB,
-                crate::conn::SqliteConn::BULK_CHECKPOINT_PAGES
+                "PRAGMA cache_size = -{}",
+                crate::conn::SqliteConn::BULK_CACHE_KIB
             ))?;
         }
         Ok(BulkImport {

@@ -10,7 +10,7 @@ use axum::routing::{get, post, put};
 use finseg_core::record::Record;
 use finseg_core::{ExternalId, FieldError, id::ID_RULE, input};
 use finseg_store::data::{self, Writer};
-use finseg_store::import::{BulkImport, ImportSummary, ParsedLine, write_all};
+use finseg_store::import::{BulkImport, ImportSummary, LineBatch, ParsedBatch, write_all};
 use futures_util::StreamExt as _;
 use serde_json::value::RawValue;
 
@@ -28,6 +28,10 @@ const MAX_JSON_BODY: usize = 64 * 1024 * 1024;
 const MAX_LINE: usize = 1024 * 1024;
 /// Lines per transaction of the bulk import.
 const IMPORT_BATCH: usize = 5_000;
+/// Bytes of text after which a batch is cut before it has
+/// [`IMPORT_BATCH`] lines: with about six batches in flight, long lines
+/// (up to [`MAX_LINE`]) would otherwise hold gigabytes.
+const IMPORT_BATCH_BYTES: usize = 8 * 1024 * 1024;
 
 fn path_id(id: &str, what: &str) -> Result<(), Problem> {
     if ExternalId::is_valid(id) {
@@ -393,18 +397,13 @@ async fn post_daily_balances(
 
 // ------------------------------------------------------------ bulk import
 
-/// Batches of lines cut from the body, sent to the writer thread.
-struct LineBatch {
-    lines: Vec<(u64, String)>,
-}
-
 /// Runs an import on a blocking thread, fed with batches over `rx`.
 fn run_import(
     store: &finseg_store::Store,
     client_pk: i64,
     today: finseg_core::Date,
-    mut rx: tokio::sync::mpsc::Receiver<Vec<ParsedLine>>,
-    written: std::sync::mpsc::Sender<Vec<ParsedLine>>,
+    mut rx: tokio::sync::mpsc::Receiver<ParsedBatch>,
+    written: std::sync::mpsc::Sender<ParsedBatch>,
 ) -> Result<ImportSummary, (finseg_store::StoreError, u64)> {
     let mut imp = BulkImport::begin(store, client_pk, today).map_err(|e| (e, 0))?;
     while let Some(batch) = rx.blocking_recv() {
@@ -418,7 +417,94 @@ fn run_import(
     imp.finish().map_err(|e| (e, through))
 }
 
-/// Feeds the lines of an NDJSON stream to `send`, `IMPORT_BATCH` at a time.
+/// What [`LineCutter`] found: a line's text, or why a line was refused
+/// before parsing.
+#[derive(Debug, PartialEq, Eq)]
+enum Cut<'a> {
+    Line(u64, &'a str),
+    Rejected(u64, &'static str),
+}
+
+/// Cuts an NDJSON body into numbered lines, whatever the boundaries of the
+/// chunks it arrives in. Blank lines are skipped (but numbered), a
+/// trailing `\r` is dropped, and a line longer than [`MAX_LINE`] or not in
+/// UTF-8 is refused; a long line is never buffered beyond [`MAX_LINE`].
+#[derive(Default)]
+struct LineCutter {
+    /// The start of a line whose end has not arrived yet.
+    pending: Vec<u8>,
+    /// The current line is too long and was refused: drop until its end.
+    skipping_long_line: bool,
+    /// Lines completed so far.
+    line_no: u64,
+}
+
+impl LineCutter {
+    fn feed(&mut self, chunk: &[u8], out: &mut dyn FnMut(Cut<'_>)) {
+        let mut rest = chunk;
+        while let Some(pos) = rest.iter().position(|&b| b == b'\n') {
+            self.line_no += 1;
+            if self.skipping_long_line {
+                self.skipping_long_line = false;
+            } else if self.pending.is_empty() {
+                // The whole line is in this chunk: no copy.
+                Self::line(&rest[..pos], self.line_no, out);
+            } else {
+                self.pending.extend_from_slice(&rest[..pos]);
+                Self::line(&self.pending, self.line_no, out);
+            }
+            self.pending.clear();
+            rest = &rest[pos + 1..];
+        }
+        if !self.skipping_long_line {
+            self.pending.extend_from_slice(rest);
+            if self.pending.len() > MAX_LINE {
+                self.pending.clear();
+                self.skipping_long_line = true;
+                out(Cut::Rejected(self.line_no + 1, LONG_LINE));
+            }
+        }
+    }
+
+    /// The last line, when the body does not end with a newline.
+    fn finish(&mut self, out: &mut dyn FnMut(Cut<'_>)) {
+        if !self.pending.is_empty() && !self.skipping_long_line {
+            self.line_no += 1;
+            Self::line(&self.pending, self.line_no, out);
+        }
+        self.pending.clear();
+    }
+
+    fn line(raw: &[u8], line_no: u64, out: &mut dyn FnMut(Cut<'_>)) {
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if raw.iter().all(u8::is_ascii_whitespace) {
+            return;
+        }
+        if raw.len() > MAX_LINE {
+            out(Cut::Rejected(line_no, LONG_LINE));
+            return;
+        }
+        match std::str::from_utf8(raw) {
+            Ok(s) => out(Cut::Line(line_no, s)),
+            Err(_) => out(Cut::Rejected(line_no, "the line is not valid UTF-8")),
+        }
+    }
+}
+
+const LONG_LINE: &str = "the line is longer than 1 MiB";
+
+/// Whether a batch is to be sent before another line joins it.
+fn batch_is_full(batch: &LineBatch) -> bool {
+    batch.len() >= IMPORT_BATCH || batch.bytes() >= IMPORT_BATCH_BYTES
+}
+
+fn new_batch() -> LineBatch {
+    // Room for a batch of typical lines (about 340 bytes).
+    LineBatch::with_capacity(IMPORT_BATCH, IMPORT_BATCH * 512)
+}
+
+/// Feeds the lines of an NDJSON stream to `send`, `IMPORT_BATCH` at a time
+/// (fewer when they are long: [`batch_is_full`]).
 /// Lines that are too long or not UTF-8 are reported as rejected up front.
 pub async fn import_ndjson(
     state: &AppState,
@@ -432,17 +518,13 @@ pub async fn import_ndjson(
         .db(move |c| finseg_store::rules::labeller(c, tenant_pk))
         .await?;
     let (tx, mut line_rx) = tokio::sync::mpsc::channel::<LineBatch>(2);
-    let (parsed_tx, parsed_rx) = tokio::sync::mpsc::channel::<Vec<ParsedLine>>(2);
-    let (written_tx, written_rx) = std::sync::mpsc::channel::<Vec<ParsedLine>>();
+    let (parsed_tx, parsed_rx) = tokio::sync::mpsc::channel::<ParsedBatch>(2);
+    let (written_tx, written_rx) = std::sync::mpsc::channel::<ParsedBatch>();
     tokio::task::spawn_blocking(move || {
         let mut scratch = finseg_core::labelling::Scratch::default();
         while let Some(batch) = line_rx.blocking_recv() {
             written_rx.try_iter().for_each(drop);
-            let parsed = batch
-                .lines
-                .into_iter()
-                .map(|(n, text)| ParsedLine::parse_labelled(n, text, &labeller, &mut scratch))
-                .collect();
+            let parsed = ParsedBatch::parse_labelled(batch, &labeller, &mut scratch);
             if parsed_tx.blocking_send(parsed).is_err() {
                 break;
             }
@@ -465,26 +547,21 @@ pub async fn import_ndjson(
             });
         }
     };
-    let mut pending: Vec<u8> = Vec::new();
-    let mut skipping_long_line = false;
-    let mut line_no = 0u64;
-    let mut batch = Vec::with_capacity(IMPORT_BATCH);
+    let mut cutter = LineCutter::default();
+    let mut batch = new_batch();
+    let mut ready: Vec<LineBatch> = Vec::new();
+    // The last line of the last batch handed to the parser.
+    let mut sent_through = 0u64;
     let mut read_error = None;
     let mut worker_gone = false;
-
-    // Handles one complete line (without its newline).
-    let take_line = |raw: &[u8],
-                     line_no: u64,
-                     batch: &mut Vec<(u64, String)>,
-                     reject: &mut dyn FnMut(u64, &str)| {
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        if raw.iter().all(u8::is_ascii_whitespace) {
-            return;
+    let mut collect = |cut: Cut<'_>, batch: &mut LineBatch, ready: &mut Vec<LineBatch>| match cut {
+        Cut::Line(n, text) => {
+            batch.push(n, text);
+            if batch_is_full(batch) {
+                ready.push(std::mem::replace(batch, new_batch()));
+            }
         }
-        match std::str::from_utf8(raw) {
-            Ok(s) => batch.push((line_no, s.to_owned())),
-            Err(_) => reject(line_no, "the line is not valid UTF-8"),
-        }
+        Cut::Rejected(n, reason) => reject(n, reason),
     };
 
     'read: while let Some(chunk) = body.next().await {
@@ -495,41 +572,21 @@ pub async fn import_ndjson(
                 break;
             }
         };
-        let mut rest: &[u8] = &chunk;
-        while let Some(pos) = rest.iter().position(|&b| b == b'\n') {
-            line_no += 1;
-            if skipping_long_line {
-                skipping_long_line = false;
-            } else {
-                pending.extend_from_slice(&rest[..pos]);
-                take_line(&pending, line_no, &mut batch, &mut reject);
+        cutter.feed(&chunk, &mut |cut| collect(cut, &mut batch, &mut ready));
+        for full in ready.drain(..) {
+            let last = full.last_line();
+            if tx.send(full).await.is_err() {
+                worker_gone = true;
+                break 'read;
             }
-            pending.clear();
-            rest = &rest[pos + 1..];
-            if batch.len() >= IMPORT_BATCH {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(IMPORT_BATCH));
-                if tx.send(LineBatch { lines: full }).await.is_err() {
-                    worker_gone = true;
-                    break 'read;
-                }
-            }
-        }
-        if !skipping_long_line {
-            pending.extend_from_slice(rest);
-            if pending.len() > MAX_LINE {
-                pending.clear();
-                skipping_long_line = true;
-                reject(line_no + 1, "the line is longer than 1 MiB");
-            }
+            sent_through = last;
         }
     }
     if !worker_gone && read_error.is_none() {
-        if !pending.is_empty() && !skipping_long_line {
-            line_no += 1;
-            take_line(&pending, line_no, &mut batch, &mut reject);
-        }
-        if !batch.is_empty() {
-            let _ = tx.send(LineBatch { lines: batch }).await;
+        cutter.finish(&mut |cut| collect(cut, &mut batch, &mut ready));
+        ready.push(batch);
+        for full in ready.drain(..).filter(|b| !b.is_empty()) {
+            let _ = tx.send(full).await;
         }
     }
     drop(tx);
@@ -539,7 +596,8 @@ pub async fn import_ndjson(
     if let Some(e) = read_error {
         // The body broke off: what was committed stays (idempotent upserts make a resend safe).
         let through = match &result {
-            Ok(_) => line_no,
+            // Lines cut after the last batch sent were not written.
+            Ok(_) => sent_through,
             Err((_, t)) => *t,
         };
         return Err(
@@ -618,4 +676,91 @@ pub fn routes() -> Router<AppState> {
             post(post_daily_balances).layer(DefaultBodyLimit::max(MAX_JSON_BODY)),
         )
         .route("/api/v1/import", post(import))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn owned(cut: Cut<'_>) -> (u64, Result<String, &'static str>) {
+        match cut {
+            Cut::Line(n, t) => (n, Ok(t.to_owned())),
+            Cut::Rejected(n, r) => (n, Err(r)),
+        }
+    }
+
+    /// The cuts of `chunks` fed one after the other.
+    fn cut(chunks: &[&[u8]]) -> Vec<(u64, Result<String, &'static str>)> {
+        let mut out = Vec::new();
+        let mut cutter = LineCutter::default();
+        for c in chunks {
+            cutter.feed(c, &mut |cut| out.push(owned(cut)));
+        }
+        cutter.finish(&mut |cut| out.push(owned(cut)));
+        out
+    }
+
+    #[test]
+    fn lines_are_the_same_whatever_the_chunks() {
+        let mut body = Vec::new();
+        body.extend_from_slice(b"{\"a\":1}\n\n  \n{\"b\":2}\r\n");
+        body.extend_from_slice(&vec![b'x'; MAX_LINE + 10]); // line 5: too long
+        body.extend_from_slice(b"\n{\"c\":\xff}\n"); // line 6: not UTF-8
+        body.extend_from_slice(&vec![b'y'; MAX_LINE]); // line 7: just fits
+        body.extend_from_slice(b"\n{\"d\":\"\xc3\xa4\"}"); // line 8, no newline
+        let expected = vec![
+            (1, Ok("{\"a\":1}".to_owned())),
+            (4, Ok("{\"b\":2}".to_owned())),
+            (5, Err(LONG_LINE)),
+            (6, Err("the line is not valid UTF-8")),
+            (7, Ok("y".repeat(MAX_LINE))),
+            (8, Ok("{\"d\":\"ä\"}".to_owned())),
+        ];
+        assert_eq!(cut(&[&body]), expected);
+        // Chunks of pseudo-random sizes, from one byte to beyond a line's
+        // limit, cutting lines, `\r\n` and UTF-8 sequences anywhere.
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        for round in 0..40 {
+            let mut chunks = Vec::new();
+            let mut rest = &body[..];
+            while !rest.is_empty() {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let max = [7, 4096, 70_000, 2 * MAX_LINE][round % 4];
+                let n = (1 + seed as usize % max).min(rest.len());
+                chunks.push(&rest[..n]);
+                rest = &rest[n..];
+            }
+            assert_eq!(cut(&chunks), expected, "round {round}");
+        }
+    }
+
+    #[test]
+    fn batches_are_cut_by_lines_or_by_bytes() {
+        let mut batch = new_batch();
+        let short = "{}";
+        for n in 1..IMPORT_BATCH as u64 {
+            batch.push(n, short);
+        }
+        assert!(!batch_is_full(&batch));
+        batch.push(IMPORT_BATCH as u64, short);
+        assert!(batch_is_full(&batch));
+        assert_eq!(batch.last_line(), IMPORT_BATCH as u64);
+
+        // Lines of 1 MiB: eight fill a batch.
+        let long = "z".repeat(MAX_LINE);
+        let mut batch = new_batch();
+        for n in 1..=7 {
+            batch.push(n, &long);
+            assert!(!batch_is_full(&batch));
+        }
+        batch.push(8, &long);
+        assert!(batch_is_full(&batch));
+        assert_eq!(batch.len(), 8);
+        assert_eq!(
+            batch.iter().map(|(n, t)| (n, t.len())).last(),
+            Some((8, MAX_LINE))
+        );
+    }
 }

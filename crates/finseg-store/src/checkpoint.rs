@@ -13,11 +13,11 @@
 //! commit, which held the write lock for seconds (an insurance job at a
 //! million users took 5.4 s instead of 3.5): after [`BUSY_LIMIT`] of
 //! commits without a pause the log is copied anyway, from the
-//! checkpointer's own connection, beside the writers. That is also how a
-//! bulk import's log is copied: an import writes for minutes without a
-//! pause, and copying beside it, on the other core, took 7 % off the time
-//! of a 10,000-user import, against a 10,000-page threshold in the
-//! importer's own commits (docs/BENCHMARKS.md, session 12).
+//! checkpointer's own connection, beside the writers. That is also how
+//! most of a bulk import's log is copied: an import writes for minutes
+//! without a pause. Its own commits copy the rest past
+//! [`SqliteConn::BULK_CHECKPOINT_PAGES`], and the import copies what is
+//! left of its log before it answers.
 
 use std::time::{Duration, Instant};
 

@@ -98,39 +98,98 @@ pub struct ImportSummary {
 /// lines only the count grows.
 pub const MAX_REPORTED: usize = 10_000;
 
+/// Lines of the bulk format cut from a request body, in one buffer: one
+/// allocation a batch rather than one a line.
+#[derive(Debug, Default)]
+pub struct LineBatch {
+    text: String,
+    /// Each line's number in the body and the end of its text in `text`.
+    lines: Vec<(u64, usize)>,
+}
+
+impl LineBatch {
+    pub fn with_capacity(lines: usize, bytes: usize) -> Self {
+        LineBatch {
+            text: String::with_capacity(bytes),
+            lines: Vec::with_capacity(lines),
+        }
+    }
+
+    pub fn push(&mut self, line: u64, text: &str) {
+        self.text.push_str(text);
+        self.lines.push((line, self.text.len()));
+    }
+
+    /// Lines held.
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// Bytes of text held.
+    pub fn bytes(&self) -> usize {
+        self.text.len()
+    }
+
+    /// The number of the last line held (0 when empty).
+    pub fn last_line(&self) -> u64 {
+        self.lines.last().map_or(0, |l| l.0)
+    }
+
+    /// The `i`th line's text.
+    fn text(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.lines[i - 1].1 };
+        &self.text[start..self.lines[i].1]
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (u64, &str)> {
+        (0..self.lines.len()).map(|i| (self.lines[i].0, self.text(i)))
+    }
+}
+
 /// One line of the bulk format with the outcome of parsing it.
 pub struct ParsedLine {
     pub line: u64,
-    /// Kept for records that wait for their user or account.
-    pub text: String,
     pub record: Result<Record, Vec<FieldError>>,
     /// Rule labels of a transaction, when the parsing thread computed them.
     pub labelled: Option<Labelled>,
 }
 
-impl ParsedLine {
-    pub fn parse(line: u64, text: String) -> Self {
-        let record = input::bulk_record(&text);
-        ParsedLine {
-            line,
-            text,
-            record,
-            labelled: None,
-        }
+/// A batch of lines with the outcome of parsing each; the text is kept
+/// for records that wait for their user or account.
+pub struct ParsedBatch {
+    text: LineBatch,
+    lines: Vec<ParsedLine>,
+}
+
+impl ParsedBatch {
+    /// Parses and labels, so that the writing thread only writes.
+    pub fn parse_labelled(text: LineBatch, labeller: &Labeller, scratch: &mut Scratch) -> Self {
+        let lines = text
+            .iter()
+            .map(|(line, json)| {
+                let record = input::bulk_record(json);
+                let labelled = match &record {
+                    Ok(Record::Transaction(t)) => {
+                        Some(labeller.apply(&finseg_core::labelling::signals(t), scratch))
+                    }
+                    _ => None,
+                };
+                ParsedLine {
+                    line,
+                    record,
+                    labelled,
+                }
+            })
+            .collect();
+        ParsedBatch { text, lines }
     }
 
-    /// Parses and labels, so that the writing thread only writes.
-    pub fn parse_labelled(
-        line: u64,
-        text: String,
-        labeller: &Labeller,
-        scratch: &mut Scratch,
-    ) -> Self {
-        let mut parsed = Self::parse(line, text);
-        if let Ok(Record::Transaction(t)) = &parsed.record {
-            parsed.labelled = Some(labeller.apply(&finseg_core::labelling::signals(t), scratch));
-        }
-        parsed
+    pub fn lines(&self) -> &[ParsedLine] {
+        &self.lines
     }
 }
 
@@ -142,8 +201,9 @@ impl Drop for BulkImport<'_> {
         // The connection goes back to the pool with the usual cache.
         if self.conn.backend() == Backend::Sqlite {
             let _ = self.conn.batch(&format!(
-                "PRAGMA cache_size = -{}",
-                crate::conn::SqliteConn::CACHE_KIB
+                "PRAGMA cache_size = -{}; PRAGMA wal_autocheckpoint = {}",
+                crate::conn::SqliteConn::CACHE_KIB,
+                crate::conn::SqliteConn::CHECKPOINT_CAP_PAGES
             ));
         }
     }
@@ -177,12 +237,10 @@ impl<'s> BulkImport<'s> {
         ))?;
         conn.batch("DELETE FROM import_pending")?;
         if conn.backend() == Backend::Sqlite {
-            // The log is not copied in this connection's commits (only past
-            // the pooled cap): the server's checkpointer copies it beside
-            // the writer, on the other core, every few seconds.
             conn.batch(&format!(
-                "PRAGMA cache_size = -{}",
-                crate::conn::SqliteConn::BULK_CACHE_KIB
+                "PRAGMA cache_size = -{}; PRAGMA wal_autocheckpoint = {}",
+                crate::conn::SqliteConn::BULK_CACHE_KIB,
+                crate::conn::SqliteConn::BULK_CHECKPOINT_PAGES
             ))?;
         }
         Ok(BulkImport {
@@ -214,7 +272,8 @@ impl<'s> BulkImport<'s> {
 
     /// Writes a batch of parsed lines in one transaction (parsing can then
     /// run on another thread than writing).
-    pub fn write_parsed(&mut self, lines: &[ParsedLine]) -> Result<(), StoreError> {
+    pub fn write_parsed(&mut self, batch: &ParsedBatch) -> Result<(), StoreError> {
+        let lines = &batch.lines[..];
         let Self {
             conn,
             writer,
@@ -224,25 +283,27 @@ impl<'s> BulkImport<'s> {
         let mut staged = ImportSummary::default();
         in_transaction(&mut **conn, |c| {
             writer.begin_batch(c)?;
+            // `at` is the line's index in the batch.
             let record_outcome = |c: &mut dyn Conn,
                                   staged: &mut ImportSummary,
-                                  parsed: &ParsedLine,
+                                  at: usize,
                                   kind: RecordKind,
                                   outcome: Result<(), Refusal>|
              -> Result<(), StoreError> {
+                let line = lines[at].line;
                 match outcome {
                     Ok(()) => staged.written.bump(kind),
                     Err(Refusal::MissingReference(_)) => {
                         c.exec(
                             "INSERT INTO import_pending (line, kind, body) VALUES ($1, $2, $3)",
                             &[
-                                P::I(parsed.line as i64),
+                                P::I(line as i64),
                                 P::I(kind_code(kind)),
-                                P::T(&parsed.text),
+                                P::T(batch.text.text(at)),
                             ],
                         )?;
                     }
-                    Err(Refusal::Conflict(e)) => Self::reject(staged, parsed.line, vec![e]),
+                    Err(Refusal::Conflict(e)) => Self::reject(staged, line, vec![e]),
                 }
                 Ok(())
             };
@@ -263,21 +324,21 @@ impl<'s> BulkImport<'s> {
                         })
                         .collect();
                     let outcomes = writer.transactions(c, &items)?;
-                    for (parsed, outcome) in run.iter().zip(outcomes) {
+                    for (at, outcome) in (i..i + run_len).zip(outcomes) {
                         staged.lines += 1;
-                        record_outcome(c, &mut staged, parsed, RecordKind::Transaction, outcome)?;
+                        record_outcome(c, &mut staged, at, RecordKind::Transaction, outcome)?;
                     }
                     i += run_len;
                     continue;
                 }
-                let parsed = &lines[i];
+                let at = i;
                 i += 1;
                 staged.lines += 1;
-                match &parsed.record {
-                    Err(errors) => Self::reject(&mut staged, parsed.line, errors.clone()),
+                match &lines[at].record {
+                    Err(errors) => Self::reject(&mut staged, lines[at].line, errors.clone()),
                     Ok(rec) => {
                         let outcome = writer.write(c, rec)?;
-                        record_outcome(c, &mut staged, parsed, rec.kind(), outcome)?;
+                        record_outcome(c, &mut staged, at, rec.kind(), outcome)?;
                     }
                 }
             }
@@ -335,6 +396,11 @@ impl<'s> BulkImport<'s> {
             }
         }
         self.conn.batch("DELETE FROM import_pending")?;
+        if self.conn.backend() == Backend::Sqlite {
+            // The log this import wrote is copied before it answers: the
+            // import pays for it, not the jobs that follow it.
+            self.conn.batch("PRAGMA wal_checkpoint(PASSIVE)")?;
+        }
         self.summary.rejected.sort_by_key(|r| r.line);
         Ok(std::mem::take(&mut self.summary))
     }

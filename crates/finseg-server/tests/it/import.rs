@@ -192,6 +192,27 @@ async fn bad_bodies(app: TestApp) {
             .unwrap()
             .contains("UTF-8")
     );
+    // A line longer than 1 MiB is refused by number, and the lines after
+    // it are written.
+    let long = format!(
+        "{{\"kind\":\"user\",\"id\":\"long\",\"pad\":\"{}\"}}",
+        "x".repeat(1 << 20)
+    );
+    let r = app
+        .import(&format!(
+            "{{\"kind\":\"user\",\"id\":\"before\"}}\n{long}\n{{\"kind\":\"user\",\"id\":\"after\"}}\n"
+        ))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["written"]["user"], 2);
+    assert_eq!(r.body["rejectedCount"], 1);
+    assert_eq!(r.body["rejected"][0]["line"], 2);
+    assert_eq!(
+        r.body["rejected"][0]["reason"],
+        "the line is longer than 1 MiB"
+    );
+    assert_eq!(app.get("/api/v1/users/after").await.status, 200);
+    assert_eq!(app.get("/api/v1/users/long").await.status, 404);
     // An empty body is an empty import.
     let r = app.import("").await;
     assert_eq!(r.status, 200);

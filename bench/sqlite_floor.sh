@@ -25,6 +25,14 @@ MAXPK=$(sqlite3 "$WORK/src.db" "SELECT MAX(pk) FROM transactions")
 INDEXES="CREATE UNIQUE INDEX t_u ON t (client_pk, ext_id);
          CREATE INDEX t_a ON t (account_pk, booking_date);"
 
+# Runs $WORK/load.sql into a fresh t.db and prints its CPU time per row.
+timed() {
+  /usr/bin/time -f "%U %S" -o "$WORK/time" sqlite3 "$WORK/t.db" < "$WORK/load.sql" >/dev/null
+  read -r u s < "$WORK/time"
+  python3 -c 'import sys; n, u, s, rows = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]); print(f"{n:<40} {u:>8.2f} {s:>8.2f} {1e6 * (u + s) / rows:>8.2f}")' \
+    "$1" "$u" "$s" "$ROWS"
+}
+
 printf '%-40s %8s %8s %8s\n' variant "user s" "sys s" "µs/row"
 while IFS='|' read -r name mode ddl; do
   rm -f "$WORK"/t.db*
@@ -37,10 +45,7 @@ while IFS='|' read -r name mode ddl; do
       echo "INSERT INTO t SELECT * FROM s.transactions WHERE pk BETWEEN $lo AND $((lo + 4999));"
     done
   } > "$WORK/load.sql"
-  /usr/bin/time -f "%U %S" -o "$WORK/time" sqlite3 "$WORK/t.db" < "$WORK/load.sql" >/dev/null
-  read -r u s < "$WORK/time"
-  python3 -c 'import sys; n, u, s, rows = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]); print(f"{n:<40} {u:>8.2f} {s:>8.2f} {1e6 * (u + s) / rows:>8.2f}")' \
-    "$name" "$u" "$s" "$ROWS"
+  timed "$name"
 done <<VARIANTS
 rows + both indexes, WAL (the service)|WAL|$(echo $INDEXES)
 rows only, WAL|WAL|
@@ -92,10 +97,7 @@ while IFS='|' read -r name ids; do
       echo "COMMIT;"
     done
   } > "$WORK/load.sql"
-  /usr/bin/time -f "%U %S" -o "$WORK/time" sqlite3 "$WORK/t.db" < "$WORK/load.sql" >/dev/null
-  read -r u s < "$WORK/time"
-  python3 -c 'import sys; n, u, s, rows = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]); print(f"{n:<40} {u:>8.2f} {s:>8.2f} {1e6 * (u + s) / rows:>8.2f}")' \
-    "$name" "$u" "$s" "$ROWS"
+  timed "$name"
 done <<VARIANTS
 blocks + id table, WAL|yes
 blocks only, WAL|no

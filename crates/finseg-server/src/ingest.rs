@@ -503,9 +503,10 @@ fn new_batch() -> LineBatch {
     LineBatch::with_capacity(IMPORT_BATCH, IMPORT_BATCH * 512)
 }
 
-/// Feeds the lines of an NDJSON stream to `send`, `IMPORT_BATCH` at a time
-/// (fewer when they are long: [`batch_is_full`]).
-/// Lines that are too long or not UTF-8 are reported as rejected up front.
+/// Imports an NDJSON stream: its lines go to the parser in batches of
+/// [`IMPORT_BATCH`] (fewer when they are long: [`batch_is_full`]), each
+/// batch is written in one transaction. Lines that are too long or not
+/// UTF-8 are reported as rejected without being parsed.
 pub async fn import_ndjson(
     state: &AppState,
     tenant_pk: i64,

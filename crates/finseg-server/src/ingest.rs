@@ -419,7 +419,6 @@ fn run_import(
 
 /// What [`LineCutter`] found: a line's text, or why a line was refused
 /// before parsing.
-#[derive(Debug, PartialEq, Eq)]
 enum Cut<'a> {
     Line(u64, &'a str),
     Rejected(u64, &'static str),

@@ -151,11 +151,11 @@ impl LineBatch {
 }
 
 /// One line of the bulk format with the outcome of parsing it.
-pub struct ParsedLine {
-    pub line: u64,
-    pub record: Result<Record, Vec<FieldError>>,
+struct ParsedLine {
+    line: u64,
+    record: Result<Record, Vec<FieldError>>,
     /// Rule labels of a transaction, when the parsing thread computed them.
-    pub labelled: Option<Labelled>,
+    labelled: Option<Labelled>,
 }
 
 /// A batch of lines with the outcome of parsing each; the text is kept
@@ -186,10 +186,6 @@ impl ParsedBatch {
             })
             .collect();
         ParsedBatch { text, lines }
-    }
-
-    pub fn lines(&self) -> &[ParsedLine] {
-        &self.lines
     }
 }
 

@@ -9,81 +9,99 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+mod scan;
+
 use crate::labels::Label;
 use crate::record::{
     AccountRecord, DailyBalanceRecord, Record, RecordKind, TransactionRecord, UserRecord,
 };
 use crate::{AccountType, Amount, Currency, Date, ExternalId, FieldError, Iban, id::ID_RULE};
 
+/// A field's value as its JSON text (a string keeps its quotes and escapes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Raw<'a>(&'a str);
+
+impl<'a> Raw<'a> {
+    pub fn get(self) -> &'a str {
+        self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Raw<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <&'de RawValue>::deserialize(d).map(|r| Raw(r.get()))
+    }
+}
+
 /// The union of the fields of every record kind, each as raw JSON.
 /// finAPI Access's field names are accepted beside finseg's own.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct RawFields<'a> {
     #[serde(borrow)]
-    kind: Option<&'a RawValue>,
+    kind: Option<Raw<'a>>,
     #[serde(borrow)]
-    id: Option<&'a RawValue>,
+    id: Option<Raw<'a>>,
     #[serde(borrow)]
-    user_id: Option<&'a RawValue>,
+    user_id: Option<Raw<'a>>,
     #[serde(borrow)]
-    account_id: Option<&'a RawValue>,
+    account_id: Option<Raw<'a>>,
     #[serde(borrow, rename = "type")]
-    account_type: Option<&'a RawValue>,
+    account_type: Option<Raw<'a>>,
     #[serde(borrow)]
-    currency: Option<&'a RawValue>,
+    currency: Option<Raw<'a>>,
     #[serde(borrow)]
-    balance: Option<&'a RawValue>,
+    balance: Option<Raw<'a>>,
     #[serde(borrow)]
-    balance_date: Option<&'a RawValue>,
+    balance_date: Option<Raw<'a>>,
     #[serde(borrow)]
-    iban: Option<&'a RawValue>,
+    iban: Option<Raw<'a>>,
     #[serde(borrow)]
-    name: Option<&'a RawValue>,
+    name: Option<Raw<'a>>,
     #[serde(borrow)]
-    overdraft_limit: Option<&'a RawValue>,
+    overdraft_limit: Option<Raw<'a>>,
     #[serde(borrow)]
-    data_since: Option<&'a RawValue>,
+    data_since: Option<Raw<'a>>,
     #[serde(borrow)]
-    date: Option<&'a RawValue>,
+    date: Option<Raw<'a>>,
     #[serde(borrow)]
-    amount: Option<&'a RawValue>,
+    amount: Option<Raw<'a>>,
     #[serde(borrow)]
-    booking_date: Option<&'a RawValue>,
+    booking_date: Option<Raw<'a>>,
     #[serde(borrow)]
-    bank_booking_date: Option<&'a RawValue>,
+    bank_booking_date: Option<Raw<'a>>,
     #[serde(borrow)]
-    value_date: Option<&'a RawValue>,
+    value_date: Option<Raw<'a>>,
     #[serde(borrow)]
-    purpose: Option<&'a RawValue>,
+    purpose: Option<Raw<'a>>,
     #[serde(borrow)]
-    counterpart_name: Option<&'a RawValue>,
+    counterpart_name: Option<Raw<'a>>,
     #[serde(borrow)]
-    counterpart_iban: Option<&'a RawValue>,
+    counterpart_iban: Option<Raw<'a>>,
     #[serde(borrow)]
-    counterpart_bic: Option<&'a RawValue>,
+    counterpart_bic: Option<Raw<'a>>,
     #[serde(borrow)]
-    creditor_id: Option<&'a RawValue>,
+    creditor_id: Option<Raw<'a>>,
     #[serde(borrow)]
-    counterpart_creditor_id: Option<&'a RawValue>,
+    counterpart_creditor_id: Option<Raw<'a>>,
     #[serde(borrow)]
-    mandate_reference: Option<&'a RawValue>,
+    mandate_reference: Option<Raw<'a>>,
     #[serde(borrow)]
-    counterpart_mandate_reference: Option<&'a RawValue>,
+    counterpart_mandate_reference: Option<Raw<'a>>,
     #[serde(borrow)]
-    end_to_end_reference: Option<&'a RawValue>,
+    end_to_end_reference: Option<Raw<'a>>,
     #[serde(borrow)]
-    bank_transaction_code: Option<&'a RawValue>,
+    bank_transaction_code: Option<Raw<'a>>,
     #[serde(borrow)]
-    type_code_zka: Option<&'a RawValue>,
+    type_code_zka: Option<Raw<'a>>,
     #[serde(borrow)]
-    type_code_swift: Option<&'a RawValue>,
+    type_code_swift: Option<Raw<'a>>,
     #[serde(borrow)]
-    sepa_purpose_code: Option<&'a RawValue>,
+    sepa_purpose_code: Option<Raw<'a>>,
     #[serde(borrow)]
-    mcc: Option<&'a RawValue>,
+    mcc: Option<Raw<'a>>,
     #[serde(borrow)]
-    labels: Option<&'a RawValue>,
+    labels: Option<Raw<'a>>,
 }
 
 /// Collects the errors of one document while its fields are read.
@@ -95,7 +113,7 @@ struct Reader {
 /// statements concatenate several).
 const MAX_TEXT: usize = 2000;
 
-fn is_null(raw: Option<&RawValue>) -> bool {
+fn is_null(raw: Option<Raw>) -> bool {
     raw.is_none_or(|r| r.get() == "null")
 }
 
@@ -106,7 +124,7 @@ impl Reader {
     }
 
     /// A JSON string's value, or `None` (with an error) for any other JSON type.
-    fn string<'a>(&mut self, raw: &'a RawValue, field: &str) -> Option<Cow<'a, str>> {
+    fn string<'a>(&mut self, raw: Raw<'a>, field: &str) -> Option<Cow<'a, str>> {
         let text = raw.get();
         if !text.starts_with('"') {
             self.err(field, "must be a string");
@@ -127,7 +145,7 @@ impl Reader {
         }
     }
 
-    fn required<'a>(&mut self, raw: Option<&'a RawValue>, field: &str) -> Option<&'a RawValue> {
+    fn required<'a>(&mut self, raw: Option<Raw<'a>>, field: &str) -> Option<Raw<'a>> {
         if is_null(raw) {
             self.err(field, "is required");
             None
@@ -137,7 +155,7 @@ impl Reader {
     }
 
     /// An identifier; integers are accepted too, as finAPI Access uses them.
-    fn id(&mut self, raw: Option<&RawValue>, field: &str) -> Option<ExternalId> {
+    fn id(&mut self, raw: Option<Raw>, field: &str) -> Option<ExternalId> {
         let raw = self.required(raw, field)?;
         let text = raw.get();
         let s: Cow<str> = if text.bytes().all(|c| c.is_ascii_digit()) {
@@ -154,12 +172,12 @@ impl Reader {
         }
     }
 
-    fn amount(&mut self, raw: Option<&RawValue>, field: &str) -> Option<Amount> {
+    fn amount(&mut self, raw: Option<Raw>, field: &str) -> Option<Amount> {
         let raw = self.required(raw, field)?;
         self.amount_value(raw, field)
     }
 
-    fn amount_value(&mut self, raw: &RawValue, field: &str) -> Option<Amount> {
+    fn amount_value(&mut self, raw: Raw, field: &str) -> Option<Amount> {
         let text = raw.get();
         let s: Cow<str> = if text.starts_with('"') {
             self.string(raw, field)?
@@ -175,14 +193,14 @@ impl Reader {
         }
     }
 
-    fn opt_amount(&mut self, raw: Option<&RawValue>, field: &str) -> Option<Amount> {
+    fn opt_amount(&mut self, raw: Option<Raw>, field: &str) -> Option<Amount> {
         if is_null(raw) {
             return None;
         }
         self.amount_value(raw?, field)
     }
 
-    fn date_value(&mut self, raw: &RawValue, field: &str) -> Option<Date> {
+    fn date_value(&mut self, raw: Raw, field: &str) -> Option<Date> {
         let s = self.string(raw, field)?;
         // finAPI Access writes dates as "2024-01-31" or with a time "2024-01-31 00:00:00.000".
         let day = s
@@ -200,19 +218,19 @@ impl Reader {
         }
     }
 
-    fn date(&mut self, raw: Option<&RawValue>, field: &str) -> Option<Date> {
+    fn date(&mut self, raw: Option<Raw>, field: &str) -> Option<Date> {
         let raw = self.required(raw, field)?;
         self.date_value(raw, field)
     }
 
-    fn opt_date(&mut self, raw: Option<&RawValue>, field: &str) -> Option<Date> {
+    fn opt_date(&mut self, raw: Option<Raw>, field: &str) -> Option<Date> {
         if is_null(raw) {
             return None;
         }
         self.date_value(raw?, field)
     }
 
-    fn currency(&mut self, raw: Option<&RawValue>, field: &str) -> Option<Currency> {
+    fn currency(&mut self, raw: Option<Raw>, field: &str) -> Option<Currency> {
         let raw = self.required(raw, field)?;
         let s = self.string(raw, field)?;
         match Currency::parse(&s) {
@@ -227,7 +245,7 @@ impl Reader {
         }
     }
 
-    fn opt_iban(&mut self, raw: Option<&RawValue>, field: &str) -> Option<Iban> {
+    fn opt_iban(&mut self, raw: Option<Raw>, field: &str) -> Option<Iban> {
         if is_null(raw) {
             return None;
         }
@@ -244,7 +262,7 @@ impl Reader {
         }
     }
 
-    fn opt_text(&mut self, raw: Option<&RawValue>, field: &str) -> Option<String> {
+    fn opt_text(&mut self, raw: Option<Raw>, field: &str) -> Option<String> {
         if is_null(raw) {
             return None;
         }
@@ -261,7 +279,7 @@ impl Reader {
     }
 
     /// A code given as string or number (`typeCodeZka`, `mcc`).
-    fn opt_code(&mut self, raw: Option<&RawValue>, field: &str, max: usize) -> Option<String> {
+    fn opt_code(&mut self, raw: Option<Raw>, field: &str, max: usize) -> Option<String> {
         if is_null(raw) {
             return None;
         }
@@ -283,7 +301,7 @@ impl Reader {
         Some(t.to_owned())
     }
 
-    fn labels(&mut self, raw: Option<&RawValue>, field: &str) -> Vec<Label> {
+    fn labels(&mut self, raw: Option<Raw>, field: &str) -> Vec<Label> {
         let Some(raw) = raw.filter(|r| r.get() != "null") else {
             return Vec::new();
         };
@@ -294,7 +312,7 @@ impl Reader {
         let mut out = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let f = format!("{field}/{i}");
-            if let Some(name) = self.string(item, &f) {
+            if let Some(name) = self.string(Raw(item.get()), &f) {
                 match Label::parse(&name) {
                     Some(l) if !out.contains(&l) => out.push(l),
                     Some(_) => {}
@@ -315,6 +333,9 @@ impl Reader {
 
 /// Parses one JSON object into its raw fields.
 pub fn raw_fields(json: &str) -> Result<RawFields<'_>, Vec<FieldError>> {
+    if let Some(fields) = scan::flat_object(json) {
+        return Ok(fields);
+    }
     serde_json::from_str::<RawFields>(json).map_err(|e| {
         let detail = if e.is_syntax() || e.is_eof() {
             format!("not valid JSON: {e}")

@@ -5,7 +5,7 @@
 //! copy the log into the database file. A job's results (450 MB for an
 //! insurance job at a million users) then pay for that copy while the job
 //! runs: it was a fifth of an insurance job's CPU time. Pooled connections
-//! therefore checkpoint only past [`SqliteConn::CHECKPOINT_CAP_PAGES`], a
+//! therefore checkpoint only past [`SqliteConn::CHECKPOINT_CAP_BYTES`], a
 //! bound on the log rather than a rhythm, and [`Checkpointer::tick`], called
 //! a few times a second by the server, copies the log once no connection
 //! has committed since its previous tick. Jobs that follow each other
@@ -16,7 +16,7 @@
 //! checkpointer's own connection, beside the writers. That is also how
 //! most of a bulk import's log is copied: an import writes for minutes
 //! without a pause. Its own commits copy the rest past
-//! [`SqliteConn::BULK_CHECKPOINT_PAGES`], and the import copies what is
+//! [`SqliteConn::BULK_CHECKPOINT_BYTES`], and the import copies what is
 //! left of its log before it answers.
 
 use std::time::{Duration, Instant};
@@ -134,13 +134,13 @@ mod tests {
         );
         assert_eq!(checkpointer.tick().unwrap(), Tick::Clean);
 
-        // 8 MiB in one commit: more than SQLite's default of 1,000 pages,
-        // which would have copied the log inside the commit.
+        // 32 MiB in one commit: more than SQLite's default of 1,000 pages
+        // (of 16 KiB), which would have copied the log inside the commit.
         {
             let mut c = store.conn().unwrap();
             c.batch(
                 "CREATE TABLE filler (t TEXT);
-                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2048)
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 8192)
                  INSERT INTO filler SELECT printf('%.4096c', 'x') FROM n;",
             )
             .unwrap();
@@ -151,11 +151,15 @@ mod tests {
         match checkpointer.tick().unwrap() {
             Tick::Checkpointed { log, frames } => {
                 assert_eq!(log, frames);
-                assert!(log > 2000, "{log}");
+                assert!(log > 1000, "{log}");
             }
             t => panic!("{t:?}"),
         }
-        assert!(file_bytes(&store) > 8 << 20, "{} bytes", file_bytes(&store));
+        assert!(
+            file_bytes(&store) > 32 << 20,
+            "{} bytes",
+            file_bytes(&store)
+        );
         assert_eq!(checkpointer.tick().unwrap(), Tick::Clean);
         // The next commit starts the log over.
         let mut c = store.conn().unwrap();
@@ -169,7 +173,7 @@ mod tests {
                 .unwrap()
                 .query("SELECT count(*) FROM filler", &[])
                 .unwrap()[0][0],
-            crate::V::I(2049)
+            crate::V::I(8193)
         );
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
@@ -213,7 +217,8 @@ mod tests {
         match hurried.tick().unwrap() {
             Tick::Checkpointed { log, frames } => {
                 assert_eq!(log, frames);
-                assert!(log > 1500, "{log}");
+                // Three writes of 2 MiB each are in the log.
+                assert!(log * SqliteConn::PAGE_SIZE > 6 << 20, "{log}");
             }
             t => panic!("{t:?}"),
         }

@@ -188,18 +188,25 @@ impl SqliteConn {
     /// Page cache of the bulk importer's connection while it writes (the
     /// B-trees it inserts into stay cached).
     pub const BULK_CACHE_KIB: i64 = 64 * 1024;
-    /// WAL pages after which the bulk importer's commit checkpoints
-    /// (256 MiB; SQLite's default is 1,000). Meanwhile the server's
+    /// Page size of the databases this service creates. Four times
+    /// SQLite's default: an import's rows fill a quarter as many pages, so
+    /// the writer (the import's bottleneck) splits, checksums and logs a
+    /// quarter as many. SQLite alone copied the rows of a 10,000-user
+    /// import with 14 % less CPU than at 4 KiB (docs/BENCHMARKS.md, session
+    /// 13). A database keeps the page size it was created with.
+    pub const PAGE_SIZE: i64 = 16_384;
+    /// Log size after which the bulk importer's commit checkpoints (256 MiB;
+    /// SQLite's default is 1,000 pages). Meanwhile the server's
     /// checkpointer copies the log from its own connection, on the other
     /// core, every few seconds, so the commit that crosses this finds most
-    /// pages copied and the log starts over. At 10,000 pages an import of
+    /// pages copied and the log starts over. At 40 MiB an import of
     /// 10,000 users took 10 % longer: pages that later batches dirty again
     /// were copied more often, and on the writer's thread.
-    pub const BULK_CHECKPOINT_PAGES: i64 = 65_536;
-    /// WAL pages after which a pooled connection's commit checkpoints: a
-    /// bound on the log (1 GiB of 4 KiB pages), not a rhythm; the server's
+    pub const BULK_CHECKPOINT_BYTES: i64 = 256 << 20;
+    /// Log size after which a pooled connection's commit checkpoints: a
+    /// bound on the log (1 GiB), not a rhythm; the server's
     /// [`crate::checkpoint::Checkpointer`] copies the log in pauses.
-    pub const CHECKPOINT_CAP_PAGES: i64 = 262_144;
+    pub const CHECKPOINT_CAP_BYTES: i64 = 1 << 30;
     /// Bytes the log file is cut back to once it has been copied, so a
     /// burst does not leave a gigabyte file behind.
     const WAL_SIZE_LIMIT: i64 = 64 << 20;
@@ -207,6 +214,9 @@ impl SqliteConn {
     pub fn open(path: &std::path::Path) -> Result<Self, StoreError> {
         let conn = rusqlite::Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        // The page size takes effect only while the file is empty (and
+        // before WAL mode is set); an existing database keeps its own.
+        conn.execute_batch(&format!("PRAGMA page_size = {};", Self::PAGE_SIZE))?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
@@ -214,10 +224,11 @@ impl SqliteConn {
              PRAGMA temp_store = MEMORY;
             ",
         )?;
+        let page_size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
         conn.execute_batch(&format!(
             "PRAGMA cache_size = -{}; PRAGMA wal_autocheckpoint = {}; PRAGMA journal_size_limit = {};",
             Self::CACHE_KIB,
-            Self::CHECKPOINT_CAP_PAGES,
+            Self::CHECKPOINT_CAP_BYTES / page_size,
             Self::WAL_SIZE_LIMIT
         ))?;
         conn.set_prepared_statement_cache_capacity(128);

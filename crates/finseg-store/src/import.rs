@@ -199,7 +199,7 @@ impl Drop for BulkImport<'_> {
             let _ = self.conn.batch(&format!(
                 "PRAGMA cache_size = -{}; PRAGMA wal_autocheckpoint = {}",
                 crate::conn::SqliteConn::CACHE_KIB,
-                crate::conn::SqliteConn::CHECKPOINT_CAP_PAGES
+                crate::conn::SqliteConn::CHECKPOINT_CAP_BYTES / self.page_size
             ));
         }
     }
@@ -211,6 +211,8 @@ pub struct BulkImport<'s> {
     summary: ImportSummary,
     /// Highest line whose outcome is committed (for a report after a failure).
     committed_through: u64,
+    /// The SQLite database's page size (log limits are set in pages).
+    page_size: i64,
 }
 
 fn kind_code(k: RecordKind) -> i64 {
@@ -232,11 +234,15 @@ impl<'s> BulkImport<'s> {
             "CREATE TEMP TABLE IF NOT EXISTS import_pending (line {int} PRIMARY KEY, kind {int} NOT NULL, body TEXT NOT NULL)"
         ))?;
         conn.batch("DELETE FROM import_pending")?;
+        let mut page_size = crate::conn::SqliteConn::PAGE_SIZE;
         if conn.backend() == Backend::Sqlite {
+            if let Some(row) = conn.query_one("PRAGMA page_size", &[])? {
+                page_size = row[0].int();
+            }
             conn.batch(&format!(
                 "PRAGMA cache_size = -{}; PRAGMA wal_autocheckpoint = {}",
                 crate::conn::SqliteConn::BULK_CACHE_KIB,
-                crate::conn::SqliteConn::BULK_CHECKPOINT_PAGES
+                crate::conn::SqliteConn::BULK_CHECKPOINT_BYTES / page_size
             ))?;
         }
         Ok(BulkImport {
@@ -244,6 +250,7 @@ impl<'s> BulkImport<'s> {
             writer: Writer::new(client_pk, today),
             summary: ImportSummary::default(),
             committed_through: 0,
+            page_size,
         })
     }
 

@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod rules;
 pub mod schema;
 pub mod snapshot;
+pub mod sqlite_memory;
 pub mod statements;
 
 use std::path::PathBuf;
@@ -229,5 +230,42 @@ mod tests {
             DbUrl::parse("postgres://u:pw@h/db").unwrap().redacted(),
             "postgres://…@h/db"
         );
+    }
+
+    fn pragma(store: &Store, name: &str) -> i64 {
+        store
+            .conn()
+            .unwrap()
+            .query(&format!("PRAGMA {name}"), &[])
+            .unwrap()[0][0]
+            .int()
+    }
+
+    #[test]
+    fn new_databases_get_large_pages_and_old_ones_keep_theirs_with_the_same_log_bound() {
+        let dir = std::env::temp_dir().join(format!("finseg-page-size-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = Store::open(DbUrl::in_data_dir(&dir.join("new"))).unwrap();
+        assert_eq!(pragma(&store, "page_size"), conn::SqliteConn::PAGE_SIZE);
+        assert_eq!(
+            pragma(&store, "wal_autocheckpoint"),
+            conn::SqliteConn::CHECKPOINT_CAP_BYTES / conn::SqliteConn::PAGE_SIZE
+        );
+        drop(store);
+        // A database made before pages grew: SQLite's default of 4 KiB.
+        let old = dir.join("old");
+        std::fs::create_dir_all(&old).unwrap();
+        let c = rusqlite::Connection::open(old.join("finseg.db")).unwrap();
+        c.execute_batch("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE t (x)")
+            .unwrap();
+        drop(c);
+        let store = Store::open(DbUrl::in_data_dir(&old)).unwrap();
+        assert_eq!(pragma(&store, "page_size"), 4096);
+        assert_eq!(
+            pragma(&store, "wal_autocheckpoint"),
+            conn::SqliteConn::CHECKPOINT_CAP_BYTES / 4096
+        );
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

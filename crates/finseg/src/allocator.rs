@@ -11,6 +11,28 @@
 //! building columns, so the copies cost nothing measurable.
 
 use std::alloc::{GlobalAlloc, Layout};
+use std::os::raw::c_void;
+
+// mimalloc's C functions, linked in by the mimalloc crate.
+unsafe extern "C" {
+    fn mi_malloc(size: usize) -> *mut c_void;
+    fn mi_free(p: *mut c_void);
+    fn mi_realloc(p: *mut c_void, size: usize) -> *mut c_void;
+    fn mi_usable_size(p: *const c_void) -> usize;
+}
+
+/// Hands SQLite's own allocations to mimalloc too (see
+/// [`finseg_store::sqlite_memory`]); call before any connection opens.
+pub fn route_sqlite_to_mimalloc() {
+    let routed =
+        finseg_store::sqlite_memory::use_allocator(finseg_store::sqlite_memory::Allocator {
+            malloc: mi_malloc,
+            free: mi_free,
+            realloc: mi_realloc,
+            usable_size: mi_usable_size,
+        });
+    debug_assert!(routed, "SQLite was initialised before main");
+}
 
 pub struct CompactingMiMalloc;
 

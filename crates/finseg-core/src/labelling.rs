@@ -139,10 +139,15 @@ pub struct RuleSet {
     /// Keyword id → the (rule, condition bit) pairs it serves, so that a
     /// match marks its rules at once instead of every rule scanning its keywords.
     keyword_rules: Vec<Vec<(usize, u8)>>,
-    /// Rules that can hold without a keyword match (codes, MCCs, fallbacks),
-    /// in rule order. A rule that needs a keyword is only looked at when a
-    /// match marked it: of 85 default rules, a transaction marks a few.
+    /// Rules that can hold without a keyword match and need no code
+    /// (fallbacks), in rule order. A rule that needs a keyword is only
+    /// looked at when a match marked it: of 85 default rules, a
+    /// transaction marks a few.
     unconditional: Vec<usize>,
+    /// Rules that can hold without a keyword match but need a code, found
+    /// by the transaction's code rather than each tried in turn: 21 of the
+    /// default rules, of which a transaction's codes select one or two.
+    by_code: CodeIndex,
     /// Keyword ids from here on are insurer aliases.
     first_alias: usize,
 }
@@ -151,6 +156,102 @@ const TEXT: u8 = 1;
 const ALSO_TEXT: u8 = 2;
 const COUNTERPART: u8 = 4;
 const NOT_TEXT: u8 = 8;
+
+/// Keyword-free rules by the code they need (each under one of its kinds
+/// of code: MCC, else SEPA purpose code, else bank transaction code; the
+/// rule's other conditions are still checked).
+#[derive(Debug, Clone, Default)]
+struct CodeIndex {
+    /// MCC → 1 + its index into `mcc_rules` (0: none); MCCs have four digits.
+    mcc_slot: Vec<u16>,
+    mcc_rules: Vec<Vec<usize>>,
+    /// Rules for an MCC beyond the table (none of four digits): every MCC rule.
+    all_mcc: Vec<usize>,
+    /// Upper-case SEPA purpose code → rules, sorted by code.
+    sepa: Vec<(String, Vec<usize>)>,
+    /// Bank transaction code → rules, sorted by code.
+    btc: Vec<(String, Vec<usize>)>,
+}
+
+const MCC_CODES: usize = 10_000;
+
+impl CodeIndex {
+    /// Splits keyword-free rules (in order) into those no code selects and the index.
+    fn build(rules: &[Rule], keyword_free: impl Iterator<Item = usize>) -> (Vec<usize>, Self) {
+        let mut always = Vec::new();
+        let mut ix = CodeIndex {
+            mcc_slot: vec![0; MCC_CODES],
+            ..CodeIndex::default()
+        };
+        fn push(list: &mut Vec<(String, Vec<usize>)>, code: String, ri: usize) {
+            match list.iter_mut().find(|(c, _)| *c == code) {
+                Some((_, rules)) => rules.push(ri),
+                None => list.push((code, vec![ri])),
+            }
+        }
+        for ri in keyword_free {
+            let r = &rules[ri];
+            if !r.mcc.is_empty() {
+                ix.all_mcc.push(ri);
+                for &(a, b) in &r.mcc {
+                    for m in a..=b.min(MCC_CODES as u16 - 1) {
+                        let slot = &mut ix.mcc_slot[usize::from(m)];
+                        if *slot == 0 {
+                            ix.mcc_rules.push(Vec::new());
+                            *slot = ix.mcc_rules.len() as u16;
+                        }
+                        let list = &mut ix.mcc_rules[usize::from(*slot) - 1];
+                        if list.last() != Some(&ri) {
+                            list.push(ri);
+                        }
+                    }
+                }
+            } else if !r.sepa_purpose_code.is_empty() {
+                for c in &r.sepa_purpose_code {
+                    push(&mut ix.sepa, c.to_ascii_uppercase(), ri);
+                }
+            } else if !r.bank_transaction_code.is_empty() {
+                for c in &r.bank_transaction_code {
+                    push(&mut ix.btc, c.clone(), ri);
+                }
+            } else {
+                always.push(ri);
+            }
+        }
+        for list in [&mut ix.sepa, &mut ix.btc] {
+            list.sort_by(|a, b| a.0.cmp(&b.0));
+            for (_, rules) in list.iter_mut() {
+                rules.dedup();
+            }
+        }
+        (always, ix)
+    }
+
+    /// Adds the rules the transaction's codes select (unordered, maybe repeated).
+    fn select(&self, s: &Signals, out: &mut Vec<usize>) {
+        if let Some(m) = s.mcc {
+            match self.mcc_slot.get(usize::from(m)) {
+                Some(0) => {}
+                Some(&slot) => out.extend_from_slice(&self.mcc_rules[usize::from(slot) - 1]),
+                None => out.extend_from_slice(&self.all_mcc),
+            }
+        }
+        if let Some(c) = s.sepa_purpose_code {
+            // The rules compare SEPA codes without regard to case.
+            let found = self.sepa.binary_search_by(|(k, _)| {
+                k.bytes().cmp(c.bytes().map(|b| b.to_ascii_uppercase()))
+            });
+            if let Ok(i) = found {
+                out.extend_from_slice(&self.sepa[i].1);
+            }
+        }
+        if let Some(c) = s.bank_transaction_code
+            && let Ok(i) = self.btc.binary_search_by(|(k, _)| k.as_str().cmp(c))
+        {
+            out.extend_from_slice(&self.btc[i].1);
+        }
+    }
+}
 
 /// One label with the rule that set it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -346,19 +447,22 @@ impl RuleSet {
                 }
             }
         }
-        let unconditional = rules
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| {
-                r.text.is_empty() && r.also_text.is_empty() && r.counterpart.is_empty()
-            })
-            .map(|(ri, _)| ri)
-            .collect();
+        let (unconditional, by_code) = CodeIndex::build(
+            &rules,
+            rules
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| {
+                    r.text.is_empty() && r.also_text.is_empty() && r.counterpart.is_empty()
+                })
+                .map(|(ri, _)| ri),
+        );
         Ok(RuleSet {
             name: name.to_owned(),
             version: doc.version,
             rules,
             unconditional,
+            by_code,
             automaton,
             fields,
             rule_refs,
@@ -422,19 +526,14 @@ impl RuleSet {
             }
         }
         // Rule order matters (fallbacks see the labels before them): the
-        // marked rules merged into the unconditional ones, in order.
-        scratch.marked.sort_unstable();
+        // marked rules, those the codes select and the unconditional ones,
+        // in rule order, each once.
         scratch.candidates.clear();
-        let (always, marked) = (&self.unconditional, &scratch.marked);
-        let (mut a, mut b) = (0, 0);
-        while a < always.len() || b < marked.len() {
-            let x = always.get(a).copied().unwrap_or(usize::MAX);
-            let y = marked.get(b).copied().unwrap_or(usize::MAX);
-            let next = x.min(y);
-            a += usize::from(x == next);
-            b += usize::from(y == next);
-            scratch.candidates.push(next);
-        }
+        scratch.candidates.extend_from_slice(&self.unconditional);
+        scratch.candidates.extend_from_slice(&scratch.marked);
+        self.by_code.select(s, &mut scratch.candidates);
+        scratch.candidates.sort_unstable();
+        scratch.candidates.dedup();
         let mut labels = LabelSet::default();
         let direction = if s.amount > Amount::ZERO {
             Some(Direction::In)
@@ -749,5 +848,89 @@ mod tests {
     #[test]
     fn the_default_rule_set_compiles() {
         assert!(RuleSet::default_rules().len() > 50);
+    }
+
+    /// The same rules with every keyword-free rule tried on every
+    /// transaction, as before the code index.
+    fn tried_in_turn(rules: &RuleSet) -> RuleSet {
+        let mut plain = rules.clone();
+        plain.unconditional = (0..rules.rules.len())
+            .filter(|&ri| {
+                let r = &rules.rules[ri];
+                r.text.is_empty() && r.also_text.is_empty() && r.counterpart.is_empty()
+            })
+            .collect();
+        plain.by_code = CodeIndex::default();
+        plain
+    }
+
+    /// Words and codes the default rules look for, and some they do not.
+    fn vocabulary() -> (Vec<String>, Vec<String>, Vec<String>) {
+        let doc: serde_json::Value =
+            serde_json::from_str(include_str!("../rules/default.json")).unwrap();
+        let (mut words, mut sepa, mut btc) = (Vec::new(), Vec::new(), Vec::new());
+        for r in doc["rules"].as_array().unwrap() {
+            let list = |key: &str| -> Vec<String> {
+                r[key]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|v| v.as_str().unwrap().to_owned())
+                    .collect()
+            };
+            for key in ["text", "alsoText", "counterpart", "notText"] {
+                words.extend(list(key));
+            }
+            sepa.extend(list("sepaPurposeCode"));
+            btc.extend(list("bankTransactionCode"));
+        }
+        words.extend([
+            "Beitrag".to_owned(),
+            "ACME GmbH".to_owned(),
+            "12/2026".to_owned(),
+        ]);
+        let lower: Vec<String> = sepa.iter().map(|c| c.to_ascii_lowercase()).collect();
+        sepa.extend(lower);
+        sepa.push("XXXX".to_owned());
+        btc.push("999".to_owned());
+        (words, sepa, btc)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        #[test]
+        fn codes_select_the_rules_that_trying_every_rule_finds(
+            amount in -500_000i64..500_000,
+            purpose in proptest::collection::vec(0usize..10_000, 0..4),
+            counterpart in proptest::collection::vec(0usize..10_000, 0..2),
+            sepa in proptest::option::of(0usize..10_000),
+            btc in proptest::option::of(0usize..10_000),
+            mcc in proptest::option::of(proptest::prop_oneof![
+                proptest::sample::select(&[5411u16, 5499, 5541, 5812, 4111, 4121, 5311, 6300, 7011, 9999][..]),
+                0u16..10_000,
+                10_000u16..u16::MAX,
+            ]),
+            creditor in proptest::option::of(proptest::sample::select(&["DE36ZZZ00010000021", "DE98ZZZ09999999999"][..])),
+        ) {
+            let (words, sepas, btcs) = vocabulary();
+            let pick = |v: &[usize]| v.iter().map(|&i| words[i % words.len()].as_str()).collect::<Vec<_>>().join(" ");
+            let (purpose, counterpart) = (pick(&purpose), pick(&counterpart));
+            let s = Signals {
+                amount: Amount::from_cents(amount),
+                purpose: Some(purpose.as_str()),
+                counterpart_name: Some(counterpart.as_str()),
+                counterpart_iban: None,
+                creditor_id: creditor,
+                bank_transaction_code: btc.map(|i| btcs[i % btcs.len()].as_str()),
+                sepa_purpose_code: sepa.map(|i| sepas[i % sepas.len()].as_str()),
+                mcc,
+            };
+            let rules = RuleSet::default_rules();
+            let plain = tried_in_turn(rules);
+            let (mut a, mut b) = (Scratch::default(), Scratch::default());
+            let indexed = rules.label(&s, &mut a);
+            proptest::prop_assert_eq!(indexed, plain.label(&s, &mut b));
+            proptest::prop_assert_eq!(rules.provenance_text(&a), plain.provenance_text(&b));
+        }
     }
 }

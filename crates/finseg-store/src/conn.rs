@@ -192,7 +192,7 @@ impl SqliteConn {
     /// SQLite's default: an import's rows fill a quarter as many pages, so
     /// the writer (the import's bottleneck) splits, checksums and logs a
     /// quarter as many. SQLite alone copied the rows of a 10,000-user
-    /// import with 14 % less CPU than at 4 KiB (docs/BENCHMARKS.md, session
+    /// import with 15 % less CPU than at 4 KiB (docs/BENCHMARKS.md, session
     /// 13). A database keeps the page size it was created with.
     pub const PAGE_SIZE: i64 = 16_384;
     /// Log size after which the bulk importer's commit checkpoints (256 MiB;

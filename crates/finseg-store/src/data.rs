@@ -603,7 +603,7 @@ impl Writer {
         )?;
         let mut update = values[2..].to_vec();
         update.extend_from_slice(&values[..2]);
-        c.exec(
+        let updated = c.exec(
             "UPDATE transactions SET account_pk = $1, amount = $2, currency = $3, booking_date = $4,
                 value_date = $5, purpose = $6, counterpart_name = $7, counterpart_iban = $8,
                 counterpart_bic = $9, creditor_id = $10, mandate_reference = $11, end_to_end_reference = $12,
@@ -612,6 +612,14 @@ impl Writer {
              WHERE client_pk = $20 AND ext_id = $21",
             &update,
         )?;
+        // The insert skipped this row, so its id is stored: `OR IGNORE`
+        // skips nothing else (see `multi_insert_sql`). Were that ever
+        // wrong, the batch fails here instead of reporting a row it lost.
+        if updated != 1 {
+            return Err(StoreError::Internal(format!(
+                "a transaction the insert skipped is not stored ({updated} rows replaced)"
+            )));
+        }
         Ok(())
     }
 

@@ -125,6 +125,14 @@ struct Rule {
     max_amount: Option<Amount>,
 }
 
+impl Rule {
+    /// Whether the rule can hold without a keyword match (its `notText`
+    /// keywords only ever veto it).
+    fn is_keyword_free(&self) -> bool {
+        self.text.is_empty() && self.also_text.is_empty() && self.counterpart.is_empty()
+    }
+}
+
 /// A compiled rule set.
 #[derive(Debug, Clone)]
 pub struct RuleSet {
@@ -176,8 +184,8 @@ struct CodeIndex {
 const MCC_CODES: usize = 10_000;
 
 impl CodeIndex {
-    /// Splits keyword-free rules (in order) into those no code selects and the index.
-    fn build(rules: &[Rule], keyword_free: impl Iterator<Item = usize>) -> (Vec<usize>, Self) {
+    /// Splits the keyword-free rules (in order) into those no code selects and the index.
+    fn build(rules: &[Rule]) -> (Vec<usize>, Self) {
         let mut always = Vec::new();
         let mut ix = CodeIndex {
             mcc_slot: vec![0; MCC_CODES],
@@ -189,8 +197,11 @@ impl CodeIndex {
                 None => list.push((code, vec![ri])),
             }
         }
-        for ri in keyword_free {
-            let r = &rules[ri];
+        for (ri, r) in rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.is_keyword_free())
+        {
             if !r.mcc.is_empty() {
                 ix.all_mcc.push(ri);
                 for &(a, b) in &r.mcc {
@@ -447,16 +458,7 @@ impl RuleSet {
                 }
             }
         }
-        let (unconditional, by_code) = CodeIndex::build(
-            &rules,
-            rules
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| {
-                    r.text.is_empty() && r.also_text.is_empty() && r.counterpart.is_empty()
-                })
-                .map(|(ri, _)| ri),
-        );
+        let (unconditional, by_code) = CodeIndex::build(&rules);
         Ok(RuleSet {
             name: name.to_owned(),
             version: doc.version,
@@ -855,10 +857,7 @@ mod tests {
     fn tried_in_turn(rules: &RuleSet) -> RuleSet {
         let mut plain = rules.clone();
         plain.unconditional = (0..rules.rules.len())
-            .filter(|&ri| {
-                let r = &rules.rules[ri];
-                r.text.is_empty() && r.also_text.is_empty() && r.counterpart.is_empty()
-            })
+            .filter(|&ri| rules.rules[ri].is_keyword_free())
             .collect();
         plain.by_code = CodeIndex::default();
         plain

@@ -503,8 +503,9 @@ fn batch_is_full(batch: &LineBatch) -> bool {
 }
 
 fn new_batch() -> LineBatch {
-    // Room for a batch of typical lines (about 340 bytes).
-    LineBatch::with_capacity(IMPORT_BATCH, IMPORT_BATCH * 512)
+    // Room for a batch of typical lines (about 340 bytes), but not beyond
+    // the size at which a batch is cut anyway.
+    LineBatch::with_capacity(IMPORT_BATCH, (IMPORT_BATCH * 512).min(IMPORT_BATCH_BYTES))
 }
 
 /// Imports an NDJSON stream: its lines go to the parser in batches of

@@ -57,8 +57,8 @@ unsafe extern "C" fn x_init(_: *mut c_void) -> c_int {
 unsafe extern "C" fn x_shutdown(_: *mut c_void) {}
 
 /// Routes SQLite's allocations to `a`. Call once, before the process opens
-/// any SQLite connection; returns false (and changes nothing) when SQLite
-/// is initialised already or an allocator was set before.
+/// any SQLite connection. Returns false when an allocator was given before
+/// (the first one stays) or SQLite is initialised already (it keeps its own).
 pub fn use_allocator(a: Allocator) -> bool {
     if ALLOCATOR.set(a).is_err() {
         return false;

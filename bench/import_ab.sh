@@ -3,7 +3,8 @@
 # `finseg serve` on a fresh data directory, import POPULATION with one
 # `curl -T` (a `.zst` file is piped through `zstd -dc`), and print the
 # throughput, the server's CPU seconds and its peak resident memory.
-# Alternate the binaries (A B A B) on a quiet machine: absolute speed drifts.
+# THREADS=1 also prints the busiest threads' CPU seconds; KEEP=1 keeps each
+# data directory (printed). Alternate the binaries (A B A B) on a quiet machine: absolute speed drifts.
 #
 #   bench/import_ab.sh POPULATION BIN...
 #
@@ -33,6 +34,12 @@ for bin in "$@"; do
     -H "Content-Type: application/x-ndjson" -T - -o "$dir/summary.json"
   end=$(date +%s.%N)
   cpu=$(awk '{print ($14 + $15) / 100}' "/proc/$pid/stat")
+  # THREADS=1: the CPU seconds of the server's busiest threads, to see which stage is the bottleneck.
+  if [ -n "${THREADS:-}" ]; then
+    for t in /proc/$pid/task/*; do
+      awk -v n="$(cat "$t/comm")" '{printf "%8.2f %s\n", ($14 + $15) / 100, n}' "$t/stat"
+    done | sort -rn | head -6 >&2
+  fi
   peak=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
   kill "$pid"; wait "$pid" 2>/dev/null || true
   python3 - "$dir/summary.json" "$start" "$end" "$cpu" "$peak" "$bin" <<'PY'
@@ -42,5 +49,5 @@ assert s["rejectedCount"] == 0, s["rejected"][:3]
 tx, secs = s["written"]["transaction"], float(sys.argv[3]) - float(sys.argv[2])
 print(f"{sys.argv[6]:<32} {tx / secs:>14,.0f} {secs:>10.2f} {float(sys.argv[4]):>10.1f} {int(sys.argv[5]) / 1024:>10,.0f}")
 PY
-  rm -rf "$dir"
+  if [ -n "${KEEP:-}" ]; then echo "kept $dir" >&2; else rm -rf "$dir"; fi
 done

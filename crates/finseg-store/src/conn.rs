@@ -90,6 +90,12 @@ pub trait Conn: Send {
     fn backend(&self) -> Backend;
     /// Runs one statement; returns the number of rows changed.
     fn exec(&mut self, sql: &str, params: &[P]) -> Result<u64, StoreError>;
+    /// [`Conn::exec`] for the bulk writer's multi-row inserts: the same
+    /// result, by a path that suits statements with many parameters, run
+    /// again and again (see [`SqliteConn`]'s).
+    fn exec_rows(&mut self, sql: &str, params: &[P]) -> Result<u64, StoreError> {
+        self.exec(sql, params)
+    }
     fn query(&mut self, sql: &str, params: &[P]) -> Result<Vec<Row>, StoreError>;
     /// Calls `f` with each row in turn, without collecting them (large reads).
     fn for_each_row(
@@ -149,7 +155,171 @@ fn text(bytes: &[u8]) -> String {
 }
 
 pub struct SqliteConn {
+    // Declared first, so dropped first: its statements are finalized
+    // before the connection closes.
+    rows: RowStatements,
     conn: rusqlite::Connection,
+}
+
+/// The multi-row insert statements of [`Conn::exec_rows`], prepared outside
+/// rusqlite's statement cache so that text is bound without a copy
+/// (`SQLITE_STATIC`): rusqlite copies every text parameter into memory of
+/// SQLite's own (`SQLITE_TRANSIENT`), and a 64-row insert of transactions
+/// binds some 400 of them. Its cache also hashes the whole 8 KB statement
+/// text at every call; here a statement is found by its length first.
+struct RowStatements {
+    statements: Vec<(Box<str>, std::ptr::NonNull<rusqlite::ffi::sqlite3_stmt>)>,
+}
+
+/// How many multi-row statements a connection keeps prepared: the writer
+/// uses one for a full chunk of rows and one for every shorter run (a
+/// user's transactions end in one), so all of them fit.
+const ROW_STATEMENTS: usize = 80;
+
+// SAFETY: the statements belong to the connection they sit beside, which
+// is `Send`; they move with it and are used only through it.
+unsafe impl Send for RowStatements {}
+
+impl Drop for RowStatements {
+    fn drop(&mut self) {
+        for (_, stmt) in self.statements.drain(..) {
+            // SAFETY: prepared by this connection, finalized once.
+            unsafe { rusqlite::ffi::sqlite3_finalize(stmt.as_ptr()) };
+        }
+    }
+}
+
+impl RowStatements {
+    /// Runs `sql` with `params` bound without copies; returns the rows changed.
+    fn exec(
+        &mut self,
+        conn: &rusqlite::Connection,
+        sql: &str,
+        params: &[P],
+    ) -> Result<u64, StoreError> {
+        use rusqlite::ffi;
+        // SAFETY: `db` is the open connection's handle, used on this thread
+        // only for the duration of this call.
+        let db = unsafe { conn.handle() };
+        let stmt = self.statement(db, sql)?;
+        let failure = |rc: std::os::raw::c_int| -> StoreError {
+            // SAFETY: `db` is open; the message is copied before the next call.
+            let msg = unsafe { std::ffi::CStr::from_ptr(ffi::sqlite3_errmsg(db)) }
+                .to_string_lossy()
+                .into_owned();
+            rusqlite::Error::SqliteFailure(ffi::Error::new(rc), Some(msg)).into()
+        };
+        // SAFETY: `stmt` is a live statement of `db`. Text is bound as
+        // SQLITE_STATIC: `params` outlives the step, and the bindings are
+        // cleared before this returns, so no pointer outlives the call.
+        unsafe {
+            let expected = ffi::sqlite3_bind_parameter_count(stmt);
+            if expected as usize != params.len() {
+                return Err(StoreError::Internal(format!(
+                    "a statement of {expected} parameters was given {}",
+                    params.len()
+                )));
+            }
+            let mut rc = ffi::SQLITE_OK;
+            for (i, p) in params.iter().enumerate() {
+                let at = (i + 1) as std::os::raw::c_int;
+                rc = match p {
+                    P::Null => ffi::sqlite3_bind_null(stmt, at),
+                    P::I(v) => ffi::sqlite3_bind_int64(stmt, at, *v),
+                    P::T(s) => {
+                        let len = std::os::raw::c_int::try_from(s.len()).map_err(|_| {
+                            StoreError::Internal("a text parameter is over 2 GiB".into())
+                        })?;
+                        ffi::sqlite3_bind_text(
+                            stmt,
+                            at,
+                            s.as_ptr().cast(),
+                            len,
+                            ffi::SQLITE_STATIC(),
+                        )
+                    }
+                };
+                if rc != ffi::SQLITE_OK {
+                    break;
+                }
+            }
+            let result = if rc != ffi::SQLITE_OK {
+                Err(failure(rc))
+            } else {
+                match ffi::sqlite3_step(stmt) {
+                    ffi::SQLITE_DONE => Ok(ffi::sqlite3_changes64(db) as u64),
+                    ffi::SQLITE_ROW => Err(StoreError::Internal(
+                        "a multi-row insert returned rows".into(),
+                    )),
+                    rc => Err(failure(rc)),
+                }
+            };
+            ffi::sqlite3_reset(stmt);
+            ffi::sqlite3_clear_bindings(stmt);
+            result
+        }
+    }
+
+    /// The prepared statement for `sql`, prepared now if it is not kept.
+    fn statement(
+        &mut self,
+        db: *mut rusqlite::ffi::sqlite3,
+        sql: &str,
+    ) -> Result<*mut rusqlite::ffi::sqlite3_stmt, StoreError> {
+        use rusqlite::ffi;
+        if let Some((_, stmt)) = self
+            .statements
+            .iter()
+            .find(|(text, _)| text.len() == sql.len() && **text == *sql)
+        {
+            return Ok(stmt.as_ptr());
+        }
+        let len = std::os::raw::c_int::try_from(sql.len())
+            .map_err(|_| StoreError::Internal("a statement is over 2 GiB".into()))?;
+        let mut stmt = std::ptr::null_mut();
+        // SAFETY: `db` is open; SQLite reads `len` bytes of `sql`.
+        let rc = unsafe {
+            ffi::sqlite3_prepare_v3(
+                db,
+                sql.as_ptr().cast(),
+                len,
+                ffi::SQLITE_PREPARE_PERSISTENT as std::os::raw::c_uint,
+                &mut stmt,
+                std::ptr::null_mut(),
+            )
+        };
+        let Some(stmt) = std::ptr::NonNull::new(stmt).filter(|_| rc == ffi::SQLITE_OK) else {
+            // SAFETY: as above.
+            let msg = unsafe { std::ffi::CStr::from_ptr(ffi::sqlite3_errmsg(db)) }
+                .to_string_lossy()
+                .into_owned();
+            return Err(rusqlite::Error::SqliteFailure(ffi::Error::new(rc), Some(msg)).into());
+        };
+        if cfg!(debug_assertions) {
+            // The same check as `check_placeholder_order`.
+            for i in 1..=unsafe { ffi::sqlite3_bind_parameter_count(stmt.as_ptr()) } {
+                // SAFETY: `stmt` is live; names are NUL-terminated.
+                let name = unsafe { ffi::sqlite3_bind_parameter_name(stmt.as_ptr(), i) };
+                let name = (!name.is_null()).then(|| {
+                    unsafe { std::ffi::CStr::from_ptr(name) }
+                        .to_string_lossy()
+                        .into_owned()
+                });
+                assert_eq!(
+                    name.as_deref(),
+                    Some(format!("${i}").as_str()),
+                    "placeholders must first appear in the order $1, $2, …"
+                );
+            }
+        }
+        if self.statements.len() >= ROW_STATEMENTS {
+            let (_, oldest) = self.statements.remove(0);
+            // SAFETY: prepared by this connection, no longer listed.
+            unsafe { ffi::sqlite3_finalize(oldest.as_ptr()) };
+        }
+        self.statements.push((sql.into(), stmt));
+        Ok(stmt.as_ptr())
+    }
 }
 
 impl SqliteConn {
@@ -232,11 +402,18 @@ impl SqliteConn {
             Self::WAL_SIZE_LIMIT
         ))?;
         conn.set_prepared_statement_cache_capacity(128);
-        Ok(SqliteConn { conn })
+        Ok(SqliteConn {
+            rows: RowStatements {
+                statements: Vec::new(),
+            },
+            conn,
+        })
     }
 
     pub(crate) fn into_inner(self) -> rusqlite::Connection {
-        self.conn
+        let SqliteConn { rows, conn } = self;
+        drop(rows);
+        conn
     }
 
     fn bind(stmt: &mut rusqlite::CachedStatement, params: &[P]) -> Result<(), StoreError> {
@@ -277,6 +454,10 @@ impl Conn for SqliteConn {
         check_placeholder_order(&stmt);
         Self::bind(&mut stmt, params)?;
         Ok(stmt.raw_execute()? as u64)
+    }
+
+    fn exec_rows(&mut self, sql: &str, params: &[P]) -> Result<u64, StoreError> {
+        self.rows.exec(&self.conn, sql, params)
     }
 
     fn query(&mut self, sql: &str, params: &[P]) -> Result<Vec<Row>, StoreError> {
@@ -461,5 +642,121 @@ impl Conn for PgConn {
 
     fn begin_read(&mut self) -> Result<(), StoreError> {
         self.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open(name: &str) -> (SqliteConn, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("finseg-conn-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut c = SqliteConn::open(&dir.join("t.db")).unwrap();
+        c.batch("CREATE TABLE t (id TEXT NOT NULL UNIQUE, n INTEGER, note TEXT)")
+            .unwrap();
+        (c, dir)
+    }
+
+    fn insert_sql(rows: usize) -> String {
+        let values: Vec<String> = (0..rows)
+            .map(|r| format!("(${}, ${}, ${})", 3 * r + 1, 3 * r + 2, 3 * r + 3))
+            .collect();
+        format!(
+            "INSERT OR IGNORE INTO t (id, n, note) VALUES {}",
+            values.join(", ")
+        )
+    }
+
+    #[test]
+    fn multi_row_inserts_store_what_was_bound_and_count_what_they_took() {
+        let (mut c, dir) = open("rows");
+        // Texts built here and dropped after the call: the statement keeps no pointer into them.
+        let texts: Vec<String> = vec!["a".into(), String::new(), "Müller – ß".into()];
+        let params = [
+            P::T(&texts[0]),
+            P::I(1),
+            P::T(&texts[1]),
+            P::T(&texts[2]),
+            P::I(-2),
+            P::Null,
+        ];
+        assert_eq!(c.exec_rows(&insert_sql(2), &params).unwrap(), 2);
+        drop(texts);
+        // A repeated id is skipped and not counted; the same statement is run again.
+        let again = [P::T("a"), P::I(9), P::Null, P::T("b"), P::I(3), P::T("x")];
+        assert_eq!(c.exec_rows(&insert_sql(2), &again).unwrap(), 1);
+        let rows = c
+            .query("SELECT id, n, note FROM t ORDER BY rowid", &[])
+            .unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                vec![V::T("a".into()), V::I(1), V::T(String::new())],
+                vec![V::T("Müller – ß".into()), V::I(-2), V::Null],
+                vec![V::T("b".into()), V::I(3), V::T("x".into())],
+            ]
+        );
+        drop(c);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn more_statements_than_are_kept_still_run_and_errors_are_reported() {
+        let (mut c, dir) = open("evict");
+        let mut next = 0i64;
+        // Every length from 1 to past the number kept, twice, so that
+        // evicted statements are prepared again.
+        for _ in 0..2 {
+            for rows in 1..=ROW_STATEMENTS + 5 {
+                let ids: Vec<String> = (0..rows)
+                    .map(|i| format!("id{}", next + i as i64))
+                    .collect();
+                let mut params = Vec::new();
+                for (i, id) in ids.iter().enumerate() {
+                    params.extend([P::T(id), P::I(next + i as i64), P::Null]);
+                }
+                assert_eq!(
+                    c.exec_rows(&insert_sql(rows), &params).unwrap(),
+                    rows as u64
+                );
+                next += rows as i64;
+            }
+        }
+        assert!(c.rows.statements.len() <= ROW_STATEMENTS);
+        let count = c.query("SELECT count(*), sum(n) FROM t", &[]).unwrap();
+        assert_eq!(count[0], vec![V::I(next), V::I(next * (next - 1) / 2)]);
+
+        // A constraint that aborts: SQLite's message comes through, and the
+        // connection goes on working.
+        let err = c
+            .exec_rows(
+                "INSERT INTO t (id, n, note) VALUES ($1, $2, $3)",
+                &[P::T("id0"), P::I(0), P::Null],
+            )
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("UNIQUE constraint failed: t.id"),
+            "{err}"
+        );
+        let err = c
+            .exec_rows(&insert_sql(1), &[P::T("only one")])
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("3 parameters was given 1"),
+            "{err}"
+        );
+        let err = c
+            .exec_rows("INSERT INTO nowhere VALUES ($1)", &[P::I(1)])
+            .unwrap_err();
+        assert!(err.to_string().contains("no such table: nowhere"), "{err}");
+        assert_eq!(
+            c.exec_rows(&insert_sql(1), &[P::T("last"), P::I(0), P::Null])
+                .unwrap(),
+            1
+        );
+        drop(c);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

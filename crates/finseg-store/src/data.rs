@@ -517,7 +517,7 @@ impl Writer {
             row.push_values(self.client_pk, seq, &mut values);
         }
         let sql = self.multi_insert_sql(c.backend(), rows.len());
-        let inserted = c.exec(sql, &values)?;
+        let inserted = c.exec_rows(sql, &values)?;
         if inserted == rows.len() as u64 {
             return Ok(());
         }
@@ -530,7 +530,7 @@ impl Writer {
         // history version), so every row of the run can take the single-row
         // path in order: the last version of an id wins, as it would have.
         for row_values in values.chunks(TX_COLUMNS) {
-            if c.exec(self.multi_insert_sql(c.backend(), 1), row_values)? == 0 {
+            if c.exec_rows(self.multi_insert_sql(c.backend(), 1), row_values)? == 0 {
                 self.replace_transaction(c, row_values, seq)?;
             }
         }

@@ -220,40 +220,40 @@ impl RowStatements {
                     params.len()
                 )));
             }
-            let mut rc = ffi::SQLITE_OK;
+            let mut bound = Ok(());
             for (i, p) in params.iter().enumerate() {
                 let at = (i + 1) as std::os::raw::c_int;
-                rc = match p {
+                let rc = match p {
                     P::Null => ffi::sqlite3_bind_null(stmt, at),
                     P::I(v) => ffi::sqlite3_bind_int64(stmt, at, *v),
-                    P::T(s) => {
-                        let len = std::os::raw::c_int::try_from(s.len()).map_err(|_| {
-                            StoreError::Internal("a text parameter is over 2 GiB".into())
-                        })?;
-                        ffi::sqlite3_bind_text(
+                    P::T(s) => match std::os::raw::c_int::try_from(s.len()) {
+                        Ok(len) => ffi::sqlite3_bind_text(
                             stmt,
                             at,
                             s.as_ptr().cast(),
                             len,
                             ffi::SQLITE_STATIC(),
-                        )
-                    }
+                        ),
+                        Err(_) => {
+                            bound = Err(StoreError::Internal(
+                                "a text parameter is over 2 GiB".into(),
+                            ));
+                            break;
+                        }
+                    },
                 };
                 if rc != ffi::SQLITE_OK {
+                    bound = Err(failure(rc));
                     break;
                 }
             }
-            let result = if rc != ffi::SQLITE_OK {
-                Err(failure(rc))
-            } else {
-                match ffi::sqlite3_step(stmt) {
-                    ffi::SQLITE_DONE => Ok(ffi::sqlite3_changes64(db) as u64),
-                    ffi::SQLITE_ROW => Err(StoreError::Internal(
-                        "a multi-row insert returned rows".into(),
-                    )),
-                    rc => Err(failure(rc)),
-                }
-            };
+            let result = bound.and_then(|()| match ffi::sqlite3_step(stmt) {
+                ffi::SQLITE_DONE => Ok(ffi::sqlite3_changes64(db) as u64),
+                ffi::SQLITE_ROW => Err(StoreError::Internal(
+                    "a multi-row insert returned rows".into(),
+                )),
+                rc => Err(failure(rc)),
+            });
             ffi::sqlite3_reset(stmt);
             ffi::sqlite3_clear_bindings(stmt);
             result
@@ -687,6 +687,20 @@ mod tests {
         // A repeated id is skipped and not counted; the same statement is run again.
         let again = [P::T("a"), P::I(9), P::Null, P::T("b"), P::I(3), P::T("x")];
         assert_eq!(c.exec_rows(&insert_sql(2), &again).unwrap(), 1);
+        // Nothing of an earlier run is left behind: not after a run that
+        // stored its values, and not after one that failed.
+        let sql = "INSERT INTO t (id, n, note) VALUES ($1, $2, $3)";
+        assert_eq!(
+            c.exec_rows(sql, &[P::T("c"), P::I(4), P::T("kept?")])
+                .unwrap(),
+            1
+        );
+        assert_eq!(c.exec_rows(sql, &[P::T("d"), P::Null, P::Null]).unwrap(), 1);
+        assert!(
+            c.exec_rows(sql, &[P::T("d"), P::I(5), P::T("failed")])
+                .is_err()
+        );
+        assert_eq!(c.exec_rows(sql, &[P::T("e"), P::Null, P::Null]).unwrap(), 1);
         let rows = c
             .query("SELECT id, n, note FROM t ORDER BY rowid", &[])
             .unwrap();
@@ -696,6 +710,9 @@ mod tests {
                 vec![V::T("a".into()), V::I(1), V::T(String::new())],
                 vec![V::T("Müller – ß".into()), V::I(-2), V::Null],
                 vec![V::T("b".into()), V::I(3), V::T("x".into())],
+                vec![V::T("c".into()), V::I(4), V::T("kept?".into())],
+                vec![V::T("d".into()), V::Null, V::Null],
+                vec![V::T("e".into()), V::Null, V::Null],
             ]
         );
         drop(c);

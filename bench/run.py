@@ -31,6 +31,15 @@ SEGMENTS = [
 ]
 
 
+def mem_free_gib():
+    """MemFree from /proc/meminfo, in GiB (memory neither used nor cached)."""
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemFree:"):
+                return int(line.split()[1]) / 2**20
+    return float("nan")
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -321,6 +330,10 @@ def main():
 
         curl = ["curl", "-sf", "-X", "POST", base + "/api/v1/import", "-H", f"Authorization: Bearer {token}",
                 "-H", "Content-Type: application/x-ndjson", "-T"]
+        # On a VM whose host backs memory on first touch, pages the page
+        # cache takes from free memory cost the import more than pages it
+        # recycles (docs/BENCHMARKS.md, session 14): the report says which.
+        free_at_start = mem_free_gib()
         start = time.time()
         if reuse:
             summary, tx = None, None
@@ -407,7 +420,8 @@ def main():
     lines = [
         f"finseg benchmark — {args.users} users, seed {args.seed}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
         f"machine: {os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB; "
-        f"{'PostgreSQL' if args.postgres else 'SQLite'}, {args.nodes} node(s)",
+        f"{'PostgreSQL' if args.postgres else 'SQLite'}, {args.nodes} node(s); "
+        f"free memory when the import started {free_at_start:.1f} GiB",
         "",
         (f"import            {tx:,} transactions in {import_secs:.1f} s = {tx / import_secs:,.0f} transactions/s"
          + (" (generation included)" if args.stream else " (decompression included)" if args.compressed else "")) if tx else "import            (reused the database of an earlier run)",

@@ -302,14 +302,7 @@ pub fn normalise(text: &str, out: &mut String) {
             .next()
             .expect("i is at a character boundary");
         i += c.len_utf8();
-        let folded: &str = match c {
-            'ä' | 'Ä' => "ae",
-            'ö' | 'Ö' => "oe",
-            'ü' | 'Ü' => "ue",
-            'ß' => "ss",
-            'é' | 'è' | 'É' => "e",
-            _ => "",
-        };
+        let folded = folded(c);
         if !folded.is_empty() {
             out.push_str(folded);
             space = false;
@@ -323,6 +316,18 @@ pub fn normalise(text: &str, out: &mut String) {
     }
     if !space {
         out.push(' ');
+    }
+}
+
+/// What a German letter or accented vowel folds to ("" for any other character).
+fn folded(c: char) -> &'static str {
+    match c {
+        'ä' | 'Ä' => "ae",
+        'ö' | 'Ö' => "oe",
+        'ü' | 'Ü' => "ue",
+        'ß' => "ss",
+        'é' | 'è' | 'É' => "e",
+        _ => "",
     }
 }
 
@@ -737,14 +742,7 @@ mod tests {
         let mut out = String::from(" ");
         let mut space = true;
         for c in text.chars() {
-            let folded: &str = match c {
-                'ä' | 'Ä' => "ae",
-                'ö' | 'Ö' => "oe",
-                'ü' | 'Ü' => "ue",
-                'ß' => "ss",
-                'é' | 'è' | 'É' => "e",
-                _ => "",
-            };
+            let folded = folded(c);
             if c.is_ascii_alphanumeric() {
                 out.push(c.to_ascii_lowercase());
                 space = false;

@@ -277,7 +277,9 @@ impl RowStatements {
         let len = std::os::raw::c_int::try_from(sql.len())
             .map_err(|_| StoreError::Internal("a statement is over 2 GiB".into()))?;
         let mut stmt = std::ptr::null_mut();
-        // SAFETY: `db` is open; SQLite reads `len` bytes of `sql`.
+        let mut tail: *const std::os::raw::c_char = std::ptr::null();
+        // SAFETY: `db` is open; SQLite reads `len` bytes of `sql`, and
+        // `tail` points into them (or is left null).
         let rc = unsafe {
             ffi::sqlite3_prepare_v3(
                 db,
@@ -285,9 +287,22 @@ impl RowStatements {
                 len,
                 ffi::SQLITE_PREPARE_PERSISTENT as std::os::raw::c_uint,
                 &mut stmt,
-                std::ptr::null_mut(),
+                &mut tail,
             )
         };
+        // What SQLite did not read: a second statement would be ignored.
+        let rest = if tail.is_null() {
+            ""
+        } else {
+            &sql[(tail as usize - sql.as_ptr() as usize).min(sql.len())..]
+        };
+        if rc == ffi::SQLITE_OK && !rest.trim().is_empty() {
+            // SAFETY: prepared just now, not listed.
+            unsafe { ffi::sqlite3_finalize(stmt) };
+            return Err(StoreError::Internal(
+                "exec_rows runs one statement, and was given more".into(),
+            ));
+        }
         let Some(stmt) = std::ptr::NonNull::new(stmt).filter(|_| rc == ffi::SQLITE_OK) else {
             // SAFETY: as above.
             let msg = unsafe { std::ffi::CStr::from_ptr(ffi::sqlite3_errmsg(db)) }
@@ -795,6 +810,13 @@ mod tests {
             err.to_string().contains("3 parameters was given 1"),
             "{err}"
         );
+        let err = c
+            .exec_rows(
+                "INSERT INTO t (id) VALUES ($1); DELETE FROM t",
+                &[P::T("two")],
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("one statement"), "{err}");
         let err = c
             .exec_rows("INSERT INTO nowhere VALUES ($1)", &[P::I(1)])
             .unwrap_err();

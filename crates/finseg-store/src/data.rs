@@ -13,7 +13,7 @@ use crate::conn::{Backend, Conn, P, Row, V};
 
 /// The writer's caches are looked up once per record: foldhash is several
 /// times faster than SipHash on short keys and still seeded per map.
-type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 type FastSet<K> = HashSet<K, foldhash::fast::RandomState>;
 
 /// What a write needs to know about an existing account.

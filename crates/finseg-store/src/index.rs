@@ -6,19 +6,18 @@
 //! the users whose `data_seq` is newer than the index and drops the users
 //! erased since: every node catches up with every other node's writes.
 
-use std::collections::HashMap;
-
 use finseg_core::columnar::{
     self, AccountParts, ClientIndex, ColumnarAccount, ColumnarUser, IndexedUser, PaymentTexts,
     RawBooking, TagNumbers,
 };
 use finseg_core::labels::LabelSet;
-use finseg_core::segments::insurance::{insurance_labels, payment_type};
+use finseg_core::segments::insurance::payment_type;
 use finseg_core::transfers::normalise_iban;
 use finseg_core::{AccountType, Amount, Date};
 
 use crate::StoreError;
 use crate::conn::{Conn, P};
+use crate::data::FastMap;
 
 /// Users read per round trip.
 const CHUNK: usize = 1_000;
@@ -143,12 +142,12 @@ fn load_users(
     )?;
     // Each user's accounts in id order, as the job engine reads them; the
     // counterpart IBANs of bookings are matched against their IBANs.
-    let mut by_user: HashMap<i64, Vec<usize>> = HashMap::new();
+    let mut by_user: FastMap<i64, Vec<usize>> = FastMap::default();
     for (i, r) in accounts.iter().enumerate() {
         by_user.entry(r[2].int()).or_default().push(i);
     }
-    let mut ibans: HashMap<i64, Vec<Option<String>>> = HashMap::new();
-    let mut user_of_account: HashMap<i64, i64> = HashMap::new();
+    let mut ibans: FastMap<i64, Vec<Option<String>>> = FastMap::default();
+    let mut user_of_account: FastMap<i64, i64> = FastMap::default();
     for (user_pk, rows) in &mut by_user {
         rows.sort_by(|a, b| accounts[*a][1].opt_str().cmp(&accounts[*b][1].opt_str()));
         ibans.insert(
@@ -161,31 +160,35 @@ fn load_users(
             user_of_account.insert(accounts[*i][0].int(), *user_pk);
         }
     }
-    let mut bookings: HashMap<i64, Vec<RawBooking>> = HashMap::new();
-    // The texts of candidate insurance payments only (a literal mask: the
-    // taxonomy's, not the client's).
-    let candidate = format!(
-        "t.amount < 0 AND ((t.client_labels | t.rule_labels) & {}) <> 0",
-        insurance_labels().0 as i64
-    );
-    let text = |column: &str| format!("CASE WHEN {candidate} THEN t.{column} END");
-    // The largest read: streamed, not collected.
+    let mut bookings: FastMap<i64, Vec<RawBooking>> = FastMap::default();
+    // The largest read: streamed, not collected. The texts of every row are
+    // read, and kept for candidate insurance payments only: choosing them in
+    // SQL (`CASE WHEN` the candidate test, once per text) cost the reader
+    // more than reading the texts into the reused row (index build −3 %,
+    // docs/BENCHMARKS.md, session 14). The rows come account by account, so
+    // an account's bookings gather in `run` and its user's IBANs are looked
+    // up once per account, not once per row.
+    let mut run: (i64, Vec<RawBooking>) = (0, Vec::new());
+    let mut run_ibans: Option<&Vec<Option<String>>> = None;
     c.for_each_row(
         &format!(
             "SELECT t.account_pk, t.booking_date, t.amount, (t.client_labels | t.rule_labels), t.ext_id,
-                    t.counterpart_iban, {}, {}, {}, {}
+                    t.counterpart_iban, t.purpose, t.counterpart_name, t.creditor_id, t.mandate_reference
              FROM accounts a JOIN transactions t ON t.account_pk = a.pk
-             WHERE a.client_pk = $1 AND a.user_pk IN ({list})",
-            text("purpose"),
-            text("counterpart_name"),
-            text("creditor_id"),
-            text("mandate_reference"),
+             WHERE a.client_pk = $1 AND a.user_pk IN ({list})"
         ),
         &client,
         &mut |r| {
             let account_pk = r[0].int();
-            let names_account = match (r[5].opt_str(), user_of_account.get(&account_pk)) {
-                (Some(iban), Some(user_pk)) => columnar::names_account(Some(iban), &ibans[user_pk]),
+            if account_pk != run.0 || run.1.is_empty() {
+                if !run.1.is_empty() {
+                    bookings.entry(run.0).or_default().append(&mut run.1);
+                }
+                run.0 = account_pk;
+                run_ibans = user_of_account.get(&account_pk).map(|user_pk| &ibans[user_pk]);
+            }
+            let names_account = match (r[5].opt_str(), run_ibans) {
+                (Some(iban), Some(ibans)) => columnar::names_account(Some(iban), ibans),
                 _ => None,
             };
             let (amount, labels) = (Amount::from_cents(r[2].int()), LabelSet(r[3].int() as u64));
@@ -197,7 +200,7 @@ fn load_users(
                     mandate_reference: r[9].opt_text(),
                 })
             });
-            bookings.entry(account_pk).or_default().push(RawBooking {
+            run.1.push(RawBooking {
                 date: Date::from_days(r[1].int() as i32),
                 amount,
                 labels,
@@ -207,7 +210,10 @@ fn load_users(
             });
         },
     )?;
-    let mut supplied: HashMap<i64, Vec<(Date, Amount)>> = HashMap::new();
+    if !run.1.is_empty() {
+        bookings.entry(run.0).or_default().append(&mut run.1);
+    }
+    let mut supplied: FastMap<i64, Vec<(Date, Amount)>> = FastMap::default();
     for r in c.query(
         &format!(
             "SELECT b.account_pk, b.day, b.balance FROM accounts a
@@ -223,7 +229,7 @@ fn load_users(
     }
     let mut numbers = TagNumbers::default();
     // user pk → packed accounts in id order; None once one does not fit
-    let mut packed: HashMap<i64, Option<Vec<ColumnarAccount>>> = HashMap::new();
+    let mut packed: FastMap<i64, Option<Vec<ColumnarAccount>>> = FastMap::default();
     for (user_pk, rows) in &by_user {
         let accounts: Option<Vec<ColumnarAccount>> = rows
             .iter()

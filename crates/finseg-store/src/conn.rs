@@ -148,9 +148,17 @@ pub fn in_transaction<T, E: From<StoreError>>(
 /// Text from SQLite: finseg writes only UTF-8, so the check almost always
 /// passes and the bytes are taken as they are.
 fn text(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len());
+    text_into(bytes, &mut s);
+    s
+}
+
+/// [`text`] into a string whose memory is reused.
+fn text_into(bytes: &[u8], s: &mut String) {
+    s.clear();
     match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_owned(),
-        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+        Ok(t) => s.push_str(t),
+        Err(_) => s.push_str(&String::from_utf8_lossy(bytes)),
     }
 }
 
@@ -202,13 +210,7 @@ impl RowStatements {
         // only for the duration of this call.
         let db = unsafe { conn.handle() };
         let stmt = self.statement(db, sql)?;
-        let failure = |rc: std::os::raw::c_int| -> StoreError {
-            // SAFETY: `db` is open; the message is copied before the next call.
-            let msg = unsafe { std::ffi::CStr::from_ptr(ffi::sqlite3_errmsg(db)) }
-                .to_string_lossy()
-                .into_owned();
-            rusqlite::Error::SqliteFailure(ffi::Error::new(rc), Some(msg)).into()
-        };
+        let failure = |rc| sqlite_error(db, rc);
         // SAFETY: `stmt` is a live statement of `db`. Text is bound as
         // SQLITE_STATIC: `params` outlives the step, and the bindings are
         // cleared before this returns, so no pointer outlives the call.
@@ -304,11 +306,7 @@ impl RowStatements {
             ));
         }
         let Some(stmt) = std::ptr::NonNull::new(stmt).filter(|_| rc == ffi::SQLITE_OK) else {
-            // SAFETY: as above.
-            let msg = unsafe { std::ffi::CStr::from_ptr(ffi::sqlite3_errmsg(db)) }
-                .to_string_lossy()
-                .into_owned();
-            return Err(rusqlite::Error::SqliteFailure(ffi::Error::new(rc), Some(msg)).into());
+            return Err(sqlite_error(db, rc));
         };
         if cfg!(debug_assertions) {
             // The same check as `check_placeholder_order`.
@@ -335,6 +333,16 @@ impl RowStatements {
         self.statements.push((sql.into(), stmt));
         Ok(stmt.as_ptr())
     }
+}
+
+/// SQLite's error `rc` with the connection's message for it.
+fn sqlite_error(db: *mut rusqlite::ffi::sqlite3, rc: std::os::raw::c_int) -> StoreError {
+    use rusqlite::ffi;
+    // SAFETY: `db` is an open connection; its message is copied at once.
+    let msg = unsafe { std::ffi::CStr::from_ptr(ffi::sqlite3_errmsg(db)) }
+        .to_string_lossy()
+        .into_owned();
+    rusqlite::Error::SqliteFailure(ffi::Error::new(rc), Some(msg)).into()
 }
 
 impl SqliteConn {
@@ -504,13 +512,7 @@ impl Conn for SqliteConn {
                     ValueRef::Null => *slot = V::Null,
                     ValueRef::Integer(v) => *slot = V::I(v),
                     ValueRef::Text(t) | ValueRef::Blob(t) => match slot {
-                        V::T(s) => {
-                            s.clear();
-                            match std::str::from_utf8(t) {
-                                Ok(t) => s.push_str(t),
-                                Err(_) => s.push_str(&String::from_utf8_lossy(t)),
-                            }
-                        }
+                        V::T(s) => text_into(t, s),
                         _ => *slot = V::T(text(t)),
                     },
                     ValueRef::Real(v) => *slot = V::I(v as i64),
@@ -853,7 +855,7 @@ mod tests {
             c.query("SELECT id, n, note FROM t ORDER BY rowid", &[])
                 .unwrap()
         );
-        assert_eq!(seen[1], vec![V::T("b".into()), V::Null, V::Null],);
+        assert_eq!(seen[1], vec![V::T("b".into()), V::Null, V::Null]);
         assert_eq!(seen[2], vec![V::T("c".into()), V::I(3), V::T("x".into())]);
         drop(c);
         let _ = std::fs::remove_dir_all(&dir);

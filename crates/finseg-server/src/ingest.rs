@@ -10,7 +10,9 @@ use axum::routing::{get, post, put};
 use finseg_core::record::Record;
 use finseg_core::{ExternalId, FieldError, id::ID_RULE, input};
 use finseg_store::data::{self, Writer};
-use finseg_store::import::{BulkImport, ImportSummary, LineBatch, ParsedBatch, write_all};
+use finseg_store::import::{
+    BatchOutcome, BulkImport, ImportSummary, LineBatch, ParsedBatch, Stager, write_all,
+};
 use futures_util::StreamExt as _;
 use serde_json::value::RawValue;
 
@@ -407,15 +409,15 @@ fn run_import(
     client_pk: i64,
     today: finseg_core::Date,
     mut rx: tokio::sync::mpsc::Receiver<ParsedBatch>,
-    written: std::sync::mpsc::Sender<ParsedBatch>,
+    written: std::sync::mpsc::Sender<(ParsedBatch, BatchOutcome)>,
 ) -> Result<ImportSummary, (finseg_store::StoreError, u64)> {
     let mut imp = BulkImport::begin(store, client_pk, today).map_err(|e| (e, 0))?;
     while let Some(batch) = rx.blocking_recv() {
         let through = imp.committed_through();
-        imp.write_parsed(&batch).map_err(|e| (e, through))?;
-        // Freed where it was allocated: the writer is the pipeline's
-        // bottleneck, and frees of another thread's memory cost more.
-        let _ = written.send(batch);
+        let outcome = imp.write_parsed(&batch).map_err(|e| (e, through))?;
+        // Staged and freed on the parsing thread: the writer is the
+        // pipeline's bottleneck, and frees of another thread's memory cost more.
+        let _ = written.send((batch, outcome));
     }
     let through = imp.committed_through();
     imp.finish().map_err(|e| (e, through))
@@ -525,16 +527,28 @@ pub async fn import_ndjson(
         .await?;
     let (tx, mut line_rx) = tokio::sync::mpsc::channel::<LineBatch>(2);
     let (parsed_tx, parsed_rx) = tokio::sync::mpsc::channel::<ParsedBatch>(2);
-    let (written_tx, written_rx) = std::sync::mpsc::channel::<ParsedBatch>();
+    let (written_tx, written_rx) = std::sync::mpsc::channel::<(ParsedBatch, BatchOutcome)>();
+    // The written batches come back here to be staged for this node's
+    // segment index (which then need not read them back) and freed.
+    let mut stager = state.config.segment_index.then(|| Stager::new(today));
+    let indexes = state.indexes.clone();
+    let mut staged = move |(batch, outcome): (ParsedBatch, BatchOutcome)| {
+        if let Some(stager) = &mut stager {
+            indexes.stage(tenant_pk, stager.stage(&batch, &outcome));
+        }
+    };
     tokio::task::spawn_blocking(move || {
         let mut scratch = finseg_core::labelling::Scratch::default();
         while let Some(batch) = line_rx.blocking_recv() {
-            written_rx.try_iter().for_each(drop);
+            written_rx.try_iter().for_each(&mut staged);
             let parsed = ParsedBatch::parse_labelled(batch, &labeller, &mut scratch);
             if parsed_tx.blocking_send(parsed).is_err() {
                 break;
             }
         }
+        drop(parsed_tx);
+        // Until the writer is done.
+        written_rx.iter().for_each(&mut staged);
     });
     let store = state.store.clone();
     let worker = tokio::task::spawn_blocking(move || {

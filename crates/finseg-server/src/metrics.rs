@@ -267,6 +267,18 @@ async fn metrics(State(state): State<AppState>) -> Response {
             text.push_str("# HELP finseg_segment_index_users Users held in this node's segment index.\n");
             text.push_str("# TYPE finseg_segment_index_users gauge\n");
             let _ = writeln!(text, "finseg_segment_index_users {}", index.users);
+            text.push_str("# HELP finseg_segment_index_users_loaded_total Users this node's segment index took in, from a bulk import on this node (source=\"import\") or read from the database.\n");
+            text.push_str("# TYPE finseg_segment_index_users_loaded_total counter\n");
+            let _ = writeln!(
+                text,
+                "finseg_segment_index_users_loaded_total{{source=\"import\"}} {}",
+                index.users_staged
+            );
+            let _ = writeln!(
+                text,
+                "finseg_segment_index_users_loaded_total{{source=\"database\"}} {}",
+                index.users_read
+            );
             text.push_str("# HELP finseg_segment_index_bytes Approximate memory of this node's segment index.\n");
             text.push_str("# TYPE finseg_segment_index_bytes gauge\n");
             let _ = writeln!(text, "finseg_segment_index_bytes {}", index.bytes);

@@ -8,12 +8,14 @@
 
 use std::collections::HashMap;
 use std::ops::RangeInclusive;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use finseg_core::Date;
-use finseg_core::columnar::{ClientIndex, ColumnarUser, Miss};
+use finseg_core::columnar::{ClientIndex, ColumnarUser, IndexedUser, Miss, StagedUser};
 use finseg_core::segments::params::Params;
+use finseg_store::import::Staged;
 use finseg_store::jobs::{Cutter, UserCut};
 use finseg_store::{Store, StoreError};
 
@@ -24,11 +26,21 @@ struct Slot {
     index: RwLock<ClientIndex>,
     /// One reader of changes at a time per client.
     refreshing: Mutex<()>,
+    /// Users bulk imports on this node wrote, for the next refresh to take
+    /// instead of reading them back (`finseg_store::import::Stager`).
+    staged: Mutex<Staged>,
 }
+
+/// Bookings staging may hold per client (about 150 bytes each): beyond it
+/// users are read back, as without staging.
+const STAGED_BOOKINGS_LIMIT: usize = 1_000_000;
 
 #[derive(Default)]
 pub struct SegmentIndexes {
     clients: Mutex<HashMap<i64, Arc<Slot>>>,
+    /// Users refreshes took from bulk imports' staging / read from the database.
+    users_staged: AtomicU64,
+    users_read: AtomicU64,
 }
 
 /// The size of this node's indexes (for metrics).
@@ -40,6 +52,9 @@ pub struct IndexStats {
     /// The oldest write every client's index reflects (`None` before the
     /// first client's index exists).
     pub seq: Option<i64>,
+    /// Users refreshes took from bulk imports' staging / read from the database.
+    pub users_staged: u64,
+    pub users_read: u64,
 }
 
 impl SegmentIndexes {
@@ -51,16 +66,39 @@ impl SegmentIndexes {
                 Arc::new(Slot {
                     index: RwLock::new(ClientIndex::new(-1)),
                     refreshing: Mutex::new(()),
+                    staged: Mutex::default(),
                 })
             })
             .clone()
+    }
+
+    /// Hands the index users a bulk import wrote, as of their `data_seq`.
+    /// Nothing is staged before the index's first build (which reads
+    /// everything anyway) or beyond [`STAGED_BOOKINGS_LIMIT`].
+    pub fn stage(&self, client_pk: i64, users: Vec<(i64, StagedUser)>) {
+        if users.is_empty() {
+            return;
+        }
+        let slot = self.slot(client_pk);
+        if slot.index.read().unwrap_or_else(|e| e.into_inner()).seq() < 0 {
+            return;
+        }
+        let mut staged = slot.staged.lock().unwrap_or_else(|e| e.into_inner());
+        let mut held: usize = staged.values().map(StagedUser::bookings).sum();
+        for (pk, user) in users {
+            held += user.bookings();
+            if held > STAGED_BOOKINGS_LIMIT {
+                break;
+            }
+            staged.insert(pk, user);
+        }
     }
 
     /// Catches the client's index up with the database (blocking).
     pub fn refresh(&self, store: &Store, client_pk: i64) -> Result<(), StoreError> {
         let slot = self.slot(client_pk);
         let one_reader = slot.refreshing.lock().unwrap_or_else(|e| e.into_inner());
-        Self::refresh_locked(&slot, store, client_pk, one_reader)
+        self.refresh_locked(&slot, store, client_pk, one_reader)
     }
 
     /// Catches up unless another thread is doing it (a first build takes
@@ -71,11 +109,12 @@ impl SegmentIndexes {
         let Ok(one_reader) = slot.refreshing.try_lock() else {
             return Ok(false);
         };
-        Self::refresh_locked(&slot, store, client_pk, one_reader)?;
+        self.refresh_locked(&slot, store, client_pk, one_reader)?;
         Ok(true)
     }
 
     fn refresh_locked(
+        &self,
         slot: &Slot,
         store: &Store,
         client_pk: i64,
@@ -83,17 +122,32 @@ impl SegmentIndexes {
     ) -> Result<(), StoreError> {
         let since = slot.index.read().unwrap_or_else(|e| e.into_inner()).seq();
         // Read without holding the index: partitions go on meanwhile.
+        let mut staged =
+            std::mem::take(&mut *slot.staged.lock().unwrap_or_else(|e| e.into_inner()));
         let changes = {
             let mut c = store.conn()?;
-            finseg_store::index::changes_since(&mut *c, client_pk, since)?
+            finseg_store::index::changes_since_staged(&mut *c, client_pk, since, &mut staged)
         };
+        // What was staged meanwhile is newer than what this read left.
+        if !staged.is_empty() {
+            let mut slot_staged = slot.staged.lock().unwrap_or_else(|e| e.into_inner());
+            for (pk, user) in staged {
+                slot_staged.entry(pk).or_insert(user);
+            }
+        }
+        let changes = changes?;
         let started = std::time::Instant::now();
         let mut index = slot.index.write().unwrap_or_else(|e| e.into_inner());
         let done = finseg_store::index::apply(&mut index, changes);
+        self.users_staged
+            .fetch_add(done.staged as u64, Ordering::Relaxed);
+        self.users_read
+            .fetch_add((done.reloaded - done.staged) as u64, Ordering::Relaxed);
         if done.reloaded + done.erased > 0 {
             tracing::debug!(
                 client = client_pk,
                 reloaded = done.reloaded,
+                staged = done.staged,
                 erased = done.erased,
                 users = index.len(),
                 bytes = index.size_bytes(),
@@ -160,6 +214,14 @@ impl SegmentIndexes {
         Ok(Some(cutter.finish(index.seq())))
     }
 
+    /// A copy of the client's indexed users (for tests and diagnostics).
+    pub fn users(&self, client_pk: i64) -> (i64, Vec<(i64, IndexedUser)>) {
+        let slot = self.slot(client_pk);
+        let index = slot.index.read().unwrap_or_else(|e| e.into_inner());
+        let users = index.users().map(|(pk, u)| (pk, u.clone())).collect();
+        (index.seq(), users)
+    }
+
     pub fn stats(&self) -> IndexStats {
         let slots: Vec<Arc<Slot>> = self
             .clients
@@ -170,6 +232,8 @@ impl SegmentIndexes {
             .collect();
         let mut s = IndexStats {
             clients: slots.len(),
+            users_staged: self.users_staged.load(Ordering::Relaxed),
+            users_read: self.users_read.load(Ordering::Relaxed),
             ..IndexStats::default()
         };
         for slot in slots {
@@ -200,25 +264,28 @@ pub fn evaluate(
 /// Keeps every client's index caught up, so that a job finds it ready.
 pub async fn refresh_loop(state: AppState) {
     let every = Duration::from_millis(state.config.index_refresh_ms.max(10));
-    let mut seen = -1;
+    let mut seen = (-1, 0);
     loop {
         let s = state.clone();
-        let refreshed = tokio::task::spawn_blocking(move || -> Result<i64, StoreError> {
+        let refreshed = tokio::task::spawn_blocking(move || -> Result<(i64, usize), StoreError> {
             let mut c = s.store.conn()?;
             let seq = finseg_store::data::current_seq(&mut *c)?;
-            if seq == seen {
-                return Ok(seq);
-            }
             let clients = finseg_store::clients::all_pks(&mut *c)?;
             drop(c);
+            // A new client gets its (empty) index before its first import,
+            // which can then stage what it writes.
+            if (seq, clients.len()) == seen {
+                return Ok(seen);
+            }
+            let n = clients.len();
             for client_pk in clients {
                 s.indexes.refresh(&s.store, client_pk)?;
             }
-            Ok(seq)
+            Ok((seq, n))
         })
         .await;
         match refreshed {
-            Ok(Ok(seq)) => seen = seq,
+            Ok(Ok(now)) => seen = now,
             Ok(Err(e)) => tracing::warn!(error = %e, "segment index refresh failed"),
             Err(e) => tracing::warn!(error = %e, "segment index refresh panicked"),
         }

@@ -62,7 +62,31 @@ pub struct Writer {
     insert_sql: Vec<String>,
     /// Rule provenance texts and their `label_provenance` keys.
     provenance: FastMap<String, i64>,
+    /// What a bulk import's index staging needs to know of the writes.
+    journal: Option<Journal>,
 }
+
+/// What the writer tells a bulk import about its writes, so that the
+/// import's parsed records can stand in for the database in the segment
+/// index (`import::Stager`). It only says what it knows for certain; when
+/// in doubt it says `replaced`, and staging stops.
+#[derive(Debug, Default)]
+pub(crate) struct Journal {
+    /// Users this writer created, with the sequence number of its last
+    /// write to each: while a user's `data_seq` is still that number, no
+    /// other writer has changed the user's data in between.
+    tracked: FastMap<i64, i64>,
+    /// The key of the user or account the last write created.
+    pub(crate) created: Option<i64>,
+    /// Tracked users another writer changed since this one last did.
+    pub(crate) untracked: Vec<i64>,
+    /// A stored record was replaced (or moved between users): from here on
+    /// the parsed records no longer tell a user's whole data.
+    pub(crate) replaced: bool,
+}
+
+/// Bounds the users a journal follows (a huge import stays in constant memory).
+const JOURNAL_LIMIT: usize = 100_000;
 
 /// Allocates the next ingestion sequence number. Called inside a write
 /// transaction: the counter row stays locked until commit, so numbers
@@ -168,12 +192,29 @@ impl Writer {
             touched: FastSet::default(),
             insert_sql: Vec::new(),
             provenance: FastMap::default(),
+            journal: None,
         }
+    }
+
+    /// Starts telling the bulk import what the writes did (see [`Journal`]).
+    pub(crate) fn keep_journal(&mut self, on: bool) {
+        self.journal = on.then(Journal::default);
+    }
+
+    pub(crate) fn journal(&mut self) -> Option<&mut Journal> {
+        self.journal.as_mut()
     }
 
     /// Starts a write transaction's batch: call right after `BEGIN`.
     pub fn begin_batch(&mut self, c: &mut dyn Conn) -> Result<(), StoreError> {
+        let previous = self.seq;
         self.seq = Some(next_seq(c)?);
+        if let Some(journal) = &mut self.journal {
+            // Staging follows a user only from one batch into the next.
+            journal.tracked.retain(|_, last| Some(*last) == previous);
+            journal.created = None;
+            journal.untracked.clear();
+        }
         self.touched.clear();
         if !self.labeller_loaded {
             self.labeller = crate::rules::labeller(c, self.client_pk)?;
@@ -186,12 +227,33 @@ impl Writer {
         self.seq.expect("begin_batch is called before writing")
     }
 
+    /// The sequence number of the current batch (after `begin_batch`).
+    pub fn current_seq(&self) -> i64 {
+        self.seq()
+    }
+
     /// Records that this batch changes the user's data (once per batch).
     fn touch(&mut self, c: &mut dyn Conn, user_pk: i64) -> Result<(), StoreError> {
-        if self.touched.insert(user_pk) {
-            touch_user(c, user_pk, self.seq())?;
+        if !self.touched.insert(user_pk) {
+            return Ok(());
         }
-        Ok(())
+        let seq = self.seq();
+        if let Some(journal) = &mut self.journal
+            && let Some(last) = journal.tracked.get_mut(&user_pk)
+        {
+            // One statement either way: set only if nobody else wrote since.
+            let kept = c.exec(
+                "UPDATE users SET data_seq = $1 WHERE pk = $2 AND data_seq = $3",
+                &[P::I(seq), P::I(user_pk), P::I(*last)],
+            )?;
+            if kept == 1 {
+                *last = seq;
+                return Ok(());
+            }
+            journal.tracked.remove(&user_pk);
+            journal.untracked.push(user_pk);
+        }
+        touch_user(c, user_pk, seq)
     }
 
     pub fn write(
@@ -230,7 +292,7 @@ impl Writer {
             .query_one(
                 "INSERT INTO users (client_pk, ext_id, created_at, seq, data_seq) VALUES ($1, $2, $3, $4, $4)
                  ON CONFLICT (client_pk, ext_id) DO UPDATE SET ext_id = excluded.ext_id
-                 RETURNING pk",
+                 RETURNING pk, seq",
                 &[
                     P::I(self.client_pk),
                     P::T(id),
@@ -240,6 +302,15 @@ impl Writer {
             )?
             .ok_or_else(|| StoreError::Internal("upsert returned no row".into()))?;
         let pk = row[0].int();
+        // A stored user keeps the number of the write that created it.
+        let created = row[1].int() == self.seq();
+        if let Some(journal) = &mut self.journal
+            && created
+            && journal.tracked.len() < JOURNAL_LIMIT
+        {
+            journal.tracked.entry(pk).or_insert(row[1].int());
+            journal.created = Some(pk);
+        }
         self.remember_user(id, pk);
         Ok(pk)
     }
@@ -332,8 +403,16 @@ impl Writer {
             &values,
         )?;
         let pk = match inserted {
-            Some(r) => r[0].int(),
+            Some(r) => {
+                if let Some(journal) = &mut self.journal {
+                    journal.created = Some(r[0].int());
+                }
+                r[0].int()
+            }
             None => {
+                if let Some(journal) = &mut self.journal {
+                    journal.replaced = true;
+                }
                 // The account may move to another user: the old one changes too.
                 c.exec(
                     "UPDATE users SET data_seq = $1
@@ -521,6 +600,9 @@ impl Writer {
         if inserted == rows.len() as u64 {
             return Ok(());
         }
+        if let Some(journal) = &mut self.journal {
+            journal.replaced = true;
+        }
         if rows.len() == 1 {
             // That statement was this row's own insert: its id is taken.
             return self.replace_transaction(c, &values, seq);
@@ -646,6 +728,9 @@ impl Writer {
             &values,
         )?;
         if inserted == 0 {
+            if let Some(journal) = &mut self.journal {
+                journal.replaced = true;
+            }
             c.exec(
                 "INSERT INTO daily_balances_history (account_pk, day, balance, seq, seq_to)
                  SELECT account_pk, day, balance, seq, $1 FROM daily_balances

@@ -150,6 +150,24 @@ impl LineBatch {
     }
 }
 
+mod staging;
+pub use staging::{Staged, Stager};
+
+/// What writing one batch did, for [`Stager`].
+#[derive(Debug, Default)]
+pub struct BatchOutcome {
+    /// The batch's sequence number.
+    pub seq: i64,
+    /// Whether each line was written (not refused, not waiting for a reference).
+    written: Vec<bool>,
+    /// Lines (by index) that created a user or an account, and its key.
+    created: Vec<(usize, i64)>,
+    /// Users another writer changed between two batches of this import.
+    untracked: Vec<i64>,
+    /// A stored record was replaced in this import.
+    replaced: bool,
+}
+
 /// One line of the bulk format with the outcome of parsing it.
 struct ParsedLine {
     line: u64,
@@ -225,6 +243,8 @@ fn kind_code(k: RecordKind) -> i64 {
 
 impl<'s> BulkImport<'s> {
     pub fn begin(store: &'s Store, client_pk: i64, today: Date) -> Result<Self, StoreError> {
+        let mut writer = Writer::new(client_pk, today);
+        writer.keep_journal(true);
         let mut conn = store.conn()?;
         let int = match conn.backend() {
             Backend::Sqlite => "INTEGER",
@@ -247,7 +267,7 @@ impl<'s> BulkImport<'s> {
         }
         Ok(BulkImport {
             conn,
-            writer: Writer::new(client_pk, today),
+            writer,
             summary: ImportSummary::default(),
             committed_through: 0,
             page_size,
@@ -274,8 +294,9 @@ impl<'s> BulkImport<'s> {
     }
 
     /// Writes a batch of parsed lines in one transaction (parsing can then
-    /// run on another thread than writing).
-    pub fn write_parsed(&mut self, batch: &ParsedBatch) -> Result<(), StoreError> {
+    /// run on another thread than writing). Returns what the writes did,
+    /// for [`Stager`].
+    pub fn write_parsed(&mut self, batch: &ParsedBatch) -> Result<BatchOutcome, StoreError> {
         let lines = &batch.lines[..];
         let Self {
             conn,
@@ -284,18 +305,26 @@ impl<'s> BulkImport<'s> {
             ..
         } = self;
         let mut staged = ImportSummary::default();
+        let mut done = BatchOutcome {
+            written: vec![false; lines.len()],
+            ..BatchOutcome::default()
+        };
         in_transaction(&mut **conn, |c| {
             writer.begin_batch(c)?;
+            done.seq = writer.current_seq();
             // `at` is the line's index in the batch.
-            let record_outcome = |c: &mut dyn Conn,
-                                  staged: &mut ImportSummary,
-                                  at: usize,
-                                  kind: RecordKind,
-                                  outcome: Result<(), Refusal>|
+            let mut record_outcome = |c: &mut dyn Conn,
+                                      staged: &mut ImportSummary,
+                                      at: usize,
+                                      kind: RecordKind,
+                                      outcome: Result<(), Refusal>|
              -> Result<(), StoreError> {
                 let line = lines[at].line;
                 match outcome {
-                    Ok(()) => staged.written.bump(kind),
+                    Ok(()) => {
+                        staged.written.bump(kind);
+                        done.written[at] = true;
+                    }
                     Err(Refusal::MissingReference(_)) => {
                         c.exec(
                             "INSERT INTO import_pending (line, kind, body) VALUES ($1, $2, $3)",
@@ -341,12 +370,19 @@ impl<'s> BulkImport<'s> {
                     Err(errors) => Self::reject(&mut staged, lines[at].line, errors.clone()),
                     Ok(rec) => {
                         let outcome = writer.write(c, rec)?;
+                        if let Some(pk) = writer.journal().and_then(|j| j.created.take()) {
+                            done.created.push((at, pk));
+                        }
                         record_outcome(c, &mut staged, at, rec.kind(), outcome)?;
                     }
                 }
             }
             Ok::<_, StoreError>(())
         })?;
+        if let Some(journal) = writer.journal() {
+            done.untracked = std::mem::take(&mut journal.untracked);
+            done.replaced = journal.replaced;
+        }
         summary.lines += staged.lines;
         add_counts(&mut summary.written, &staged.written);
         summary.rejected_count += staged.rejected_count;
@@ -358,13 +394,16 @@ impl<'s> BulkImport<'s> {
         if let Some(last) = lines.last() {
             self.committed_through = last.line;
         }
-        Ok(())
+        Ok(done)
     }
 
     /// Retries the waiting records (accounts first), rejects those whose
     /// reference never arrived, and returns the report.
     pub fn finish(mut self) -> Result<ImportSummary, StoreError> {
         const PAGE: i64 = 2_000;
+        // The waiting records change users the batches staged: their
+        // `data_seq` moves on, and the index reads them back.
+        self.writer.keep_journal(false);
         for kind in [1i64, 2] {
             let mut after = 0i64;
             loop {

@@ -18,6 +18,7 @@ use finseg_core::{AccountType, Amount, Date};
 use crate::StoreError;
 use crate::conn::{Conn, P};
 use crate::data::FastMap;
+use crate::import::Staged;
 
 /// Users read per round trip.
 const CHUNK: usize = 1_000;
@@ -41,6 +42,8 @@ pub struct Changes {
     pub erased: Vec<i64>,
     /// The changed (or new) users, as they are at `seq`.
     pub users: Vec<(i64, IndexedUser)>,
+    /// How many of them came from staging.
+    pub staged: usize,
 }
 
 /// What applying changes did.
@@ -48,11 +51,27 @@ pub struct Changes {
 pub struct Refreshed {
     pub reloaded: usize,
     pub erased: usize,
+    /// Of the users reloaded, those taken from a bulk import's staging
+    /// instead of the database.
+    pub staged: usize,
 }
 
 /// Reads the users changed after `since` and the users erased since.
 /// `since < 0` reads every user: the whole index.
 pub fn changes_since(c: &mut dyn Conn, client_pk: i64, since: i64) -> Result<Changes, StoreError> {
+    changes_since_staged(c, client_pk, since, &mut Staged::default())
+}
+
+/// As [`changes_since`], taking a changed user from `staged` (a bulk
+/// import's parsed records, see `import::Stager`) instead of reading it
+/// when it is staged as of the `data_seq` the database shows. Staged users
+/// that are not visible yet stay in `staged`; older ones are dropped.
+pub fn changes_since_staged(
+    c: &mut dyn Conn,
+    client_pk: i64,
+    since: i64,
+    staged: &mut Staged,
+) -> Result<Changes, StoreError> {
     read_transaction(c, |c| {
         let seq = crate::data::current_seq(c)?;
         let mut out = Changes {
@@ -71,17 +90,31 @@ pub fn changes_since(c: &mut dyn Conn, client_pk: i64, since: i64) -> Result<Cha
             .iter()
             .map(|r| r[0].int())
             .collect();
-        let changed: Vec<i64> = c
-            .query(
-                "SELECT pk FROM users WHERE client_pk = $1 AND data_seq > $2 ORDER BY pk",
-                &params,
-            )?
-            .iter()
-            .map(|r| r[0].int())
-            .collect();
+        let mut changed: Vec<i64> = Vec::new();
+        let mut numbers = TagNumbers::default();
+        for r in c.query(
+            "SELECT pk, data_seq FROM users WHERE client_pk = $1 AND data_seq > $2 ORDER BY pk",
+            &params,
+        )? {
+            let (pk, data_seq) = (r[0].int(), r[1].int());
+            match staged.remove(&pk) {
+                Some(user) if user.data_seq == data_seq => {
+                    out.users.push((pk, user.pack(&mut numbers)));
+                    out.staged += 1;
+                    continue;
+                }
+                // Staged by a write this read does not see yet.
+                Some(user) if user.data_seq > data_seq => {
+                    staged.insert(pk, user);
+                }
+                _ => {}
+            }
+            changed.push(pk);
+        }
         for chunk in changed.chunks(CHUNK) {
             out.users.extend(load_users(c, client_pk, chunk)?);
         }
+        staged.retain(|_, user| user.data_seq > seq);
         Ok(out)
     })
 }
@@ -100,6 +133,7 @@ pub fn apply(index: &mut ClientIndex, changes: Changes) -> Refreshed {
         index.put(pk, user);
         done.reloaded += 1;
     }
+    done.staged = changes.staged;
     index.advance(changes.seq);
     done
 }

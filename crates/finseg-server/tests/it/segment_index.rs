@@ -241,3 +241,92 @@ async fn the_index_answers_as_the_database_does(shared: TestApp) {
 }
 
 on_both_backends!(the_index_answers_as_the_database_does);
+
+/// The node that imports takes the users into its index from the parsed
+/// records instead of reading them back, and its index and jobs answer as
+/// the database does.
+async fn a_node_indexes_its_own_import_without_reading_it_back(shared: TestApp) {
+    let backend = shared.backend;
+    drop(shared);
+    let mut cfg = config(backend);
+    cfg.workers = 2;
+    cfg.poll_ms = 50;
+    cfg.partition_size = 7;
+    cfg.index_refresh_ms = 50;
+    if backend == crate::helpers::Backend::Postgres {
+        cfg.database = finseg_store::DbUrl::parse(&own_postgres_url()).unwrap();
+    }
+    let app = TestApp::spawn_with(cfg, backend).await;
+    let gauge = |metrics: &str, name: &str| {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse::<i64>().ok())
+    };
+    // Staging starts once the client's index is built.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let metrics = app.get("/metrics").await.text;
+        if gauge(&metrics, "finseg_segment_index_seq").is_some() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the index was not built"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let today = finseg_server::time::today_in("Europe/Berlin");
+    let population: Vec<String> = finseg_gen::Population::new(40, 23, today).collect();
+    let r = app.import(&population.join("\n")).await;
+    assert_eq!(r.body["rejectedCount"], 0, "{}", r.text);
+    let loaded = |metrics: &str, source: &str| {
+        gauge(
+            metrics,
+            &format!("finseg_segment_index_users_loaded_total{{source=\"{source}\"}}"),
+        )
+        .unwrap()
+    };
+    let metrics = loop {
+        let metrics = app.get("/metrics").await.text;
+        if gauge(&metrics, "finseg_segment_index_seq") == gauge(&metrics, "finseg_ingest_seq")
+            && metrics.contains("finseg_segment_index_users 40\n")
+        {
+            break metrics;
+        }
+        assert!(std::time::Instant::now() < deadline, "{metrics}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    // A refresh may read a user whose batch it saw committed before the
+    // import staged it; most come from the import.
+    assert!(loaded(&metrics, "import") >= 35, "{metrics}");
+
+    let id = app.client_id.clone();
+    let client_pk = app
+        .state
+        .db(move |c| finseg_store::clients::by_client_id(c, &id))
+        .await
+        .unwrap()
+        .unwrap()
+        .pk;
+    let (seq, ours) = app.state.indexes.users(client_pk);
+    let reference = app
+        .state
+        .db(move |c| finseg_store::index::build(c, client_pk))
+        .await
+        .unwrap();
+    assert_eq!(seq, reference.seq());
+    let theirs: Vec<_> = reference.users().map(|(pk, u)| (pk, u.clone())).collect();
+    assert_eq!(ours.len(), 40);
+    for (a, b) in ours.iter().zip(&theirs) {
+        assert_eq!(a, b, "user {} differs", a.0);
+    }
+
+    let (from_index, sources) = run_all(&app).await;
+    assert_eq!(sources.db_parts, 0, "{sources:?}");
+    let mut reference = job_node(&app, false).await;
+    let (from_db, _) = run_all(&reference).await;
+    reference.shutdown();
+    assert_same(&from_index, &from_db);
+}
+
+on_both_backends!(a_node_indexes_its_own_import_without_reading_it_back);

@@ -162,6 +162,10 @@ impl Iban {
         &self.0
     }
 
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
     pub fn country(&self) -> &str {
         &self.0[..2]
     }

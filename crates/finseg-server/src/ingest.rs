@@ -534,7 +534,7 @@ pub async fn import_ndjson(
     let indexes = state.indexes.clone();
     let mut staged = move |(batch, outcome): (ParsedBatch, BatchOutcome)| {
         if let Some(stager) = &mut stager {
-            indexes.stage(tenant_pk, stager.stage(&batch, &outcome));
+            indexes.stage(tenant_pk, stager.stage(batch, &outcome));
         }
     };
     tokio::task::spawn_blocking(move || {

@@ -58,8 +58,9 @@ impl Stager {
     }
 
     /// The users a committed batch left complete, each as of the batch's
-    /// sequence number. Call once per batch, in order.
-    pub fn stage(&mut self, batch: &ParsedBatch, outcome: &BatchOutcome) -> Vec<(i64, StagedUser)> {
+    /// sequence number. Call once per batch, in order. The batch's records
+    /// move into the staged users (no text is copied).
+    pub fn stage(&mut self, batch: ParsedBatch, outcome: &BatchOutcome) -> Vec<(i64, StagedUser)> {
         if self.off || outcome.replaced {
             self.off = true;
             self.users.clear();
@@ -78,7 +79,10 @@ impl Stager {
                 touched.push(pk);
             }
         };
-        for (at, line) in batch.lines.iter().enumerate() {
+        // The account the last booking went to (bookings come account by
+        // account): its user and position, without hashing its id again.
+        let mut last_account: Option<(String, i64, usize)> = None;
+        for (at, line) in batch.lines.into_iter().enumerate() {
             let created_pk = match created.peek() {
                 Some((line_at, pk)) if *line_at == at => {
                     created.next();
@@ -89,16 +93,17 @@ impl Stager {
             if !outcome.written[at] {
                 continue;
             }
-            match &line.record {
+            match line.record {
                 Ok(Record::User(u)) => {
                     let Some(pk) = created_pk else { continue };
                     if let std::collections::hash_map::Entry::Vacant(e) = self.users.entry(pk) {
+                        let id = u.id.into_string();
+                        self.user_keys.insert(id.clone(), pk);
                         e.insert(StagedUser {
                             data_seq: 0,
-                            id: u.id.as_str().to_owned(),
+                            id,
                             accounts: Vec::new(),
                         });
-                        self.user_keys.insert(u.id.as_str().to_owned(), pk);
                     }
                     touch(pk);
                 }
@@ -110,26 +115,31 @@ impl Stager {
                         // Written but not created: a replacement, which
                         // `outcome.replaced` reports; never staged.
                         self.forget(user_pk);
+                        last_account = None;
                         continue;
                     }
+                    let id = a.id.into_string();
+                    self.account_users.insert(id.clone(), user_pk);
                     let user = self.users.get_mut(&user_pk).expect("keys follow users");
                     user.accounts.push(StagedAccount {
-                        id: a.id.as_str().to_owned(),
+                        id,
                         account_type: a.account_type,
                         balance: a.balance,
                         balance_date: a.balance_date.unwrap_or(self.today),
                         data_since: a.data_since,
-                        iban: a.iban.as_ref().map(|i| i.as_str().to_owned()),
+                        iban: a.iban.map(|i| i.into_string()),
                         bookings: Vec::new(),
                         daily_balances: Vec::new(),
                     });
-                    self.account_users.insert(a.id.as_str().to_owned(), user_pk);
                     touch(user_pk);
                 }
                 Ok(Record::Transaction(t)) => {
-                    let Some(&user_pk) = self.account_users.get(t.account_id.as_str()) else {
+                    let Some((user_pk, pos)) =
+                        self.find_account(t.account_id.as_str(), &mut last_account)
+                    else {
                         continue;
                     };
+                    let t = *t;
                     let mut labels = LabelSet::default();
                     for l in &t.labels {
                         labels.insert(*l);
@@ -137,40 +147,37 @@ impl Stager {
                     if let Some((rule_labels, _)) = &line.labelled {
                         labels = LabelSet(labels.0 | rule_labels.0);
                     }
-                    let booking = RawBooking {
-                        date: t.booking_date,
-                        amount: t.amount,
-                        labels,
-                        id: t.id.as_str().to_owned(),
-                        names_account: None,
-                        texts: payment_type(t.amount, labels).map(|_| {
-                            Box::new(PaymentTexts {
-                                purpose: t.purpose.clone(),
-                                counterpart_name: t.counterpart_name.clone(),
-                                creditor_id: t.creditor_id.clone(),
-                                mandate_reference: t.mandate_reference.clone(),
-                            })
-                        }),
-                    };
-                    if let Some(account) = self.account_mut(user_pk, t.account_id.as_str()) {
-                        account.bookings.push(StagedBooking {
-                            booking,
-                            counterpart_iban: t
-                                .counterpart_iban
-                                .as_ref()
-                                .map(|i| i.as_str().to_owned()),
-                        });
-                        touch(user_pk);
-                    }
+                    let texts = payment_type(t.amount, labels).map(|_| {
+                        Box::new(PaymentTexts {
+                            purpose: t.purpose,
+                            counterpart_name: t.counterpart_name,
+                            creditor_id: t.creditor_id,
+                            mandate_reference: t.mandate_reference,
+                        })
+                    });
+                    let user = self.users.get_mut(&user_pk).expect("found above");
+                    user.accounts[pos].bookings.push(StagedBooking {
+                        booking: RawBooking {
+                            date: t.booking_date,
+                            amount: t.amount,
+                            labels,
+                            id: t.id.into_string(),
+                            names_account: None,
+                            texts,
+                        },
+                        counterpart_iban: t.counterpart_iban.map(|i| i.into_string()),
+                    });
+                    touch(user_pk);
                 }
                 Ok(Record::DailyBalance(b)) => {
-                    let Some(&user_pk) = self.account_users.get(b.account_id.as_str()) else {
+                    let Some((user_pk, pos)) =
+                        self.find_account(b.account_id.as_str(), &mut last_account)
+                    else {
                         continue;
                     };
-                    if let Some(account) = self.account_mut(user_pk, b.account_id.as_str()) {
-                        account.daily_balances.push((b.date, b.balance));
-                        touch(user_pk);
-                    }
+                    let user = self.users.get_mut(&user_pk).expect("found above");
+                    user.accounts[pos].daily_balances.push((b.date, b.balance));
+                    touch(user_pk);
                 }
                 Err(_) => {}
             }
@@ -208,12 +215,32 @@ impl Stager {
         out
     }
 
-    fn account_mut(&mut self, user_pk: i64, account_id: &str) -> Option<&mut StagedAccount> {
-        self.users
-            .get_mut(&user_pk)?
+    /// The user and position of a staged account, through `last` when it
+    /// is the account looked up before.
+    fn find_account(
+        &self,
+        account_id: &str,
+        last: &mut Option<(String, i64, usize)>,
+    ) -> Option<(i64, usize)> {
+        if let Some((id, user_pk, pos)) = last
+            && id == account_id
+            && self
+                .users
+                .get(user_pk)
+                .and_then(|u| u.accounts.get(*pos))
+                .is_some_and(|a| a.id == account_id)
+        {
+            return Some((*user_pk, *pos));
+        }
+        let user_pk = *self.account_users.get(account_id)?;
+        let pos = self
+            .users
+            .get(&user_pk)?
             .accounts
-            .iter_mut()
-            .find(|a| a.id == account_id)
+            .iter()
+            .position(|a| a.id == account_id)?;
+        *last = Some((account_id.to_owned(), user_pk, pos));
+        Some((user_pk, pos))
     }
 }
 
@@ -274,7 +301,7 @@ mod tests {
             }
             let parsed = ParsedBatch::parse_labelled(batch, &labeller, &mut scratch);
             let outcome = imp.write_parsed(&parsed).unwrap();
-            staged.extend(stager.stage(&parsed, &outcome));
+            staged.extend(stager.stage(parsed, &outcome));
             between(n + 1);
         }
         imp.finish().unwrap()

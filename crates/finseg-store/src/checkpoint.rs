@@ -30,6 +30,13 @@ use crate::conn::SqliteConn;
 /// job alone never shares the machine with a checkpoint.
 pub const BUSY_LIMIT: Duration = Duration::from_secs(4);
 
+/// The same while a bulk import writes: its commits never pause, and its
+/// own commits would copy the log (past
+/// [`SqliteConn::BULK_CHECKPOINT_BYTES`]) on the import's writing thread,
+/// the pipeline's bottleneck. Copied this often, the log is copied on the
+/// other core, mostly while the parsing thread waits for the writer.
+pub const BULK_BUSY_LIMIT: Duration = Duration::from_millis(500);
+
 /// What one [`Checkpointer::tick`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tick {
@@ -54,6 +61,8 @@ pub struct Checkpointer {
     /// saw none), and how long that may last before the log is copied.
     busy_since: Option<Instant>,
     busy_limit: Duration,
+    /// Bulk imports running on the store (see [`BULK_BUSY_LIMIT`]).
+    bulk_imports: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
 }
 
 impl Checkpointer {
@@ -67,7 +76,27 @@ impl Checkpointer {
             dirty: true,
             busy_since: None,
             busy_limit: BUSY_LIMIT,
+            bulk_imports: None,
         })
+    }
+
+    /// Copies the log every [`BULK_BUSY_LIMIT`] while `running` counts a
+    /// bulk import.
+    pub fn following_bulk_imports(
+        mut self,
+        running: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    ) -> Self {
+        self.bulk_imports = Some(running);
+        self
+    }
+
+    fn busy_limit(&self) -> Duration {
+        match &self.bulk_imports {
+            Some(n) if n.load(std::sync::atomic::Ordering::Relaxed) > 0 => {
+                self.busy_limit.min(BULK_BUSY_LIMIT)
+            }
+            _ => self.busy_limit,
+        }
     }
 
     /// The same with another [`BUSY_LIMIT`] (tests).
@@ -82,7 +111,7 @@ impl Checkpointer {
             self.version = version;
             self.dirty = true;
             let since = *self.busy_since.get_or_insert_with(Instant::now);
-            if since.elapsed() < self.busy_limit {
+            if since.elapsed() < self.busy_limit() {
                 return Ok(Tick::Busy);
             }
             // Busy for too long: copy now, and wait as long again.

@@ -225,6 +225,8 @@ impl Drop for BulkImport<'_> {
 
 pub struct BulkImport<'s> {
     conn: Pooled<'s>,
+    /// Tells the checkpointer that a bulk import writes.
+    _running: crate::BulkImportRunning,
     writer: Writer,
     summary: ImportSummary,
     /// Highest line whose outcome is committed (for a report after a failure).
@@ -266,6 +268,7 @@ impl<'s> BulkImport<'s> {
             ))?;
         }
         Ok(BulkImport {
+            _running: store.bulk_import_running(),
             conn,
             writer,
             summary: ImportSummary::default(),

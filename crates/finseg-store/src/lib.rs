@@ -81,6 +81,9 @@ pub struct Store {
     idle: Mutex<PoolState>,
     freed: Condvar,
     max: usize,
+    /// Bulk imports writing through this store now (the checkpointer copies
+    /// their log more often, see [`checkpoint`]).
+    bulk_imports: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 struct PoolState {
@@ -144,6 +147,7 @@ impl Store {
             }),
             freed: Condvar::new(),
             max,
+            bulk_imports: Default::default(),
         };
         schema::migrate(&mut *store.conn()?)?;
         Ok(store)
@@ -162,9 +166,17 @@ impl Store {
 
     /// A watcher that copies SQLite's log into the database file in pauses
     /// (see [`checkpoint`]); `None` on PostgreSQL, which does its own.
+    /// Counts a bulk import while the guard lives.
+    pub(crate) fn bulk_import_running(&self) -> BulkImportRunning {
+        self.bulk_imports
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        BulkImportRunning(self.bulk_imports.clone())
+    }
+
     pub fn checkpointer(&self) -> Result<Option<checkpoint::Checkpointer>, StoreError> {
         match &self.url {
-            DbUrl::Sqlite(path) => checkpoint::Checkpointer::open(path).map(Some),
+            DbUrl::Sqlite(path) => checkpoint::Checkpointer::open(path)
+                .map(|c| Some(c.following_bulk_imports(self.bulk_imports.clone()))),
             DbUrl::Postgres(_) => Ok(None),
         }
     }
@@ -209,6 +221,15 @@ pub fn now_unix() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// A bulk import in progress (see [`Store::bulk_import_running`]).
+pub(crate) struct BulkImportRunning(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for BulkImportRunning {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 #[cfg(test)]

@@ -652,10 +652,10 @@ fn prefetch<T>(s: &[T]) {
 
 /// The position of the account (of at most 255) whose IBAN `counterpart` is.
 pub fn names_account(counterpart: Option<&str>, ibans: &[Option<String>]) -> Option<u8> {
-    let c = transfers::normalise_iban(counterpart?);
+    let c = counterpart?;
     let i = ibans
         .iter()
-        .position(|i| i.as_deref() == Some(c.as_str()))?;
+        .position(|i| i.as_deref().is_some_and(|i| transfers::iban_matches(c, i)))?;
     u8::try_from(i).ok()
 }
 

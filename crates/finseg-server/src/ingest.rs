@@ -528,27 +528,26 @@ pub async fn import_ndjson(
     let (tx, mut line_rx) = tokio::sync::mpsc::channel::<LineBatch>(2);
     let (parsed_tx, parsed_rx) = tokio::sync::mpsc::channel::<ParsedBatch>(2);
     let (written_tx, written_rx) = std::sync::mpsc::channel::<(ParsedBatch, BatchOutcome)>();
-    // The written batches come back here to be staged for this node's
-    // segment index (which then need not read them back) and freed.
+    // A fourth thread stages the written batches for this node's segment
+    // index (which then need not read them back) and frees them: on the
+    // parsing thread, staging made that thread the pipeline's bottleneck.
     let mut stager = state.config.segment_index.then(|| Stager::new(today));
     let indexes = state.indexes.clone();
-    let mut staged = move |(batch, outcome): (ParsedBatch, BatchOutcome)| {
-        if let Some(stager) = &mut stager {
-            indexes.stage(tenant_pk, stager.stage(batch, &outcome));
+    tokio::task::spawn_blocking(move || {
+        for (batch, outcome) in written_rx.iter() {
+            if let Some(stager) = &mut stager {
+                indexes.stage(tenant_pk, stager.stage(batch, &outcome));
+            }
         }
-    };
+    });
     tokio::task::spawn_blocking(move || {
         let mut scratch = finseg_core::labelling::Scratch::default();
         while let Some(batch) = line_rx.blocking_recv() {
-            written_rx.try_iter().for_each(&mut staged);
             let parsed = ParsedBatch::parse_labelled(batch, &labeller, &mut scratch);
             if parsed_tx.blocking_send(parsed).is_err() {
                 break;
             }
         }
-        drop(parsed_tx);
-        // Until the writer is done.
-        written_rx.iter().for_each(&mut staged);
     });
     let store = state.store.clone();
     let worker = tokio::task::spawn_blocking(move || {

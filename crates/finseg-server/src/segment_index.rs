@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use finseg_core::Date;
-use finseg_core::columnar::{ClientIndex, ColumnarUser, IndexedUser, Miss, StagedUser};
+use finseg_core::columnar::{ClientIndex, ColumnarUser, IndexedUser, Miss};
 use finseg_core::segments::params::Params;
 use finseg_store::import::Staged;
 use finseg_store::jobs::{Cutter, UserCut};
@@ -31,9 +31,13 @@ struct Slot {
     staged: Mutex<Staged>,
 }
 
-/// Bookings staging may hold per client (about 150 bytes each): beyond it
-/// users are read back, as without staging.
-const STAGED_BOOKINGS_LIMIT: usize = 1_000_000;
+/// Bytes of packed users staging may hold per client (a few seconds of an
+/// import): beyond it users are read back, as without staging.
+const STAGED_BYTES_LIMIT: usize = 64 << 20;
+
+fn indexed_bytes(u: &IndexedUser) -> usize {
+    u.user.as_ref().map_or(0, ColumnarUser::size_bytes)
+}
 
 #[derive(Default)]
 pub struct SegmentIndexes {
@@ -74,8 +78,8 @@ impl SegmentIndexes {
 
     /// Hands the index users a bulk import wrote, as of their `data_seq`.
     /// Nothing is staged before the index's first build (which reads
-    /// everything anyway) or beyond [`STAGED_BOOKINGS_LIMIT`].
-    pub fn stage(&self, client_pk: i64, users: Vec<(i64, StagedUser)>) {
+    /// everything anyway) or beyond [`STAGED_BYTES_LIMIT`].
+    pub fn stage(&self, client_pk: i64, users: Vec<(i64, IndexedUser)>) {
         if users.is_empty() {
             return;
         }
@@ -84,10 +88,10 @@ impl SegmentIndexes {
             return;
         }
         let mut staged = slot.staged.lock().unwrap_or_else(|e| e.into_inner());
-        let mut held: usize = staged.values().map(StagedUser::bookings).sum();
+        let mut held: usize = staged.values().map(indexed_bytes).sum();
         for (pk, user) in users {
-            held += user.bookings();
-            if held > STAGED_BOOKINGS_LIMIT {
+            held += indexed_bytes(&user);
+            if held > STAGED_BYTES_LIMIT {
                 break;
             }
             staged.insert(pk, user);

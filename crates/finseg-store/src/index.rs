@@ -91,7 +91,6 @@ pub fn changes_since_staged(
             .map(|r| r[0].int())
             .collect();
         let mut changed: Vec<i64> = Vec::new();
-        let mut numbers = TagNumbers::default();
         for r in c.query(
             "SELECT pk, data_seq FROM users WHERE client_pk = $1 AND data_seq > $2 ORDER BY pk",
             &params,
@@ -99,7 +98,7 @@ pub fn changes_since_staged(
             let (pk, data_seq) = (r[0].int(), r[1].int());
             match staged.remove(&pk) {
                 Some(user) if user.data_seq == data_seq => {
-                    out.users.push((pk, user.pack(&mut numbers)));
+                    out.users.push((pk, user));
                     out.staged += 1;
                     continue;
                 }

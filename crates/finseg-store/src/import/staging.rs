@@ -13,7 +13,9 @@
 //! only save work, never change what the index holds.
 
 use finseg_core::Date;
-use finseg_core::columnar::{PaymentTexts, RawBooking, StagedAccount, StagedBooking, StagedUser};
+use finseg_core::columnar::{
+    IndexedUser, PaymentTexts, RawBooking, StagedAccount, StagedBooking, StagedUser, TagNumbers,
+};
 use finseg_core::labels::LabelSet;
 use finseg_core::record::Record;
 use finseg_core::segments::insurance::payment_type;
@@ -21,8 +23,8 @@ use finseg_core::segments::insurance::payment_type;
 use super::{BatchOutcome, ParsedBatch};
 use crate::data::FastMap;
 
-/// Staged users by user key.
-pub type Staged = FastMap<i64, StagedUser>;
+/// Staged users by user key, packed as the index holds them.
+pub type Staged = FastMap<i64, IndexedUser>;
 
 /// Follows one bulk import's batches and stages the users they wrote.
 pub struct Stager {
@@ -35,6 +37,7 @@ pub struct Stager {
     account_users: FastMap<String, i64>,
     /// A record was replaced: nothing more is staged in this import.
     off: bool,
+    numbers: TagNumbers,
 }
 
 impl Stager {
@@ -45,6 +48,7 @@ impl Stager {
             user_keys: FastMap::default(),
             account_users: FastMap::default(),
             off: false,
+            numbers: TagNumbers::default(),
         }
     }
 
@@ -57,10 +61,10 @@ impl Stager {
         }
     }
 
-    /// The users a committed batch left complete, each as of the batch's
-    /// sequence number. Call once per batch, in order. The batch's records
-    /// move into the staged users (no text is copied).
-    pub fn stage(&mut self, batch: ParsedBatch, outcome: &BatchOutcome) -> Vec<(i64, StagedUser)> {
+    /// The users a committed batch left complete, packed, each as of the
+    /// batch's sequence number. Call once per batch, in order. The batch's
+    /// records move into the staged users (no text is copied).
+    pub fn stage(&mut self, batch: ParsedBatch, outcome: &BatchOutcome) -> Vec<(i64, IndexedUser)> {
         if self.off || outcome.replaced {
             self.off = true;
             self.users.clear();
@@ -139,33 +143,45 @@ impl Stager {
                     else {
                         continue;
                     };
-                    let t = *t;
+                    // Only the fields staged move out of the box.
+                    let finseg_core::record::TransactionRecord {
+                        id,
+                        amount,
+                        booking_date,
+                        purpose,
+                        counterpart_name,
+                        counterpart_iban,
+                        creditor_id,
+                        mandate_reference,
+                        labels: client_labels,
+                        ..
+                    } = *t;
                     let mut labels = LabelSet::default();
-                    for l in &t.labels {
+                    for l in &client_labels {
                         labels.insert(*l);
                     }
                     if let Some((rule_labels, _)) = &line.labelled {
                         labels = LabelSet(labels.0 | rule_labels.0);
                     }
-                    let texts = payment_type(t.amount, labels).map(|_| {
+                    let texts = payment_type(amount, labels).map(|_| {
                         Box::new(PaymentTexts {
-                            purpose: t.purpose,
-                            counterpart_name: t.counterpart_name,
-                            creditor_id: t.creditor_id,
-                            mandate_reference: t.mandate_reference,
+                            purpose,
+                            counterpart_name,
+                            creditor_id,
+                            mandate_reference,
                         })
                     });
                     let user = self.users.get_mut(&user_pk).expect("found above");
                     user.accounts[pos].bookings.push(StagedBooking {
                         booking: RawBooking {
-                            date: t.booking_date,
-                            amount: t.amount,
+                            date: booking_date,
+                            amount,
                             labels,
-                            id: t.id.into_string(),
+                            id: id.into_string(),
                             names_account: None,
                             texts,
                         },
-                        counterpart_iban: t.counterpart_iban.map(|i| i.into_string()),
+                        counterpart_iban: counterpart_iban.map(|i| i.into_string()),
                     });
                     touch(user_pk);
                 }
@@ -192,15 +208,18 @@ impl Stager {
                 continue;
             };
             user.data_seq = outcome.seq;
+            // Packed here, where the records were allocated: the parsed
+            // texts are freed by the thread that made them, and the index
+            // receives only its compact form.
             if Some(pk) == last {
-                out.push((pk, user.clone()));
+                out.push((pk, user.clone().pack(&mut self.numbers)));
             } else {
                 let user = self.users.remove(&pk).expect("present");
                 self.user_keys.remove(&user.id);
                 for a in &user.accounts {
                     self.account_users.remove(&a.id);
                 }
-                out.push((pk, user));
+                out.push((pk, user.pack(&mut self.numbers)));
             }
         }
         let kept: Vec<i64> = self

@@ -533,7 +533,7 @@ pub async fn import_ndjson(
     // parsing thread, staging made that thread the pipeline's bottleneck.
     let mut stager = state.config.segment_index.then(|| Stager::new(today));
     let indexes = state.indexes.clone();
-    tokio::task::spawn_blocking(move || {
+    let staging = tokio::task::spawn_blocking(move || {
         for (batch, outcome) in written_rx.iter() {
             if let Some(stager) = &mut stager {
                 indexes.stage(tenant_pk, stager.stage(batch, &outcome));
@@ -612,6 +612,9 @@ pub async fn import_ndjson(
     let result = worker
         .await
         .map_err(|e| Problem::internal(format!("import worker failed: {e}")))?;
+    // The last batch is staged before the import answers (a few
+    // milliseconds): the index's next refresh then reads none of it.
+    let _ = staging.await;
     if let Some(e) = read_error {
         // The body broke off: what was committed stays (idempotent upserts make a resend safe).
         let through = match &result {

@@ -409,14 +409,14 @@ fn run_import(
     client_pk: i64,
     today: finseg_core::Date,
     mut rx: tokio::sync::mpsc::Receiver<ParsedBatch>,
-    written: std::sync::mpsc::Sender<(ParsedBatch, BatchOutcome)>,
+    written: std::sync::mpsc::SyncSender<(ParsedBatch, BatchOutcome)>,
 ) -> Result<ImportSummary, (finseg_store::StoreError, u64)> {
     let mut imp = BulkImport::begin(store, client_pk, today).map_err(|e| (e, 0))?;
     while let Some(batch) = rx.blocking_recv() {
         let through = imp.committed_through();
         let outcome = imp.write_parsed(&batch).map_err(|e| (e, through))?;
-        // Staged and freed on the parsing thread: the writer is the
-        // pipeline's bottleneck, and frees of another thread's memory cost more.
+        // Staged and freed by the staging thread, not here: the writer is
+        // the pipeline's bottleneck.
         let _ = written.send((batch, outcome));
     }
     let through = imp.committed_through();
@@ -520,14 +520,17 @@ pub async fn import_ndjson(
     today: finseg_core::Date,
     mut body: impl futures_util::Stream<Item = Result<Bytes, String>> + Unpin,
 ) -> Result<ImportSummary, Problem> {
-    // Three stages on their own threads: cut lines (here), parse, write.
+    // Three stages on their own threads: cut lines (here), parse, write;
+    // a fourth stages what was written for this node's segment index.
     // The parsing thread also labels, with the client's rules.
     let labeller = state
         .db(move |c| finseg_store::rules::labeller(c, tenant_pk))
         .await?;
     let (tx, mut line_rx) = tokio::sync::mpsc::channel::<LineBatch>(2);
     let (parsed_tx, parsed_rx) = tokio::sync::mpsc::channel::<ParsedBatch>(2);
-    let (written_tx, written_rx) = std::sync::mpsc::channel::<(ParsedBatch, BatchOutcome)>();
+    // Bounded, as the other channels: a slow stager holds the writer back
+    // rather than batches piling up.
+    let (written_tx, written_rx) = std::sync::mpsc::sync_channel::<(ParsedBatch, BatchOutcome)>(2);
     // A fourth thread stages the written batches for this node's segment
     // index (which then need not read them back) and frees them: on the
     // parsing thread, staging made that thread the pipeline's bottleneck.

@@ -536,16 +536,21 @@ pub async fn import_ndjson(
     // parsing thread, staging made that thread the pipeline's bottleneck.
     let mut stager = state.config.segment_index.then(|| Stager::new(today));
     let indexes = state.indexes.clone();
+    // Staged batches go back to the parsing thread, to be freed where they
+    // were allocated.
+    let (staged_tx, staged_rx) = std::sync::mpsc::channel::<ParsedBatch>();
     let staging = tokio::task::spawn_blocking(move || {
         for (batch, outcome) in written_rx.iter() {
             if let Some(stager) = &mut stager {
-                indexes.stage(tenant_pk, stager.stage(batch, &outcome));
+                indexes.stage(tenant_pk, stager.stage(&batch, &outcome));
             }
+            let _ = staged_tx.send(batch);
         }
     });
     tokio::task::spawn_blocking(move || {
         let mut scratch = finseg_core::labelling::Scratch::default();
         while let Some(batch) = line_rx.blocking_recv() {
+            staged_rx.try_iter().for_each(drop);
             let parsed = ParsedBatch::parse_labelled(batch, &labeller, &mut scratch);
             if parsed_tx.blocking_send(parsed).is_err() {
                 break;

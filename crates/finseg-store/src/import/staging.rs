@@ -62,9 +62,15 @@ impl Stager {
     }
 
     /// The users a committed batch left complete, packed, each as of the
-    /// batch's sequence number. Call once per batch, in order. The batch's
-    /// records move into the staged users (no text is copied).
-    pub fn stage(&mut self, batch: ParsedBatch, outcome: &BatchOutcome) -> Vec<(i64, IndexedUser)> {
+    /// batch's sequence number. Call once per batch, in order. What is
+    /// staged is copied: the batch goes back to the thread that parsed it,
+    /// to be freed where it was allocated (mimalloc frees another thread's
+    /// memory at a cost, and the parsing thread reuses its own).
+    pub fn stage(
+        &mut self,
+        batch: &ParsedBatch,
+        outcome: &BatchOutcome,
+    ) -> Vec<(i64, IndexedUser)> {
         if self.off || outcome.replaced {
             self.off = true;
             self.users.clear();
@@ -86,7 +92,7 @@ impl Stager {
         // The account the last booking went to (bookings come account by
         // account): its user and position, without hashing its id again.
         let mut last_account: Option<(String, i64, usize)> = None;
-        for (at, line) in batch.lines.into_iter().enumerate() {
+        for (at, line) in batch.lines.iter().enumerate() {
             let created_pk = match created.peek() {
                 Some((line_at, pk)) if *line_at == at => {
                     created.next();
@@ -97,11 +103,11 @@ impl Stager {
             if !outcome.written[at] {
                 continue;
             }
-            match line.record {
+            match &line.record {
                 Ok(Record::User(u)) => {
                     let Some(pk) = created_pk else { continue };
                     if let std::collections::hash_map::Entry::Vacant(e) = self.users.entry(pk) {
-                        let id = u.id.into_string();
+                        let id = u.id.as_str().to_owned();
                         self.user_keys.insert(id.clone(), pk);
                         e.insert(StagedUser {
                             data_seq: 0,
@@ -122,7 +128,7 @@ impl Stager {
                         last_account = None;
                         continue;
                     }
-                    let id = a.id.into_string();
+                    let id = a.id.as_str().to_owned();
                     self.account_users.insert(id.clone(), user_pk);
                     let user = self.users.get_mut(&user_pk).expect("keys follow users");
                     user.accounts.push(StagedAccount {
@@ -131,7 +137,7 @@ impl Stager {
                         balance: a.balance,
                         balance_date: a.balance_date.unwrap_or(self.today),
                         data_since: a.data_since,
-                        iban: a.iban.map(|i| i.into_string()),
+                        iban: a.iban.as_ref().map(|i| i.as_str().to_owned()),
                         bookings: Vec::new(),
                         daily_balances: Vec::new(),
                     });
@@ -143,21 +149,9 @@ impl Stager {
                     else {
                         continue;
                     };
-                    // Only the fields staged move out of the box.
-                    let finseg_core::record::TransactionRecord {
-                        id,
-                        amount,
-                        booking_date,
-                        purpose,
-                        counterpart_name,
-                        counterpart_iban,
-                        creditor_id,
-                        mandate_reference,
-                        labels: client_labels,
-                        ..
-                    } = *t;
+                    let (amount, booking_date) = (t.amount, t.booking_date);
                     let mut labels = LabelSet::default();
-                    for l in &client_labels {
+                    for l in &t.labels {
                         labels.insert(*l);
                     }
                     if let Some((rule_labels, _)) = &line.labelled {
@@ -165,10 +159,10 @@ impl Stager {
                     }
                     let texts = payment_type(amount, labels).map(|_| {
                         Box::new(PaymentTexts {
-                            purpose,
-                            counterpart_name,
-                            creditor_id,
-                            mandate_reference,
+                            purpose: t.purpose.clone(),
+                            counterpart_name: t.counterpart_name.clone(),
+                            creditor_id: t.creditor_id.clone(),
+                            mandate_reference: t.mandate_reference.clone(),
                         })
                     });
                     let user = self.users.get_mut(&user_pk).expect("found above");
@@ -177,11 +171,14 @@ impl Stager {
                             date: booking_date,
                             amount,
                             labels,
-                            id: id.into_string(),
+                            id: t.id.as_str().to_owned(),
                             names_account: None,
                             texts,
                         },
-                        counterpart_iban: counterpart_iban.map(|i| i.into_string()),
+                        counterpart_iban: t
+                            .counterpart_iban
+                            .as_ref()
+                            .map(|i| i.as_str().to_owned()),
                     });
                     touch(user_pk);
                 }
@@ -320,7 +317,7 @@ mod tests {
             }
             let parsed = ParsedBatch::parse_labelled(batch, &labeller, &mut scratch);
             let outcome = imp.write_parsed(&parsed).unwrap();
-            staged.extend(stager.stage(parsed, &outcome));
+            staged.extend(stager.stage(&parsed, &outcome));
             between(n + 1);
         }
         imp.finish().unwrap()

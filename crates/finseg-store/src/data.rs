@@ -58,6 +58,11 @@ pub struct Writer {
     scratch: finseg_core::labelling::Scratch,
     /// Users whose `data_seq` this batch has set already.
     touched: FastSet<i64>,
+    /// The user touched last in this batch, and the account looked up last:
+    /// a run of transactions is mostly one account's, so most lookups end
+    /// at a string comparison instead of a hash.
+    last_touched: Option<i64>,
+    last_account: Option<(String, AccountRef)>,
     /// The multi-row INSERT of `n` transactions at `n - 1`, built when first used.
     insert_sql: Vec<String>,
     /// Rule provenance texts and their `label_provenance` keys.
@@ -190,6 +195,8 @@ impl Writer {
             labeller_loaded: false,
             scratch: finseg_core::labelling::Scratch::default(),
             touched: FastSet::default(),
+            last_touched: None,
+            last_account: None,
             insert_sql: Vec::new(),
             provenance: FastMap::default(),
             journal: None,
@@ -209,6 +216,7 @@ impl Writer {
     pub fn begin_batch(&mut self, c: &mut dyn Conn) -> Result<(), StoreError> {
         let previous = self.seq;
         self.seq = Some(next_seq(c)?);
+        self.last_touched = None;
         if let Some(journal) = &mut self.journal {
             // Staging follows a user only from one batch into the next.
             journal.tracked.retain(|_, last| Some(*last) == previous);
@@ -234,9 +242,10 @@ impl Writer {
 
     /// Records that this batch changes the user's data (once per batch).
     fn touch(&mut self, c: &mut dyn Conn, user_pk: i64) -> Result<(), StoreError> {
-        if !self.touched.insert(user_pk) {
+        if self.last_touched == Some(user_pk) || !self.touched.insert(user_pk) {
             return Ok(());
         }
+        self.last_touched = Some(user_pk);
         let seq = self.seq();
         if let Some(journal) = &mut self.journal
             && let Some(last) = journal.tracked.get_mut(&user_pk)
@@ -338,8 +347,15 @@ impl Writer {
         c: &mut dyn Conn,
         id: &str,
     ) -> Result<Option<AccountRef>, StoreError> {
-        if let Some(a) = self.accounts.get(id) {
+        if let Some((last, a)) = &self.last_account
+            && last == id
+        {
             return Ok(Some(*a));
+        }
+        if let Some(a) = self.accounts.get(id) {
+            let a = *a;
+            self.remember_last_account(id, a);
+            return Ok(Some(a));
         }
         let Some(r) = c.query_one(
             "SELECT pk, currency, user_pk FROM accounts WHERE client_pk = $1 AND ext_id = $2",
@@ -360,7 +376,26 @@ impl Writer {
         Ok(Some(a))
     }
 
+    fn remember_last_account(&mut self, id: &str, a: AccountRef) {
+        match &mut self.last_account {
+            Some((last, last_ref)) => {
+                last.clear();
+                last.push_str(id);
+                *last_ref = a;
+            }
+            None => self.last_account = Some((id.to_owned(), a)),
+        }
+    }
+
     fn remember_account(&mut self, id: &str, a: AccountRef) {
+        // A replaced account may have moved to another user.
+        if self
+            .last_account
+            .as_ref()
+            .is_some_and(|(last, _)| last == id)
+        {
+            self.last_account = None;
+        }
         if self.accounts.len() >= CACHE_LIMIT {
             self.accounts.clear();
         }

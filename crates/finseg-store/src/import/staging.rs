@@ -144,8 +144,8 @@ impl Stager {
                     touch(user_pk);
                 }
                 Ok(Record::Transaction(t)) => {
-                    let Some((user_pk, pos)) =
-                        self.find_account(t.account_id.as_str(), &mut last_account)
+                    let Some((user_pk, account)) =
+                        self.staged_account(t.account_id.as_str(), &mut last_account)
                     else {
                         continue;
                     };
@@ -165,8 +165,7 @@ impl Stager {
                             mandate_reference: t.mandate_reference.clone(),
                         })
                     });
-                    let user = self.users.get_mut(&user_pk).expect("found above");
-                    user.accounts[pos].bookings.push(StagedBooking {
+                    account.bookings.push(StagedBooking {
                         booking: RawBooking {
                             date: booking_date,
                             amount,
@@ -183,13 +182,12 @@ impl Stager {
                     touch(user_pk);
                 }
                 Ok(Record::DailyBalance(b)) => {
-                    let Some((user_pk, pos)) =
-                        self.find_account(b.account_id.as_str(), &mut last_account)
+                    let Some((user_pk, account)) =
+                        self.staged_account(b.account_id.as_str(), &mut last_account)
                     else {
                         continue;
                     };
-                    let user = self.users.get_mut(&user_pk).expect("found above");
-                    user.accounts[pos].daily_balances.push((b.date, b.balance));
+                    account.daily_balances.push((b.date, b.balance));
                     touch(user_pk);
                 }
                 Err(_) => {}
@@ -229,6 +227,17 @@ impl Stager {
             self.forget(pk);
         }
         out
+    }
+
+    /// A staged account and its user's key.
+    fn staged_account(
+        &mut self,
+        account_id: &str,
+        last: &mut Option<(String, i64, usize)>,
+    ) -> Option<(i64, &mut StagedAccount)> {
+        let (user_pk, pos) = self.find_account(account_id, last)?;
+        let user = self.users.get_mut(&user_pk)?;
+        Some((user_pk, &mut user.accounts[pos]))
     }
 
     /// The user and position of a staged account, through `last` when it

@@ -534,7 +534,9 @@ pub async fn import_ndjson(
     // A fourth thread stages the written batches for this node's segment
     // index (which then need not read them back) and frees them: on the
     // parsing thread, staging made that thread the pipeline's bottleneck.
-    let mut stager = state.config.segment_index.then(|| Stager::new(today));
+    // Only a node that keeps indexes (one with workers) stages.
+    let keeps_index = state.config.segment_index && state.config.workers > 0;
+    let mut stager = keeps_index.then(|| Stager::new(today));
     let indexes = state.indexes.clone();
     // Staged batches go back to the parsing thread, to be freed where they
     // were allocated.

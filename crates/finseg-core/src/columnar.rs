@@ -937,11 +937,6 @@ impl StagedUser {
             }),
         }
     }
-
-    /// Bookings held (a bound on what staging may keep in memory).
-    pub fn bookings(&self) -> usize {
-        self.accounts.iter().map(|a| a.bookings.len()).sum()
-    }
 }
 
 /// One user in the index.

@@ -1,8 +1,9 @@
 //! Index staging: a bulk import hands the users it wrote to the segment
 //! index as parsed records, so that the index need not read them back.
 //!
-//! Reading back what an import had just written was a fifth of the
-//! import's CPU (docs/BENCHMARKS.md, session 15). The records the import
+//! Keeping the index current cost an import a fifth of its CPU, about
+//! half of it reading back what had just been written (docs/BENCHMARKS.md,
+//! session 15). The records the import
 //! parsed hold every value the database would return; what they lack is
 //! certainty that they are the user's whole data. The writer's journal
 //! provides it: a user is staged only when this import created it, wrote
@@ -52,13 +53,18 @@ impl Stager {
         }
     }
 
-    fn forget(&mut self, user_pk: i64) {
-        if let Some(u) = self.users.remove(&user_pk) {
-            self.user_keys.remove(&u.id);
-            for a in &u.accounts {
-                self.account_users.remove(&a.id);
-            }
+    /// Stops following a user; returns what was staged of it.
+    fn take(&mut self, user_pk: i64) -> Option<StagedUser> {
+        let user = self.users.remove(&user_pk)?;
+        self.user_keys.remove(&user.id);
+        for a in &user.accounts {
+            self.account_users.remove(&a.id);
         }
+        Some(user)
+    }
+
+    fn forget(&mut self, user_pk: i64) {
+        self.take(user_pk);
     }
 
     /// The users a committed batch left complete, packed, each as of the
@@ -209,11 +215,7 @@ impl Stager {
             if Some(pk) == last {
                 out.push((pk, user.clone().pack(&mut self.numbers)));
             } else {
-                let user = self.users.remove(&pk).expect("present");
-                self.user_keys.remove(&user.id);
-                for a in &user.accounts {
-                    self.account_users.remove(&a.id);
-                }
+                let user = self.take(pk).expect("present");
                 out.push((pk, user.pack(&mut self.numbers)));
             }
         }

@@ -162,10 +162,6 @@ impl Iban {
         &self.0
     }
 
-    pub fn into_string(self) -> String {
-        self.0
-    }
-
     pub fn country(&self) -> &str {
         &self.0[..2]
     }

@@ -415,8 +415,8 @@ fn run_import(
     while let Some(batch) = rx.blocking_recv() {
         let through = imp.committed_through();
         let outcome = imp.write_parsed(&batch).map_err(|e| (e, through))?;
-        // Staged and freed by the staging thread, not here: the writer is
-        // the pipeline's bottleneck.
+        // Staged on the staging thread and freed on the parsing thread,
+        // not here: the writer is the pipeline's bottleneck.
         let _ = written.send((batch, outcome));
     }
     let through = imp.committed_through();
@@ -532,9 +532,9 @@ pub async fn import_ndjson(
     // rather than batches piling up.
     let (written_tx, written_rx) = std::sync::mpsc::sync_channel::<(ParsedBatch, BatchOutcome)>(2);
     // A fourth thread stages the written batches for this node's segment
-    // index (which then need not read them back) and frees them: on the
-    // parsing thread, staging made that thread the pipeline's bottleneck.
-    // Only a node that keeps indexes (one with workers) stages.
+    // index (which then need not read them back): on the parsing thread,
+    // staging made that thread the pipeline's bottleneck. Only a node that
+    // keeps indexes (one with workers) stages.
     let keeps_index = state.config.segment_index && state.config.workers > 0;
     let mut stager = keeps_index.then(|| Stager::new(today));
     let indexes = state.indexes.clone();

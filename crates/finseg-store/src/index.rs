@@ -74,48 +74,61 @@ pub fn changes_since_staged(
 ) -> Result<Changes, StoreError> {
     read_transaction(c, |c| {
         let seq = crate::data::current_seq(c)?;
-        let mut out = Changes {
-            seq,
-            ..Changes::default()
-        };
-        if seq <= since {
-            return Ok(out);
-        }
-        let params = [P::I(client_pk), P::I(since)];
-        out.erased = c
-            .query(
-                "SELECT user_pk FROM erased_users WHERE client_pk = $1 AND seq > $2",
-                &params,
-            )?
-            .iter()
-            .map(|r| r[0].int())
-            .collect();
-        let mut changed: Vec<i64> = Vec::new();
-        for r in c.query(
-            "SELECT pk, data_seq FROM users WHERE client_pk = $1 AND data_seq > $2 ORDER BY pk",
-            &params,
-        )? {
-            let (pk, data_seq) = (r[0].int(), r[1].int());
-            match staged.remove(&pk) {
-                Some(user) if user.data_seq == data_seq => {
-                    out.users.push((pk, user));
-                    out.staged += 1;
-                    continue;
-                }
-                // Staged by a write this read does not see yet.
-                Some(user) if user.data_seq > data_seq => {
-                    staged.insert(pk, user);
-                }
-                _ => {}
-            }
-            changed.push(pk);
-        }
-        for chunk in changed.chunks(CHUNK) {
-            out.users.extend(load_users(c, client_pk, chunk)?);
-        }
+        let result = changes_read(c, client_pk, since, seq, staged);
+        // A staged user this read could see is taken or stale, whatever it returned.
         staged.retain(|_, user| user.data_seq > seq);
-        Ok(out)
+        result
     })
+}
+
+/// The changes after `since` up to `seq`, inside the read transaction.
+fn changes_read(
+    c: &mut dyn Conn,
+    client_pk: i64,
+    since: i64,
+    seq: i64,
+    staged: &mut Staged,
+) -> Result<Changes, StoreError> {
+    let mut out = Changes {
+        seq,
+        ..Changes::default()
+    };
+    if seq <= since {
+        return Ok(out);
+    }
+    let params = [P::I(client_pk), P::I(since)];
+    out.erased = c
+        .query(
+            "SELECT user_pk FROM erased_users WHERE client_pk = $1 AND seq > $2",
+            &params,
+        )?
+        .iter()
+        .map(|r| r[0].int())
+        .collect();
+    let mut changed: Vec<i64> = Vec::new();
+    for r in c.query(
+        "SELECT pk, data_seq FROM users WHERE client_pk = $1 AND data_seq > $2 ORDER BY pk",
+        &params,
+    )? {
+        let (pk, data_seq) = (r[0].int(), r[1].int());
+        match staged.remove(&pk) {
+            Some(user) if user.data_seq == data_seq => {
+                out.users.push((pk, user));
+                out.staged += 1;
+                continue;
+            }
+            // Staged by a write this read does not see yet.
+            Some(user) if user.data_seq > data_seq => {
+                staged.insert(pk, user);
+            }
+            _ => {}
+        }
+        changed.push(pk);
+    }
+    for chunk in changed.chunks(CHUNK) {
+        out.users.extend(load_users(c, client_pk, chunk)?);
+    }
+    Ok(out)
 }
 
 /// Applies changes read after the index's own sequence number.

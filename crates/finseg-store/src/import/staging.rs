@@ -63,10 +63,6 @@ impl Stager {
         Some(user)
     }
 
-    fn forget(&mut self, user_pk: i64) {
-        self.take(user_pk);
-    }
-
     /// The users a committed batch left complete, packed, each as of the
     /// batch's sequence number. Call once per batch, in order. What is
     /// staged is copied: the batch goes back to the thread that parsed it,
@@ -85,7 +81,7 @@ impl Stager {
             return Vec::new();
         }
         for pk in &outcome.untracked {
-            self.forget(*pk);
+            self.take(*pk);
         }
         let mut created = outcome.created.iter().peekable();
         // Users this batch wrote to, in order of first write.
@@ -130,7 +126,7 @@ impl Stager {
                     if created_pk.is_none() {
                         // Written but not created: a replacement, which
                         // `outcome.replaced` reports; never staged.
-                        self.forget(user_pk);
+                        self.take(user_pk);
                         last_account = None;
                         continue;
                     }
@@ -226,7 +222,7 @@ impl Stager {
             .filter(|pk| Some(*pk) != last)
             .collect();
         for pk in kept {
-            self.forget(pk);
+            self.take(pk);
         }
         out
     }

@@ -98,6 +98,82 @@ impl TagNumbers {
     }
 }
 
+/// A booking's id as the index's loaders keep it until the account is
+/// packed: inline up to [`BookingId::INLINE`] bytes (the ids of most
+/// banks' exports), so that loading or staging a user allocates nothing
+/// per booking for it. Ordered and compared as its text.
+#[derive(Clone)]
+pub struct BookingId(IdRepr);
+
+#[derive(Clone)]
+enum IdRepr {
+    Inline {
+        len: u8,
+        bytes: [u8; BookingId::INLINE],
+    },
+    Heap(Box<str>),
+}
+
+impl BookingId {
+    pub const INLINE: usize = 38;
+
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            IdRepr::Inline { len, bytes } => std::str::from_utf8(&bytes[..*len as usize])
+                .expect("copied from a str, cut at its end"),
+            IdRepr::Heap(s) => s,
+        }
+    }
+}
+
+impl From<&str> for BookingId {
+    fn from(s: &str) -> Self {
+        if s.len() <= Self::INLINE {
+            let mut bytes = [0; Self::INLINE];
+            bytes[..s.len()].copy_from_slice(s.as_bytes());
+            BookingId(IdRepr::Inline {
+                len: s.len() as u8,
+                bytes,
+            })
+        } else {
+            BookingId(IdRepr::Heap(s.into()))
+        }
+    }
+}
+
+impl std::ops::Deref for BookingId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq for BookingId {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for BookingId {}
+
+impl PartialOrd for BookingId {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for BookingId {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl std::fmt::Debug for BookingId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_str().fmt(f)
+    }
+}
+
 /// One booking as the index loader reads it.
 #[derive(Debug, Clone)]
 pub struct RawBooking {
@@ -106,7 +182,7 @@ pub struct RawBooking {
     pub labels: LabelSet,
     /// The client's id: bookings of a day are ordered by it, as the rules
     /// see them.
-    pub id: String,
+    pub id: BookingId,
     /// The position (among the user's accounts, by id) of the account the
     /// counterpart IBAN names, if it names one.
     pub names_account: Option<u8>,
@@ -450,7 +526,7 @@ impl ColumnarAccount {
                 date: t.booking_date,
                 amount: t.amount,
                 labels: t.labels,
-                id: t.id.clone(),
+                id: t.id.as_str().into(),
                 names_account: names_account(t.counterpart_iban.as_deref(), ibans),
                 texts: insurance::payment_type(t.amount, t.labels).map(|_| {
                     Box::new(PaymentTexts {

@@ -9,6 +9,10 @@
 //! matches inside words). All keywords of all rules go into one
 //! Aho-Corasick automaton, so a transaction's text is scanned once.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use aho_corasick::AhoCorasick;
 use serde::Deserialize;
 
@@ -30,8 +34,10 @@ pub fn signals(t: &crate::record::TransactionRecord) -> Signals<'_> {
     }
 }
 
-/// Labels set by rules, with their provenance (`LABEL=set/rule@version;…`).
-pub type Labelled = (LabelSet, Option<String>);
+/// Labels set by rules, with their provenance (`LABEL=set/rule@version;…`),
+/// shared: a rule set fires in few combinations, so each text is built once
+/// per [`Scratch`] and handed out again.
+pub type Labelled = (LabelSet, Option<Arc<str>>);
 
 /// What labelling reads of a transaction.
 #[derive(Debug, Clone, Copy, Default)]
@@ -136,6 +142,9 @@ impl Rule {
 /// A compiled rule set.
 #[derive(Debug, Clone)]
 pub struct RuleSet {
+    /// Distinct for every compiled set (a clone shares its texts): the key
+    /// of its provenance texts in a [`Scratch`].
+    serial: u64,
     pub name: String,
     pub version: String,
     rules: Vec<Rule>,
@@ -480,7 +489,9 @@ impl RuleSet {
             }
         }
         let (unconditional, by_code) = CodeIndex::build(&rules);
+        static SERIAL: AtomicU64 = AtomicU64::new(0);
         Ok(RuleSet {
+            serial: SERIAL.fetch_add(1, Ordering::Relaxed),
             name: name.to_owned(),
             version: doc.version,
             rules,
@@ -668,6 +679,33 @@ impl RuleSet {
         out
     }
 
+    /// [`RuleSet::provenance_text`], built once per combination of labels
+    /// and rules and shared after that.
+    fn interned_provenance(&self, scratch: &mut Scratch) -> Arc<str> {
+        let mut key = std::mem::take(&mut scratch.key);
+        key.clear();
+        key.push(self.serial);
+        key.extend(
+            scratch
+                .provenance
+                .iter()
+                .map(|(l, ri)| (u64::from(l.code()) << 32) | *ri as u64),
+        );
+        let text = match scratch.interned.get(key.as_slice()) {
+            Some(text) => text.clone(),
+            None => {
+                if scratch.interned.len() >= INTERNED_LIMIT {
+                    scratch.interned.clear();
+                }
+                let text: Arc<str> = self.provenance_text(scratch).into();
+                scratch.interned.insert(key.as_slice().into(), text.clone());
+                text
+            }
+        };
+        scratch.key = key;
+        text
+    }
+
     /// The provenance of the last call to [`RuleSet::label`] with this scratch.
     pub fn provenance(&self, scratch: &Scratch) -> Vec<Provenance> {
         scratch
@@ -695,7 +733,7 @@ impl Labeller {
     }
 
     /// The labels and their provenance (`LABEL=set/rule@version;…`, `None` when unlabelled).
-    pub fn apply(&self, s: &Signals, scratch: &mut Scratch) -> (LabelSet, Option<String>) {
+    pub fn apply(&self, s: &Signals, scratch: &mut Scratch) -> Labelled {
         let mut chosen = None;
         if let Some(client) = &self.client {
             let set = client.label(s, scratch);
@@ -713,9 +751,12 @@ impl Labeller {
         if set == LabelSet::default() {
             return (set, None);
         }
-        (set, Some(rules.provenance_text(scratch)))
+        (set, Some(rules.interned_provenance(scratch)))
     }
 }
+
+/// Provenance texts a [`Scratch`] keeps before it starts over.
+const INTERNED_LIMIT: usize = 4096;
 
 /// Reusable buffers, so that labelling allocates nothing per transaction.
 #[derive(Debug, Default)]
@@ -731,6 +772,9 @@ pub struct Scratch {
     /// An insurer's alias occurs in the text.
     insurer_named: bool,
     provenance: Vec<(Label, usize)>,
+    /// Provenance texts by rule set and (label, rule) pairs.
+    interned: HashMap<Box<[u64]>, Arc<str>>,
+    key: Vec<u64>,
 }
 
 #[cfg(test)]
@@ -868,6 +912,56 @@ mod tests {
         );
         // What one call marked does not linger in the scratch.
         assert_eq!(names(rules.label(&s, &mut scratch)), vec!["GROCERIES"]);
+    }
+
+    #[test]
+    fn provenance_texts_are_shared_per_rule_set_and_combination() {
+        let parse = |version: &str| {
+            std::sync::Arc::new(
+                RuleSet::parse(
+                    "t",
+                    &format!(
+                        r#"{{"version": "{version}", "rules": [
+                            {{"id": "sal", "labels": ["SALARY"], "direction": "in", "text": ["gehalt"]}},
+                            {{"id": "groc", "labels": ["GROCERIES"], "mcc": ["5411"]}}
+                        ]}}"#
+                    ),
+                )
+                .unwrap(),
+            )
+        };
+        let salary = Signals {
+            amount: Amount::from_cents(300_000),
+            purpose: Some("Gehalt November"),
+            ..Signals::default()
+        };
+        let groceries = Signals {
+            amount: Amount::from_cents(-900),
+            mcc: Some(5411),
+            ..Signals::default()
+        };
+        let mut scratch = Scratch::default();
+        let first = Labeller::new(Some(parse("1")));
+        let (_, a) = first.apply(&salary, &mut scratch);
+        let (_, b) = first.apply(&groceries, &mut scratch);
+        let (_, c) = first.apply(&salary, &mut scratch);
+        let (a, b, c) = (a.unwrap(), b.unwrap(), c.unwrap());
+        assert_eq!(&*a, "SALARY=t/sal@1");
+        assert_eq!(&*b, "GROCERIES=t/groc@1");
+        assert!(Arc::ptr_eq(&a, &c), "the same combination is built once");
+        // Another rule set with the same rules and a new version, through
+        // the same scratch, never gets the first set's text.
+        let second = Labeller::new(Some(parse("2")));
+        let (_, d) = second.apply(&salary, &mut scratch);
+        assert_eq!(&*d.unwrap(), "SALARY=t/sal@2");
+        // A transaction no rule labels (neither the client's nor the
+        // default ones) has none.
+        let nothing = Signals {
+            amount: Amount::from_cents(-100),
+            purpose: Some("zzzz"),
+            ..Signals::default()
+        };
+        assert_eq!(first.apply(&nothing, &mut scratch).1, None);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Users, accounts, transactions and daily balances of one client.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use finseg_core::labelling::Labelled;
 use finseg_core::labels::{Label, LabelSet};
@@ -67,6 +68,8 @@ pub struct Writer {
     insert_sql: Vec<String>,
     /// Rule provenance texts and their `label_provenance` keys.
     provenance: FastMap<String, i64>,
+    /// The same by the address of a shared text (see [`Labelled`]).
+    provenance_shared: FastMap<usize, (Arc<str>, i64)>,
     /// What a bulk import's index staging needs to know of the writes.
     journal: Option<Journal>,
 }
@@ -199,6 +202,7 @@ impl Writer {
             last_account: None,
             insert_sql: Vec::new(),
             provenance: FastMap::default(),
+            provenance_shared: FastMap::default(),
             journal: None,
         }
     }
@@ -297,19 +301,34 @@ impl Writer {
         if let Some(pk) = self.users.get(id) {
             return Ok(*pk);
         }
-        let row = c
-            .query_one(
+        let values = [
+            P::I(self.client_pk),
+            P::T(id),
+            P::I(crate::now_unix()),
+            P::I(self.seq()),
+        ];
+        let row = match c.backend() {
+            // `OR IGNORE` keeps no statement journal (see `multi_insert_sql`);
+            // a stored user is then read.
+            Backend::Sqlite => match c.query_one(
+                "INSERT OR IGNORE INTO users (client_pk, ext_id, created_at, seq, data_seq)
+                 VALUES ($1, $2, $3, $4, $4) RETURNING pk, seq",
+                &values,
+            )? {
+                Some(row) => Some(row),
+                None => c.query_one(
+                    "SELECT pk, seq FROM users WHERE client_pk = $1 AND ext_id = $2",
+                    &values[..2],
+                )?,
+            },
+            Backend::Postgres => c.query_one(
                 "INSERT INTO users (client_pk, ext_id, created_at, seq, data_seq) VALUES ($1, $2, $3, $4, $4)
                  ON CONFLICT (client_pk, ext_id) DO UPDATE SET ext_id = excluded.ext_id
                  RETURNING pk, seq",
-                &[
-                    P::I(self.client_pk),
-                    P::T(id),
-                    P::I(crate::now_unix()),
-                    P::I(self.seq()),
-                ],
-            )?
-            .ok_or_else(|| StoreError::Internal("upsert returned no row".into()))?;
+                &values,
+            )?,
+        }
+        .ok_or_else(|| StoreError::Internal("upsert returned no row".into()))?;
         let pk = row[0].int();
         // A stored user keeps the number of the write that created it.
         let created = row[1].int() == self.seq();
@@ -429,12 +448,24 @@ impl Writer {
             a.data_since.map(|d| i64::from(d.days())).into(),
             P::I(seq),
         ];
+        // `OR IGNORE` on SQLite, for the reason given at `multi_insert_sql`:
+        // it keeps no statement journal.
         let inserted = c.query_one(
-            "INSERT INTO accounts (client_pk, ext_id, user_pk, account_type, currency, balance, balance_date,
+            match c.backend() {
+                Backend::Sqlite => {
+                    "INSERT OR IGNORE INTO accounts (client_pk, ext_id, user_pk, account_type, currency, balance,
+                                   balance_date, iban, name, overdraft_limit, data_since, seq)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                     RETURNING pk"
+                }
+                Backend::Postgres => {
+                    "INSERT INTO accounts (client_pk, ext_id, user_pk, account_type, currency, balance, balance_date,
                                    iban, name, overdraft_limit, data_since, seq)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-             ON CONFLICT (client_pk, ext_id) DO NOTHING
-             RETURNING pk",
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                     ON CONFLICT (client_pk, ext_id) DO NOTHING
+                     RETURNING pk"
+                }
+            },
             &values,
         )?;
         let pk = match inserted {
@@ -520,13 +551,7 @@ impl Writer {
         t: &TransactionRecord,
         labelled: Option<Labelled>,
     ) -> Result<Result<(), Refusal>, StoreError> {
-        let row = match self.transaction_row(
-            c,
-            t,
-            labelled
-                .as_ref()
-                .map(|(set, rules)| (*set, rules.as_deref())),
-        )? {
+        let row = match self.transaction_row(c, t, labelled.as_ref())? {
             Ok(row) => row,
             Err(r) => return Ok(Err(r)),
         };
@@ -545,8 +570,7 @@ impl Writer {
         let mut outcomes = Vec::with_capacity(items.len());
         let mut rows = Vec::with_capacity(TX_CHUNK);
         for (t, labelled) in items {
-            let labelled = labelled.map(|(set, rules)| (*set, rules.as_deref()));
-            match self.transaction_row(c, t, labelled)? {
+            match self.transaction_row(c, t, *labelled)? {
                 Ok(row) => {
                     rows.push(row);
                     outcomes.push(Ok(()));
@@ -567,7 +591,7 @@ impl Writer {
         &mut self,
         c: &mut dyn Conn,
         t: &'a TransactionRecord,
-        labelled: Option<(LabelSet, Option<&str>)>,
+        labelled: Option<&Labelled>,
     ) -> Result<Result<TransactionRow<'a>, Refusal>, StoreError> {
         let acc = match self.account_for(c, t.account_id.as_str(), Some(t.currency.as_str()))? {
             Ok(a) => a,
@@ -578,12 +602,12 @@ impl Writer {
             client_labels.insert(*l);
         }
         let (rule_labels, label_rules_pk) = match labelled {
-            Some((set, rules)) => (set, self.provenance_pk(c, rules)?),
+            Some((set, rules)) => (*set, self.provenance_pk(c, rules.as_ref())?),
             None => {
                 let (set, rules) = self
                     .labeller
                     .apply(&finseg_core::labelling::signals(t), &mut self.scratch);
-                (set, self.provenance_pk(c, rules.as_deref())?)
+                (set, self.provenance_pk(c, rules.as_ref())?)
             }
         };
         self.touch(c, acc.user_pk)?;
@@ -598,20 +622,29 @@ impl Writer {
 
     /// The number of a rule provenance text, stored the first time it is
     /// seen (the texts are few: a client's rules fire in few combinations).
+    /// Labelling hands out each text as one shared allocation, so it is
+    /// found by its address before its text is hashed.
     fn provenance_pk(
         &mut self,
         c: &mut dyn Conn,
-        text: Option<&str>,
+        text: Option<&Arc<str>>,
     ) -> Result<Option<i64>, StoreError> {
         let Some(text) = text else { return Ok(None) };
-        if let Some(pk) = self.provenance.get(text) {
+        let address = Arc::as_ptr(text).cast::<u8>() as usize;
+        if let Some((_, pk)) = self.provenance_shared.get(&address) {
             return Ok(Some(*pk));
         }
-        let pk = provenance_pk(c, self.client_pk, text)?;
-        if self.provenance.len() >= CACHE_LIMIT {
+        let pk = match self.provenance.get(&**text) {
+            Some(pk) => *pk,
+            None => provenance_pk(c, self.client_pk, text)?,
+        };
+        if self.provenance.len() >= CACHE_LIMIT || self.provenance_shared.len() >= CACHE_LIMIT {
             self.provenance.clear();
+            self.provenance_shared.clear();
         }
-        self.provenance.insert(text.to_owned(), pk);
+        self.provenance.insert(text.to_string(), pk);
+        // The map holds the text, so its address stays its own.
+        self.provenance_shared.insert(address, (text.clone(), pk));
         Ok(Some(pk))
     }
 

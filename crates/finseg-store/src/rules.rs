@@ -104,7 +104,7 @@ pub fn relabel(store: &Store, client_pk: i64, batch: i64) -> Result<Relabelled, 
                     },
                     &mut scratch,
                 );
-                if LabelSet(r[9].int() as u64) == set && r[10].opt_text() == provenance {
+                if LabelSet(r[9].int() as u64) == set && r[10].opt_str() == provenance.as_deref() {
                     continue;
                 }
                 // The sequence number first: every writer locks the counter

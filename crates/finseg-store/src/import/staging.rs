@@ -172,7 +172,7 @@ impl Stager {
                             date: booking_date,
                             amount,
                             labels,
-                            id: t.id.as_str().to_owned(),
+                            id: t.id.as_str().into(),
                             names_account: None,
                             texts,
                         },

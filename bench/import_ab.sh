@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A/B of finseg builds on the bulk import: for each binary in turn, start
 # `finseg serve` on a fresh data directory, import POPULATION with one
-# `curl -T` (a `.zst` file is piped through `zstd -dc`), and print the
+# `curl -T`, and print the
 # throughput, the server's CPU seconds and its peak resident memory.
 # THREADS=1 also prints the busiest threads' CPU seconds; KEEP=1 keeps each
 # data directory (printed). Alternate the binaries (A B A B) on a quiet machine: absolute speed drifts.
@@ -14,8 +14,11 @@ set -euo pipefail
 POP=$1
 shift
 PORT="${PORT:-18433}"
+# A `.zst` population is sent as it is (Content-Encoding: zstd); PIPE_ZSTD=1
+# pipes `zstd -dc` in instead (for builds before session 16).
+CODING=()
 case "$POP" in
-  *.zst) feed() { zstd -dc "$POP"; } ;;
+  *.zst) if [ -n "${PIPE_ZSTD:-}" ]; then feed() { zstd -dc "$POP"; }; else feed() { cat "$POP"; }; CODING=(-H "Content-Encoding: zstd"); fi ;;
   *) feed() { cat "$POP"; } ;;
 esac
 printf '%-32s %14s %10s %10s %10s\n' binary "transactions/s" "seconds" "CPU s" "peak MiB"
@@ -31,7 +34,7 @@ for bin in "$@"; do
     -d client_id="$id" -d client_secret="$secret" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
   start=$(date +%s.%N)
   feed | curl -sf -X POST "127.0.0.1:$PORT/api/v1/import" -H "Authorization: Bearer $token" \
-    -H "Content-Type: application/x-ndjson" -T - -o "$dir/summary.json"
+    -H "Content-Type: application/x-ndjson" "${CODING[@]}" -T - -o "$dir/summary.json"
   end=$(date +%s.%N)
   cpu=$(awk '{print ($14 + $15) / 100}' "/proc/$pid/stat")
   # THREADS=1: the CPU seconds of the server's busiest threads, to see which stage is the bottleneck.

@@ -2,7 +2,7 @@
 """finseg benchmark: generate a population, import it through the real bulk
 path, run every segment type through the real HTTP API, and report.
 
-    bench/run.sh [--users N] [--stream | --compressed] [--keep] [--duckdb] [--load]
+    bench/run.sh [--users N] [--stream | --compressed [--pipe-zstd]] [--keep] [--duckdb] [--load]
 
 Prints import throughput, POST-to-result time per segment, the server's peak
 resident memory and the database size. Work files go to bench/out/ (ignored
@@ -222,7 +222,9 @@ def main():
                     help="pipe the generator into the import instead of a file (for populations too large for the disk); the import time then includes generation")
     ap.add_argument("--compressed", action="store_true",
                     help="keep the population zstd-compressed (a 1M-user population is 81 GB as text, 4 GB compressed) "
-                         "and pipe `zstd -dc` into the import; the import time then includes decompression, not generation")
+                         "and send it as it is (Content-Encoding: zstd); the import time then includes decompression, not generation")
+    ap.add_argument("--pipe-zstd", action="store_true",
+                    help="with --compressed: pipe `zstd -dc` into the import instead (sessions 13-15's runs)")
     ap.add_argument("--keep", action="store_true", help="keep the database afterwards")
     ap.add_argument("--reuse", action="store_true",
                     help="reuse the database a previous --keep run left (skips generation and import)")
@@ -343,12 +345,17 @@ def main():
                                    stdout=subprocess.PIPE)
             summary = json.loads(subprocess.run(curl + ["-"], stdin=gen.stdout, check=True, capture_output=True).stdout)
             gen.wait()
-        elif args.compressed:
-            print("importing (decompressed on the way) …", file=sys.stderr)
+        elif args.compressed and args.pipe_zstd:
+            print("importing (decompressed on the way by zstd -dc) …", file=sys.stderr)
             unzstd = subprocess.Popen(["zstd", "-dc", pop], stdout=subprocess.PIPE)
             summary = json.loads(subprocess.run(curl + ["-"], stdin=unzstd.stdout, check=True, capture_output=True).stdout)
             if unzstd.wait() != 0:
                 sys.exit("zstd failed")
+        elif args.compressed:
+            # The file as it is, decoded by the server (Content-Encoding: zstd).
+            print("importing (sent compressed, decoded by the server) …", file=sys.stderr)
+            summary = json.loads(subprocess.run(curl[:-1] + ["-H", "Content-Encoding: zstd", "-T", pop],
+                                                check=True, capture_output=True).stdout)
         else:
             print("importing …", file=sys.stderr)
             summary = json.loads(subprocess.run(curl + [pop], check=True, capture_output=True).stdout)
@@ -424,7 +431,7 @@ def main():
         f"free memory when the import started {free_at_start:.1f} GiB",
         "",
         (f"import            {tx:,} transactions in {import_secs:.1f} s = {tx / import_secs:,.0f} transactions/s"
-         + (" (generation included)" if args.stream else " (decompression included)" if args.compressed else "")) if tx else "import            (reused the database of an earlier run)",
+         + (" (generation included)" if args.stream else " (zstd -dc piped in)" if args.compressed and args.pipe_zstd else " (sent zstd-compressed, decoding included)" if args.compressed else "")) if tx else "import            (reused the database of an earlier run)",
         "",
         (f"segment index     caught up {catch_up:.1f} s after the "
          + ("server started (built from the database)" if args.reuse else "import") + "; "

@@ -118,10 +118,15 @@ impl BookingId {
     pub const INLINE: usize = 38;
 
     pub fn as_str(&self) -> &str {
+        std::str::from_utf8(self.as_bytes()).expect("copied from a str, cut at its end")
+    }
+
+    /// The text's bytes: what sorting compares (in the order of `str`),
+    /// without checking them again.
+    pub fn as_bytes(&self) -> &[u8] {
         match &self.0 {
-            IdRepr::Inline { len, bytes } => std::str::from_utf8(&bytes[..*len as usize])
-                .expect("copied from a str, cut at its end"),
-            IdRepr::Heap(s) => s,
+            IdRepr::Inline { len, bytes } => &bytes[..*len as usize],
+            IdRepr::Heap(s) => s.as_bytes(),
         }
     }
 }
@@ -150,7 +155,7 @@ impl std::ops::Deref for BookingId {
 
 impl PartialEq for BookingId {
     fn eq(&self, other: &Self) -> bool {
-        self.as_str() == other.as_str()
+        self.as_bytes() == other.as_bytes()
     }
 }
 
@@ -164,7 +169,7 @@ impl PartialOrd for BookingId {
 
 impl Ord for BookingId {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.as_str().cmp(other.as_str())
+        self.as_bytes().cmp(other.as_bytes())
     }
 }
 

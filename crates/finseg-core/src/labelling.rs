@@ -773,7 +773,7 @@ pub struct Scratch {
     insurer_named: bool,
     provenance: Vec<(Label, usize)>,
     /// Provenance texts by rule set and (label, rule) pairs.
-    interned: HashMap<Box<[u64]>, Arc<str>>,
+    interned: HashMap<Box<[u64]>, Arc<str>, foldhash::fast::RandomState>,
     key: Vec<u64>,
 }
 

@@ -18,6 +18,7 @@ use serde_json::value::RawValue;
 
 use crate::AppState;
 use crate::auth::Tenant;
+use crate::content_coding::{Coding, ZstdDecoded};
 use crate::paging::PageQuery;
 use crate::problem::Problem;
 use crate::time::today_in;
@@ -672,11 +673,27 @@ async fn import(
             "the bulk import takes Content-Type: application/x-ndjson (one JSON object per line)",
         ));
     }
+    let coding = headers
+        .get(header::CONTENT_ENCODING)
+        .map(|v| v.to_str().unwrap_or("?"));
+    let Some(coding) = Coding::parse(coding) else {
+        return Err(Problem::unsupported_media_type(
+            "the bulk import takes Content-Encoding: zstd, identity or none",
+        )
+        .with("header", "Content-Encoding"));
+    };
     let today = today_in(&tenant.time_zone);
     let stream = body
         .into_data_stream()
         .map(|r| r.map_err(|e| e.to_string()));
-    let summary = import_ndjson(&state, tenant.pk, today, stream).await?;
+    let summary = match coding {
+        Coding::Identity => import_ndjson(&state, tenant.pk, today, stream).await?,
+        Coding::Zstd => {
+            let decoded = ZstdDecoded::new(stream)
+                .map_err(|e| Problem::internal(format!("no zstd decoder: {e}")))?;
+            import_ndjson(&state, tenant.pk, today, decoded).await?
+        }
+    };
     Ok(json(StatusCode::OK, summary))
 }
 

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod callbacks;
+pub mod content_coding;
 pub mod docs;
 pub mod ingest;
 pub mod jobs;

@@ -219,7 +219,76 @@ async fn bad_bodies(app: TestApp) {
     assert_eq!(r.body["lines"], 0);
 }
 
+/// A body sent with `Content-Encoding: zstd` imports as the same body
+/// sent plain; another coding is refused, a cut body reports what was kept.
+async fn zstd_bodies(app: TestApp) {
+    let post = |body: Vec<u8>, coding: &str| {
+        app.http
+            .post(app.url("/api/v1/import"))
+            .bearer_auth(&app.token)
+            .header("content-type", "application/x-ndjson")
+            .header("content-encoding", coding)
+            .body(body)
+    };
+    let packed = zstd::bulk::compress(MIXED.as_bytes(), 3).unwrap();
+    let r = app.send(post(packed, "zstd")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["lines"], 10);
+    assert_eq!(
+        r.body["written"],
+        json!({"user": 1, "account": 1, "transaction": 2, "dailyBalance": 1})
+    );
+    assert_eq!(r.body["rejectedCount"], 5);
+    assert_eq!(r.body["rejected"][0]["line"], 5);
+    let page = app.get("/api/v1/accounts/a1/transactions").await;
+    let stored: Vec<(&str, String)> = page.body["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["id"].as_str().unwrap(), t["amount"].to_string()))
+        .collect();
+    assert_eq!(
+        stored,
+        vec![("t5", "2.50".to_owned()), ("t1", "-10.50".to_owned())]
+    );
+
+    let r = app
+        .send(post(b"{\"kind\":\"user\",\"id\":\"g\"}\n".to_vec(), "gzip"))
+        .await;
+    assert_problem(&r, 415);
+    assert_eq!(r.body["header"], "Content-Encoding");
+    assert_eq!(app.get("/api/v1/users/g").await.status, 404);
+
+    // Plain text sent as zstd, and a body cut inside its frame: nothing
+    // of either is written, and the answer says so.
+    let r = app
+        .send(post(b"{\"kind\":\"user\",\"id\":\"p\"}\n".to_vec(), "zstd"))
+        .await;
+    assert_problem(&r, 400);
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not valid zstd")
+    );
+    assert_eq!(app.get("/api/v1/users/p").await.status, 404);
+    let whole = zstd::bulk::compress(b"{\"kind\":\"user\",\"id\":\"c\"}\n", 3).unwrap();
+    let r = app
+        .send(post(whole[..whole.len() - 4].to_vec(), "zstd"))
+        .await;
+    assert_problem(&r, 400);
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("ends inside a frame")
+    );
+    assert_eq!(r.body["committedThroughLine"], 0);
+    assert_eq!(app.get("/api/v1/users/c").await.status, 404);
+}
+
 on_both_backends!(
+    zstd_bodies,
     any_order_with_rejections,
     large_import_streams_in_batches,
     taken_and_repeated_ids_in_one_run,

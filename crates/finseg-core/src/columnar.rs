@@ -33,7 +33,7 @@ use crate::segments::{
     insurance, low_balance, summary,
 };
 use crate::transfers::{self, TransferView};
-use crate::{AccountType, Amount, Date};
+use crate::{AccountType, Amount, Date, Text};
 
 /// The tags bookings carry, numbered in order of first sight: the label
 /// set, and the position of the user's account the counterpart IBAN names
@@ -99,85 +99,9 @@ impl TagNumbers {
 }
 
 /// A booking's id as the index's loaders keep it until the account is
-/// packed: inline up to [`BookingId::INLINE`] bytes (the ids of most
-/// banks' exports), so that loading or staging a user allocates nothing
-/// per booking for it. Ordered and compared as its text.
-#[derive(Clone)]
-pub struct BookingId(IdRepr);
-
-#[derive(Clone)]
-enum IdRepr {
-    Inline {
-        len: u8,
-        bytes: [u8; BookingId::INLINE],
-    },
-    Heap(Box<str>),
-}
-
-impl BookingId {
-    pub const INLINE: usize = 38;
-
-    pub fn as_str(&self) -> &str {
-        std::str::from_utf8(self.as_bytes()).expect("copied from a str, cut at its end")
-    }
-
-    /// The text's bytes: what sorting compares (in the order of `str`),
-    /// without checking them again.
-    pub fn as_bytes(&self) -> &[u8] {
-        match &self.0 {
-            IdRepr::Inline { len, bytes } => &bytes[..*len as usize],
-            IdRepr::Heap(s) => s.as_bytes(),
-        }
-    }
-}
-
-impl From<&str> for BookingId {
-    fn from(s: &str) -> Self {
-        if s.len() <= Self::INLINE {
-            let mut bytes = [0; Self::INLINE];
-            bytes[..s.len()].copy_from_slice(s.as_bytes());
-            BookingId(IdRepr::Inline {
-                len: s.len() as u8,
-                bytes,
-            })
-        } else {
-            BookingId(IdRepr::Heap(s.into()))
-        }
-    }
-}
-
-impl std::ops::Deref for BookingId {
-    type Target = str;
-    fn deref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl PartialEq for BookingId {
-    fn eq(&self, other: &Self) -> bool {
-        self.as_bytes() == other.as_bytes()
-    }
-}
-
-impl Eq for BookingId {}
-
-impl PartialOrd for BookingId {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for BookingId {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.as_bytes().cmp(other.as_bytes())
-    }
-}
-
-impl std::fmt::Debug for BookingId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.as_str().fmt(f)
-    }
-}
+/// packed: inline when short (the ids of most banks' exports), so that
+/// loading or staging a user allocates nothing per booking for it.
+pub type BookingId = crate::text::Text;
 
 /// One booking as the index loader reads it.
 #[derive(Debug, Clone)]
@@ -199,10 +123,10 @@ pub struct RawBooking {
 /// What the insurance rule reads of a payment's texts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PaymentTexts {
-    pub purpose: Option<String>,
-    pub counterpart_name: Option<String>,
-    pub creditor_id: Option<String>,
-    pub mandate_reference: Option<String>,
+    pub purpose: Option<Text>,
+    pub counterpart_name: Option<Text>,
+    pub creditor_id: Option<Text>,
+    pub mandate_reference: Option<Text>,
 }
 
 /// A stretch of [`AccountInsurance::text`]; `NONE` for an absent text.
@@ -535,10 +459,10 @@ impl ColumnarAccount {
                 names_account: names_account(t.counterpart_iban.as_deref(), ibans),
                 texts: insurance::payment_type(t.amount, t.labels).map(|_| {
                     Box::new(PaymentTexts {
-                        purpose: t.purpose.clone(),
-                        counterpart_name: t.counterpart_name.clone(),
-                        creditor_id: t.creditor_id.clone(),
-                        mandate_reference: t.mandate_reference.clone(),
+                        purpose: t.purpose.as_deref().map(Text::from),
+                        counterpart_name: t.counterpart_name.as_deref().map(Text::from),
+                        creditor_id: t.creditor_id.as_deref().map(Text::from),
+                        mandate_reference: t.mandate_reference.as_deref().map(Text::from),
                     })
                 }),
             })

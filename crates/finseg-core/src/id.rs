@@ -2,15 +2,17 @@
 
 use std::fmt;
 
+use crate::text::Text;
+
 /// 1–128 characters of `[A-Za-z0-9._:@-]`, unique per client (SPEC §3).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ExternalId(String);
+pub struct ExternalId(Text);
 
 pub const ID_RULE: &str = "1 to 128 characters of A-Z a-z 0-9 . _ : @ -";
 
 impl ExternalId {
     pub fn parse(s: &str) -> Option<Self> {
-        Self::is_valid(s).then(|| ExternalId(s.to_owned()))
+        Self::is_valid(s).then(|| ExternalId(s.into()))
     }
 
     pub fn is_valid(s: &str) -> bool {
@@ -24,7 +26,7 @@ impl ExternalId {
     }
 
     pub fn into_string(self) -> String {
-        self.0
+        self.0.into()
     }
 }
 

@@ -15,7 +15,7 @@ use crate::labels::Label;
 use crate::record::{
     AccountRecord, DailyBalanceRecord, Record, RecordKind, TransactionRecord, UserRecord,
 };
-use crate::{AccountType, Amount, Currency, Date, ExternalId, FieldError, Iban, id::ID_RULE};
+use crate::{AccountType, Amount, Currency, Date, ExternalId, FieldError, Iban, Text, id::ID_RULE};
 
 /// A field's value as its JSON text (a string keeps its quotes and escapes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -262,7 +262,7 @@ impl Reader {
         }
     }
 
-    fn opt_text(&mut self, raw: Option<Raw>, field: &str) -> Option<String> {
+    fn opt_text(&mut self, raw: Option<Raw>, field: &str) -> Option<Text> {
         if is_null(raw) {
             return None;
         }
@@ -275,11 +275,11 @@ impl Reader {
             self.err(field, format!("is longer than {MAX_TEXT} bytes"));
             return None;
         }
-        Some(t.to_owned())
+        Some(t.into())
     }
 
     /// A code given as string or number (`typeCodeZka`, `mcc`).
-    fn opt_code(&mut self, raw: Option<Raw>, field: &str, max: usize) -> Option<String> {
+    fn opt_code(&mut self, raw: Option<Raw>, field: &str, max: usize) -> Option<Text> {
         if is_null(raw) {
             return None;
         }
@@ -298,7 +298,7 @@ impl Reader {
             self.err(field, format!("is longer than {max} characters"));
             return None;
         }
-        Some(t.to_owned())
+        Some(t.into())
     }
 
     fn labels(&mut self, raw: Option<Raw>, field: &str) -> Vec<Label> {
@@ -385,7 +385,7 @@ pub fn account(f: &RawFields) -> Result<AccountRecord, Vec<FieldError>> {
             balance: balance?,
             balance_date,
             iban,
-            name,
+            name: name.map(String::from),
             overdraft_limit,
             data_since,
         })

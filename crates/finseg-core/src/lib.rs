@@ -19,6 +19,7 @@ pub mod providers;
 pub mod record;
 pub mod recurring;
 pub mod segments;
+pub mod text;
 pub mod transfers;
 
 pub use account::AccountType;
@@ -27,6 +28,7 @@ pub use date::Date;
 pub use iban::Iban;
 pub use id::ExternalId;
 pub use money::Amount;
+pub use text::Text;
 
 /// One problem with one field of an input document, located by a JSON pointer
 /// (RFC 6901) relative to the document the caller sent.

@@ -2,7 +2,7 @@
 //! has been checked (parse, don't validate).
 
 use crate::labels::Label;
-use crate::{AccountType, Amount, Currency, Date, ExternalId, Iban};
+use crate::{AccountType, Amount, Currency, Date, ExternalId, Iban, Text};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {
@@ -51,15 +51,15 @@ pub struct TransactionRecord {
     pub currency: Currency,
     pub booking_date: Date,
     pub value_date: Option<Date>,
-    pub purpose: Option<String>,
-    pub counterpart_name: Option<String>,
+    pub purpose: Option<Text>,
+    pub counterpart_name: Option<Text>,
     pub counterpart_iban: Option<Iban>,
-    pub counterpart_bic: Option<String>,
-    pub creditor_id: Option<String>,
-    pub mandate_reference: Option<String>,
-    pub end_to_end_reference: Option<String>,
-    pub bank_transaction_code: Option<String>,
-    pub sepa_purpose_code: Option<String>,
+    pub counterpart_bic: Option<Text>,
+    pub creditor_id: Option<Text>,
+    pub mandate_reference: Option<Text>,
+    pub end_to_end_reference: Option<Text>,
+    pub bank_transaction_code: Option<Text>,
+    pub sepa_purpose_code: Option<Text>,
     pub mcc: Option<u16>,
     pub labels: Vec<Label>,
 }

@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 
 use axum::body::Bytes;
 use futures_util::Stream;
-use zstd::stream::raw::{Decoder, Operation};
+use zstd::stream::raw::{Decoder, InBuffer, Operation, OutBuffer};
 
 /// The content codings a request body may have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,28 +63,29 @@ impl<S> ZstdDecoded<S> {
     }
 
     /// Decodes from the pending chunk until `OUT_STEP` bytes are out or
-    /// the chunk is read and flushed.
+    /// the chunk is read and flushed. The output is written into fresh
+    /// capacity, never zeroed first.
     fn decode_pending(&mut self) -> Result<Bytes, String> {
-        let mut out = vec![0u8; OUT_STEP];
-        let mut written = 0;
+        let mut out: Vec<u8> = Vec::with_capacity(OUT_STEP);
         while let Some((chunk, read)) = &mut self.pending {
-            let status = self
+            let mut input = InBuffer::around(&chunk[*read..]);
+            let written = out.len();
+            let mut output = OutBuffer::around_pos(&mut out, written);
+            let hint = self
                 .decoder
-                .run_on_buffers(&chunk[*read..], &mut out[written..])
+                .run(&mut input, &mut output)
                 .map_err(|e| format!("the body is not valid zstd: {e}"))?;
-            *read += status.bytes_read;
-            written += status.bytes_written;
-            self.frame_done = status.remaining == 0;
-            let read_all = *read == chunk.len();
+            let full = output.pos() == OUT_STEP;
+            *read += input.pos();
+            self.frame_done = hint == 0;
             // A full output may hold back more of what was read.
-            if read_all && written < out.len() {
+            if *read == chunk.len() && !full {
                 self.pending = None;
             }
-            if written == out.len() {
+            if full {
                 break;
             }
         }
-        out.truncate(written);
         Ok(out.into())
     }
 }

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use finseg_core::record::{DailyBalanceRecord, TransactionRecord};
-use finseg_core::{Amount, Currency, Date, ExternalId, Iban};
+use finseg_core::{Amount, Currency, Date, ExternalId, Iban, Text};
 use sha2::{Digest, Sha256};
 
 use crate::{BalanceKind, Entry, ParseError, Statement};
@@ -213,7 +213,7 @@ fn record(
         .clone()
         .or_else(|| e.additional_info.clone())
         .or_else(|| e.posting_text.clone())
-        .map(|p| crate::text::truncate(p, 1000));
+        .map(|p| crate::text::truncate(p, 1000).into());
     TransactionRecord {
         id,
         account_id: account_id.clone(),
@@ -225,16 +225,24 @@ fn record(
         counterpart_name: e
             .counterpart_name
             .clone()
-            .map(|n| crate::text::truncate(n, 200)),
+            .map(|n| crate::text::truncate(n, 200).into()),
         counterpart_iban: e.counterpart_iban.clone(),
-        counterpart_bic: e.counterpart_bic.clone().filter(|b| {
-            (b.len() == 8 || b.len() == 11) && b.bytes().all(|c| c.is_ascii_alphanumeric())
-        }),
-        creditor_id: code(&e.creditor_id, 35),
-        mandate_reference: code(&e.mandate_reference, 35),
-        end_to_end_reference: code(&e.end_to_end_reference, 35),
-        bank_transaction_code: code(&e.bank_transaction_code, 35),
-        sepa_purpose_code: e.sepa_purpose_code.clone().filter(|c| c.len() <= 4),
+        counterpart_bic: e
+            .counterpart_bic
+            .as_deref()
+            .filter(|b| {
+                (b.len() == 8 || b.len() == 11) && b.bytes().all(|c| c.is_ascii_alphanumeric())
+            })
+            .map(Text::from),
+        creditor_id: code(&e.creditor_id, 35).map(Text::from),
+        mandate_reference: code(&e.mandate_reference, 35).map(Text::from),
+        end_to_end_reference: code(&e.end_to_end_reference, 35).map(Text::from),
+        bank_transaction_code: code(&e.bank_transaction_code, 35).map(Text::from),
+        sepa_purpose_code: e
+            .sepa_purpose_code
+            .as_deref()
+            .filter(|c| c.len() <= 4)
+            .map(Text::from),
         mcc: None,
         labels: Vec::new(),
     }

@@ -13,7 +13,7 @@ use finseg_core::columnar::{
 use finseg_core::labels::LabelSet;
 use finseg_core::segments::insurance::payment_type;
 use finseg_core::transfers::normalise_iban;
-use finseg_core::{AccountType, Amount, Date};
+use finseg_core::{AccountType, Amount, Date, Text};
 
 use crate::StoreError;
 use crate::conn::{Conn, P};
@@ -240,10 +240,10 @@ fn load_users(
             let (amount, labels) = (Amount::from_cents(r[2].int()), LabelSet(r[3].int() as u64));
             let texts = payment_type(amount, labels).map(|_| {
                 Box::new(PaymentTexts {
-                    purpose: r[6].opt_text(),
-                    counterpart_name: r[7].opt_text(),
-                    creditor_id: r[8].opt_text(),
-                    mandate_reference: r[9].opt_text(),
+                    purpose: r[6].opt_str().map(Text::from),
+                    counterpart_name: r[7].opt_str().map(Text::from),
+                    creditor_id: r[8].opt_str().map(Text::from),
+                    mandate_reference: r[9].opt_str().map(Text::from),
                 })
             });
             run.1.push(RawBooking {

@@ -119,11 +119,11 @@ pub fn run(corpus: &Path, split: &str, explain: bool) -> Result<String, String> 
                 amount: t.amount,
                 booking_date: t.booking_date,
                 labels: predicted,
-                purpose: t.purpose.clone(),
-                counterpart_name: t.counterpart_name.clone(),
+                purpose: t.purpose.clone().map(String::from),
+                counterpart_name: t.counterpart_name.clone().map(String::from),
                 counterpart_iban: None,
-                creditor_id: t.creditor_id.clone(),
-                mandate_reference: t.mandate_reference.clone(),
+                creditor_id: t.creditor_id.clone().map(String::from),
+                mandate_reference: t.mandate_reference.clone().map(String::from),
             });
         }
     }

@@ -37,8 +37,10 @@ for bin in "$@"; do
   kill -INT "$pid"; wait "$pid" || true
   callgrind_annotate --inclusive=yes "$dir/cg.out" 2>/dev/null | python3 -c '
 import re, sys
-want = {"parse": "ParsedBatch::parse_labelled [", "write": "BulkImport::write_parsed [",
-        "stage": "Stager::stage [", "refresh": "index::changes_since_staged ["}
+want = {"parse": "import.rs:finseg_store::import::ParsedBatch::parse_labelled",
+        "write": "import.rs:finseg_store::import::BulkImport::write_parsed",
+        "stage": "staging.rs:finseg_store::import::staging::Stager::stage",
+        "refresh": "index.rs:finseg_store::index::changes_since_staged"}
 got, total = {}, 0
 for line in sys.stdin:
     m = re.match(r"\s*([\d,]+) ", line)

@@ -51,6 +51,16 @@ fn path_id(id: &str, what: &str) -> Result<(), Problem> {
 }
 
 fn require_json(headers: &HeaderMap) -> Result<(), Problem> {
+    // A coded body would otherwise be read as text and refused as bad JSON.
+    let coding = headers
+        .get(header::CONTENT_ENCODING)
+        .map(|v| v.to_str().unwrap_or("?"));
+    if Coding::parse(coding) != Some(Coding::Identity) {
+        return Err(Problem::unsupported_media_type(
+            "JSON bodies are taken uncompressed (only the bulk import takes Content-Encoding: zstd)",
+        )
+        .with("header", "Content-Encoding"));
+    }
     match headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

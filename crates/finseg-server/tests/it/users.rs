@@ -47,6 +47,19 @@ async fn bad_user_input(app: TestApp) {
         )
         .await;
     assert_problem(&r, 415);
+    // A compressed JSON body is refused by its coding, not read as bad JSON.
+    let r = app
+        .send(
+            app.http
+                .put(app.url("/api/v1/users/u1"))
+                .bearer_auth(&app.token)
+                .header("content-type", "application/json")
+                .header("content-encoding", "zstd")
+                .body(zstd::bulk::compress(b"{}", 3).unwrap()),
+        )
+        .await;
+    assert_problem(&r, 415);
+    assert_eq!(r.body["header"], "Content-Encoding");
     // Nothing was created by the rejected requests.
     assert_problem(&app.get("/api/v1/users/u1").await, 404);
     assert_problem(&app.get("/api/v1/users/u1/accounts").await, 404);

@@ -98,11 +98,6 @@ impl TagNumbers {
     }
 }
 
-/// A booking's id as the index's loaders keep it until the account is
-/// packed: inline when short (the ids of most banks' exports), so that
-/// loading or staging a user allocates nothing per booking for it.
-pub type BookingId = crate::text::Text;
-
 /// One booking as the index loader reads it.
 #[derive(Debug, Clone)]
 pub struct RawBooking {
@@ -110,8 +105,9 @@ pub struct RawBooking {
     pub amount: Amount,
     pub labels: LabelSet,
     /// The client's id: bookings of a day are ordered by it, as the rules
-    /// see them.
-    pub id: BookingId,
+    /// see them. A `Text`, so that loading or staging a user allocates
+    /// nothing per booking for it.
+    pub id: Text,
     /// The position (among the user's accounts, by id) of the account the
     /// counterpart IBAN names, if it names one.
     pub names_account: Option<u8>,

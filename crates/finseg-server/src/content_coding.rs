@@ -20,6 +20,12 @@ pub enum Coding {
 }
 
 impl Coding {
+    /// The coding of a request's body, by its `Content-Encoding` header.
+    pub fn of(headers: &axum::http::HeaderMap) -> Option<Coding> {
+        let header = headers.get(axum::http::header::CONTENT_ENCODING);
+        Coding::parse(header.map(|v| v.to_str().unwrap_or("?")))
+    }
+
     /// The coding a `Content-Encoding` header names, or `None` if it is
     /// one finseg does not decode (or a list of several).
     pub fn parse(header: Option<&str>) -> Option<Coding> {

@@ -52,10 +52,7 @@ fn path_id(id: &str, what: &str) -> Result<(), Problem> {
 
 fn require_json(headers: &HeaderMap) -> Result<(), Problem> {
     // A coded body would otherwise be read as text and refused as bad JSON.
-    let coding = headers
-        .get(header::CONTENT_ENCODING)
-        .map(|v| v.to_str().unwrap_or("?"));
-    if Coding::parse(coding) != Some(Coding::Identity) {
+    if Coding::of(headers) != Some(Coding::Identity) {
         return Err(Problem::unsupported_media_type(
             "JSON bodies are taken uncompressed (only the bulk import takes Content-Encoding: zstd)",
         )
@@ -683,10 +680,7 @@ async fn import(
             "the bulk import takes Content-Type: application/x-ndjson (one JSON object per line)",
         ));
     }
-    let coding = headers
-        .get(header::CONTENT_ENCODING)
-        .map(|v| v.to_str().unwrap_or("?"));
-    let Some(coding) = Coding::parse(coding) else {
+    let Some(coding) = Coding::of(&headers) else {
         return Err(Problem::unsupported_media_type(
             "the bulk import takes Content-Encoding: zstd, identity or none",
         )

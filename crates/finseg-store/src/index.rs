@@ -250,7 +250,7 @@ fn load_users(
                 date: Date::from_days(r[1].int() as i32),
                 amount,
                 labels,
-                id: r[4].opt_str().unwrap_or_default().into(),
+                id: r[4].opt_str().expect("ext_id is NOT NULL").into(),
                 names_account,
                 texts,
             });

@@ -256,8 +256,11 @@ impl RowStatements {
                 )),
                 rc => Err(failure(rc)),
             });
+            // The bindings are left as they are, pointing into `params`:
+            // SQLite reads them only in a step, and every step here comes
+            // after every parameter was bound again (the count is checked
+            // above). Clearing them was 3 % of an import's writer.
             ffi::sqlite3_reset(stmt);
-            ffi::sqlite3_clear_bindings(stmt);
             result
         }
     }
@@ -309,7 +312,8 @@ impl RowStatements {
             return Err(sqlite_error(db, rc));
         };
         if cfg!(debug_assertions) {
-            // The same check as `check_placeholder_order`.
+            // The same check as `check_placeholder_order`, for `$N`
+            // names; `?N` and bare `?` are numbered as written.
             for i in 1..=unsafe { ffi::sqlite3_bind_parameter_count(stmt.as_ptr()) } {
                 // SAFETY: `stmt` is live; names are NUL-terminated.
                 let name = unsafe { ffi::sqlite3_bind_parameter_name(stmt.as_ptr(), i) };
@@ -318,11 +322,13 @@ impl RowStatements {
                         .to_string_lossy()
                         .into_owned()
                 });
-                assert_eq!(
-                    name.as_deref(),
-                    Some(format!("${i}").as_str()),
-                    "placeholders must first appear in the order $1, $2, …"
-                );
+                if name.as_deref().is_some_and(|n| n.starts_with('$')) {
+                    assert_eq!(
+                        name.as_deref(),
+                        Some(format!("${i}").as_str()),
+                        "placeholders must first appear in the order $1, $2, …"
+                    );
+                }
             }
         }
         if self.statements.len() >= ROW_STATEMENTS {

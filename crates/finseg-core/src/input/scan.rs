@@ -44,7 +44,8 @@ pub(super) fn flat_object(json: &str) -> Option<RawFields<'_>> {
         }
         i = skip_ws(b, i + 1);
         let value_start = i;
-        i = value_end(b, i)?;
+        let escaped;
+        (i, escaped) = value_end(b, i)?;
         if let Some((bit, field)) = slot(&mut f, key) {
             if seen & bit != 0 {
                 return None;
@@ -52,7 +53,10 @@ pub(super) fn flat_object(json: &str) -> Option<RawFields<'_>> {
             seen |= bit;
             let text = &json[value_start..i];
             // serde reads `null` into an absent Option.
-            *field = (text != "null").then_some(Raw(text));
+            *field = (text != "null").then_some(Raw {
+                text,
+                plain: !escaped,
+            });
         }
         i = skip_ws(b, i);
         match b.get(i) {
@@ -70,25 +74,30 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// The end of the scalar value at `i`, or `None` if it is not one.
-fn value_end(b: &[u8], i: usize) -> Option<usize> {
+/// The end of the scalar value at `i`, and whether it is a string with a
+/// backslash in it; `None` if it is not a scalar.
+fn value_end(b: &[u8], i: usize) -> Option<(usize, bool)> {
+    let plain = |end: Option<usize>| end.map(|e| (e, false));
     match *b.get(i)? {
         b'"' => string_end(b, i + 1),
-        b'-' | b'0'..=b'9' => number_end(b, i),
-        b't' => literal_end(b, i, b"true"),
-        b'f' => literal_end(b, i, b"false"),
-        b'n' => literal_end(b, i, b"null"),
+        b'-' | b'0'..=b'9' => plain(number_end(b, i)),
+        b't' => plain(literal_end(b, i, b"true")),
+        b'f' => plain(literal_end(b, i, b"false")),
+        b'n' => plain(literal_end(b, i, b"null")),
         _ => None,
     }
 }
 
-/// The end (after the closing quote) of the string whose text starts at `i`.
-fn string_end(b: &[u8], mut i: usize) -> Option<usize> {
+/// The end (after the closing quote) of the string whose text starts at
+/// `i`, and whether it has an escape.
+fn string_end(b: &[u8], mut i: usize) -> Option<(usize, bool)> {
+    let mut escaped = false;
     loop {
         i = plain_run_end(b, i);
         match *b.get(i)? {
-            b'"' => return Some(i + 1),
+            b'"' => return Some((i + 1, escaped)),
             b'\\' => {
+                escaped = true;
                 i += 1;
                 match *b.get(i)? {
                     b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 1,
@@ -231,9 +240,10 @@ mod tests {
     fn a_bulk_line_is_read_here_with_serde_s_values() {
         let line = r#"{"kind":"transaction","id":"t-1","accountId":"a-1","amount":"-1020.00","currency":"EUR","bookingDate":"2025-09-01","purpose":"Miete \"09\" \u00e4","mcc":5411,"counterpartIban":null,"extra":true}"#;
         let f = flat_object(line).expect("a flat object");
-        assert_eq!(f.kind, Some(Raw(r#""transaction""#)));
-        assert_eq!(f.purpose, Some(Raw(r#""Miete \"09\" \u00e4""#)));
-        assert_eq!(f.mcc, Some(Raw("5411")));
+        assert_eq!(f.kind, Some(Raw::new(r#""transaction""#)));
+        assert_eq!(f.purpose, Some(Raw::new(r#""Miete \"09\" \u00e4""#)));
+        assert_eq!(f.mcc, Some(Raw::new("5411")));
+        assert!(f.kind.unwrap().plain && !f.purpose.unwrap().plain);
         assert_eq!(f.counterpart_iban, None);
         assert_eq!(Some(f), serde(line));
         assert_eq!(flat_object(" { } "), Some(RawFields::default()));
@@ -411,6 +421,10 @@ mod tests {
         #[test]
         fn what_is_read_here_is_what_serde_reads(json in object()) {
             if let Some(fields) = flat_object(&json) {
+                // A value said to be plain has no backslash.
+                for raw in [fields.id, fields.kind, fields.purpose, fields.amount, fields.mcc].into_iter().flatten() {
+                    prop_assert!(!raw.plain || !raw.get().contains('\\'), "{}", json);
+                }
                 prop_assert_eq!(Some(fields), serde(&json), "{}", json);
             }
         }

@@ -283,57 +283,82 @@ pub struct Provenance {
 
 /// Lower case, umlauts folded, everything but letters and digits as one
 /// space, padded with a space at both ends.
-///
-/// ASCII is handled a byte at a time through a table and only other
-/// characters are decoded: texts are almost all ASCII, and decoding every
-/// character was a quarter of labelling's time in an import.
 pub fn normalise(text: &str, out: &mut String) {
     let mut v = std::mem::take(out).into_bytes();
-    v.reserve(text.len() + 2);
-    v.push(b' ');
+    normalise_bytes(text, &mut v);
+    *out = String::from_utf8(v).expect("ASCII bytes and whole characters only");
+}
+
+/// [`normalise`] appending to bytes (UTF-8 if `out` was): labelling scans
+/// them as they are.
+///
+/// An ASCII text (almost every one) is copied and rewritten in place a
+/// byte at a time through a table, without branches; only other texts are
+/// decoded character by character. Decoding every character was a quarter
+/// of labelling's time in an import.
+pub(crate) fn normalise_bytes(text: &str, out: &mut Vec<u8>) {
+    if !text.is_ascii() {
+        return normalise_chars(text, out);
+    }
+    let start = out.len();
+    out.push(b' ');
+    out.extend_from_slice(text.as_bytes());
+    out.push(b' ');
+    let buf = &mut out[start..];
+    let last = buf.len() - 1;
+    // `w` never passes the byte read: every byte writes at most one.
+    let mut w = 1;
     let mut space = true;
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b.is_ascii() {
-            match ASCII_NORMALISED[usize::from(b)] {
+    for r in 1..last {
+        let n = ASCII_NORMALISED[usize::from(buf[r])];
+        let separator = n == 0;
+        buf[w] = if separator { b' ' } else { n };
+        // A separator is written only after a letter or digit.
+        w += usize::from(!(separator && space));
+        space = separator;
+    }
+    buf[w] = b' ';
+    w += usize::from(!space);
+    out.truncate(start + w);
+}
+
+/// [`normalise_bytes`] for text with characters beyond ASCII.
+fn normalise_chars(text: &str, out: &mut Vec<u8>) {
+    out.reserve(text.len() + 2);
+    out.push(b' ');
+    let mut space = true;
+    for c in text.chars() {
+        if c.is_ascii() {
+            match ASCII_NORMALISED[c as usize] {
                 0 if space => {}
                 0 => {
-                    v.push(b' ');
+                    out.push(b' ');
                     space = true;
                 }
                 n => {
-                    v.push(n);
+                    out.push(n);
                     space = false;
                 }
             }
-            i += 1;
             continue;
         }
-        let c = text[i..]
-            .chars()
-            .next()
-            .expect("i is at a character boundary");
-        i += c.len_utf8();
         let folded = folded(c);
         if !folded.is_empty() {
-            v.extend_from_slice(folded.as_bytes());
+            out.extend_from_slice(folded.as_bytes());
             space = false;
         } else if c.is_alphanumeric() {
             for l in c.to_lowercase() {
-                v.extend_from_slice(l.encode_utf8(&mut [0; 4]).as_bytes());
+                out.extend_from_slice(l.encode_utf8(&mut [0; 4]).as_bytes());
             }
             space = false;
         } else if !space {
-            v.push(b' ');
+            out.push(b' ');
             space = true;
         }
     }
     if !space {
-        v.push(b' ');
+        out.push(b' ');
     }
-    *out = String::from_utf8(v).expect("ASCII bytes and whole characters only");
 }
 
 /// What an ASCII byte becomes in normalised text: a letter or digit in
@@ -552,11 +577,11 @@ impl RuleSet {
         scratch.text.clear();
         scratch.counterpart_end = 0;
         if let Some(c) = s.counterpart_name {
-            normalise(c, &mut scratch.text);
+            normalise_bytes(c, &mut scratch.text);
         }
         scratch.counterpart_end = scratch.text.len();
         if let Some(p) = s.purpose {
-            normalise(p, &mut scratch.text);
+            normalise_bytes(p, &mut scratch.text);
         }
         // The flags are zero but for the rules the previous call marked.
         for ri in scratch.marked.drain(..) {
@@ -566,7 +591,7 @@ impl RuleSet {
             scratch.flags.resize(self.rules.len(), 0);
         }
         scratch.insurer_named = false;
-        for m in self.automaton.find_overlapping_iter(scratch.text.as_str()) {
+        for m in self.automaton.find_overlapping_iter(&scratch.text) {
             let id = m.pattern().as_usize();
             let in_counterpart = m.end() <= scratch.counterpart_end;
             if self.fields[id] == Field::Any || in_counterpart {
@@ -784,7 +809,8 @@ const INTERNED_LIMIT: usize = 4096;
 /// Reusable buffers, so that labelling allocates nothing per transaction.
 #[derive(Debug, Default)]
 pub struct Scratch {
-    text: String,
+    /// The normalised counterpart name and purpose (UTF-8).
+    text: Vec<u8>,
     counterpart_end: usize,
     /// Rule index → which of its keyword conditions matched.
     flags: Vec<u8>,

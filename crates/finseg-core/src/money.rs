@@ -60,47 +60,53 @@ impl Amount {
         if s.is_empty() {
             return Err(AmountError::Empty);
         }
-        let (neg, body) = match s.as_bytes()[0] {
-            b'-' => (true, &s[1..]),
-            b'+' => (false, &s[1..]),
-            _ => (false, s),
+        // One pass over the bytes: the bulk import reads an amount a line.
+        let b = s.as_bytes();
+        let (neg, int_start) = match b[0] {
+            b'-' => (true, 1),
+            b'+' => (false, 1),
+            _ => (false, 0),
         };
-        let (int, frac) = match body.split_once('.') {
-            Some((i, f)) => (i, Some(f)),
-            None => (body, None),
-        };
-        if int.is_empty() || !int.bytes().all(|c| c.is_ascii_digit()) {
-            return Err(AmountError::Malformed);
-        }
-        let frac = frac.unwrap_or("");
-        if body.contains('.') && frac.is_empty() {
-            return Err(AmountError::Malformed);
-        }
-        if !frac.bytes().all(|c| c.is_ascii_digit()) {
-            return Err(AmountError::Malformed);
-        }
-        // Trailing zeros beyond the cents ("1.500") are still exact.
-        let frac_trimmed = if frac.len() > 2 {
-            if frac[2..].bytes().any(|c| c != b'0') {
-                return Err(AmountError::TooManyFractionDigits);
+        let digits_end = |mut i: usize| {
+            while b.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
             }
-            &frac[..2]
-        } else {
-            frac
+            i
         };
-        let int = int.trim_start_matches('0');
-        if int.len() > 14 {
+        let int_end = digits_end(int_start);
+        if int_end == int_start {
+            return Err(AmountError::Malformed);
+        }
+        let frac = match b.get(int_end) {
+            None => &b[int_end..],
+            Some(b'.') => {
+                let frac_end = digits_end(int_end + 1);
+                if frac_end == int_end + 1 || frac_end != b.len() {
+                    return Err(AmountError::Malformed);
+                }
+                &b[int_end + 1..]
+            }
+            Some(_) => return Err(AmountError::Malformed),
+        };
+        // Trailing zeros beyond the cents ("1.500") are still exact.
+        if frac.len() > 2 && frac[2..].iter().any(|&c| c != b'0') {
+            return Err(AmountError::TooManyFractionDigits);
+        }
+        let int = &b[int_start..int_end];
+        let significant = int
+            .iter()
+            .position(|&c| c != b'0')
+            .map_or(0, |p| int.len() - p);
+        if significant > 14 {
             return Err(AmountError::TooLarge);
         }
         let mut cents: i64 = 0;
-        for c in int.bytes() {
+        for &c in &int[int.len() - significant..] {
             cents = cents * 10 + i64::from(c - b'0');
         }
-        let mut f = 0i64;
-        for (i, c) in frac_trimmed.bytes().enumerate() {
-            f += i64::from(c - b'0') * if i == 0 { 10 } else { 1 };
-        }
-        cents = cents * 100 + f;
+        let tenths = frac.first().map_or(0, |&c| i64::from(c - b'0'));
+        let hundredths = frac.get(1).map_or(0, |&c| i64::from(c - b'0'));
+        cents = cents * 100 + tenths * 10 + hundredths;
         if cents >= MAX_CENTS {
             return Err(AmountError::TooLarge);
         }
@@ -189,6 +195,68 @@ mod tests {
     fn serializes_as_number_text() {
         let v = serde_json::to_string(&Amount::from_cents(-1230)).unwrap();
         assert_eq!(v, "-12.30");
+    }
+
+    /// `Amount::parse` as first written, in several passes: the reference.
+    fn parse_in_passes(s: &str) -> Result<Amount, AmountError> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err(AmountError::Empty);
+        }
+        let (neg, body) = match s.as_bytes()[0] {
+            b'-' => (true, &s[1..]),
+            b'+' => (false, &s[1..]),
+            _ => (false, s),
+        };
+        let (int, frac) = match body.split_once('.') {
+            Some((i, f)) => (i, Some(f)),
+            None => (body, None),
+        };
+        if int.is_empty() || !int.bytes().all(|c| c.is_ascii_digit()) {
+            return Err(AmountError::Malformed);
+        }
+        let frac = frac.unwrap_or("");
+        if body.contains('.') && frac.is_empty() {
+            return Err(AmountError::Malformed);
+        }
+        if !frac.bytes().all(|c| c.is_ascii_digit()) {
+            return Err(AmountError::Malformed);
+        }
+        let frac_trimmed = if frac.len() > 2 {
+            if frac[2..].bytes().any(|c| c != b'0') {
+                return Err(AmountError::TooManyFractionDigits);
+            }
+            &frac[..2]
+        } else {
+            frac
+        };
+        let int = int.trim_start_matches('0');
+        if int.len() > 14 {
+            return Err(AmountError::TooLarge);
+        }
+        let mut cents: i64 = 0;
+        for c in int.bytes() {
+            cents = cents * 10 + i64::from(c - b'0');
+        }
+        let mut f = 0i64;
+        for (i, c) in frac_trimmed.bytes().enumerate() {
+            f += i64::from(c - b'0') * if i == 0 { 10 } else { 1 };
+        }
+        cents = cents * 100 + f;
+        if cents >= MAX_CENTS {
+            return Err(AmountError::TooLarge);
+        }
+        Ok(Amount(if neg { -cents } else { cents }))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20000))]
+        #[test]
+        fn one_pass_parses_as_the_passes_did(
+            s in "[ ]?[-+]?[0-9]{0,17}(\\.[0-9]{0,4}[0.a-]?[0-9]{0,2})?[ x]?"
+        ) {
+            prop_assert_eq!(Amount::parse(&s), parse_in_passes(&s), "{:?}", s);
+        }
     }
 
     proptest! {

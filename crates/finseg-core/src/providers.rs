@@ -77,9 +77,27 @@ pub fn normalised_aliases() -> Vec<String> {
 
 /// The creditor id belongs to an insurer of the directory.
 pub fn is_insurer_creditor_id(cid: &str) -> bool {
-    all()
-        .iter()
-        .any(|p| p.creditor_ids.iter().any(|c| c.eq_ignore_ascii_case(cid)))
+    by_creditor_id(cid).is_some()
+}
+
+/// The provider whose creditor id this is (ASCII case ignored): looked up,
+/// not searched for, since the import stages every insurance payment.
+fn by_creditor_id(cid: &str) -> Option<&'static Provider> {
+    static BY_CREDITOR: OnceLock<std::collections::HashMap<String, usize>> = OnceLock::new();
+    let map = BY_CREDITOR.get_or_init(|| {
+        let mut map = std::collections::HashMap::new();
+        for (i, p) in all().iter().enumerate() {
+            for c in &p.creditor_ids {
+                // The first provider listing an id keeps it, as a search in order found it.
+                map.entry(c.to_ascii_uppercase()).or_insert(i);
+            }
+        }
+        map
+    });
+    if map.is_empty() {
+        return None;
+    }
+    map.get(&cid.to_ascii_uppercase()).map(|&i| &all()[i])
 }
 
 /// All aliases, normalised as labelling normalises text and padded with
@@ -124,15 +142,19 @@ pub fn identify(
     counterpart: Option<&str>,
     purpose: Option<&str>,
 ) -> Option<&'static Provider> {
-    let mut c = String::with_capacity(64);
-    let mut p = String::with_capacity(96);
-    if let Some(t) = counterpart {
-        crate::labelling::normalise(t, &mut c);
+    if let Some(p) = creditor_id.and_then(by_creditor_id) {
+        return Some(p);
     }
-    if let Some(t) = purpose {
-        crate::labelling::normalise(t, &mut p);
+    // The purpose is normalised only when the counterpart names no insurer.
+    let mut text = Vec::with_capacity(96);
+    for t in [counterpart, purpose].into_iter().flatten() {
+        text.clear();
+        crate::labelling::normalise_bytes(t, &mut text);
+        if let Some(p) = longest_alias(&text) {
+            return Some(p);
+        }
     }
-    identify_normalised(creditor_id, &c, &p)
+    None
 }
 
 /// [`identify`] on texts already normalised by [`crate::labelling::normalise`].
@@ -141,25 +163,20 @@ pub fn identify_normalised(
     counterpart: &str,
     purpose: &str,
 ) -> Option<&'static Provider> {
-    if let Some(p) = creditor_id.and_then(|cid| {
-        all()
-            .iter()
-            .find(|p| p.creditor_ids.iter().any(|c| c.eq_ignore_ascii_case(cid)))
-    }) {
+    if let Some(p) = creditor_id.and_then(by_creditor_id) {
         return Some(p);
     }
+    longest_alias(counterpart.as_bytes()).or_else(|| longest_alias(purpose.as_bytes()))
+}
+
+/// The provider of the longest alias in a normalised text.
+fn longest_alias(text: &[u8]) -> Option<&'static Provider> {
     let index = alias_index();
-    for text in [counterpart, purpose] {
-        let best = index
-            .automaton
-            .find_iter(text)
-            .max_by_key(|m| m.end() - m.start())
-            .map(|m| index.provider[m.pattern().as_usize()]);
-        if let Some(i) = best {
-            return Some(&all()[i]);
-        }
-    }
-    None
+    index
+        .automaton
+        .find_iter(text)
+        .max_by_key(|m| m.end() - m.start())
+        .map(|m| &all()[index.provider[m.pattern().as_usize()]])
 }
 
 #[cfg(test)]

@@ -13,11 +13,14 @@
 
 use super::{Raw, RawFields};
 
-/// The raw fields of `json` if it is a flat object, or `None` to let serde
-/// read it.
-pub(super) fn flat_object(json: &str) -> Option<RawFields<'_>> {
+/// Reads the raw fields of `json` into `f` (empty when called) if it is a
+/// flat object; `false` (with `f` partly filled) to let serde read it.
+pub(super) fn flat_object<'a>(json: &'a str, f: &mut RawFields<'a>) -> bool {
+    read(json, f).is_some()
+}
+
+fn read<'a>(json: &'a str, f: &mut RawFields<'a>) -> Option<()> {
     let b = json.as_bytes();
-    let mut f = RawFields::default();
     // Fields seen, by their bit in `slot`: serde refuses a repeated field.
     let mut seen = 0u64;
     let mut i = skip_ws(b, 0);
@@ -26,7 +29,7 @@ pub(super) fn flat_object(json: &str) -> Option<RawFields<'_>> {
     }
     i = skip_ws(b, i + 1);
     if b.get(i) == Some(&b'}') {
-        return (skip_ws(b, i + 1) == b.len()).then_some(f);
+        return (skip_ws(b, i + 1) == b.len()).then_some(());
     }
     loop {
         if b.get(i) != Some(&b'"') {
@@ -46,7 +49,7 @@ pub(super) fn flat_object(json: &str) -> Option<RawFields<'_>> {
         let value_start = i;
         let escaped;
         (i, escaped) = value_end(b, i)?;
-        if let Some((bit, field)) = slot(&mut f, key) {
+        if let Some((bit, field)) = slot(f, key) {
             if seen & bit != 0 {
                 return None;
             }
@@ -61,7 +64,7 @@ pub(super) fn flat_object(json: &str) -> Option<RawFields<'_>> {
         i = skip_ws(b, i);
         match b.get(i) {
             Some(b',') => i = skip_ws(b, i + 1),
-            Some(b'}') => return (skip_ws(b, i + 1) == b.len()).then_some(f),
+            Some(b'}') => return (skip_ws(b, i + 1) == b.len()).then_some(()),
             _ => return None,
         }
     }
@@ -119,8 +122,8 @@ fn string_end(b: &[u8], mut i: usize) -> Option<(usize, bool)> {
 
 /// The first byte at or after `i` that ends a run of plain string text: a
 /// quote, a backslash or a control character (or the end). Eight bytes a
-/// step while none of them is one (the test on a word is exact: a word
-/// passes only if none of its bytes is special).
+/// step: a word's lowest flagged byte is exactly its first special one
+/// (a borrow can flag a later byte wrongly, never an earlier one).
 fn plain_run_end(b: &[u8], mut i: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -132,7 +135,7 @@ fn plain_run_end(b: &[u8], mut i: usize) -> usize {
             // Bytes below 0x20: x - 0x20 borrows into the high bit.
             | (x.wrapping_sub(ONES * 0x20) & !x & HIGH);
         if special != 0 {
-            break;
+            return i + (special.trailing_zeros() / 8) as usize;
         }
         i += 8;
     }
@@ -236,17 +239,22 @@ mod tests {
         serde_json::from_str::<RawFields>(json).ok()
     }
 
+    fn scan(json: &str) -> Option<RawFields<'_>> {
+        let mut f = RawFields::default();
+        flat_object(json, &mut f).then_some(f)
+    }
+
     #[test]
     fn a_bulk_line_is_read_here_with_serde_s_values() {
         let line = r#"{"kind":"transaction","id":"t-1","accountId":"a-1","amount":"-1020.00","currency":"EUR","bookingDate":"2025-09-01","purpose":"Miete \"09\" \u00e4","mcc":5411,"counterpartIban":null,"extra":true}"#;
-        let f = flat_object(line).expect("a flat object");
+        let f = scan(line).expect("a flat object");
         assert_eq!(f.kind, Some(Raw::new(r#""transaction""#)));
         assert_eq!(f.purpose, Some(Raw::new(r#""Miete \"09\" \u00e4""#)));
         assert_eq!(f.mcc, Some(Raw::new("5411")));
         assert!(f.kind.unwrap().plain && !f.purpose.unwrap().plain);
         assert_eq!(f.counterpart_iban, None);
         assert_eq!(Some(f), serde(line));
-        assert_eq!(flat_object(" { } "), Some(RawFields::default()));
+        assert_eq!(scan(" { } "), Some(RawFields::default()));
     }
 
     #[test]
@@ -268,7 +276,7 @@ mod tests {
             r#"{"id":"a""#,
             "",
         ] {
-            assert_eq!(flat_object(json), None, "{json}");
+            assert_eq!(scan(json), None, "{json}");
         }
     }
 
@@ -420,7 +428,7 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(4000))]
         #[test]
         fn what_is_read_here_is_what_serde_reads(json in object()) {
-            if let Some(fields) = flat_object(&json) {
+            if let Some(fields) = scan(&json) {
                 // A value said to be plain has no backslash.
                 for raw in [fields.id, fields.kind, fields.purpose, fields.amount, fields.mcc].into_iter().flatten() {
                     prop_assert!(!raw.plain || !raw.get().contains('\\'), "{}", json);
@@ -438,7 +446,7 @@ mod tests {
             r#"{"kind":"account","id":"demo-user-000001-checking","userId":"demo-user-000001","type":"CHECKING","currency":"EUR","balance":"3761.51","balanceDate":"2026-12-04","iban":"DE32100200300000000010","dataSince":"2025-09-01","overdraftLimit":"2000.00"}"#,
             r#"{"kind":"transaction","id":"demo-user-000001-checking-00001","accountId":"demo-user-000001-checking","amount":"-97.98","currency":"EUR","bookingDate":"2025-09-03","valueDate":"2025-09-03","purpose":"Berufsunfähigkeitsversicherung Vers.-Nr. 65783712 Beitrag 09/2025","counterpartName":"NÜRNBERGER Lebensversicherung AG","creditorId":"DE36ZZZ00010000021","mandateReference":"NU65783712","bankTransactionCode":"105","sepaPurposeCode":"INSU"}"#,
         ] {
-            let fields = flat_object(line).expect("read here");
+            let fields = scan(line).expect("read here");
             assert_eq!(Some(fields), serde(line));
         }
     }

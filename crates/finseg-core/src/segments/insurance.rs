@@ -78,7 +78,9 @@ pub fn contract_number(purpose: &str) -> Option<String> {
         "vers.nr.",
         "vnr",
     ];
-    let lower = purpose.to_lowercase();
+    // ASCII lower case keeps every byte where it was, so that an offset
+    // into `lower` is one into `purpose` (the markers are ASCII).
+    let lower = purpose.to_ascii_lowercase();
     for m in MARKERS {
         if let Some(i) = lower.find(m) {
             let rest = &purpose[i + m.len()..];
@@ -101,7 +103,17 @@ pub fn contract_number(purpose: &str) -> Option<String> {
 }
 
 fn yearly_text(purpose: Option<&str>, name: Option<&str>) -> bool {
-    let text = format!("{} {}", purpose.unwrap_or(""), name.unwrap_or("")).to_lowercase();
+    let (purpose, name) = (purpose.unwrap_or(""), name.unwrap_or(""));
+    let mut text = String::with_capacity(purpose.len() + 1 + name.len());
+    text.push_str(purpose);
+    text.push(' ');
+    text.push_str(name);
+    let text = if text.is_ascii() {
+        text.make_ascii_lowercase();
+        text
+    } else {
+        text.to_lowercase()
+    };
     [
         "jährl",
         "jaehrl",
@@ -207,6 +219,7 @@ pub fn facts_of(
     mandate_reference: Option<&str>,
 ) -> OwnedFacts {
     let number = purpose.and_then(contract_number);
+    let provider = providers::identify(creditor_id, counterpart_name, purpose);
     // A creditor id with mandate, or a contract number, identifies the
     // contract whatever type the text of one payment suggests.
     let (key, key_name) = if let Some(cid) = creditor_id {
@@ -214,16 +227,15 @@ pub fn facts_of(
     } else if number.is_some() {
         (KeyKind::Number, String::new())
     } else {
-        let name = providers::identify(None, counterpart_name, purpose)
-            .map(|p| p.id.clone())
-            .unwrap_or_else(|| {
-                counterpart_name
-                    .unwrap_or("?")
-                    .to_lowercase()
-                    .split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            });
+        // Without a creditor id, `provider` is the one the texts name.
+        let name = provider.map(|p| p.id.clone()).unwrap_or_else(|| {
+            counterpart_name
+                .unwrap_or("?")
+                .to_lowercase()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        });
         (KeyKind::Name, name)
     };
     OwnedFacts {
@@ -232,7 +244,7 @@ pub fn facts_of(
             key,
             key_name: key_name.into(),
             yearly_text: yearly_text(purpose, counterpart_name),
-            provider: providers::identify(creditor_id, counterpart_name, purpose),
+            provider,
             counterpart_name: counterpart_name.map(Into::into),
             creditor_id: creditor_id.map(Into::into),
         },

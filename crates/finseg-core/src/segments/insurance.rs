@@ -173,9 +173,10 @@ impl Hash for ContractClass {
 /// The one shared copy of a class (process-wide, append-only: the number
 /// of classes grows with insurers and wordings, not with users).
 pub fn intern(class: ContractClass) -> &'static ContractClass {
-    static CLASSES: Mutex<Option<HashSet<&'static ContractClass>>> = Mutex::new(None);
+    type Classes = HashSet<&'static ContractClass, foldhash::fast::RandomState>;
+    static CLASSES: Mutex<Option<Classes>> = Mutex::new(None);
     let mut classes = CLASSES.lock().unwrap_or_else(|e| e.into_inner());
-    let classes = classes.get_or_insert_with(HashSet::new);
+    let classes = classes.get_or_insert_with(Classes::default);
     if let Some(c) = classes.get(&class) {
         return c;
     }

@@ -176,7 +176,16 @@ pub struct SqliteConn {
 /// binds some 400 of them. Its cache also hashes the whole 8 KB statement
 /// text at every call; here a statement is found by its length first.
 struct RowStatements {
-    statements: Vec<(Box<str>, std::ptr::NonNull<rusqlite::ffi::sqlite3_stmt>)>,
+    statements: Vec<RowStatement>,
+}
+
+struct RowStatement {
+    sql: Box<str>,
+    stmt: std::ptr::NonNull<rusqlite::ffi::sqlite3_stmt>,
+    /// Which parameters are bound to NULL now (all of them when prepared):
+    /// a NULL that stays NULL is not bound again (a transaction row has
+    /// five or six, 3 % of the writer's instructions when bound each time).
+    null: Vec<bool>,
 }
 
 /// How many multi-row statements a connection keeps prepared: the writer
@@ -190,9 +199,9 @@ unsafe impl Send for RowStatements {}
 
 impl Drop for RowStatements {
     fn drop(&mut self) {
-        for (_, stmt) in self.statements.drain(..) {
+        for row in self.statements.drain(..) {
             // SAFETY: prepared by this connection, finalized once.
-            unsafe { rusqlite::ffi::sqlite3_finalize(stmt.as_ptr()) };
+            unsafe { rusqlite::ffi::sqlite3_finalize(row.stmt.as_ptr()) };
         }
     }
 }
@@ -209,14 +218,19 @@ impl RowStatements {
         // SAFETY: `db` is the open connection's handle, used on this thread
         // only for the duration of this call.
         let db = unsafe { conn.handle() };
-        let stmt = self.statement(db, sql)?;
+        let row = self.statement(db, sql)?;
+        let stmt = row.stmt.as_ptr();
         let failure = |rc| sqlite_error(db, rc);
         // SAFETY: `stmt` is a live statement of `db`. Text is bound as
-        // SQLITE_STATIC: `params` outlives the step, and the bindings are
-        // cleared before this returns, so no pointer outlives the call.
+        // SQLITE_STATIC: `params` outlives the step. The bindings are left
+        // as they are after it, pointing into `params`: SQLite reads them
+        // only in a step, and every step here comes after every parameter
+        // was bound again (the count is checked), but for NULLs kept from
+        // the call before, which point nowhere. Clearing the bindings was
+        // 3 % of an import's writer.
         unsafe {
             let expected = ffi::sqlite3_bind_parameter_count(stmt);
-            if expected as usize != params.len() {
+            if expected as usize != params.len() || row.null.len() != params.len() {
                 return Err(StoreError::Internal(format!(
                     "a statement of {expected} parameters was given {}",
                     params.len()
@@ -226,6 +240,7 @@ impl RowStatements {
             for (i, p) in params.iter().enumerate() {
                 let at = (i + 1) as std::os::raw::c_int;
                 let rc = match p {
+                    P::Null if row.null[i] => continue,
                     P::Null => ffi::sqlite3_bind_null(stmt, at),
                     P::I(v) => ffi::sqlite3_bind_int64(stmt, at, *v),
                     P::T(s) => match std::os::raw::c_int::try_from(s.len()) {
@@ -248,6 +263,11 @@ impl RowStatements {
                     bound = Err(failure(rc));
                     break;
                 }
+                row.null[i] = matches!(p, P::Null);
+            }
+            if bound.is_err() {
+                // What a failed bind left is not known: bind all next time.
+                row.null.fill(false);
             }
             let result = bound.and_then(|()| match ffi::sqlite3_step(stmt) {
                 ffi::SQLITE_DONE => Ok(ffi::sqlite3_changes64(db) as u64),
@@ -256,10 +276,6 @@ impl RowStatements {
                 )),
                 rc => Err(failure(rc)),
             });
-            // The bindings are left as they are, pointing into `params`:
-            // SQLite reads them only in a step, and every step here comes
-            // after every parameter was bound again (the count is checked
-            // above). Clearing them was 3 % of an import's writer.
             ffi::sqlite3_reset(stmt);
             result
         }
@@ -270,14 +286,14 @@ impl RowStatements {
         &mut self,
         db: *mut rusqlite::ffi::sqlite3,
         sql: &str,
-    ) -> Result<*mut rusqlite::ffi::sqlite3_stmt, StoreError> {
+    ) -> Result<&mut RowStatement, StoreError> {
         use rusqlite::ffi;
-        if let Some((_, stmt)) = self
+        if let Some(at) = self
             .statements
             .iter()
-            .find(|(text, _)| text.len() == sql.len() && **text == *sql)
+            .position(|row| row.sql.len() == sql.len() && *row.sql == *sql)
         {
-            return Ok(stmt.as_ptr());
+            return Ok(&mut self.statements[at]);
         }
         let len = std::os::raw::c_int::try_from(sql.len())
             .map_err(|_| StoreError::Internal("a statement is over 2 GiB".into()))?;
@@ -332,12 +348,18 @@ impl RowStatements {
             }
         }
         if self.statements.len() >= ROW_STATEMENTS {
-            let (_, oldest) = self.statements.remove(0);
+            let oldest = self.statements.remove(0);
             // SAFETY: prepared by this connection, no longer listed.
-            unsafe { ffi::sqlite3_finalize(oldest.as_ptr()) };
+            unsafe { ffi::sqlite3_finalize(oldest.stmt.as_ptr()) };
         }
-        self.statements.push((sql.into(), stmt));
-        Ok(stmt.as_ptr())
+        // SAFETY: `stmt` is live. A new statement's parameters are NULL.
+        let count = unsafe { ffi::sqlite3_bind_parameter_count(stmt.as_ptr()) };
+        self.statements.push(RowStatement {
+            sql: sql.into(),
+            stmt,
+            null: vec![true; usize::try_from(count).unwrap_or(0)],
+        });
+        Ok(self.statements.last_mut().expect("just pushed"))
     }
 }
 
@@ -755,6 +777,10 @@ mod tests {
                 .is_err()
         );
         assert_eq!(c.exec_rows(sql, &[P::T("e"), P::Null, P::Null]).unwrap(), 1);
+        // NULLs kept from the run before (not bound again), beside a value.
+        assert_eq!(c.exec_rows(sql, &[P::T("f"), P::Null, P::Null]).unwrap(), 1);
+        assert_eq!(c.exec_rows(sql, &[P::T("g"), P::I(7), P::Null]).unwrap(), 1);
+        assert_eq!(c.exec_rows(sql, &[P::T("h"), P::Null, P::Null]).unwrap(), 1);
         let rows = c
             .query("SELECT id, n, note FROM t ORDER BY rowid", &[])
             .unwrap();
@@ -767,6 +793,9 @@ mod tests {
                 vec![V::T("c".into()), V::I(4), V::T("kept?".into())],
                 vec![V::T("d".into()), V::Null, V::Null],
                 vec![V::T("e".into()), V::Null, V::Null],
+                vec![V::T("f".into()), V::Null, V::Null],
+                vec![V::T("g".into()), V::I(7), V::Null],
+                vec![V::T("h".into()), V::Null, V::Null],
             ]
         );
         drop(c);

@@ -100,6 +100,28 @@ const LENGTHS: &[(&str, usize)] = &[
     ("YE", 30),
 ];
 
+/// The number of a country code of two capital letters, below 26².
+const fn country_number(a: u8, b: u8) -> usize {
+    (a - b'A') as usize * 26 + (b - b'A') as usize
+}
+
+/// [`LENGTHS`] by [`country_number`] (0: no IBAN country), so that the
+/// import looks a length up instead of searching the list for each IBAN.
+const LENGTH_BY_COUNTRY: [u8; 26 * 26] = {
+    let mut table = [0u8; 26 * 26];
+    let mut i = 0;
+    while i < LENGTHS.len() {
+        let (code, len) = LENGTHS[i];
+        let c = code.as_bytes();
+        assert!(
+            len < 256 && c.len() == 2 && c[0].is_ascii_uppercase() && c[1].is_ascii_uppercase()
+        );
+        table[country_number(c[0], c[1])] = len as u8;
+        i += 1;
+    }
+    table
+};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IbanError {
     Characters,
@@ -156,11 +178,10 @@ impl Iban {
         {
             return Err(IbanError::Characters);
         }
-        let len = LENGTHS
-            .iter()
-            .find(|(c, _)| c.as_bytes() == &b[..2])
-            .map(|(_, l)| *l)
-            .ok_or(IbanError::Country)?;
+        let len = match LENGTH_BY_COUNTRY[country_number(b[0], b[1])] {
+            0 => return Err(IbanError::Country),
+            l => usize::from(l),
+        };
         if compact.len() != len {
             return Err(IbanError::Length);
         }
@@ -195,6 +216,20 @@ impl fmt::Display for Iban {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_country_code_has_the_listed_length() {
+        for a in b'A'..=b'Z' {
+            for b in b'A'..=b'Z' {
+                let code = [a, b];
+                let listed = LENGTHS
+                    .iter()
+                    .find(|(c, _)| c.as_bytes() == code)
+                    .map_or(0, |(_, l)| *l);
+                assert_eq!(usize::from(LENGTH_BY_COUNTRY[country_number(a, b)]), listed);
+            }
+        }
+    }
 
     #[test]
     fn valid_ibans() {

@@ -393,7 +393,7 @@ async fn post_transactions(
 ) -> ApiResult {
     require_json(&headers)?;
     let records = parse_array(&body, |f| {
-        input::transaction(f).map(|t| Record::Transaction(Box::new(t)))
+        input::boxed_transaction(f).map(Record::Transaction)
     })?;
     write_batch(&state, tenant, records).await
 }

@@ -760,14 +760,22 @@ mod tests {
         body.extend_from_slice(&vec![b'x'; MAX_LINE + 10]); // line 5: too long
         body.extend_from_slice(b"\n{\"c\":\xff}\n"); // line 6: not UTF-8
         body.extend_from_slice(&vec![b'y'; MAX_LINE]); // line 7: just fits
-        body.extend_from_slice(b"\n{\"d\":\"\xc3\xa4\"}"); // line 8, no newline
+        // Lines 8 and 9: past a long run of ASCII, an encoded surrogate
+        // (not UTF-8) and a euro sign.
+        let z = "z".repeat(100);
+        body.extend_from_slice(format!("\n{{\"e\":\"{z}").as_bytes());
+        body.extend_from_slice(b"\xed\xa0\x80\"}\n");
+        body.extend_from_slice(format!("{{\"f\":\"{z}\u{20ac}\"}}").as_bytes());
+        body.extend_from_slice(b"\n{\"d\":\"\xc3\xa4\"}"); // line 10, no newline
         let expected = vec![
             (1, Ok("{\"a\":1}".to_owned())),
             (4, Ok("{\"b\":2}".to_owned())),
             (5, Err(LONG_LINE)),
             (6, Err("the line is not valid UTF-8")),
             (7, Ok("y".repeat(MAX_LINE))),
-            (8, Ok("{\"d\":\"ä\"}".to_owned())),
+            (8, Err("the line is not valid UTF-8")),
+            (9, Ok(format!("{{\"f\":\"{z}€\"}}"))),
+            (10, Ok("{\"d\":\"ä\"}".to_owned())),
         ];
         assert_eq!(cut(&[&body]), expected);
         // Chunks of pseudo-random sizes, from one byte to beyond a line's

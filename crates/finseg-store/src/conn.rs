@@ -230,7 +230,7 @@ impl RowStatements {
         // 3 % of an import's writer.
         unsafe {
             let expected = ffi::sqlite3_bind_parameter_count(stmt);
-            if expected as usize != params.len() || row.null.len() != params.len() {
+            if expected as usize != params.len() {
                 return Err(StoreError::Internal(format!(
                     "a statement of {expected} parameters was given {}",
                     params.len()
@@ -357,6 +357,8 @@ impl RowStatements {
         self.statements.push(RowStatement {
             sql: sql.into(),
             stmt,
+            // As long as the statement's parameters: `exec` indexes it by
+            // parameter after checking their count.
             null: vec![true; usize::try_from(count).unwrap_or(0)],
         });
         Ok(self.statements.last_mut().expect("just pushed"))

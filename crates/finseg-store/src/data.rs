@@ -675,7 +675,7 @@ impl Writer {
         }
         if rows.len() == 1 {
             // That statement was this row's own insert: its id is taken.
-            return self.replace_transaction(c, &values, seq);
+            return self.replace_transaction(c, &values);
         }
         // Some ids were taken. Replacing a row this statement has just
         // inserted rewrites it with the same values (same `seq`, so no
@@ -688,7 +688,7 @@ impl Writer {
             row_values.extend_from_slice(shared);
             row_values.extend_from_slice(own);
             if c.exec_rows(self.multi_insert_sql(c.backend(), 1), &row_values)? == 0 {
-                self.replace_transaction(c, &row_values, seq)?;
+                self.replace_transaction(c, &row_values)?;
             }
         }
         Ok(())
@@ -749,29 +749,25 @@ impl Writer {
     /// Replaces the stored version of a transaction whose id is taken
     /// (`values` in [`TX_COLUMN_NAMES`] order), keeping the old one in
     /// history for running jobs' snapshots.
-    fn replace_transaction(
-        &self,
-        c: &mut dyn Conn,
-        values: &[P],
-        seq: i64,
-    ) -> Result<(), StoreError> {
-        // The row's key, `(client_pk, ext_id)`, is its first and third values.
-        let (client_pk, id) = (values[0], values[2]);
+    fn replace_transaction(&self, c: &mut dyn Conn, values: &[P]) -> Result<(), StoreError> {
+        // The row's key, `(client_pk, ext_id)`, is its first and third
+        // values; the write's number is the second.
+        let (client_pk, seq, id) = (values[0], values[1], values[2]);
         // The transaction may move from another user's account.
         c.exec(
             "UPDATE users SET data_seq = $1 WHERE pk IN (SELECT a.user_pk FROM transactions t
                JOIN accounts a ON a.pk = t.account_pk WHERE t.client_pk = $2 AND t.ext_id = $3)",
-            &[P::I(seq), client_pk, id],
+            &[seq, client_pk, id],
         )?;
         c.exec(
             concat!(
                 keep_transaction_version!(),
                 " WHERE client_pk = $2 AND ext_id = $3 AND seq < $1"
             ),
-            &[P::I(seq), client_pk, id],
+            &[seq, client_pk, id],
         )?;
         let mut update = values[3..].to_vec();
-        update.extend_from_slice(&[values[1], client_pk, id]);
+        update.extend_from_slice(&[seq, client_pk, id]);
         let updated = c.exec(
             "UPDATE transactions SET account_pk = $1, amount = $2, currency = $3, booking_date = $4,
                 value_date = $5, purpose = $6, counterpart_name = $7, counterpart_iban = $8,

@@ -3,8 +3,9 @@
 # `finseg serve` on a fresh data directory, import POPULATION with one
 # `curl -T`, and print the
 # throughput, the server's CPU seconds and its peak resident memory.
-# THREADS=1 also prints the busiest threads' CPU seconds; KEEP=1 keeps each
-# data directory (printed). Alternate the binaries (A B A B) on a quiet machine: absolute speed drifts.
+# THREADS=1 also prints the busiest threads' CPU seconds (all, user, system); KEEP=1 keeps each
+# data directory (printed), STATES=1 samples the server's threads'
+# states into DIR/states.txt (bench/thread_states.py; kept with KEEP=1). Alternate the binaries (A B A B) on a quiet machine: absolute speed drifts.
 #
 #   bench/import_ab.sh POPULATION BIN...
 #
@@ -29,6 +30,7 @@ for bin in "$@"; do
   secret=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["clientSecret"])' "$creds")
   FINSEG_LOG=warn "$bin" --data-dir "$dir" serve --listen "127.0.0.1:$PORT" > /dev/null 2>&1 &
   pid=$!
+  if [ -n "${STATES:-}" ]; then python3 "$(dirname "$0")/thread_states.py" "$pid" "$dir/states.txt" & fi
   for _ in $(seq 1 100); do curl -sf "127.0.0.1:$PORT/health" > /dev/null && break; sleep 0.1; done
   token=$(curl -sf -X POST "127.0.0.1:$PORT/oauth/token" -d grant_type=client_credentials \
     -d client_id="$id" -d client_secret="$secret" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
@@ -37,11 +39,11 @@ for bin in "$@"; do
     -H "Content-Type: application/x-ndjson" "${CODING[@]}" -T - -o "$dir/summary.json"
   end=$(date +%s.%N)
   cpu=$(awk '{print ($14 + $15) / 100}' "/proc/$pid/stat")
-  # THREADS=1: the CPU seconds of the server's busiest threads, to see which stage is the bottleneck.
+  # THREADS=1: the CPU seconds of the server's busiest threads (all, user, system), to see which stage is the bottleneck.
   if [ -n "${THREADS:-}" ]; then
     for t in /proc/$pid/task/*; do
-      awk -v n="$(cat "$t/comm")" '{printf "%8.2f %s\n", ($14 + $15) / 100, n}' "$t/stat"
-    done | sort -rn | head -6 >&2
+      awk -v n="$(cat "$t/comm")" '{printf "%8.2f %8.2f %8.2f %s\n", ($14 + $15) / 100, $14/100, $15/100, n}' "$t/stat"
+    done | sort -rn | head -12 >&2
   fi
   peak=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
   kill "$pid"; wait "$pid" 2>/dev/null || true
@@ -52,5 +54,6 @@ assert s["rejectedCount"] == 0, s["rejected"][:3]
 tx, secs = s["written"]["transaction"], float(sys.argv[3]) - float(sys.argv[2])
 print(f"{sys.argv[6]:<32} {tx / secs:>14,.0f} {secs:>10.2f} {float(sys.argv[4]):>10.1f} {int(sys.argv[5]) / 1024:>10,.0f}")
 PY
+  if [ -n "${STATES:-}" ]; then wait; cat "$dir/states.txt" >&2; fi
   if [ -n "${KEEP:-}" ]; then echo "kept $dir" >&2; else rm -rf "$dir"; fi
 done

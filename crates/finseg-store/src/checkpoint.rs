@@ -52,6 +52,8 @@ pub enum Tick {
 /// Watches one SQLite database through a connection of its own.
 pub struct Checkpointer {
     conn: rusqlite::Connection,
+    /// The database file, to write out what a checkpoint copied (see [`Checkpointer::tick`]).
+    file: std::fs::File,
     /// `PRAGMA data_version` at the previous tick: it changes when another
     /// connection (of any process) commits.
     version: i64,
@@ -63,20 +65,26 @@ pub struct Checkpointer {
     busy_limit: Duration,
     /// Bulk imports running on the store (see [`BULK_BUSY_LIMIT`]).
     bulk_imports: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
+    /// The chunk size set on `conn` (0: none).
+    chunk: i32,
 }
 
 impl Checkpointer {
     pub fn open(path: &std::path::Path) -> Result<Self, StoreError> {
         let conn = SqliteConn::open(path)?.into_inner();
         let version = data_version(&conn)?;
+        let file = std::fs::File::open(path)
+            .map_err(|e| StoreError::Internal(format!("opening {}: {e}", path.display())))?;
         Ok(Checkpointer {
             conn,
+            file,
             version,
             // A log left by an earlier process is copied at the first pause.
             dirty: true,
             busy_since: None,
             busy_limit: BUSY_LIMIT,
             bulk_imports: None,
+            chunk: 0,
         })
     }
 
@@ -90,12 +98,17 @@ impl Checkpointer {
         self
     }
 
+    fn bulk_import_runs(&self) -> bool {
+        self.bulk_imports
+            .as_ref()
+            .is_some_and(|n| n.load(std::sync::atomic::Ordering::Relaxed) > 0)
+    }
+
     fn busy_limit(&self) -> Duration {
-        match &self.bulk_imports {
-            Some(n) if n.load(std::sync::atomic::Ordering::Relaxed) > 0 => {
-                self.busy_limit.min(BULK_BUSY_LIMIT)
-            }
-            _ => self.busy_limit,
+        if self.bulk_import_runs() {
+            self.busy_limit.min(BULK_BUSY_LIMIT)
+        } else {
+            self.busy_limit
         }
     }
 
@@ -106,6 +119,18 @@ impl Checkpointer {
     }
 
     pub fn tick(&mut self) -> Result<Tick, StoreError> {
+        // While an import writes, the copies this connection makes grow
+        // the database file in chunks, allocated here rather than in the
+        // import's own checkpoint (see `SqliteConn::set_chunk_size_of`).
+        let chunk = if self.bulk_import_runs() {
+            SqliteConn::BULK_CHUNK_BYTES
+        } else {
+            0
+        };
+        if chunk != self.chunk {
+            SqliteConn::set_chunk_size_of(&self.conn, chunk)?;
+            self.chunk = chunk;
+        }
         let version = data_version(&self.conn)?;
         if version != self.version {
             self.version = version;
@@ -130,6 +155,18 @@ impl Checkpointer {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?))
                 })?;
         self.dirty = busy != 0 || frames < log;
+        // SQLite writes the copied pages out (fsync) only when no commit
+        // came while it copied, and during a bulk import one always does.
+        // They were then written out by the import's own checkpoint
+        // (every `BULK_CHECKPOINT_BYTES` of log, before the log starts
+        // over), and its writer waited for the device (4 % of its time,
+        // docs/BENCHMARKS.md, session 18). Written out here, the wait is
+        // this thread's; when SQLite did write them, this finds nothing to do.
+        if frames > 0 {
+            self.file
+                .sync_data()
+                .map_err(|e| StoreError::Internal(format!("writing the database out: {e}")))?;
+        }
         Ok(Tick::Checkpointed { log, frames })
     }
 }

@@ -106,6 +106,12 @@ pub trait Conn: Send {
     ) -> Result<(), StoreError>;
     /// Runs several statements without parameters (migrations).
     fn batch(&mut self, sql: &str) -> Result<(), StoreError>;
+    /// Grows the database file this many bytes at a time (SQLite, see
+    /// [`SqliteConn::set_chunk_size_of`]; 0: SQLite's default). PostgreSQL
+    /// manages its files itself.
+    fn set_chunk_size(&mut self, _bytes: i32) -> Result<(), StoreError> {
+        Ok(())
+    }
     /// Starts a write transaction (SQLite takes the write lock up front so
     /// that two writers never deadlock on a lock upgrade).
     fn begin(&mut self) -> Result<(), StoreError>;
@@ -259,7 +265,7 @@ impl RowStatements {
                         }
                     },
                 };
-                if rc != ffi::SQLITE_OK {
+                if rc != rusqlite::ffi::SQLITE_OK {
                     bound = Err(failure(rc));
                     break;
                 }
@@ -418,21 +424,23 @@ impl SqliteConn {
     /// import with 15 % less CPU than at 4 KiB (docs/BENCHMARKS.md, session
     /// 13). A database keeps the page size it was created with.
     pub const PAGE_SIZE: i64 = 16_384;
-    /// Log size after which the bulk importer's commit checkpoints (256 MiB;
+    /// Log size after which the bulk importer's commit checkpoints (1 GiB;
     /// SQLite's default is 1,000 pages). Meanwhile the server's
     /// checkpointer copies the log from its own connection, on the other
-    /// core, every few seconds, so the commit that crosses this finds most
-    /// pages copied and the log starts over. At 40 MiB an import of
-    /// 10,000 users took 10 % longer: pages that later batches dirty again
-    /// were copied more often, and on the writer's thread.
-    pub const BULK_CHECKPOINT_BYTES: i64 = 256 << 20;
+    /// core, twice a second, so the commit that crosses this finds most
+    /// pages copied (and written out) and the log starts over. At 40 MiB
+    /// an import of 10,000 users took 10 % longer: pages that later
+    /// batches dirty again were copied more often, and on the writer's
+    /// thread. Each start-over waits for the device, so at 1 GiB the
+    /// writer waits a quarter as often as at 256 MiB (session 18).
+    pub const BULK_CHECKPOINT_BYTES: i64 = 1 << 30;
     /// Log size after which a pooled connection's commit checkpoints: a
     /// bound on the log (1 GiB), not a rhythm; the server's
     /// [`crate::checkpoint::Checkpointer`] copies the log in pauses.
     pub const CHECKPOINT_CAP_BYTES: i64 = 1 << 30;
     /// Bytes the log file is cut back to once it has been copied, so a
     /// burst does not leave a gigabyte file behind.
-    const WAL_SIZE_LIMIT: i64 = 64 << 20;
+    pub const WAL_SIZE_LIMIT: i64 = 64 << 20;
 
     pub fn open(path: &std::path::Path) -> Result<Self, StoreError> {
         let conn = rusqlite::Connection::open(path)?;
@@ -461,6 +469,39 @@ impl SqliteConn {
             },
             conn,
         })
+    }
+
+    /// Bytes by which the database file grows while a bulk import writes.
+    pub const BULK_CHUNK_BYTES: i32 = 64 << 20;
+
+    /// Makes `conn` grow the database file `bytes` at a time, allocated
+    /// up front (`posix_fallocate`, enabled in `.cargo/config.toml`), and
+    /// cut it back only to a multiple of that; 0 restores SQLite's
+    /// default. A file that grows page by page gets its blocks allocated
+    /// when the pages are written out: inside the fsync of the checkpoint
+    /// an import's writer runs every 256 MiB of log, where ext4 read
+    /// block bitmaps from the disk for each new stretch of file (4 % of
+    /// the writer's time, docs/BENCHMARKS.md, session 18). In chunks, the
+    /// connection that copies the log (mostly the checkpointer, on the
+    /// other core) allocates them, and the writer's fsync finds them.
+    pub fn set_chunk_size_of(conn: &rusqlite::Connection, bytes: i32) -> Result<(), StoreError> {
+        let mut size: std::ffi::c_int = bytes;
+        // SAFETY: a valid connection handle, the main database's name and
+        // an int, as SQLITE_FCNTL_CHUNK_SIZE takes.
+        let rc = unsafe {
+            rusqlite::ffi::sqlite3_file_control(
+                conn.handle(),
+                c"main".as_ptr(),
+                rusqlite::ffi::SQLITE_FCNTL_CHUNK_SIZE,
+                (&raw mut size).cast(),
+            )
+        };
+        if rc != rusqlite::ffi::SQLITE_OK {
+            return Err(StoreError::Internal(format!(
+                "setting the file's chunk size failed ({rc})"
+            )));
+        }
+        Ok(())
     }
 
     pub(crate) fn into_inner(self) -> rusqlite::Connection {
@@ -555,6 +596,10 @@ impl Conn for SqliteConn {
 
     fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
         Ok(self.conn.execute_batch(sql)?)
+    }
+
+    fn set_chunk_size(&mut self, bytes: i32) -> Result<(), StoreError> {
+        SqliteConn::set_chunk_size_of(&self.conn, bytes)
     }
 
     fn begin(&mut self) -> Result<(), StoreError> {

@@ -215,10 +215,12 @@ impl Drop for BulkImport<'_> {
         // The connection goes back to the pool with the usual cache.
         if self.conn.backend() == Backend::Sqlite {
             let _ = self.conn.batch(&format!(
-                "PRAGMA cache_size = -{}; PRAGMA wal_autocheckpoint = {}",
+                "PRAGMA cache_size = -{}; PRAGMA wal_autocheckpoint = {}; PRAGMA journal_size_limit = {}",
                 crate::conn::SqliteConn::CACHE_KIB,
-                crate::conn::SqliteConn::CHECKPOINT_CAP_BYTES / self.page_size
+                crate::conn::SqliteConn::CHECKPOINT_CAP_BYTES / self.page_size,
+                crate::conn::SqliteConn::WAL_SIZE_LIMIT
             ));
+            let _ = self.conn.set_chunk_size(0);
         }
     }
 }
@@ -261,11 +263,19 @@ impl<'s> BulkImport<'s> {
             if let Some(row) = conn.query_one("PRAGMA page_size", &[])? {
                 page_size = row[0].int();
             }
+            // The log file keeps its size while the import writes: cut
+            // back at every restart of the log (to 64 MiB), it was given
+            // back to the file system and allocated again, block by block,
+            // and on a file system mounted with `discard` every cut waits
+            // for the device. The writer spent 4 % of its time in those
+            // waits (docs/BENCHMARKS.md, session 18); the pooled
+            // connections' limit cuts the log back after the import.
             conn.batch(&format!(
-                "PRAGMA cache_size = -{}; PRAGMA wal_autocheckpoint = {}",
+                "PRAGMA cache_size = -{}; PRAGMA wal_autocheckpoint = {}; PRAGMA journal_size_limit = -1",
                 crate::conn::SqliteConn::BULK_CACHE_KIB,
                 crate::conn::SqliteConn::BULK_CHECKPOINT_BYTES / page_size
             ))?;
+            conn.set_chunk_size(crate::conn::SqliteConn::BULK_CHUNK_BYTES)?;
         }
         Ok(BulkImport {
             _running: store.bulk_import_running(),
@@ -456,4 +466,73 @@ fn add_counts(a: &mut KindCounts, b: &KindCounts) {
     a.account += b.account;
     a.transaction += b.transaction;
     a.daily_balance += b.daily_balance;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{DbUrl, Store};
+
+    /// While an import writes, its log file keeps its size and the
+    /// database file grows in chunks (copied by the checkpointer); after
+    /// it, the connection and the checkpointer are back to the pooled
+    /// settings, and the checkpointer cuts the file back to its pages.
+    #[test]
+    fn an_import_keeps_its_log_file_and_grows_the_database_in_chunks() {
+        let dir = std::env::temp_dir().join(format!("finseg-import-files-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = Store::open(DbUrl::in_data_dir(&dir)).unwrap();
+        let DbUrl::Sqlite(path) = store.url().clone() else {
+            unreachable!()
+        };
+        let file_bytes = || std::fs::metadata(&path).unwrap().len();
+        let chunk = crate::conn::SqliteConn::BULK_CHUNK_BYTES as u64;
+        let pragma = |c: &mut dyn Conn, name: &str| {
+            c.query_one(&format!("PRAGMA {name}"), &[])
+                .unwrap()
+                .unwrap()[0]
+                .int()
+        };
+        let mut checkpointer = store
+            .checkpointer()
+            .unwrap()
+            .unwrap()
+            .with_busy_limit(std::time::Duration::ZERO);
+        checkpointer.tick().unwrap();
+        assert!(file_bytes() < chunk, "{}", file_bytes());
+
+        let mut import = BulkImport::begin(&store, 1, Date::parse("2026-11-15").unwrap()).unwrap();
+        assert_eq!(pragma(&mut *import.conn, "journal_size_limit"), -1);
+        import
+            .conn
+            .batch(
+                "CREATE TABLE filler (t TEXT);
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 512)
+                 INSERT INTO filler SELECT printf('%.4096c', 'x') FROM n;",
+            )
+            .unwrap();
+        assert!(matches!(
+            checkpointer.tick().unwrap(),
+            crate::checkpoint::Tick::Checkpointed { .. }
+        ));
+        assert_eq!(file_bytes() % chunk, 0);
+        assert!(file_bytes() >= chunk);
+
+        drop(import);
+        // The connection goes back to the pool with the pooled settings.
+        let mut c = store.conn().unwrap();
+        assert_eq!(
+            pragma(&mut *c, "journal_size_limit"),
+            crate::conn::SqliteConn::WAL_SIZE_LIMIT
+        );
+        c.batch("INSERT INTO filler VALUES ('y')").unwrap();
+        drop(c);
+        assert!(matches!(
+            checkpointer.tick().unwrap(),
+            crate::checkpoint::Tick::Checkpointed { .. }
+        ));
+        assert!(file_bytes() < chunk, "{}", file_bytes());
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -159,7 +159,7 @@ impl Checkpointer {
         // came while it copied, and during a bulk import one always does.
         // They were then written out by the import's own checkpoint
         // (every `BULK_CHECKPOINT_BYTES` of log, before the log starts
-        // over), and its writer waited for the device (4 % of its time,
+        // over), and its writer waited for the device (3 % of its time,
         // docs/BENCHMARKS.md, session 18). Written out here, the wait is
         // this thread's; when SQLite did write them, this finds nothing to do.
         if frames > 0 {

@@ -480,7 +480,7 @@ impl SqliteConn {
     /// default. A file that grows page by page gets its blocks allocated
     /// when the pages are written out: inside the fsync of the checkpoint
     /// an import's writer runs every 256 MiB of log, where ext4 read
-    /// block bitmaps from the disk for each new stretch of file (4 % of
+    /// block bitmaps from the disk for each new stretch of file (2 % of
     /// the writer's time, docs/BENCHMARKS.md, session 18). In chunks, the
     /// connection that copies the log (mostly the checkpointer, on the
     /// other core) allocates them, and the writer's fsync finds them.

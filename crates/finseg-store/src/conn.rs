@@ -265,7 +265,7 @@ impl RowStatements {
                         }
                     },
                 };
-                if rc != rusqlite::ffi::SQLITE_OK {
+                if rc != ffi::SQLITE_OK {
                     bound = Err(failure(rc));
                     break;
                 }
@@ -479,7 +479,7 @@ impl SqliteConn {
     /// cut it back only to a multiple of that; 0 restores SQLite's
     /// default. A file that grows page by page gets its blocks allocated
     /// when the pages are written out: inside the fsync of the checkpoint
-    /// an import's writer runs every 256 MiB of log, where ext4 read
+    /// an import's writer runs before its log starts over, where ext4 read
     /// block bitmaps from the disk for each new stretch of file (2 % of
     /// the writer's time, docs/BENCHMARKS.md, session 18). In chunks, the
     /// connection that copies the log (mostly the checkpointer, on the

@@ -517,6 +517,16 @@ mod tests {
         ));
         assert_eq!(file_bytes() % chunk, 0);
         assert!(file_bytes() >= chunk);
+        // The pages written out and dropped from the page cache read back.
+        assert_eq!(
+            import
+                .conn
+                .query_one("SELECT count(*), sum(length(t)) FROM filler", &[])
+                .unwrap()
+                .unwrap()[1]
+                .int(),
+            512 * 4096
+        );
 
         drop(import);
         // The connection goes back to the pool with the pooled settings.

@@ -113,10 +113,15 @@ impl Checkpointer {
         if self.chunk == 0 {
             return;
         }
-        let Ok(len) = self.file.metadata().map(|m| m.len() as i64) else {
-            return;
+        let from = match self.appended_from {
+            Some(from) => from,
+            None => {
+                let Ok(len) = self.file.metadata().map(|m| m.len() as i64) else {
+                    return;
+                };
+                *self.appended_from.insert(len)
+            }
         };
-        let from = *self.appended_from.get_or_insert(len);
         #[cfg(target_os = "linux")]
         {
             use std::os::fd::AsRawFd;

@@ -517,15 +517,34 @@ mod tests {
         ));
         assert_eq!(file_bytes() % chunk, 0);
         assert!(file_bytes() >= chunk);
-        // The pages written out and dropped from the page cache read back.
+        // That copy marked where the import's appended pages begin; the
+        // next one writes pages past it out and drops them from the page
+        // cache, and they read back from the file.
+        import
+            .conn
+            .batch(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 512)
+                 INSERT INTO filler SELECT printf('%.4096c', 'y') FROM n;",
+            )
+            .unwrap();
+        assert!(matches!(
+            checkpointer.tick().unwrap(),
+            crate::checkpoint::Tick::Checkpointed { .. }
+        ));
+        import
+            .conn
+            .batch("PRAGMA wal_checkpoint(TRUNCATE)")
+            .unwrap();
         assert_eq!(
             import
                 .conn
-                .query_one("SELECT count(*), sum(length(t)) FROM filler", &[])
+                .query_one("SELECT sum(length(t)), sum(t LIKE 'y%') FROM filler", &[])
                 .unwrap()
-                .unwrap()[1]
-                .int(),
-            512 * 4096
+                .unwrap()
+                .iter()
+                .map(|v| v.int())
+                .collect::<Vec<_>>(),
+            vec![1024 * 4096, 512]
         );
 
         drop(import);

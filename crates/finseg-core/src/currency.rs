@@ -76,7 +76,11 @@ impl Currency {
     }
 
     pub fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.0).expect("ASCII by construction")
+        // SAFETY: every constructor takes three capital letters A–Z
+        // (`code_number`, or a `WITHDRAWN` code), which are UTF-8. The
+        // checked conversion was 1 % of the bulk import's writer, which
+        // binds every row's currency as text.
+        unsafe { std::str::from_utf8_unchecked(&self.0) }
     }
 }
 

@@ -67,31 +67,27 @@ pub fn payment_type(amount: Amount, labels: LabelSet) -> Option<&'static str> {
 
 /// A contract number from the purpose text ("Vers.-Nr. 123456", "VSNR 123…").
 pub fn contract_number(purpose: &str) -> Option<String> {
-    const MARKERS: [&str; 9] = [
-        "vers.-nr.",
-        "vers-nr",
-        "versnr",
-        "vsnr",
-        "vertragsnr",
-        "vertrag",
-        "police",
-        "vers.nr.",
-        "vnr",
-    ];
-    // ASCII lower case keeps every byte where it was, so that an offset
-    // into `lower` is one into `purpose` (the markers are ASCII).
-    let lower = purpose.to_ascii_lowercase();
-    for m in MARKERS {
-        if let Some(i) = lower.find(m) {
-            let rest = &purpose[i + m.len()..];
-            let token: String = rest
-                .trim_start_matches([' ', '.', ':', '-'])
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '/')
-                .collect();
-            if token.chars().filter(char::is_ascii_digit).count() >= 4 {
-                return Some(token);
-            }
+    // The first occurrence of each marker, found in one pass (nine
+    // substring searches, each on a lower-cased copy, were a third of
+    // packing a staged user's insurance payments, docs/BENCHMARKS.md
+    // session 19). ASCII case folding finds what a search of the
+    // lower-cased text found: the markers are lower-case ASCII.
+    let mut first = [usize::MAX; NUMBER_MARKERS.len()];
+    for m in number_markers().find_overlapping_iter(purpose) {
+        let slot = &mut first[m.pattern().as_usize()];
+        if *slot == usize::MAX {
+            *slot = m.end();
+        }
+    }
+    // The markers in their order of precedence, as before.
+    for after in first.into_iter().filter(|&e| e != usize::MAX) {
+        let token: String = purpose[after..]
+            .trim_start_matches([' ', '.', ':', '-'])
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '/')
+            .collect();
+        if token.bytes().filter(u8::is_ascii_digit).count() >= 4 {
+            return Some(token);
         }
     }
     // Without a marker: the first run of six or more digits (dates and
@@ -102,30 +98,62 @@ pub fn contract_number(purpose: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Words that introduce a contract number, by precedence.
+const NUMBER_MARKERS: [&str; 9] = [
+    "vers.-nr.",
+    "vers-nr",
+    "versnr",
+    "vsnr",
+    "vertragsnr",
+    "vertrag",
+    "police",
+    "vers.nr.",
+    "vnr",
+];
+
+fn number_markers() -> &'static aho_corasick::AhoCorasick {
+    static MARKERS: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    MARKERS.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(NUMBER_MARKERS)
+            .expect("the markers build")
+    })
+}
+
+/// Words that mark a yearly payment, lower case.
+const YEARLY_WORDS: [&str; 8] = [
+    "jährl",
+    "jaehrl",
+    "jahresbeitrag",
+    "jahresprämie",
+    "jahrespraemie",
+    "jahresbetrag",
+    "p.a.",
+    "1/1 jahr",
+];
+
 fn yearly_text(purpose: Option<&str>, name: Option<&str>) -> bool {
     let (purpose, name) = (purpose.unwrap_or(""), name.unwrap_or(""));
     let mut text = String::with_capacity(purpose.len() + 1 + name.len());
     text.push_str(purpose);
     text.push(' ');
     text.push_str(name);
-    let text = if text.is_ascii() {
-        text.make_ascii_lowercase();
-        text
-    } else {
-        text.to_lowercase()
-    };
-    [
-        "jährl",
-        "jaehrl",
-        "jahresbeitrag",
-        "jahresprämie",
-        "jahrespraemie",
-        "jahresbetrag",
-        "p.a.",
-        "1/1 jahr",
-    ]
-    .iter()
-    .any(|k| text.contains(k))
+    if text.is_ascii() {
+        // One pass, folding ASCII case as it goes: in ASCII text only the
+        // ASCII words can occur, and they are found as in a lower-cased
+        // copy (eight searches of one were a fifth of packing).
+        static WORDS: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+        let words = WORDS.get_or_init(|| {
+            aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(YEARLY_WORDS.iter().filter(|w| w.is_ascii()))
+                .expect("the words build")
+        });
+        return words.is_match(&text);
+    }
+    let text = text.to_lowercase();
+    YEARLY_WORDS.iter().any(|k| text.contains(k))
 }
 
 /// What payments are grouped into contracts by (always per account): a
@@ -1325,6 +1353,93 @@ mod tests {
         assert_eq!(advance_number("tx-", 1), None);
         let long = "1".repeat(19);
         assert_eq!(number_step(&long, &"2".repeat(19)), None);
+    }
+
+    use proptest::strategy::Strategy as _;
+
+    /// `contract_number` as it was written first: each marker searched
+    /// for in a lower-cased copy, in order.
+    fn contract_number_by_search(purpose: &str) -> Option<String> {
+        let lower = purpose.to_ascii_lowercase();
+        for m in NUMBER_MARKERS {
+            if let Some(i) = lower.find(m) {
+                let token: String = purpose[i + m.len()..]
+                    .trim_start_matches([' ', '.', ':', '-'])
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '/')
+                    .collect();
+                if token.chars().filter(char::is_ascii_digit).count() >= 4 {
+                    return Some(token);
+                }
+            }
+        }
+        purpose
+            .split(|c: char| !c.is_ascii_digit())
+            .find(|run| run.len() >= 6)
+            .map(str::to_owned)
+    }
+
+    /// `yearly_text` as it was written first: every word searched for in
+    /// a lower-cased copy.
+    fn yearly_text_by_search(purpose: Option<&str>, name: Option<&str>) -> bool {
+        let text = format!("{} {}", purpose.unwrap_or(""), name.unwrap_or("")).to_lowercase();
+        YEARLY_WORDS.iter().any(|k| text.contains(k))
+    }
+
+    #[test]
+    fn contract_numbers_and_yearly_words_are_found_in_any_case() {
+        assert_eq!(
+            contract_number("KFZ-Haftpflicht VERS.-NR. AB-1234/5 Beitrag").as_deref(),
+            Some("AB-1234/5")
+        );
+        // A marker whose token has too few digits gives way to the next.
+        assert_eq!(
+            contract_number("Vertrag 12 Police: 99887").as_deref(),
+            Some("99887")
+        );
+        assert_eq!(
+            contract_number("Beitrag 11/2026 Kd 12345678").as_deref(),
+            Some("12345678")
+        );
+        assert_eq!(contract_number("Beitrag 11/2026"), None);
+        assert!(yearly_text(Some("JAHRESBEITRAG 2026"), None));
+        assert!(yearly_text(Some("Beitrag 1/1"), Some("Jahr Versicherung")));
+        assert!(yearly_text(Some("Prämie JÄHRLICH"), None));
+        assert!(!yearly_text(Some("Beitrag 11/2026"), Some("HUK-COBURG")));
+    }
+
+    proptest::proptest! {
+        /// The one-pass searches find what a search of a lower-cased copy,
+        /// marker by marker, found.
+        #[test]
+        fn contract_numbers_and_yearly_words_are_found_as_by_search(
+            parts in proptest::collection::vec(proptest::prop_oneof![
+                // A marker and what may follow it: a number, or too few digits.
+                (
+                    proptest::sample::select(NUMBER_MARKERS.to_vec()),
+                    "[ .:-]{0,2}",
+                    "[0-9]{0,7}[A-Z/-]{0,2}[0-9]{0,3}",
+                    "[ ,]{0,1}",
+                ).prop_map(|(m, sep, token, end)| format!("{m}{sep}{token}{end}")),
+                proptest::sample::select(YEARLY_WORDS.to_vec()).prop_map(str::to_owned),
+                "[VvEeRrSsNnTtAaGgPpOoLlIiCc.:/ -]{0,6}",
+                "[0-9A-Za-z/-]{0,9}",
+                "[äÄüÜß€ 1]{0,3}",
+            ], 0..8),
+            upper in proptest::collection::vec(proptest::bool::ANY, 8),
+            name in proptest::option::of("[a-zA-Zä /1.]{0,12}"),
+        ) {
+            let purpose: String = parts
+                .iter()
+                .zip(upper.iter().cycle())
+                .map(|(p, &u)| if u { p.to_uppercase() } else { p.clone() })
+                .collect();
+            proptest::prop_assert_eq!(contract_number(&purpose), contract_number_by_search(&purpose));
+            proptest::prop_assert_eq!(
+                yearly_text(Some(&purpose), name.as_deref()),
+                yearly_text_by_search(Some(&purpose), name.as_deref())
+            );
+        }
     }
 
     proptest::proptest! {

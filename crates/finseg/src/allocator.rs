@@ -11,7 +11,7 @@
 //! building columns, so the copies cost nothing measurable.
 
 use std::alloc::{GlobalAlloc, Layout};
-use std::os::raw::c_void;
+use std::os::raw::{c_int, c_long, c_void};
 
 // mimalloc's C functions, linked in by the mimalloc crate.
 unsafe extern "C" {
@@ -19,6 +19,33 @@ unsafe extern "C" {
     fn mi_free(p: *mut c_void);
     fn mi_realloc(p: *mut c_void, size: usize) -> *mut c_void;
     fn mi_usable_size(p: *const c_void) -> usize;
+    fn mi_option_get(option: c_int) -> c_long;
+    fn mi_option_set(option: c_int, value: c_long);
+}
+
+/// `mi_option_purge_delay` in mimalloc 3's `mi_option_t` (a test checks
+/// it by its default).
+const MI_OPTION_PURGE_DELAY: c_int = 15;
+
+/// Freed memory stays with the process, to be taken again, rather than
+/// going back to the system a second after it was freed (mimalloc's
+/// default), unless `MIMALLOC_PURGE_DELAY` says otherwise.
+///
+/// An import's batches are allocated and freed many times a second, and
+/// how many are in flight varies: memory freed at a low was given back,
+/// then faulted in and zeroed again at the next high, 300,000 times for
+/// the parsing thread alone in a 100,000-user import. On a VM whose host
+/// backs memory on first touch each of those costs more again. Keeping
+/// it cut the server's page faults by three quarters and its kernel time
+/// by 1.5 s of 85 s, for 60–70 MiB more resident at the peak
+/// (docs/BENCHMARKS.md, session 19). The process's memory is the segment
+/// index and recycled buffers: what it frees, it takes again.
+pub fn keep_freed_memory() {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: sets an option by its number; mimalloc reads options
+        // atomically, so this may run while other threads allocate.
+        unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+    }
 }
 
 /// Hands SQLite's own allocations to mimalloc too (see
@@ -71,6 +98,18 @@ unsafe impl GlobalAlloc for CompactingMiMalloc {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The option's number names the purge delay: its default (1,000 ms
+    /// in mimalloc 3, set in `src/options.c`) is no other option's.
+    #[test]
+    fn freed_memory_is_kept_by_the_purge_delay_option() {
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+            return;
+        }
+        assert_eq!(unsafe { mi_option_get(MI_OPTION_PURGE_DELAY) }, 1000);
+        keep_freed_memory();
+        assert_eq!(unsafe { mi_option_get(MI_OPTION_PURGE_DELAY) }, -1);
+    }
 
     #[test]
     fn a_shrink_moves_into_a_block_of_the_new_size_and_keeps_the_bytes() {

@@ -269,6 +269,7 @@ fn init_logging(format: &str) {
 
 fn main() -> std::process::ExitCode {
     allocator::route_sqlite_to_mimalloc();
+    allocator::keep_freed_memory();
     let cli = Cli::parse();
     init_logging(&cli.global.log_format);
     let rt = tokio::runtime::Builder::new_multi_thread()

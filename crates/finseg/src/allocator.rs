@@ -19,6 +19,7 @@ unsafe extern "C" {
     fn mi_free(p: *mut c_void);
     fn mi_realloc(p: *mut c_void, size: usize) -> *mut c_void;
     fn mi_usable_size(p: *const c_void) -> usize;
+    #[cfg(test)]
     fn mi_option_get(option: c_int) -> c_long;
     fn mi_option_set(option: c_int, value: c_long);
 }

@@ -80,18 +80,26 @@ pub fn contract_number(purpose: &str) -> Option<String> {
         }
     }
     // The markers in their order of precedence, as before.
-    for after in first.into_iter().filter(|&e| e != usize::MAX) {
-        let token: String = purpose[after..]
-            .trim_start_matches([' ', '.', ':', '-'])
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '/')
-            .collect();
-        if token.bytes().filter(u8::is_ascii_digit).count() >= 4 {
-            return Some(token);
-        }
-    }
-    // Without a marker: the first run of six or more digits (dates and
-    // amounts are shorter or carry separators).
+    first
+        .into_iter()
+        .filter(|&e| e != usize::MAX)
+        .find_map(|after| number_after_marker(&purpose[after..]))
+        .or_else(|| long_digit_run(purpose))
+}
+
+/// The number that follows a marker, if it has four digits or more.
+fn number_after_marker(rest: &str) -> Option<String> {
+    let token: String = rest
+        .trim_start_matches([' ', '.', ':', '-'])
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '/')
+        .collect();
+    (token.bytes().filter(u8::is_ascii_digit).count() >= 4).then_some(token)
+}
+
+/// Without a marker: the first run of six or more digits (dates and
+/// amounts are shorter or carry separators).
+fn long_digit_run(purpose: &str) -> Option<String> {
     purpose
         .split(|c: char| !c.is_ascii_digit())
         .find(|run| run.len() >= 6)
@@ -1361,22 +1369,11 @@ mod tests {
     /// for in a lower-cased copy, in order.
     fn contract_number_by_search(purpose: &str) -> Option<String> {
         let lower = purpose.to_ascii_lowercase();
-        for m in NUMBER_MARKERS {
-            if let Some(i) = lower.find(m) {
-                let token: String = purpose[i + m.len()..]
-                    .trim_start_matches([' ', '.', ':', '-'])
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '/')
-                    .collect();
-                if token.chars().filter(char::is_ascii_digit).count() >= 4 {
-                    return Some(token);
-                }
-            }
-        }
-        purpose
-            .split(|c: char| !c.is_ascii_digit())
-            .find(|run| run.len() >= 6)
-            .map(str::to_owned)
+        NUMBER_MARKERS
+            .iter()
+            .filter_map(|m| lower.find(m).map(|i| i + m.len()))
+            .find_map(|after| number_after_marker(&purpose[after..]))
+            .or_else(|| long_digit_run(purpose))
     }
 
     /// `yearly_text` as it was written first: every word searched for in

@@ -38,7 +38,7 @@ const MI_OPTION_PURGE_DELAY: c_int = 15;
 /// the parsing thread alone in a 100,000-user import. On a VM whose host
 /// backs memory on first touch each of those costs more again. Keeping
 /// it cut the server's page faults by three quarters and its kernel time
-/// by 1.5 s of 85 s, for 60–70 MiB more resident at the peak
+/// by 1.5 s of 85 s, for 60–110 MiB more resident at the peak
 /// (docs/BENCHMARKS.md, session 19). The process's memory is the segment
 /// index and recycled buffers: what it frees, it takes again.
 pub fn keep_freed_memory() {

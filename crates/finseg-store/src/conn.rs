@@ -440,7 +440,7 @@ impl SqliteConn {
     pub const CHECKPOINT_CAP_BYTES: i64 = 1 << 30;
     /// Bytes the log file is cut back to once it has been copied, so a
     /// burst does not leave a gigabyte file behind.
-    pub const WAL_SIZE_LIMIT: i64 = 64 << 20;
+    pub(crate) const WAL_SIZE_LIMIT: i64 = 64 << 20;
 
     pub fn open(path: &std::path::Path) -> Result<Self, StoreError> {
         let conn = rusqlite::Connection::open(path)?;
@@ -456,12 +456,7 @@ impl SqliteConn {
             ",
         )?;
         let page_size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
-        conn.execute_batch(&format!(
-            "PRAGMA cache_size = -{}; PRAGMA wal_autocheckpoint = {}; PRAGMA journal_size_limit = {};",
-            Self::CACHE_KIB,
-            Self::CHECKPOINT_CAP_BYTES / page_size,
-            Self::WAL_SIZE_LIMIT
-        ))?;
+        conn.execute_batch(&Self::pooled_settings(page_size))?;
         conn.set_prepared_statement_cache_capacity(128);
         Ok(SqliteConn {
             rows: RowStatements {
@@ -469,6 +464,17 @@ impl SqliteConn {
             },
             conn,
         })
+    }
+
+    /// The cache and log settings of a pooled connection, which a bulk
+    /// import changes and restores (the log limits are set in pages).
+    pub(crate) fn pooled_settings(page_size: i64) -> String {
+        format!(
+            "PRAGMA cache_size = -{}; PRAGMA wal_autocheckpoint = {}; PRAGMA journal_size_limit = {};",
+            Self::CACHE_KIB,
+            Self::CHECKPOINT_CAP_BYTES / page_size,
+            Self::WAL_SIZE_LIMIT
+        )
     }
 
     /// Bytes by which the database file grows while a bulk import writes.

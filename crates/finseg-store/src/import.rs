@@ -214,12 +214,9 @@ impl Drop for BulkImport<'_> {
     fn drop(&mut self) {
         // The connection goes back to the pool with the usual cache.
         if self.conn.backend() == Backend::Sqlite {
-            let _ = self.conn.batch(&format!(
-                "PRAGMA cache_size = -{}; PRAGMA wal_autocheckpoint = {}; PRAGMA journal_size_limit = {}",
-                crate::conn::SqliteConn::CACHE_KIB,
-                crate::conn::SqliteConn::CHECKPOINT_CAP_BYTES / self.page_size,
-                crate::conn::SqliteConn::WAL_SIZE_LIMIT
-            ));
+            let _ = self
+                .conn
+                .batch(&crate::conn::SqliteConn::pooled_settings(self.page_size));
             let _ = self.conn.set_chunk_size(0);
         }
     }

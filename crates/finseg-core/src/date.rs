@@ -44,13 +44,30 @@ impl Date {
         if !(Self::MIN_YEAR..=Self::MAX_YEAR).contains(&y) || d == 0 || d > days_in_month(y, m) {
             return None;
         }
+        Some(Self::civil(y, m, d))
+    }
+
+    /// The day of a valid month and day in any year: arithmetic on accepted
+    /// dates (a month's end, a next expected payment) may step past the
+    /// accepted years and must not fail there.
+    fn civil(y: i32, m: u32, d: u32) -> Self {
+        debug_assert!((1..=12).contains(&m) && (1..=days_in_month(y, m)).contains(&d));
         let y = if m <= 2 { y - 1 } else { y };
         let era = y.div_euclid(400);
         let yoe = y - era * 400;
         let mp = (m as i32 + 9) % 12;
         let doy = (153 * mp + 2) / 5 + d as i32 - 1;
         let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        Some(Date(era * 146_097 + doe - 719_468))
+        Date(era * 146_097 + doe - 719_468)
+    }
+
+    /// The same day `n` months later (or earlier), clamped to the end of a
+    /// shorter month (Jan 31 + 1 month = Feb 28/29), in any year.
+    pub fn add_months(self, n: i32) -> Self {
+        let (_, _, d) = self.ymd();
+        let target = self.month().plus(n);
+        let last = days_in_month(target.year(), target.month());
+        Self::civil(target.year(), target.month(), d.min(last))
     }
 
     pub fn ymd(self) -> (i32, u32, u32) {
@@ -127,7 +144,7 @@ impl Month {
     }
 
     pub fn first_day(self) -> Date {
-        Date::from_ymd(self.year(), self.month(), 1).expect("month within supported years")
+        Date::civil(self.year(), self.month(), 1)
     }
 
     pub fn last_day(self) -> Date {
@@ -189,7 +206,35 @@ mod tests {
         assert_eq!(Month::from_ym(2025, 1).plus(-1).to_string(), "2024-12");
     }
 
+    #[test]
+    fn months_at_the_edge_of_the_accepted_years() {
+        let last = Date::parse("2200-12-31").unwrap();
+        assert_eq!(last.month().last_day(), last);
+        assert_eq!(last.month().succ().first_day(), last.add_days(1));
+        assert_eq!(last.add_months(2).to_string(), "2201-02-28");
+        let first = Date::parse("1900-01-01").unwrap();
+        assert_eq!(first.month().plus(-1).first_day().to_string(), "1899-12-01");
+        assert_eq!(first.add_months(-1).to_string(), "1899-12-01");
+    }
+
     proptest! {
+        /// Every month arithmetic on an accepted date gives a real date,
+        /// whether or not it stays inside the accepted years.
+        #[test]
+        fn month_arithmetic_is_total(
+            days in Date::parse("1900-01-01").unwrap().days()..=Date::parse("2200-12-31").unwrap().days(),
+            n in -300i32..300,
+        ) {
+            let d = Date::from_days(days);
+            let m = d.month().plus(n);
+            prop_assert_eq!(m.first_day().month(), m);
+            prop_assert_eq!(m.last_day().month(), m);
+            prop_assert_eq!(m.last_day().add_days(1), m.succ().first_day());
+            let later = d.add_months(n);
+            prop_assert_eq!(later.month(), m);
+            prop_assert!(later.ymd().2 <= d.ymd().2);
+        }
+
         #[test]
         fn days_round_trip(days in -25_000i32..80_000) {
             let d = Date::from_days(days);

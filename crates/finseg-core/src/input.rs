@@ -133,6 +133,50 @@ struct Reader {
 /// statements concatenate several).
 const MAX_TEXT: usize = 2000;
 
+/// A real time after a date: ` ` or `T`, then `HH:MM`, optionally `:SS`
+/// and a fraction, and optionally `Z` or an offset `±HH:MM`. The day is
+/// what counts; the time is checked so that a malformed one is not taken
+/// for a date.
+fn is_time_of_day(t: &[u8]) -> bool {
+    let two = |b: &[u8], max: u8| -> Option<()> {
+        let (h, l) = (b.first()?, b.get(1)?);
+        (h.is_ascii_digit() && l.is_ascii_digit() && (h - b'0') * 10 + (l - b'0') <= max)
+            .then_some(())
+    };
+    let check = || -> Option<()> {
+        let (sep, rest) = t.split_first()?;
+        if *sep != b' ' && *sep != b'T' {
+            return None;
+        }
+        two(rest, 23)?;
+        if rest.get(2) != Some(&b':') {
+            return None;
+        }
+        two(&rest[3..], 59)?;
+        let mut rest = &rest[5..];
+        if rest.first() == Some(&b':') {
+            two(&rest[1..], 59)?;
+            rest = &rest[3..];
+            if rest.first() == Some(&b'.') {
+                let digits = rest[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+                if digits == 0 {
+                    return None;
+                }
+                rest = &rest[1 + digits..];
+            }
+        }
+        match rest {
+            [] | [b'Z'] => Some(()),
+            [b'+' | b'-', h1, h2, b':', m1, m2] => {
+                two(&[*h1, *h2], 23)?;
+                two(&[*m1, *m2], 59)
+            }
+            _ => None,
+        }
+    };
+    check().is_some()
+}
+
 fn is_null(raw: Option<Raw>) -> bool {
     raw.is_none_or(|r| r.get() == "null")
 }
@@ -157,6 +201,12 @@ impl Reader {
             return Some(Cow::Borrowed(&text[1..text.len() - 1]));
         }
         match serde_json::from_str::<Cow<'a, str>>(text) {
+            // A NUL can only arrive escaped. PostgreSQL cannot store it in
+            // text, so both backends refuse it alike.
+            Ok(s) if s.contains('\0') => {
+                self.err(field, "must not contain the NUL character (\\u0000)");
+                None
+            }
             Ok(s) => Some(s),
             Err(_) => {
                 self.err(field, "must be a string");
@@ -225,7 +275,7 @@ impl Reader {
         // finAPI Access writes dates as "2024-01-31" or with a time "2024-01-31 00:00:00.000".
         let day = s
             .get(..10)
-            .filter(|_| s.len() == 10 || s.as_bytes()[10] == b' ' || s.as_bytes()[10] == b'T');
+            .filter(|_| s.len() == 10 || is_time_of_day(&s.as_bytes()[10..]));
         match day.and_then(Date::parse) {
             Some(d) => Some(d),
             None => {
@@ -573,6 +623,58 @@ mod tests {
         assert_eq!(t.bank_transaction_code.as_deref(), Some("005"));
         assert_eq!(t.mcc, Some(5411));
         assert_eq!(t.labels, vec![Label::parse("GROCERIES").unwrap()]);
+    }
+
+    #[test]
+    fn a_date_may_carry_a_real_time_only() {
+        let booked = |date: &str| {
+            transaction(
+                &raw_fields(&format!(
+                    r#"{{"id":"t","accountId":"a","amount":"1","currency":"EUR","bookingDate":"{date}"}}"#
+                ))
+                .unwrap(),
+            )
+            .map(|t| t.booking_date.to_string())
+            .map_err(|e| pointers(&e).join(","))
+        };
+        for ok in [
+            "2026-11-02",
+            "2026-11-02 00:00:00.000",
+            "2026-11-02T23:59:59",
+            "2026-11-02T08:15",
+            "2026-11-02T08:15:00Z",
+            "2026-11-02T08:15:00.123456+01:00",
+        ] {
+            assert_eq!(booked(ok), Ok("2026-11-02".to_owned()), "{ok}");
+        }
+        for bad in [
+            "2026-11-02 25:61:61",
+            "2026-11-02 24:00",
+            "2026-11-02T12:60",
+            "2026-11-02T12:00:60",
+            "2026-11-02T12",
+            "2026-11-02T",
+            "2026-11-02 ",
+            "2026-11-02T12:00:00.",
+            "2026-11-02T12:00:00+1",
+            "2026-11-02T12:00:00 junk",
+            "2026-11-02X12:00",
+        ] {
+            assert_eq!(booked(bad), Err("/bookingDate".to_owned()), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_nul_in_any_text_is_refused_by_name() {
+        let e = transaction(
+            &raw_fields(
+                r#"{"id":"t","accountId":"a","amount":"1","currency":"EUR","bookingDate":"2026-11-02",
+                "purpose":"a\u0000b","counterpartName":"ok \u00e9"}"#,
+            )
+            .unwrap(),
+        )
+        .unwrap_err();
+        assert_eq!(pointers(&e), vec!["/purpose"]);
     }
 
     #[test]

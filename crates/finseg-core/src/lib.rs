@@ -27,7 +27,7 @@ pub use currency::Currency;
 pub use date::Date;
 pub use iban::Iban;
 pub use id::ExternalId;
-pub use money::Amount;
+pub use money::{Amount, Total};
 pub use text::Text;
 
 /// One problem with one field of an input document, located by a JSON pointer

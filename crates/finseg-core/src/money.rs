@@ -145,6 +145,89 @@ impl std::iter::Sum for Amount {
     }
 }
 
+/// A sum of amounts in hundredths, as wide as no sum of accepted amounts
+/// can overflow: each is below 10^15 hundredths, so it takes more than
+/// 10^23 of them to reach `i128::MAX`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Total(i128);
+
+impl Total {
+    pub const ZERO: Total = Total(0);
+
+    pub const fn from_cents(cents: i128) -> Self {
+        Total(cents)
+    }
+
+    pub fn cents(self) -> i128 {
+        self.0
+    }
+}
+
+impl From<Amount> for Total {
+    fn from(a: Amount) -> Self {
+        Total(i128::from(a.0))
+    }
+}
+
+impl std::ops::AddAssign<Amount> for Total {
+    fn add_assign(&mut self, a: Amount) {
+        self.0 += i128::from(a.0);
+    }
+}
+
+impl std::ops::Add for Total {
+    type Output = Total;
+    fn add(self, o: Total) -> Total {
+        Total(self.0 + o.0)
+    }
+}
+
+impl std::ops::Sub for Total {
+    type Output = Total;
+    fn sub(self, o: Total) -> Total {
+        Total(self.0 - o.0)
+    }
+}
+
+impl PartialEq<Amount> for Total {
+    fn eq(&self, a: &Amount) -> bool {
+        self.0 == i128::from(a.0)
+    }
+}
+
+impl PartialOrd<Amount> for Total {
+    fn partial_cmp(&self, a: &Amount) -> Option<std::cmp::Ordering> {
+        Some(self.0.cmp(&i128::from(a.0)))
+    }
+}
+
+impl std::iter::Sum<Amount> for Total {
+    fn sum<I: Iterator<Item = Amount>>(iter: I) -> Total {
+        let mut t = Total::ZERO;
+        for a in iter {
+            t += a;
+        }
+        t
+    }
+}
+
+impl fmt::Display for Total {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let a = self.0.unsigned_abs();
+        write!(f, "{sign}{}.{:02}", a / 100, a % 100)
+    }
+}
+
+/// Written as a JSON number with exactly two fraction digits, as [`Amount`].
+impl serde::Serialize for Total {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let raw = serde_json::value::RawValue::from_string(self.to_string())
+            .map_err(serde::ser::Error::custom)?;
+        raw.serialize(s)
+    }
+}
+
 impl fmt::Display for Amount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sign = if self.0 < 0 { "-" } else { "" };
@@ -189,6 +272,15 @@ mod tests {
             assert!(Amount::parse(s).is_err(), "{s}");
         }
         assert_eq!(Amount::parse("99999999999999"), Err(AmountError::TooLarge));
+    }
+
+    #[test]
+    fn totals_of_the_largest_amounts_do_not_overflow() {
+        let max = Amount::parse("9999999999999.99").unwrap();
+        let t: Total = std::iter::repeat_n(max, 10_000).sum();
+        assert_eq!(t.to_string(), "99999999999999900.00");
+        let t: Total = std::iter::repeat_n(-max, 10_000).sum();
+        assert_eq!(serde_json::to_string(&t).unwrap(), "-99999999999999900.00");
     }
 
     #[test]

@@ -76,10 +76,7 @@ pub struct Recurrence {
 
 /// Adds calendar months, keeping the day where the month has it.
 pub fn add_months(d: Date, n: i32) -> Date {
-    let (y, m, day) = d.ymd();
-    let target = crate::date::Month::from_ym(y, m).plus(n);
-    let last = target.last_day().ymd().2;
-    Date::from_ymd(target.year(), target.month(), day.min(last)).unwrap_or(d)
+    d.add_months(n)
 }
 
 fn median(mut xs: Vec<i64>) -> i64 {

@@ -33,9 +33,11 @@ impl std::fmt::Display for UrlRefusal {
     }
 }
 
-/// Loopback, private, link-local, CGNAT, multicast, unspecified, and their
-/// IPv4-mapped IPv6 forms. Cloud metadata (169.254.169.254, fd00:ec2::254)
-/// falls under link-local and unique-local.
+/// Loopback, private, link-local, CGNAT, benchmarking, documentation,
+/// multicast, reserved and unspecified addresses, and every IPv6 form that
+/// carries an IPv4 address (mapped, compatible, NAT64, 6to4): what is
+/// not a public unicast address. Cloud metadata (169.254.169.254,
+/// fd00:ec2::254) falls under link-local and unique-local.
 pub fn is_forbidden(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
@@ -50,18 +52,42 @@ pub fn is_forbidden(ip: IpAddr) -> bool {
                 || o[0] == 0
                 || (o[0] == 100 && (64..128).contains(&o[1]))
                 || (o[0] == 192 && o[1] == 0 && o[2] == 0)
+                // 198.18.0.0/15: network benchmarking (RFC 2544).
+                || (o[0] == 198 && (o[1] & 0xfe) == 18)
                 || o[0] >= 240
         }
         IpAddr::V6(v6) => {
+            let s = v6.segments();
+            let embedded = |hi: u16, lo: u16| {
+                let [a, b] = hi.to_be_bytes();
+                let [c, d] = lo.to_be_bytes();
+                is_forbidden(IpAddr::V4(std::net::Ipv4Addr::new(a, b, c, d)))
+            };
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_forbidden(IpAddr::V4(v4));
             }
-            let s = v6.segments();
+            // IPv4-compatible addresses (::a.b.c.d, deprecated, but some
+            // stacks still route them to IPv4) are refused whole, with ::
+            // and ::1. NAT64 (64:ff9b::/96) carries an IPv4 address in its
+            // last 32 bits; 6to4 (2002::/16) in bits 16–48.
+            if s[..6] == [0; 6] {
+                return true;
+            }
+            if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+                return embedded(s[6], s[7]);
+            }
+            if s[0] == 0x2002 {
+                return embedded(s[1], s[2]);
+            }
             v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
                 || (s[0] & 0xfe00) == 0xfc00
                 || (s[0] & 0xffc0) == 0xfe80
+                // 2001:db8::/32: documentation (RFC 3849).
+                || (s[0] == 0x2001 && s[1] == 0x0db8)
+                // 64:ff9b:1::/48: local-use NAT64 (RFC 8215).
+                || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1)
         }
     }
 }
@@ -240,10 +266,27 @@ mod tests {
             "fd00:ec2::254",
             "::ffff:127.0.0.1",
             "224.0.0.1",
+            "::127.0.0.1",
+            "::10.0.0.1",
+            "64:ff9b::127.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::1",
+            "2002:7f00:1::",
+            "2002:c0a8:101::1",
+            "2001:db8::1",
+            "198.18.0.1",
+            "198.19.255.255",
         ] {
             assert!(is_forbidden(ip.parse().unwrap()), "{ip}");
         }
-        for ip in ["8.8.8.8", "2001:4860:4860::8888", "172.32.0.1"] {
+        for ip in [
+            "8.8.8.8",
+            "2001:4860:4860::8888",
+            "172.32.0.1",
+            "198.20.0.1",
+            "64:ff9b::8.8.8.8",
+            "2002:808:808::1",
+        ] {
             assert!(!is_forbidden(ip.parse().unwrap()), "{ip}");
         }
     }

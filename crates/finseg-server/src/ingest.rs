@@ -360,11 +360,35 @@ fn parse_array(
             Err(es) => errors.extend(es.into_iter().map(|e| e.under(&format!("/{i}")))),
         }
     }
+    errors.extend(repeated_keys(&records));
     if errors.is_empty() {
         Ok(records)
     } else {
         Err(Problem::validation(errors))
     }
+}
+
+/// A request that names one transaction (or one account's day) twice is
+/// ambiguous: which of the two should be kept? Each repeat is refused by
+/// its pointer, so that the answer's count is what is stored.
+fn repeated_keys(records: &[Record]) -> Vec<FieldError> {
+    let mut first_at = std::collections::HashMap::new();
+    let mut errors = Vec::new();
+    for (i, r) in records.iter().enumerate() {
+        let (key, field) = match r {
+            Record::Transaction(t) => ((t.id.as_str(), None), "id"),
+            Record::DailyBalance(b) => ((b.account_id.as_str(), Some(b.date)), "date"),
+            Record::User(_) | Record::Account(_) => continue,
+        };
+        let first = *first_at.entry(key).or_insert(i);
+        if first != i {
+            errors.push(FieldError::new(
+                format!("/{i}/{field}"),
+                format!("repeats item /{first} of this request; each may appear once"),
+            ));
+        }
+    }
+    errors
 }
 
 async fn write_batch(state: &AppState, tenant: Tenant, records: Vec<Record>) -> ApiResult {

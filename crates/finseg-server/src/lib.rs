@@ -209,8 +209,38 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             metrics::observe,
         ))
-        .fallback(|| async { problem::Problem::not_found("path", "requested") })
+        .fallback(
+            |method: axum::http::Method, uri: axum::extract::OriginalUri| async move {
+                problem::Problem::no_route(method.as_str(), uri.path())
+            },
+        )
+        .layer(axum::middleware::from_fn(problem::every_error_a_problem))
+        .layer(axum::middleware::from_fn(contain_panics))
         .with_state(state)
+}
+
+/// A panic while answering a request is a bug: it costs that request a 500
+/// problem document, and the connection and every other request go on.
+async fn contain_panics(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    use futures_util::FutureExt;
+    match std::panic::AssertUnwindSafe(next.run(request))
+        .catch_unwind()
+        .await
+    {
+        Ok(response) => response,
+        Err(payload) => {
+            let message = segment_index::panic_message(&*payload);
+            tracing::error!(%message, "a request panicked");
+            problem::Problem::internal(
+                "the request failed on an internal error; it has been logged",
+            )
+            .into_response()
+        }
+    }
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -46,6 +46,8 @@ pub struct Metrics {
     /// whose creation read the users' keys from the database.
     pub job_cuts_from_index: AtomicU64,
     pub job_cuts_from_database: AtomicU64,
+    /// Refreshes of one client's segment index that failed.
+    pub index_refresh_failures: AtomicU64,
     next_request_id: AtomicU64,
     /// (segment type, final state) → (jobs, seconds from creation to end)
     jobs_finished: Mutex<BTreeMap<(String, String), (u64, f64)>>,
@@ -278,6 +280,13 @@ async fn metrics(State(state): State<AppState>) -> Response {
                 text,
                 "finseg_segment_index_users_loaded_total{{source=\"database\"}} {}",
                 index.users_read
+            );
+            text.push_str("# HELP finseg_segment_index_refresh_failures_total Refreshes of one client's segment index that failed (the client's index is rebuilt at the next round; the others are unaffected).\n");
+            text.push_str("# TYPE finseg_segment_index_refresh_failures_total counter\n");
+            let _ = writeln!(
+                text,
+                "finseg_segment_index_refresh_failures_total {}",
+                state.metrics.index_refresh_failures.load(std::sync::atomic::Ordering::Relaxed)
             );
             text.push_str("# HELP finseg_segment_index_bytes Approximate memory of this node's segment index.\n");
             text.push_str("# TYPE finseg_segment_index_bytes gauge\n");

@@ -80,6 +80,18 @@ impl Problem {
         )
     }
 
+    /// No route for this method and path.
+    pub fn no_route(method: &str, path: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "/problems/not-found",
+            "Not found",
+            format!(
+                "there is no route {method} {path}; the routes are listed at /api-docs/openapi.json"
+            ),
+        )
+    }
+
     pub fn unauthorized(detail: impl Into<String>) -> Self {
         let mut p = Self::new(
             StatusCode::UNAUTHORIZED,
@@ -193,4 +205,61 @@ impl IntoResponse for Problem {
         }
         res
     }
+}
+
+/// Errors that come from outside the handlers (the framework's own: a body
+/// over the limit, a method the route does not take, an unreadable query
+/// string) arrive as plain text or empty; they leave as problem documents
+/// too, with their text as the detail and their other headers (`Allow`)
+/// kept.
+pub async fn every_error_a_problem(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|c| c.as_bytes().starts_with(b"application/problem+json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 << 10)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&text).trim().to_owned();
+    let (problem_type, title) = match status {
+        StatusCode::BAD_REQUEST => ("/problems/bad-request", "Bad request"),
+        StatusCode::METHOD_NOT_ALLOWED => ("/problems/method-not-allowed", "Method not allowed"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("/problems/payload-too-large", "Payload too large"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ("/problems/unsupported-media-type", "Unsupported media type")
+        }
+        StatusCode::UNPROCESSABLE_ENTITY => ("/problems/bad-request", "Unprocessable content"),
+        _ => ("/problems/http-error", "Request failed"),
+    };
+    let detail = if !text.is_empty() {
+        text
+    } else if status == StatusCode::METHOD_NOT_ALLOWED {
+        let allowed = parts
+            .headers
+            .get(header::ALLOW)
+            .and_then(|a| a.to_str().ok())
+            .unwrap_or("other methods");
+        format!("this route does not take this method; it takes {allowed}")
+    } else {
+        status
+            .canonical_reason()
+            .unwrap_or("request failed")
+            .to_owned()
+    };
+    let mut out = Problem::new(status, problem_type, title, detail).into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
 }

@@ -105,6 +105,24 @@ impl SegmentIndexes {
         self.refresh_locked(&slot, store, client_pk, one_reader)
     }
 
+    /// [`Self::refresh`], with a panic caught: the client's index, which
+    /// the panic may have left half-updated, is dropped and built anew at
+    /// its next refresh.
+    pub fn refresh_isolated(&self, store: &Store, client_pk: i64) -> Result<(), String> {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.refresh(store, client_pk)
+        })) {
+            Ok(r) => r.map_err(|e| e.to_string()),
+            Err(payload) => {
+                self.clients
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&client_pk);
+                Err(format!("panicked: {}", panic_message(&*payload)))
+            }
+        }
+    }
+
     /// Catches up unless another thread is doing it (a first build takes
     /// minutes at a million users: a job should not wait for it). Returns
     /// whether it ran.
@@ -266,6 +284,9 @@ pub fn evaluate(
 }
 
 /// Keeps every client's index caught up, so that a job finds it ready.
+/// One client's failure (an error or a panic) is logged and counted and
+/// costs only that client: the others are refreshed all the same, and the
+/// failed one is tried again at the next round, its index rebuilt.
 pub async fn refresh_loop(state: AppState) {
     let every = Duration::from_millis(state.config.index_refresh_ms.max(10));
     let mut seen = (-1, 0);
@@ -282,10 +303,17 @@ pub async fn refresh_loop(state: AppState) {
                 return Ok(seen);
             }
             let n = clients.len();
+            let mut failed = false;
             for client_pk in clients {
-                s.indexes.refresh(&s.store, client_pk)?;
+                if let Err(error) = s.indexes.refresh_isolated(&s.store, client_pk) {
+                    failed = true;
+                    s.metrics
+                        .index_refresh_failures
+                        .fetch_add(1, Ordering::Relaxed);
+                    tracing::error!(client = client_pk, %error, "segment index refresh of a client failed");
+                }
             }
-            Ok((seq, n))
+            Ok(if failed { seen } else { (seq, n) })
         })
         .await;
         match refreshed {
@@ -295,4 +323,13 @@ pub async fn refresh_loop(state: AppState) {
         }
         tokio::time::sleep(every).await;
     }
+}
+
+/// The text of a caught panic.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
 }

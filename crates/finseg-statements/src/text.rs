@@ -127,10 +127,15 @@ pub fn digits(s: &str, len: usize) -> Option<u32> {
         .try_fold(0u32, |acc, c| Some(acc * 10 + u32::from(c - b'0')))
 }
 
-/// Trimmed, with runs of whitespace collapsed; `None` when nothing is left.
+/// Trimmed, with runs of whitespace and control characters (a NUL or
+/// other binary byte some banks' files carry) collapsed to one space;
+/// `None` when nothing is left.
 pub fn clean(s: &str) -> Option<String> {
     let mut out = String::with_capacity(s.len());
-    for word in s.split_whitespace() {
+    for word in s
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+    {
         if !out.is_empty() {
             out.push(' ');
         }

@@ -12,11 +12,12 @@
 
 use super::Ledger;
 use crate::date::Month;
-use crate::{Amount, Date};
+use crate::{Date, Total};
 
 /// The reconstructed balance at the end of `day` (ignoring supplied daily
-/// balances and `dataSince`).
-pub fn reconstructed<L: Ledger + ?Sized>(account: &L, day: Date) -> Amount {
+/// balances and `dataSince`). A [`Total`]: the bookings of one account may
+/// move it beyond the range of a single amount.
+pub fn reconstructed<L: Ledger + ?Sized>(account: &L, day: Date) -> Total {
     let anchor = account.balance_date();
     // Bookings are sorted by date: sum the run between the two days.
     let (after, upto) = if day < anchor {
@@ -26,11 +27,12 @@ pub fn reconstructed<L: Ledger + ?Sized>(account: &L, day: Date) -> Amount {
     };
     let first = account.first_booking_after(after);
     let last = account.first_booking_after(upto);
-    let moved: Amount = (first..last).map(|i| account.booking_amount(i)).sum();
+    let moved: Total = (first..last).map(|i| account.booking_amount(i)).sum();
+    let balance = Total::from(account.balance());
     if day < anchor {
-        account.balance() - moved
+        balance - moved
     } else {
-        account.balance() + moved
+        balance + moved
     }
 }
 
@@ -38,7 +40,7 @@ pub fn reconstructed<L: Ledger + ?Sized>(account: &L, day: Date) -> Amount {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DayBalance {
     pub day: Date,
-    pub balance: Option<Amount>,
+    pub balance: Option<Total>,
 }
 
 /// The end-of-day balances of `account` for every day from `from` to `to`
@@ -63,7 +65,7 @@ pub fn runs<L: Ledger + ?Sized>(
     account: &L,
     from: Date,
     to: Date,
-    mut f: impl FnMut(Date, Date, Option<Amount>),
+    mut f: impl FnMut(Date, Date, Option<Total>),
 ) {
     if to < from {
         return;
@@ -80,7 +82,7 @@ pub fn runs<L: Ledger + ?Sized>(
     loop {
         let last = if si < supplied.len() && supplied[si].0 == day {
             // A supplied balance holds for its day only.
-            f(day, day, Some(supplied[si].1));
+            f(day, day, Some(supplied[si].1.into()));
             si += 1;
             day
         } else {
@@ -102,7 +104,7 @@ pub fn runs<L: Ledger + ?Sized>(
         }
         day = last.add_days(1);
         while next < bookings && account.booking_date(next) == day {
-            running = running + account.booking_amount(next);
+            running += account.booking_amount(next);
             next += 1;
         }
     }
@@ -113,7 +115,7 @@ pub fn runs_by_month<L: Ledger + ?Sized>(
     account: &L,
     from: Date,
     to: Date,
-    mut f: impl FnMut(Month, Date, Date, Option<Amount>),
+    mut f: impl FnMut(Month, Date, Date, Option<Total>),
 ) {
     runs(account, from, to, |first, last, balance| {
         let mut start = first;
@@ -130,7 +132,7 @@ pub fn runs_by_month<L: Ledger + ?Sized>(
 }
 
 /// The end-of-day balance of one day, if known.
-pub fn on<L: Ledger + ?Sized>(account: &L, day: Date) -> Option<Amount> {
+pub fn on<L: Ledger + ?Sized>(account: &L, day: Date) -> Option<Total> {
     daily(account, day, day)[0].balance
 }
 
@@ -138,6 +140,7 @@ pub fn on<L: Ledger + ?Sized>(account: &L, day: Date) -> Option<Amount> {
 mod tests {
     use super::*;
     use crate::AccountType;
+    use crate::Amount;
     use crate::segments::{AccountData, Tx};
     use proptest::prelude::*;
 
@@ -200,7 +203,25 @@ mod tests {
         // dataSince defaults to the first booking: 01-04 is unknown.
         let days = daily(&a, d("2026-01-04"), d("2026-01-06"));
         assert_eq!(days[0].balance, None);
-        assert_eq!(days[1].balance, Some(Amount::from_cents(80_00)));
+        assert_eq!(days[1].balance, Some(Total::from_cents(80_00)));
+    }
+
+    #[test]
+    fn balances_beyond_the_range_of_one_amount() {
+        // 10,000 of the largest accepted amount after the anchor, and the
+        // same before it: each balance is exact, none wraps.
+        let max = 999_999_999_999_999;
+        let mut txs = vec![("2026-01-05", -max); 10_000];
+        txs.extend(vec![("2026-01-20", max); 10_000]);
+        let a = account(max, "2026-01-10", &txs);
+        let expected_before = i128::from(max) * 10_001;
+        let expected_after = i128::from(max) * 10_001;
+        assert_eq!(reconstructed(&a, d("2026-01-04")).cents(), expected_before);
+        assert_eq!(reconstructed(&a, d("2026-01-20")).cents(), expected_after);
+        assert_eq!(
+            on(&a, d("2026-01-31")).unwrap().to_string(),
+            "100009999999999899.99"
+        );
     }
 
     #[test]
@@ -213,11 +234,11 @@ mod tests {
         a.daily_balances.sort();
         let days = daily(&a, d("2026-01-01"), d("2026-01-07"));
         // Before dataSince, but supplied: known.
-        assert_eq!(days[0].balance, Some(Amount::from_cents(7_00)));
+        assert_eq!(days[0].balance, Some(Total::from_cents(7_00)));
         assert_eq!(days[1].balance, None);
-        assert_eq!(days[5].balance, Some(Amount::from_cents(-5_00)));
+        assert_eq!(days[5].balance, Some(Total::from_cents(-5_00)));
         // The supplied value holds for its day only.
-        assert_eq!(days[6].balance, Some(Amount::from_cents(100_00)));
+        assert_eq!(days[6].balance, Some(Total::from_cents(100_00)));
     }
 
     /// The day-by-day walk the runs replace: the reference they are tested
@@ -228,7 +249,7 @@ mod tests {
         while day <= to {
             let supplied = account.daily_balances.iter().find(|(d, _)| *d == day);
             let balance = match supplied {
-                Some((_, b)) => Some(*b),
+                Some((_, b)) => Some(Total::from(*b)),
                 None => {
                     (day >= account.effective_data_since()).then(|| reconstructed(account, day))
                 }
@@ -316,7 +337,7 @@ mod tests {
             let walked = daily(&account, from_day, to_day);
             prop_assert_eq!(walked.len() as i32, len + 1);
             for db in walked {
-                prop_assert_eq!(db.balance, Some(replay(db.day)));
+                prop_assert_eq!(db.balance, Some(replay(db.day).into()));
                 prop_assert_eq!(reconstructed(&account, db.day), replay(db.day));
             }
         }

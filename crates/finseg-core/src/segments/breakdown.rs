@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use serde_json::json;
 
 use super::{Flows, Period, Rendered, UserData, Verdict, stats};
-use crate::Amount;
+use crate::Total;
 use crate::date::Month;
 use crate::labels::{Label, LabelSet};
 
@@ -19,7 +19,7 @@ pub fn evaluate(user: &UserData, groups: &[(&'static str, LabelSet)], period: Pe
 /// One group's figures.
 struct Group<'a> {
     name: &'a str,
-    totals: Vec<Amount>,
+    totals: Vec<Total>,
     counts: Vec<u64>,
     ids: Vec<String>,
     stats: stats::Stats,
@@ -40,7 +40,7 @@ fn figures<F: Flows>(
     let mut any = false;
     let any_transaction = accounts.iter().any(|a| !a.flows_within(period).is_empty());
     let (n, m) = (groups.len(), months.len());
-    let mut totals = vec![Amount::ZERO; n * m];
+    let mut totals = vec![Total::ZERO; n * m];
     let mut counts = vec![0u64; n * m];
     let mut ids: Vec<Vec<String>> = vec![Vec::new(); n];
     // One pass over the flows: a flow's labels and month are read once,
@@ -61,7 +61,7 @@ fn figures<F: Flows>(
                 if !labels.intersects(*set) {
                     continue;
                 }
-                totals[g * m + mi] = totals[g * m + mi] + account.flow_amount(i);
+                totals[g * m + mi] += account.flow_amount(i);
                 counts[g * m + mi] += 1;
                 if with_ids && let Some(id) = account.flow_id(i) {
                     ids[g].push(id.to_owned());
@@ -177,7 +177,7 @@ pub fn unpack(user_id: &str, stored: &str) -> Option<String> {
         for f in fields {
             let (c, t) = f.split_once(':')?;
             counts.push(c.parse().ok()?);
-            totals.push(Amount::from_cents(t.parse().ok()?));
+            totals.push(Total::from_cents(t.parse().ok()?));
         }
         let stats = stats::of(&totals)?;
         groups.push(Group {
@@ -243,6 +243,7 @@ fn write_member(user_id: &str, months: &[Month], groups: &[Group<'_>]) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Amount;
     use crate::labels::group;
     use crate::segments::{AccountData, Tx};
     use crate::{AccountType, Date};

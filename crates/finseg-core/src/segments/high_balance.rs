@@ -5,10 +5,10 @@
 use serde_json::json;
 
 use super::{Ledger, UserData, Verdict, balances};
-use crate::{AccountType, Amount, Date};
+use crate::{AccountType, Amount, Date, Total};
 
 /// The latest known end-of-day balance on or before `day`, with its date.
-pub fn current<L: Ledger + ?Sized>(account: &L, day: Date) -> Option<(Amount, Date)> {
+pub fn current<L: Ledger + ?Sized>(account: &L, day: Date) -> Option<(Total, Date)> {
     if let Some(b) = balances::on(account, day) {
         return Some((b, day));
     }
@@ -18,7 +18,7 @@ pub fn current<L: Ledger + ?Sized>(account: &L, day: Date) -> Option<(Amount, Da
         .iter()
         .rev()
         .find(|(d, _)| *d <= day)
-        .map(|(d, b)| (*b, *d))
+        .map(|(d, b)| (Total::from(*b), *d))
 }
 
 pub fn evaluate(
@@ -45,7 +45,7 @@ pub fn evaluate_accounts<L: Ledger>(
     creation_date: Date,
 ) -> Verdict {
     let mut current_balances = Vec::new();
-    let mut total = Amount::ZERO;
+    let mut total = Total::ZERO;
     let mut above = false;
     for account in accounts
         .iter()

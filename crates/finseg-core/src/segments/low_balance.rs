@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::{Ledger, Period, Rendered, UserData, Verdict, balances};
 use crate::date::Month;
-use crate::{AccountType, Amount, Date};
+use crate::{AccountType, Amount, Date, Total};
 
 pub fn evaluate(
     user: &UserData,
@@ -23,7 +23,7 @@ pub fn evaluate(
 #[derive(Clone, Copy)]
 struct MonthLow {
     /// The lowest known end-of-day balance and its (first) day.
-    lowest: Option<(Amount, Date)>,
+    lowest: Option<(Total, Date)>,
     below: u32,
 }
 
@@ -129,7 +129,7 @@ fn figures<'a, L: Ledger>(
 }
 
 /// The lowest balance of the account over the period, if any day is known.
-fn lowest_overall(stats: &[MonthLow]) -> Option<Amount> {
+fn lowest_overall(stats: &[MonthLow]) -> Option<Total> {
     stats.iter().filter_map(|m| m.lowest.map(|l| l.0)).min()
 }
 

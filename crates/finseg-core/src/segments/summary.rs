@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use serde_json::json;
 
 use super::{Flows, Period, Rendered, UserData, Verdict};
-use crate::Amount;
 use crate::labels::Label;
+use crate::{Amount, Total};
 
 pub fn evaluate(user: &UserData, period: Period) -> Verdict {
     evaluate_accounts(&user.id, &user.accounts, period)
@@ -17,7 +17,7 @@ pub fn evaluate(user: &UserData, period: Period) -> Verdict {
 #[derive(Default)]
 struct Figures {
     counts: [u64; 4],
-    totals: [Amount; 4],
+    totals: [Total; 4],
 }
 
 fn figures<F: Flows>(accounts: &[F], period: Period) -> Result<Figures, Verdict> {
@@ -40,7 +40,7 @@ fn figures<F: Flows>(accounts: &[F], period: Period) -> Result<Figures, Verdict>
                 _ => continue,
             };
             f.counts[slot] += 1;
-            f.totals[slot] = f.totals[slot] + amount;
+            f.totals[slot] += amount;
         }
     }
     if !listed {
@@ -102,7 +102,7 @@ pub fn unpack(user_id: &str, stored: &str) -> Option<String> {
     let mut f = Figures::default();
     for k in 0..4 {
         f.counts[k] = numbers.next()?.parse().ok()?;
-        f.totals[k] = Amount::from_cents(numbers.next()?.parse().ok()?);
+        f.totals[k] = Total::from_cents(numbers.next()?.parse().ok()?);
     }
     if numbers.next().is_some() {
         return None;

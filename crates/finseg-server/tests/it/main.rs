@@ -10,6 +10,7 @@ mod import;
 mod jobs;
 mod labels;
 mod operations;
+mod robustness;
 mod segment_index;
 mod segments;
 mod statements;

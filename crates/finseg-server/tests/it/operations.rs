@@ -77,8 +77,11 @@ async fn openapi_matches_the_routes(app: TestApp) {
                 "{method} {path} is documented but not routed"
             );
             if res.status == 404 {
-                assert_ne!(
-                    res.body["detail"], "path 'requested' does not exist",
+                assert!(
+                    !res.body["detail"]
+                        .as_str()
+                        .unwrap_or("")
+                        .starts_with("there is no route"),
                     "{method} {path} is not routed"
                 );
             }

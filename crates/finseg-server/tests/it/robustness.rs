@@ -1,0 +1,321 @@
+//! What one client sends cannot break finseg: every accepted value works in
+//! every segment and in the index, bad text is refused alike on both
+//! backends, sums do not overflow, and a panic costs one request only.
+
+use finseg_core::Date;
+use serde_json::json;
+
+use crate::helpers::{TestApp, assert_problem, pointers};
+use crate::on_both_backends;
+
+fn today() -> Date {
+    finseg_server::time::today_in("Europe/Berlin")
+}
+
+fn date(s: &str) -> Date {
+    Date::parse(s).unwrap()
+}
+
+/// A metric's value from `/metrics`.
+async fn metric(app: &TestApp, name: &str) -> Option<i64> {
+    let r = app.get("/metrics").await;
+    r.text.lines().find_map(|l| {
+        let (n, v) = l.split_once(' ')?;
+        (n == name).then(|| v.parse().ok())?
+    })
+}
+
+/// Waits until every client's segment index reflects the newest write.
+async fn index_caught_up(app: &TestApp) -> bool {
+    for _ in 0..200 {
+        let ingest = metric(app, "finseg_ingest_seq").await;
+        if ingest.is_some() && metric(app, "finseg_segment_index_seq").await == ingest {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}
+
+/// Accounts and bookings on the first and the last accepted day go
+/// through every segment type, the index and its refresh; another client
+/// created after that one is refreshed all the same.
+async fn dates_at_the_edges_of_the_accepted_range(app: TestApp) {
+    app.account("u1", "late", "CHECKING", "1.00", date("2200-12-31"), None)
+        .await;
+    app.account(
+        "u1",
+        "early",
+        "CHECKING",
+        "1.00",
+        date("1900-01-01"),
+        Some(date("1900-01-01")),
+    )
+    .await;
+    app.transactions(&[
+        ("t-late", "late", date("2200-12-31"), "-5.00", &["SALARY"]),
+        ("t-late2", "late", date("2200-01-15"), "-2.00", &[]),
+        ("t-early", "early", date("1900-01-01"), "10.00", &["SALARY"]),
+        ("t-now", "late", today(), "-3.00", &[]),
+    ])
+    .await;
+    let (_, _, other) = app.new_client("after the edge").await;
+    let r = app.put_as(&other, "/api/v1/users/o1", json!({})).await;
+    assert!(r.status.is_success(), "{}", r.text);
+    assert!(index_caught_up(&app).await, "the index refresh stopped");
+
+    for (segment, params) in [
+        ("lowBalance", json!({"threshold": 0, "durationInMonth": 12})),
+        ("highBalance", json!({"threshold": 0})),
+        (
+            "financialBreakdown",
+            json!({"labelGroups": ["INCOME"], "durationInMonth": 12}),
+        ),
+        ("insurance", json!({"durationInMonth": 24})),
+        ("incomeSpendingSummary", json!({"durationInMonth": 12})),
+    ] {
+        app.run_segment(segment, params).await;
+    }
+    let late = app
+        .run_segment(
+            "incomeSpendingSummary",
+            json!({"dateFrom": "2200-01-01", "dateTo": "2200-12-31"}),
+        )
+        .await;
+    assert_eq!(
+        late["users"][0]["outgoingTotal"].to_string(),
+        "-7.00",
+        "{late}"
+    );
+    assert_eq!(late["users"][0]["outgoingCount"], 2, "{late}");
+    let early = app
+        .run_segment(
+            "incomeSpendingSummary",
+            json!({"dateFrom": "1900-01-01", "dateTo": "1900-01-31"}),
+        )
+        .await;
+    assert_eq!(
+        early["users"][0]["incomingTotal"].to_string(),
+        "10.00",
+        "{early}"
+    );
+    assert_eq!(
+        metric(&app, "finseg_segment_index_refresh_failures_total").await,
+        Some(0)
+    );
+}
+
+/// A NUL is refused with the field's name on both backends; in a bulk
+/// import it costs its own line only.
+async fn nul_characters_are_refused_alike(app: TestApp) {
+    app.user_with_account("u1").await;
+    let r = app
+        .post(
+            "/api/v1/transactions",
+            json!([
+                {"id": "ok", "accountId": "u1-acc", "amount": "1", "currency": "EUR", "bookingDate": "2026-11-02"},
+                {"id": "bad", "accountId": "u1-acc", "amount": "1", "currency": "EUR", "bookingDate": "2026-11-02", "counterpartName": "A\u{0}B"},
+            ]),
+        )
+        .await;
+    assert_problem(&r, 400);
+    assert_eq!(pointers(&r.body), vec!["/1/counterpartName"]);
+    let r = app
+        .put(
+            "/api/v1/accounts/a-nul",
+            json!({"userId": "u1", "type": "CHECKING", "currency": "EUR", "balance": "1", "name": "x\u{0}"}),
+        )
+        .await;
+    assert_problem(&r, 400);
+    assert_eq!(pointers(&r.body), vec!["/name"]);
+
+    let mut lines = Vec::new();
+    for i in 0..50 {
+        let purpose = if i == 30 {
+            "Miete \\u0000 Nov"
+        } else {
+            "Miete"
+        };
+        lines.push(format!(
+            r#"{{"kind":"transaction","id":"b{i}","accountId":"u1-acc","amount":"-1.00","currency":"EUR","bookingDate":"2026-11-02","purpose":"{purpose}"}}"#
+        ));
+    }
+    let r = app.import(&(lines.join("\n") + "\n")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["written"]["transaction"], 49, "{}", r.text);
+    let rejected = r.body["rejected"].as_array().unwrap();
+    assert_eq!(rejected.len(), 1, "{}", r.text);
+    assert_eq!(rejected[0]["line"], 31, "{}", r.text);
+    assert_eq!(rejected[0]["pointer"], "/purpose", "{}", r.text);
+    let r = app
+        .get("/api/v1/accounts/u1-acc/transactions?perPage=100")
+        .await;
+    assert_eq!(
+        r.body["transactions"].as_array().unwrap().len(),
+        49,
+        "{}",
+        r.text
+    );
+}
+
+/// 10,000 of the largest accepted amount: totals are exact, not wrapped.
+async fn totals_of_the_largest_amounts(app: TestApp) {
+    app.user_with_account("u1").await;
+    let last_month = today().month().plus(-1);
+    let day = last_month.first_day().add_days(3);
+    let mut lines = String::new();
+    for i in 0..10_000 {
+        lines.push_str(&format!(
+            r#"{{"kind":"transaction","id":"m{i}","accountId":"u1-acc","amount":"9999999999999.99","currency":"EUR","bookingDate":"{day}","labels":["OTHERINCOME"]}}"#
+        ));
+        lines.push('\n');
+    }
+    let r = app.import(&lines).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["written"]["transaction"], 10_000, "{}", r.text);
+    let expected = "99999999999999900.00";
+
+    let summary = app
+        .run_segment("incomeSpendingSummary", json!({"durationInMonth": 1}))
+        .await;
+    assert_eq!(
+        summary["users"][0]["incomingTotal"].to_string(),
+        expected,
+        "{summary}"
+    );
+    let breakdown = app
+        .run_segment(
+            "financialBreakdown",
+            json!({"labelGroups": ["INCOME"], "durationInMonth": 1}),
+        )
+        .await;
+    let group = &breakdown["users"][0]["labelGroups"][0];
+    assert_eq!(group["total"].to_string(), expected, "{breakdown}");
+    assert_eq!(
+        group["monthly"][0]["total"].to_string(),
+        expected,
+        "{breakdown}"
+    );
+    assert_eq!(group["median"].to_string(), expected, "{breakdown}");
+    // The balance moved by all of them, beyond the range of one amount.
+    let high = app
+        .run_segment("highBalance", json!({"threshold": 0}))
+        .await;
+    // 100.00 on 2026-11-01, then all of them.
+    assert_eq!(
+        high["users"][0]["accounts"][0]["amount"].to_string(),
+        "100000000000000000.00",
+        "{high}"
+    );
+    app.run_segment("lowBalance", json!({"threshold": 0})).await;
+}
+
+/// An unknown route names the method and the path it was asked for.
+async fn unknown_routes_are_named(app: TestApp) {
+    let r = app
+        .send(
+            app.http
+                .patch(app.url("/api/v1/nowhere/x"))
+                .bearer_auth(&app.token),
+        )
+        .await;
+    assert_problem(&r, 404);
+    assert_eq!(
+        r.body["detail"]
+            .as_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap(),
+        "there is no route PATCH /api/v1/nowhere/x"
+    );
+}
+
+/// Errors the framework answers itself are problem documents too.
+async fn framework_errors_are_problems(app: TestApp) {
+    // A method the route does not take: 405, with its Allow header kept.
+    let res = app
+        .http
+        .delete(app.url("/api/v1/labels"))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 405);
+    assert!(res.headers().get("allow").is_some());
+    let r = app
+        .send(
+            app.http
+                .delete(app.url("/api/v1/labels"))
+                .bearer_auth(&app.token),
+        )
+        .await;
+    assert_problem(&r, 405);
+    // A body over the limit: 413.
+    let big = "x".repeat(3 << 20);
+    let r = app
+        .send(
+            app.http
+                .put(app.url("/api/v1/labels/rules"))
+                .bearer_auth(&app.token)
+                .body(big),
+        )
+        .await;
+    assert_problem(&r, 413);
+    // A repeated query parameter: 400.
+    app.user_with_account("u1").await;
+    let r = app
+        .get("/api/v1/accounts/u1-acc/transactions?page=1&page=2")
+        .await;
+    assert_problem(&r, 400);
+    assert!(
+        r.body["detail"].as_str().unwrap().contains("page"),
+        "{}",
+        r.text
+    );
+    // The taxonomy, like every /api/v1 route, needs a token.
+    let r = app.send(app.http.get(app.url("/api/v1/labels"))).await;
+    assert_problem(&r, 401);
+}
+
+/// One request that names a transaction twice is refused by the repeat's
+/// pointer, and nothing of it is written.
+async fn a_repeated_id_in_one_request(app: TestApp) {
+    app.user_with_account("u1").await;
+    let tx = |id: &str, amount: &str| json!({"id": id, "accountId": "u1-acc", "amount": amount, "currency": "EUR", "bookingDate": "2026-11-02"});
+    let r = app
+        .post(
+            "/api/v1/transactions",
+            json!([tx("t1", "1"), tx("t2", "2"), tx("t1", "3")]),
+        )
+        .await;
+    assert_problem(&r, 400);
+    assert_eq!(pointers(&r.body), vec!["/2/id"]);
+    let r = app.get("/api/v1/accounts/u1-acc/transactions").await;
+    assert_eq!(
+        r.body["transactions"].as_array().unwrap().len(),
+        0,
+        "{}",
+        r.text
+    );
+    let r = app
+        .post(
+            "/api/v1/dailyBalances",
+            json!([
+                {"accountId": "u1-acc", "date": "2026-11-02", "balance": "1"},
+                {"accountId": "u1-acc", "date": "2026-11-02", "balance": "2"},
+            ]),
+        )
+        .await;
+    assert_problem(&r, 400);
+    assert_eq!(pointers(&r.body), vec!["/1/date"]);
+}
+
+on_both_backends!(
+    framework_errors_are_problems,
+    a_repeated_id_in_one_request,
+    dates_at_the_edges_of_the_accepted_range,
+    nul_characters_are_refused_alike,
+    totals_of_the_largest_amounts,
+    unknown_routes_are_named,
+);

@@ -268,6 +268,14 @@ impl LabelSet {
         self.0 & other.0 != 0
     }
 
+    pub fn union(self, other: LabelSet) -> LabelSet {
+        LabelSet(self.0 | other.0)
+    }
+
+    pub fn intersection(self, other: LabelSet) -> LabelSet {
+        LabelSet(self.0 & other.0)
+    }
+
     pub fn iter(self) -> impl Iterator<Item = Label> {
         (0..LABELS.len() as u8)
             .map(Label)

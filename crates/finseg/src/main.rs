@@ -182,10 +182,11 @@ enum Command {
         /// `heldout` (the part rule authors do not read), `dev` or `all`.
         #[arg(long, default_value = "heldout")]
         split: String,
-        /// The corpus directory.
-        #[arg(long, default_value = "eval/corpus")]
-        corpus: PathBuf,
-        /// List the contracts that did not match (for rule authors; use on the dev split).
+        /// `synthetic` (eval/corpus, the project's own), `external` (eval/external,
+        /// real statement lines from public sources) or a corpus directory.
+        #[arg(long, default_value = "synthetic")]
+        corpus: String,
+        /// List the lines and contracts that did not match (for rule authors: the dev split).
         #[arg(long)]
         explain: bool,
     },
@@ -371,7 +372,8 @@ async fn run(cli: Cli) -> Result<(), String> {
             corpus,
             explain,
         } => {
-            print!("{}", eval::run(&corpus, &split, explain)?);
+            let (path, kind) = eval::resolve(&corpus)?;
+            print!("{}", eval::run(&path, kind, &split, explain)?);
             Ok(())
         }
         Command::BenchLabelling { population } => {

@@ -345,6 +345,39 @@ fn eval_scores_the_held_out_corpus() {
     assert!(number_after("contracts:", "precision") >= 0.97, "{text}");
     assert!(number_after("contracts:", "recall") >= 0.95, "{text}");
     assert!(text.contains("SALARY"), "{text}");
+    let external = String::from_utf8(stdout_of(
+        finseg(&dir).args(["eval", "--corpus", "external", "--split", "heldout"]),
+    ))
+    .unwrap();
+    assert!(external.contains("(External), split heldout"), "{external}");
+    assert!(external.contains("macro-F1 over the labels"), "{external}");
+    assert!(external.contains("contracts:"), "{external}");
+    // Rule authors read the dev half only.
+    let read_heldout = finseg(&dir)
+        .args([
+            "eval",
+            "--corpus",
+            "external",
+            "--split",
+            "heldout",
+            "--explain",
+        ])
+        .output()
+        .unwrap();
+    assert!(!read_heldout.status.success());
+    let dev = String::from_utf8(stdout_of(finseg(&dir).args([
+        "eval",
+        "--corpus",
+        "external",
+        "--split",
+        "dev",
+        "--explain",
+    ])))
+    .unwrap();
+    assert!(
+        dev.contains("label miss:") || dev.contains("macro-F1"),
+        "{dev}"
+    );
     let bad = finseg(&dir)
         .args(["eval", "--split", "tuesday", "--corpus"])
         .arg(&corpus)

@@ -109,7 +109,9 @@ pub struct RawBooking {
     /// nothing per booking for it.
     pub id: Text,
     /// The position (among the user's accounts, by id) of the account the
-    /// counterpart IBAN names, if it names one.
+    /// counterpart IBAN names; [`FOREIGN_ACCOUNT`] when the booking has a
+    /// counterpart account that is none of the user's; `None` when it has
+    /// no counterpart account (cash, card payments, bank fees).
     pub names_account: Option<u8>,
     /// The texts of a candidate insurance payment (see
     /// [`insurance::payment_type`]); `None` for every other booking.
@@ -651,13 +653,26 @@ fn prefetch<T>(s: &[T]) {
     let _ = s;
 }
 
-/// The position of the account (of at most 255) whose IBAN `counterpart` is.
+/// [`RawBooking::names_account`] of a booking whose counterpart account is
+/// none of the user's.
+pub const FOREIGN_ACCOUNT: u8 = 254;
+
+/// The position of the user's account whose IBAN `counterpart` is, or
+/// [`FOREIGN_ACCOUNT`]; `None` without a counterpart account. A position
+/// beyond 253 is returned as 255, which no tag can hold (the user then
+/// stays out of the index).
 pub fn names_account(counterpart: Option<&str>, ibans: &[Option<String>]) -> Option<u8> {
     let c = counterpart?;
-    let i = ibans
+    let found = ibans
         .iter()
-        .position(|i| i.as_deref().is_some_and(|i| transfers::iban_matches(c, i)))?;
-    u8::try_from(i).ok()
+        .position(|i| i.as_deref().is_some_and(|i| transfers::iban_matches(c, i)));
+    Some(match found {
+        None => FOREIGN_ACCOUNT,
+        Some(i) => u8::try_from(i)
+            .ok()
+            .filter(|&i| i < FOREIGN_ACCOUNT)
+            .unwrap_or(u8::MAX),
+    })
 }
 
 /// An account's bookings with the user's own-account transfer marks.
@@ -710,6 +725,12 @@ impl TransferView for ColumnarUser {
     }
     fn names_account(&self, a: usize, t: usize, other: usize) -> bool {
         tag_names(self.accounts[a].tags[t]) == Some(other)
+    }
+    fn has_counterpart_account(&self, a: usize, t: usize) -> bool {
+        tag_names(self.accounts[a].tags[t]).is_some()
+    }
+    fn is_card_settlement(&self, a: usize, t: usize) -> bool {
+        tag_labels(self.accounts[a].tags[t]).contains(transfers::card_settlement())
     }
     fn around(&self, a: usize, window: (Date, Date)) -> std::ops::Range<usize> {
         // Bookings are sorted by day.

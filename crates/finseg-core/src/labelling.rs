@@ -52,7 +52,7 @@ pub struct Signals<'a> {
     pub mcc: Option<u16>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RuleDoc {
     id: String,
@@ -81,6 +81,10 @@ struct RuleDoc {
     /// The counterpart is an insurer of the provider directory.
     #[serde(default)]
     insurer: bool,
+    /// The named insurer sells this one line of insurance only (a health
+    /// fund, a legal-expenses insurer): its type when the text names none.
+    #[serde(default)]
+    insurer_line: Option<String>,
     /// Only when no label of this group is set yet (fallbacks).
     #[serde(default)]
     unless_group: Option<String>,
@@ -126,6 +130,9 @@ struct Rule {
     creditor_id: Vec<String>,
     counterpart_iban_prefix: Vec<String>,
     insurer: bool,
+    /// Index into the provider directory's single-line types (see
+    /// [`RuleDoc::insurer_line`]).
+    insurer_line: Option<&'static str>,
     unless_group: Option<LabelSet>,
     min_amount: Option<Amount>,
     max_amount: Option<Amount>,
@@ -165,8 +172,14 @@ pub struct RuleSet {
     /// by the transaction's code rather than each tried in turn: 21 of the
     /// default rules, of which a transaction's codes select one or two.
     by_code: CodeIndex,
-    /// Keyword ids from here on are insurer aliases.
+    /// Keyword ids from here on are insurer aliases, then (from
+    /// `first_context`) the words that say "insurance".
     first_alias: usize,
+    first_context: usize,
+    /// Alias (by keyword id − `first_alias`) → provider index, ambiguous.
+    alias_provider: Vec<(usize, bool)>,
+    /// Keep only the most specific insurance type (the default rules).
+    specific_insurance: bool,
 }
 
 const TEXT: u8 = 1;
@@ -388,6 +401,78 @@ fn folded(c: char) -> &'static str {
     }
 }
 
+/// The label of insurance of no specific type.
+fn other_insurance() -> Label {
+    static L: std::sync::OnceLock<Label> = std::sync::OnceLock::new();
+    *L.get_or_init(|| Label::parse("OTHERINSURANCE").expect("taxonomy label"))
+}
+
+/// The rules of the insurance vocabulary, per type in order of
+/// specificity: its words and unambiguous abbreviations on their own; its
+/// parts of words and ambiguous abbreviations with a word that says
+/// "insurance", or with a named insurer; and, when the text names no
+/// type, the line of a specialist insurer it names.
+fn vocabulary_rules() -> Vec<RuleDoc> {
+    let v = crate::insurance_vocabulary::vocabulary();
+    let out = |id: String, label: &str| RuleDoc {
+        id,
+        labels: vec![label.to_owned()],
+        direction: Some("out".to_owned()),
+        ..RuleDoc::default()
+    };
+    let mut rules = Vec::new();
+    for t in &v.types {
+        let kind = t.kind.to_ascii_lowercase();
+        let not_text: Vec<String> = t
+            .false_friends
+            .iter()
+            .chain(&v.not_insurance)
+            .cloned()
+            .collect();
+        let ambiguous: Vec<String> = t
+            .parts
+            .iter()
+            .chain(&t.context_abbreviations)
+            .cloned()
+            .collect();
+        let words: Vec<String> = t.words.iter().chain(&t.abbreviations).cloned().collect();
+        if !words.is_empty() {
+            rules.push(RuleDoc {
+                text: words,
+                not_text: not_text.clone(),
+                ..out(format!("vocabulary-{kind}"), t.label)
+            });
+        }
+        if !ambiguous.is_empty() {
+            rules.push(RuleDoc {
+                text: ambiguous.clone(),
+                also_text: v.context.clone(),
+                not_text: not_text.clone(),
+                ..out(format!("vocabulary-{kind}-in-context"), t.label)
+            });
+            rules.push(RuleDoc {
+                text: ambiguous,
+                insurer: true,
+                not_text,
+                ..out(format!("vocabulary-{kind}-of-insurer"), t.label)
+            });
+        }
+    }
+    for t in &v.types {
+        rules.push(RuleDoc {
+            insurer: true,
+            insurer_line: Some(t.kind.to_owned()),
+            unless_group: Some("INSURANCE".to_owned()),
+            not_text: v.not_insurance.clone(),
+            ..out(
+                format!("insurer-line-{}", t.kind.to_ascii_lowercase()),
+                t.label,
+            )
+        });
+    }
+    rules
+}
+
 fn parse_mcc(s: &str) -> Option<(u16, u16)> {
     match s.split_once('-') {
         Some((a, b)) => Some((a.trim().parse().ok()?, b.trim().parse().ok()?)),
@@ -403,6 +488,12 @@ impl RuleSet {
     pub fn parse(name: &str, json: &str) -> Result<RuleSet, String> {
         let doc: RuleSetDoc =
             serde_json::from_str(json).map_err(|e| format!("rule set {name}: {e}"))?;
+        Self::compile(name, doc, false)
+    }
+
+    /// Compiles a rule set; `specific_insurance` keeps only the most
+    /// specific insurance type of a transaction (the default rules).
+    fn compile(name: &str, doc: RuleSetDoc, specific_insurance: bool) -> Result<RuleSet, String> {
         let mut keywords: Vec<String> = Vec::new();
         let mut fields = Vec::new();
         let mut add = |kw: &str, field: Field| -> Result<usize, String> {
@@ -494,6 +585,16 @@ impl RuleSet {
                     .map(|c| c.to_ascii_uppercase())
                     .collect(),
                 insurer: r.insurer,
+                insurer_line: match r.insurer_line.as_deref() {
+                    None => None,
+                    Some(t) => Some(
+                        crate::insurance_vocabulary::PRECEDENCE
+                            .iter()
+                            .find(|(kind, _)| *kind == t)
+                            .ok_or_else(|| ctx(format!("unknown insurance type {t}")))?
+                            .0,
+                    ),
+                },
                 unless_group: match &r.unless_group {
                     None => None,
                     Some(g) => Some(
@@ -507,10 +608,19 @@ impl RuleSet {
             });
         }
         // The insurers' aliases ride along in the same automaton, so that
-        // "the counterpart is an insurer" costs no second scan.
+        // "the counterpart is an insurer" costs no second scan; so do the
+        // words that make a text about insurance, which an ambiguous alias
+        // needs.
         let first_alias = keywords.len();
-        for alias in providers::normalised_aliases() {
+        let mut alias_provider = Vec::new();
+        for (alias, provider, ambiguous) in providers::normalised_aliases() {
             keywords.push(alias);
+            fields.push(Field::Any);
+            alias_provider.push((provider, ambiguous));
+        }
+        let first_context = keywords.len();
+        for word in crate::insurance_vocabulary::vocabulary().evidence() {
+            keywords.push(word);
             fields.push(Field::Any);
         }
         let automaton = AhoCorasick::builder()
@@ -550,15 +660,25 @@ impl RuleSet {
             rule_refs,
             keyword_rules,
             first_alias,
+            first_context,
+            alias_provider,
+            specific_insurance,
         })
     }
 
-    /// The rule set shipped with finseg (`rules/default.json`).
+    /// The rule set shipped with finseg: the rules compiled from the
+    /// insurance vocabulary (`data/insurance-vocabulary.tsv`), then
+    /// `rules/default.json`, whose insurance fallbacks see what the
+    /// vocabulary found.
     pub fn default_rules() -> &'static RuleSet {
         static DEFAULT: std::sync::OnceLock<RuleSet> = std::sync::OnceLock::new();
         DEFAULT.get_or_init(|| {
-            RuleSet::parse("default", include_str!("../rules/default.json"))
-                .expect("the shipped rule set is valid")
+            let mut doc: RuleSetDoc = serde_json::from_str(include_str!("../rules/default.json"))
+                .expect("the shipped rule set is valid JSON");
+            let mut rules = vocabulary_rules();
+            rules.append(&mut doc.rules);
+            doc.rules = rules;
+            RuleSet::compile("default", doc, true).expect("the shipped rule set is valid")
         })
     }
 
@@ -591,12 +711,29 @@ impl RuleSet {
             scratch.flags.resize(self.rules.len(), 0);
         }
         scratch.insurer_named = false;
+        let mut context = false;
+        // The longest alias named, and the longest ambiguous one: (length, provider).
+        let mut named: Option<(usize, usize)> = None;
+        let mut ambiguous: Option<(usize, usize)> = None;
         for m in self.automaton.find_overlapping_iter(&scratch.text) {
             let id = m.pattern().as_usize();
             let in_counterpart = m.end() <= scratch.counterpart_end;
             if self.fields[id] == Field::Any || in_counterpart {
+                if id >= self.first_context {
+                    context = true;
+                    continue;
+                }
                 if id >= self.first_alias {
-                    scratch.insurer_named = true;
+                    let (provider, is_ambiguous) = self.alias_provider[id - self.first_alias];
+                    let slot = if is_ambiguous {
+                        &mut ambiguous
+                    } else {
+                        &mut named
+                    };
+                    let len = m.end() - m.start();
+                    if slot.is_none_or(|(l, _)| len > l) {
+                        *slot = Some((len, provider));
+                    }
                     continue;
                 }
                 for &(ri, bit) in &self.keyword_rules[id] {
@@ -607,6 +744,9 @@ impl RuleSet {
                 }
             }
         }
+        let named = named.or(ambiguous.filter(|_| context));
+        scratch.insurer_named = named.is_some();
+        scratch.insurer_line = named.and_then(|(_, p)| providers::single_line(p));
         // Rule order matters (fallbacks see the labels before them): the
         // marked rules, those the codes select and the unconditional ones,
         // in rule order, each once.
@@ -702,11 +842,21 @@ impl RuleSet {
                     continue;
                 }
             }
+            if r.insurer_line.is_some() && r.insurer_line != scratch.insurer_line {
+                continue;
+            }
             for l in r.labels.iter() {
                 if !labels.contains(l) {
                     labels.insert(l);
                     scratch.provenance.push((l, ri));
                 }
+            }
+        }
+        if self.specific_insurance {
+            let kept = crate::insurance_vocabulary::most_specific(labels, other_insurance());
+            if kept != labels {
+                scratch.provenance.retain(|(l, _)| kept.contains(*l));
+                labels = kept;
             }
         }
         labels
@@ -820,6 +970,8 @@ pub struct Scratch {
     candidates: Vec<usize>,
     /// An insurer's alias occurs in the text.
     insurer_named: bool,
+    /// The line of the named insurer, if it is a specialist.
+    insurer_line: Option<&'static str>,
     provenance: Vec<(Label, usize)>,
     /// Provenance texts by rule set and (label, rule) pairs.
     interned: HashMap<Box<[u64]>, Arc<str>, foldhash::fast::RandomState>,
@@ -882,6 +1034,127 @@ mod tests {
             ..Signals::default()
         };
         names(rules.label(&s, &mut Scratch::default()))
+    }
+
+    /// What the default rules give a transaction, as label names.
+    fn default_labels(amount: i64, counterpart: &str, purpose: &str) -> Vec<&'static str> {
+        label(RuleSet::default_rules(), amount, counterpart, purpose)
+    }
+
+    /// Abbreviated insurance words, as insurers and banks print them,
+    /// name their line: a shortened word with "Vers.", and the
+    /// abbreviations of the trade.
+    #[test]
+    fn abbreviations_name_the_line_of_insurance() {
+        for (purpose, expected) in [
+            ("Privathaftpfl.-Vers. Beitrag 2027", "LIABILITYINSURANCE"),
+            ("PHV Jahresbeitrag", "LIABILITYINSURANCE"),
+            ("Wohngeb.-Vers. Police 4711-22", "BUILDINGINSURANCE"),
+            ("VGV Beitrag 01/2027", "BUILDINGINSURANCE"),
+            ("BU-Rente Vertrag 99812", "DISABILITYINSURANCE"),
+            ("BUZ 2027 Beitrag", "DISABILITYINSURANCE"),
+            ("ZZV Tarif Premium", "DENTALINSURANCE"),
+            ("RLV 55120 Folgebeitrag", "LIFEINSURANCE"),
+            ("Kraftf.-Vers. VS-Nr 10023", "CARINSURANCE"),
+            ("Rechtss.-Vers. 2027/28", "LEGALINSURANCE"),
+            ("Unfallvers. Kinder", "ACCIDENTINSURANCE"),
+        ] {
+            assert_eq!(default_labels(-30_00, "", purpose), [expected], "{purpose}");
+        }
+    }
+
+    /// A compound keeps its most specific line (an animal's health cover
+    /// is pet insurance, a travel health cover travel insurance, a motor
+    /// liability cover car insurance; an animal owner's liability cover
+    /// stays liability), whether it is written as one word or hyphenated,
+    /// and the counterpart's legal name counts as text.
+    #[test]
+    fn compounds_keep_their_most_specific_line() {
+        for (counterpart, purpose, expected) in [
+            ("", "Pferde-OP-Versicherung 2027", "PETINSURANCE"),
+            ("", "Hundekrankenvers. Beitrag", "PETINSURANCE"),
+            (
+                "Muster Tierversicherung AG",
+                "Krankenschutz Bello 07/2027",
+                "PETINSURANCE",
+            ),
+            (
+                "",
+                "Auslandsreise-Krankenversicherung Familie",
+                "TRAVELINSURANCE",
+            ),
+            ("", "Kfz-Haftpflicht-Vers. M-AB 123", "CARINSURANCE"),
+            ("", "Tierhalterhaftpflicht Beitrag", "LIABILITYINSURANCE"),
+            ("", "Zahn-Zusatzversicherung Tarif ZE", "DENTALINSURANCE"),
+            (
+                "Beispiel Rechtsschutzversicherung AG",
+                "Beitrag 2027",
+                "LEGALINSURANCE",
+            ),
+            (
+                "Beispiel Lebensversicherung a.G.",
+                "Vertrag 123456",
+                "LIFEINSURANCE",
+            ),
+        ] {
+            assert_eq!(
+                default_labels(-25_00, counterpart, purpose),
+                [expected],
+                "{counterpart} | {purpose}"
+            );
+        }
+    }
+
+    /// Words that contain an insurance part without being insurance, and
+    /// insurers' names that are also places or common words, do not make
+    /// a payment an insurance premium.
+    #[test]
+    fn false_friends_are_no_insurance() {
+        for (counterpart, purpose) in [
+            ("Bio Markt", "Lebensmittel Einkauf"),
+            ("Dr. Weber", "Zahnarztrechnung Behandlung"),
+            ("Klinikum", "Krankenhausaufenthalt Zuzahlung"),
+            ("Tierklinik Nord", "Behandlung Hund"),
+            ("Kiosk Zurich", "Kartenzahlung CHF 12.00"),
+            ("Stadtwerke", "Versorgung Abschlag Fahrzeug-Ladestrom"),
+        ] {
+            let got = default_labels(-40_00, counterpart, purpose);
+            assert!(
+                !got.iter().any(|l| l.ends_with("INSURANCE")),
+                "{counterpart} | {purpose}: {got:?}"
+            );
+        }
+    }
+
+    /// Income that is no salary: a company paying an invoice or fee to a
+    /// freelancer, a fee paid by anyone, a supplier payment by its SEPA
+    /// purpose code; a refund of an invoice is none of them.
+    #[test]
+    fn freelance_income_is_other_income() {
+        for (counterpart, purpose) in [
+            ("Beispiel Software GmbH", "Rechnung R-2027-031 Projekt Web"),
+            ("Acme Consulting B.V.", "Invoice 2027-15"),
+            ("Frau Dr. Koch", "Honorar Vortrag 12.03."),
+        ] {
+            assert_eq!(
+                default_labels(1_250_00, counterpart, purpose),
+                ["OTHERINCOME"],
+                "{counterpart} | {purpose}"
+            );
+        }
+        let supplier = Signals {
+            amount: Amount::from_cents(980_00),
+            counterpart_name: Some("Kunde"),
+            purpose: Some("2027-88"),
+            sepa_purpose_code: Some("SUPP"),
+            ..Signals::default()
+        };
+        assert_eq!(
+            names(RuleSet::default_rules().label(&supplier, &mut Scratch::default())),
+            ["OTHERINCOME"]
+        );
+        let refund = default_labels(49_90, "Versandhaus GmbH", "Erstattung Rechnung 5512");
+        assert!(!refund.contains(&"OTHERINCOME"), "{refund:?}");
     }
 
     #[test]

@@ -283,6 +283,16 @@ impl LabelSet {
     }
 }
 
+impl FromIterator<Label> for LabelSet {
+    fn from_iter<I: IntoIterator<Item = Label>>(iter: I) -> Self {
+        let mut set = LabelSet::default();
+        for l in iter {
+            set.insert(l);
+        }
+        set
+    }
+}
+
 /// A label group: the set of labels a request for it includes.
 pub fn group(name: &str) -> Option<(&'static str, LabelSet)> {
     let c = canonical(name);

@@ -12,6 +12,7 @@ pub mod id;
 pub mod json;
 
 pub mod input;
+pub mod insurance_vocabulary;
 pub mod labelling;
 pub mod labels;
 pub mod money;

@@ -8,6 +8,10 @@ pub struct Provider {
     pub name: String,
     /// Lower-case spellings as they appear on statements.
     pub aliases: Vec<String>,
+    /// Aliases that are also common words or places (`ideal`, `zurich`,
+    /// written `~ideal` in the directory): they name the insurer only in a
+    /// text that says "insurance".
+    pub ambiguous: Vec<String>,
     pub types: Vec<String>,
     pub creditor_ids: Vec<String>,
 }
@@ -36,12 +40,22 @@ pub fn all() -> &'static [Provider] {
                 let mut aliases: Vec<String> =
                     list(2).into_iter().map(|a| a.to_lowercase()).collect();
                 aliases.push(cols[1].to_lowercase());
+                let ambiguous: Vec<String> = aliases
+                    .iter()
+                    .filter_map(|a| a.strip_prefix('~').map(str::to_owned))
+                    .collect();
+                for a in &mut aliases {
+                    if let Some(plain) = a.strip_prefix('~') {
+                        *a = plain.to_owned();
+                    }
+                }
                 // Longest first, so "huk-coburg" wins over a shorter alias of another insurer.
                 aliases.sort_by_key(|a| std::cmp::Reverse(a.len()));
                 Provider {
                     id: cols[0].to_owned(),
-                    name: cols[1].to_owned(),
+                    name: cols[1].trim_start_matches('~').to_owned(),
                     aliases,
+                    ambiguous,
                     types: list(3),
                     creditor_ids: list(4),
                 }
@@ -60,19 +74,47 @@ pub fn by_id(id: &str) -> Option<&'static Provider> {
         .copied()
 }
 
-/// Every alias, normalised and padded with spaces (whole words only).
-pub fn normalised_aliases() -> Vec<String> {
+/// Every alias, normalised and padded with spaces (whole words only),
+/// with its provider's index and whether it is ambiguous.
+pub fn normalised_aliases() -> Vec<(String, usize, bool)> {
     let mut out = Vec::new();
-    for p in all() {
+    for (i, p) in all().iter().enumerate() {
         for a in &p.aliases {
             let mut n = String::new();
             crate::labelling::normalise(a, &mut n);
             if n.trim().len() >= 2 {
-                out.push(n);
+                out.push((n, i, p.ambiguous.contains(a)));
             }
         }
     }
     out
+}
+
+/// The line of insurance a payment to this provider is, when its text
+/// names none: the provider's first line, if all of its lines are of one
+/// family (a health fund's health and care insurance, a life insurer's life
+/// and disability cover); `None` for a composite insurer.
+pub fn single_line(provider: usize) -> Option<&'static str> {
+    const FAMILIES: [&[&str]; 2] = [&["HEALTH", "CARE", "DENTAL"], &["LIFE", "DISABILITY"]];
+    let types = &all().get(provider)?.types;
+    let first = types.first()?.as_str();
+    let family = FAMILIES.iter().find(|f| f.contains(&first));
+    types
+        .iter()
+        .all(|t| t == first || family.is_some_and(|f| f.contains(&t.as_str())))
+        .then_some(first)
+}
+
+/// Whether a normalised text is about insurance (see
+/// [`crate::insurance_vocabulary::Vocabulary::evidence`]).
+pub fn says_insurance(normalised: &[u8]) -> bool {
+    static EVIDENCE: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
+    EVIDENCE
+        .get_or_init(|| {
+            aho_corasick::AhoCorasick::new(crate::insurance_vocabulary::vocabulary().evidence())
+                .expect("evidence words compile")
+        })
+        .is_match(normalised)
 }
 
 /// The creditor id belongs to an insurer of the directory.
@@ -106,22 +148,18 @@ struct AliasIndex {
     automaton: aho_corasick::AhoCorasick,
     /// Pattern id → provider index.
     provider: Vec<usize>,
+    /// Pattern id → the alias is ambiguous.
+    ambiguous: Vec<bool>,
 }
 
 fn alias_index() -> &'static AliasIndex {
     static INDEX: OnceLock<AliasIndex> = OnceLock::new();
     INDEX.get_or_init(|| {
-        let mut patterns = Vec::new();
-        let mut provider = Vec::new();
-        for (i, p) in all().iter().enumerate() {
-            for a in &p.aliases {
-                let mut n = String::new();
-                crate::labelling::normalise(a, &mut n);
-                if n.trim().len() >= 2 {
-                    patterns.push(n);
-                    provider.push(i);
-                }
-            }
+        let (mut patterns, mut provider, mut ambiguous) = (Vec::new(), Vec::new(), Vec::new());
+        for (n, i, a) in normalised_aliases() {
+            patterns.push(n);
+            provider.push(i);
+            ambiguous.push(a);
         }
         let automaton = aho_corasick::AhoCorasick::builder()
             .match_kind(aho_corasick::MatchKind::LeftmostLongest)
@@ -131,6 +169,7 @@ fn alias_index() -> &'static AliasIndex {
         AliasIndex {
             automaton,
             provider,
+            ambiguous,
         }
     })
 }
@@ -169,12 +208,18 @@ pub fn identify_normalised(
     longest_alias(counterpart.as_bytes()).or_else(|| longest_alias(purpose.as_bytes()))
 }
 
-/// The provider of the longest alias in a normalised text.
+/// The provider of the longest alias in a normalised text (an ambiguous
+/// alias only where the text says "insurance").
 fn longest_alias(text: &[u8]) -> Option<&'static Provider> {
     let index = alias_index();
+    let mut context: Option<bool> = None;
     index
         .automaton
         .find_iter(text)
+        .filter(|m| {
+            !index.ambiguous[m.pattern().as_usize()]
+                || *context.get_or_insert_with(|| says_insurance(text))
+        })
         .max_by_key(|m| m.end() - m.start())
         .map(|m| &all()[index.provider[m.pattern().as_usize()]])
 }
@@ -204,5 +249,15 @@ mod tests {
         );
         // "dak" inside another word is not DAK.
         assert!(identify(None, Some("Redaktion Verlag"), None).is_none());
+        // A place or a word that is also an insurer's name names it only
+        // where the text says "insurance".
+        assert!(identify(None, None, Some("Kartenzahlung Zurich CHF 50.00")).is_none());
+        assert!(identify(None, Some("ING"), Some("iDEAL betaling webshop")).is_none());
+        assert_eq!(
+            identify(None, Some("Zurich Versicherung AG"), None)
+                .unwrap()
+                .id,
+            "zurich"
+        );
     }
 }

@@ -45,6 +45,11 @@ pub trait TransferView {
     fn date(&self, account: usize, booking: usize) -> Date;
     /// Whether the booking's counterpart IBAN is the IBAN of `other`.
     fn names_account(&self, account: usize, booking: usize, other: usize) -> bool;
+    /// Whether the booking has a counterpart account at all (a cash
+    /// withdrawal, a card payment or a bank fee has none).
+    fn has_counterpart_account(&self, account: usize, booking: usize) -> bool;
+    /// Whether the booking settles a credit card (labelled `CARDSETTLEMENT`).
+    fn is_card_settlement(&self, account: usize, booking: usize) -> bool;
     /// The bookings dated within `window`, among others perhaps (a view
     /// whose bookings are sorted by date narrows the range).
     fn around(&self, account: usize, _window: (Date, Date)) -> std::ops::Range<usize> {
@@ -114,6 +119,10 @@ pub fn pairs<V: TransferView + ?Sized>(
             if filter & amount_bit(paid) == 0 {
                 continue;
             }
+            let named = view.has_counterpart_account(a, t);
+            if !named && !view.is_card_settlement(a, t) {
+                continue;
+            }
             let d = view.date(a, t);
             if d < window.0 || d > window.1 {
                 continue;
@@ -136,10 +145,11 @@ pub fn pairs<V: TransferView + ?Sized>(
                 // an IBAN that names the other account, or an account kind
                 // that is only ever fed from the user's own accounts.
                 let (b, c_booking) = (c.account, c.booking);
-                if view.names_account(a, t, b)
+                if (view.names_account(a, t, b)
                     || view.names_account(b, c_booking, a)
                     || only_own(b)
-                    || only_own(a)
+                    || only_own(a))
+                    && sides_can_pair(view, (a, t), (b, c_booking))
                 {
                     best = Some((gap, first + k));
                 }
@@ -151,6 +161,28 @@ pub fn pairs<V: TransferView + ?Sized>(
         }
     }
     out
+}
+
+/// Whether a debit and a credit can be the two sides of one transfer:
+/// money moved between accounts names a counterpart account, so a cash
+/// withdrawal, a card payment or a bank fee (which name none) never is,
+/// whatever a booking of the same amount elsewhere. The exception is a
+/// credit card's settlement: banks book the debit without the card
+/// account, and issuers the credit without the paying account; it pairs
+/// with a credit on a credit-card account only. A credit without a
+/// counterpart account otherwise pairs only with a debit that names its
+/// account.
+fn sides_can_pair<V: TransferView + ?Sized>(
+    view: &V,
+    (a, t): (usize, usize),
+    (b, c): (usize, usize),
+) -> bool {
+    let card_credit = view.account_type(b) == AccountType::CreditCard;
+    let debit_ok =
+        view.has_counterpart_account(a, t) || (view.is_card_settlement(a, t) && card_credit);
+    let credit_ok =
+        view.has_counterpart_account(b, c) || card_credit || view.names_account(a, t, b);
+    debit_ok && credit_ok
 }
 
 /// A credit that pairing may match with a debit.
@@ -198,6 +230,22 @@ impl TransferView for Rows<'_> {
             _ => false,
         }
     }
+    fn has_counterpart_account(&self, a: usize, t: usize) -> bool {
+        self.user.accounts[a].transactions[t]
+            .counterpart_iban
+            .is_some()
+    }
+    fn is_card_settlement(&self, a: usize, t: usize) -> bool {
+        self.user.accounts[a].transactions[t]
+            .labels
+            .contains(card_settlement())
+    }
+}
+
+/// The label of a credit card's settlement.
+pub fn card_settlement() -> Label {
+    static LABEL: std::sync::OnceLock<Label> = std::sync::OnceLock::new();
+    *LABEL.get_or_init(|| Label::parse("CARDSETTLEMENT").expect("taxonomy label"))
 }
 
 /// Marks matching pairs in place; returns how many pairs were found.
@@ -328,10 +376,11 @@ mod tests {
                 // Evidence that the two belong together beyond the amount:
                 // an IBAN that names the other account, or an account kind
                 // that is only ever fed from the user's own accounts.
-                let evidence = view.names_account(a, t, b)
+                let evidence = (view.names_account(a, t, b)
                     || view.names_account(b, c, a)
                     || only_own(b)
-                    || only_own(a);
+                    || only_own(a))
+                    && sides_can_pair(view, (a, t), (b, c));
                 if evidence && best.is_none_or(|(g, _)| gap < g) {
                     best = Some((gap, first + k));
                 }
@@ -345,7 +394,8 @@ mod tests {
     }
 
     /// A user's bookings as plain columns: (amount in cents, day, the
-    /// account the counterpart IBAN names), sorted by day per account.
+    /// account the counterpart IBAN names: `Some(99)` for a foreign
+    /// account), sorted by day per account.
     type PlainBooking = (i64, i32, Option<usize>);
 
     #[derive(Debug, Clone)]
@@ -370,6 +420,13 @@ mod tests {
         fn names_account(&self, a: usize, t: usize, other: usize) -> bool {
             self.0[a].1[t].2 == Some(other)
         }
+        fn has_counterpart_account(&self, a: usize, t: usize) -> bool {
+            self.0[a].1[t].2.is_some()
+        }
+        fn is_card_settlement(&self, a: usize, t: usize) -> bool {
+            // Some bookings without a counterpart settle a card.
+            self.0[a].1[t].0 % 3 == 0
+        }
         fn around(&self, a: usize, window: (Date, Date)) -> std::ops::Range<usize> {
             let days = &self.0[a].1;
             let start = days.partition_point(|b| b.1 < window.0.days());
@@ -388,7 +445,7 @@ mod tests {
         let booking = (
             prop_oneof![(-6i64..=6).prop_map(|k| k * 50_00), -3_000_00i64..3_000_00],
             0i32..40,
-            prop::option::of(0usize..4),
+            prop::option::of(prop_oneof![0usize..4, Just(99)]),
         );
         let account = (kind, prop::collection::vec(booking, 0..25)).prop_map(|(k, mut b)| {
             b.sort_by_key(|x| x.1);
@@ -449,7 +506,11 @@ mod tests {
                             -200_00,
                             Some("DE75100200370000000011"),
                         ),
-                        tx("card-settlement", "2026-10-03", -512_40, None),
+                        // Banks book a card's settlement without the card account.
+                        Tx {
+                            labels: [card_settlement()].into_iter().collect(),
+                            ..tx("card-settlement", "2026-10-03", -512_40, None)
+                        },
                         tx("rent", "2026-10-01", -900_00, None),
                         tx("refund", "2026-10-10", 50_00, None),
                     ],
@@ -492,6 +553,49 @@ mod tests {
         }
     }
 
+    /// Money that names no counterpart account (a cash withdrawal, a card
+    /// payment) is never an own-account transfer, whatever a booking of
+    /// the same amount on the user's savings, pocket or card account.
+    #[test]
+    fn a_booking_without_a_counterpart_account_is_no_transfer() {
+        let savings = "DE75100200370000000011";
+        for kind in [
+            AccountType::Savings,
+            AccountType::Pocket,
+            AccountType::CreditCard,
+        ] {
+            let mut u = UserData {
+                id: "u".into(),
+                accounts: vec![
+                    account(
+                        "c",
+                        AccountType::Checking,
+                        "DE02100200300000000010",
+                        vec![
+                            tx("atm", "2026-10-01", -200_00, None),
+                            tx("card-payment", "2026-10-05", -35_50, None),
+                        ],
+                    ),
+                    account(
+                        "s",
+                        kind,
+                        savings,
+                        vec![
+                            tx(
+                                "deposit",
+                                "2026-10-02",
+                                200_00,
+                                Some("DE21100200510000000013"),
+                            ),
+                            tx("top-up", "2026-10-05", 35_50, None),
+                        ],
+                    ),
+                ],
+            };
+            assert_eq!(mark_own_transfers(&mut u), 0, "{kind:?}");
+        }
+    }
+
     #[test]
     fn the_closest_credit_wins_and_pairs_once() {
         let savings = "DE75100200370000000011";
@@ -503,9 +607,9 @@ mod tests {
                     AccountType::Checking,
                     "DE02100200300000000010",
                     vec![
-                        tx("out1", "2026-10-01", -100_00, None),
-                        tx("out2", "2026-10-03", -100_00, None),
-                        tx("out3", "2026-10-04", -100_00, None),
+                        tx("out1", "2026-10-01", -100_00, Some(savings)),
+                        tx("out2", "2026-10-03", -100_00, Some(savings)),
+                        tx("out3", "2026-10-04", -100_00, Some(savings)),
                     ],
                 ),
                 account(

@@ -233,10 +233,8 @@ fn load_users(
                 run.0 = account_pk;
                 run_ibans = user_of_account.get(&account_pk).map(|user_pk| &ibans[user_pk]);
             }
-            let names_account = match (r[5].opt_str(), run_ibans) {
-                (Some(iban), Some(ibans)) => columnar::names_account(Some(iban), ibans),
-                _ => None,
-            };
+            let names_account =
+                columnar::names_account(r[5].opt_str(), run_ibans.map_or(&[][..], |i| &i[..]));
             let (amount, labels) = (Amount::from_cents(r[2].int()), LabelSet(r[3].int() as u64));
             let texts = payment_type(amount, labels).map(|_| {
                 Box::new(PaymentTexts {

@@ -139,7 +139,7 @@ pub fn run(corpus: &Path, kind: CorpusKind, split: &str, explain: bool) -> Resul
             let fields = input::raw_fields(line).map_err(|e| format!("{f}:{}: {e:?}", i + 1))?;
             let t = input::transaction(&fields).map_err(|e| format!("{f}:{}: {e:?}", i + 1))?;
             n += 1;
-            let (predicted, _) = labeller.apply(&signals(&t), &mut scratch);
+            let (predicted, provenance) = labeller.apply(&signals(&t), &mut scratch);
             let mut expected = LabelSet::default();
             for l in v["expectedLabels"].as_array().into_iter().flatten() {
                 let name = l.as_str().unwrap_or("");
@@ -162,13 +162,14 @@ pub fn run(corpus: &Path, kind: CorpusKind, split: &str, explain: bool) -> Resul
                         .collect::<String>()
                 };
                 misses.push(format!(
-                    "{} expected [{}] predicted [{}] {} | {} | {}",
+                    "{} expected [{}] predicted [{}] {} | {} | {} | by {}",
                     v["id"].as_str().unwrap_or("?"),
                     names(expected),
                     names(predicted),
                     v["amount"].as_str().unwrap_or(""),
                     text("counterpartName"),
                     text("purpose"),
+                    provenance.as_deref().unwrap_or("-"),
                 ));
             }
             for (name, c) in per_label.iter_mut() {

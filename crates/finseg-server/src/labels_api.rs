@@ -4,7 +4,7 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -73,6 +73,88 @@ async fn relabel(State(state): State<AppState>, tenant: Tenant) -> ApiResult {
     Ok(axum::Json(done).into_response())
 }
 
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CoverageQuery {
+    top: Option<usize>,
+}
+
+/// The largest `top` a coverage report lists.
+const MAX_TOP: usize = 100;
+
+/// What labelling covers of the client's data, and the largest unlabelled
+/// counterparts and creditor ids: what a bank corrects first.
+async fn coverage(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    Query(q): Query<CoverageQuery>,
+) -> ApiResult {
+    let top = q.top.unwrap_or(10);
+    if !(1..=MAX_TOP).contains(&top) {
+        return Err(Problem::validation(vec![FieldError::new(
+            "/top",
+            format!("must be between 1 and {MAX_TOP}"),
+        )]));
+    }
+    let c = state
+        .db(move |c| finseg_store::coverage::of(c, tenant.pk, top))
+        .await?;
+    Ok(axum::Json(coverage_json(&c)).into_response())
+}
+
+/// The report as JSON: counts, amounts (sums of absolute amounts) and the
+/// shares of the whole they are.
+pub fn coverage_json(c: &finseg_store::coverage::Coverage) -> serde_json::Value {
+    use finseg_store::coverage::{Tally, Unlabelled};
+    let share = |part: u64, whole: u64| {
+        if whole == 0 {
+            0.0
+        } else {
+            (part as f64 / whole as f64 * 10_000.0).round() / 10_000.0
+        }
+    };
+    let amount_share = |part: finseg_core::Total, whole: finseg_core::Total| {
+        if whole.cents() == 0 {
+            0.0
+        } else {
+            (part.cents() as f64 / whole.cents() as f64 * 10_000.0).round() / 10_000.0
+        }
+    };
+    let tally = |t: Tally| {
+        json!({
+            "transactions": t.transactions,
+            "transactionShare": share(t.transactions, c.all.transactions),
+            "amount": t.amount,
+            "amountShare": amount_share(t.amount, c.all.amount),
+        })
+    };
+    let list = |field: &str, l: &[Unlabelled]| {
+        l.iter()
+            .map(|u| {
+                let mut v = tally(u.tally);
+                v[field] = u.key.clone().into();
+                v
+            })
+            .collect::<Vec<_>>()
+    };
+    json!({
+        "transactions": c.all.transactions,
+        "amount": c.all.amount,
+        "labelled": tally(c.labelled),
+        "labelGroups": c.groups.iter().map(|g| {
+            let mut v = tally(g.tally);
+            v["labelGroup"] = g.group.into();
+            v
+        }).collect::<Vec<_>>(),
+        "unlabelled": {
+            "counterpartsByCount": list("counterpartName", &c.counterparts_by_count),
+            "counterpartsByAmount": list("counterpartName", &c.counterparts_by_amount),
+            "creditorIdsByCount": list("creditorId", &c.creditor_ids_by_count),
+            "creditorIdsByAmount": list("creditorId", &c.creditor_ids_by_amount),
+        },
+    })
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/labels", get(taxonomy))
@@ -81,4 +163,5 @@ pub fn routes() -> Router<AppState> {
             get(get_rules).put(put_rules).delete(delete_rules),
         )
         .route("/api/v1/labels/relabel", post(relabel))
+        .route("/api/v1/labels/coverage", get(coverage))
 }

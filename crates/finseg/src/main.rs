@@ -167,6 +167,17 @@ enum Command {
         #[arg(long)]
         client: String,
     },
+    /// What labelling covers of a client's data, per label group, and the
+    /// largest unlabelled counterparts and creditor ids (JSON, as the API's
+    /// `GET /api/v1/labels/coverage`).
+    Coverage {
+        /// The client's id (`fsc_…`).
+        #[arg(long)]
+        client: String,
+        /// How many unlabelled counterparts and creditor ids each ranking lists (1–100).
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=100))]
+        top: u16,
+    },
     /// Write a client's data as CSV files (accounts, transactions with labels,
     /// daily balances, label groups) into a directory.
     Export {
@@ -337,6 +348,23 @@ async fn run(cli: Cli) -> Result<(), String> {
                 mapping: mapping.as_deref(),
             };
             import_file(&g, &client, options, &file).await
+        }
+        Command::Coverage { client, top } => {
+            let store = open_store(&g).await?;
+            let report = tokio::task::spawn_blocking(move || {
+                let mut c = store.conn().map_err(|e| e.to_string())?;
+                let client_pk = client_pk(&mut *c, &client)?;
+                finseg_store::coverage::of(&mut *c, client_pk, usize::from(top))
+                    .map_err(|e| e.to_string())
+            })
+            .await
+            .map_err(|e| e.to_string())??;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&finseg_server::labels_api::coverage_json(&report))
+                    .expect("serialisable")
+            );
+            Ok(())
         }
         Command::Relabel { client } => {
             let store = open_store(&g).await?;

@@ -104,4 +104,80 @@ async fn client_rules_and_relabelling(app: TestApp) {
     assert_eq!(labels_of(&page.body, "b2")[0]["label"], "SALARY");
 }
 
-on_both_backends!(client_rules_and_relabelling);
+/// The coverage report counts what is labelled per group and ranks the
+/// unlabelled counterparts and creditor ids by count and by amount.
+async fn coverage_report(app: TestApp) {
+    app.user_with_account("u").await;
+    let tx = |id: &str, amount: &str, name: &str, purpose: &str| {
+        json!({"id": id, "accountId": "u-acc", "amount": amount, "currency": "EUR",
+            "bookingDate": "2026-10-30", "counterpartName": name, "purpose": purpose})
+    };
+    let mut body = vec![
+        tx("sal", "2000.00", "Muster AG", "Gehalt Oktober"),
+        tx("ins", "-50.00", "HUK-COBURG", "Kfz-Versicherung VS-Nr 4711"),
+        tx("big", "-500.00", "Big Unknown Ltd", "Ref 1"),
+    ];
+    for i in 0..3 {
+        body.push(tx(
+            &format!("m{i}"),
+            "-10.00",
+            if i == 1 {
+                "MYSTERY Trading GmbH"
+            } else {
+                "Mystery Trading GmbH"
+            },
+            "Ref",
+        ));
+    }
+    body[3]["creditorId"] = "DE98ZZZ09999999999".into();
+    assert_eq!(
+        app.post("/api/v1/transactions", json!(body)).await.status,
+        200
+    );
+
+    let r = app.get("/api/v1/labels/coverage?top=1").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let c = &r.body;
+    assert_eq!(c["transactions"], 6, "{c}");
+    assert_eq!(c["amount"].to_string(), "2580.00");
+    assert_eq!(c["labelled"]["transactions"], 2);
+    assert_eq!(c["labelled"]["amount"].to_string(), "2050.00");
+    assert_eq!(c["labelled"]["transactionShare"].to_string(), "0.3333");
+    let group = |name: &str| {
+        c["labelGroups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["labelGroup"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(group("INCOME")["transactions"], 1);
+    assert_eq!(group("INCOME")["amount"].to_string(), "2000.00");
+    assert_eq!(group("INSURANCE")["amount"].to_string(), "50.00");
+    assert_eq!(group("RISK")["transactions"], 0);
+    let u = &c["unlabelled"];
+    let first = &u["counterpartsByCount"][0];
+    assert_eq!(first["counterpartName"], "mystery trading gmbh", "{u}");
+    assert_eq!(first["transactions"], 3);
+    assert_eq!(first["transactionShare"].to_string(), "0.5");
+    assert_eq!(first["amount"].to_string(), "30.00");
+    assert_eq!(first["amountShare"].to_string(), "0.0116");
+    assert_eq!(
+        u["counterpartsByAmount"][0]["counterpartName"],
+        "big unknown ltd"
+    );
+    assert_eq!(u["counterpartsByAmount"][0]["amount"].to_string(), "500.00");
+    assert_eq!(
+        u["creditorIdsByCount"][0]["creditorId"],
+        "de98zzz09999999999"
+    );
+    assert_eq!(u["counterpartsByCount"].as_array().unwrap().len(), 1);
+
+    let r = app.get("/api/v1/labels/coverage?top=0").await;
+    assert_problem(&r, 400);
+    assert_eq!(crate::helpers::pointers(&r.body), ["/top"]);
+    assert_problem(&app.get("/api/v1/labels/coverage?tpo=3").await, 400);
+}
+
+on_both_backends!(client_rules_and_relabelling, coverage_report);

@@ -253,6 +253,39 @@ fn export_writes_csv_with_labels() {
     assert!(groups.contains("INCOME,SALARY"));
 }
 
+/// `finseg coverage` reports the client's data as the API does: every
+/// imported transaction counted, the labelled ones among them.
+#[test]
+fn coverage_reports_what_labelling_covers() {
+    let dir = temp_dir("coverage");
+    let client = create_client(&dir);
+    let id = client["clientId"].as_str().unwrap();
+    let generated = import_generated(&dir, id, 2);
+    let tx_lines = String::from_utf8_lossy(&generated)
+        .lines()
+        .filter(|l| l.contains("\"kind\":\"transaction\""))
+        .count() as u64;
+    let report: Value = serde_json::from_slice(&stdout_of(
+        finseg(&dir).args(["coverage", "--client", id, "--top", "3"]),
+    ))
+    .unwrap();
+    assert_eq!(report["transactions"], tx_lines, "{report}");
+    let labelled = report["labelled"]["transactions"].as_u64().unwrap();
+    assert!(labelled > 0 && labelled <= tx_lines, "{report}");
+    assert!(
+        report["unlabelled"]["counterpartsByCount"]
+            .as_array()
+            .unwrap()
+            .len()
+            <= 3
+    );
+    let bad = finseg(&dir)
+        .args(["coverage", "--client", id, "--top", "0"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+}
+
 #[test]
 fn openapi_prints_the_document() {
     let dir = temp_dir("openapi");

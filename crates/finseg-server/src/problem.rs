@@ -24,6 +24,9 @@ pub struct Problem {
     pub extra: Option<serde_json::Map<String, serde_json::Value>>,
     #[serde(skip)]
     pub www_authenticate: bool,
+    /// Seconds for a `Retry-After` header (429, 503).
+    #[serde(skip)]
+    pub retry_after: Option<u32>,
 }
 
 impl Problem {
@@ -42,6 +45,7 @@ impl Problem {
             errors: Vec::new(),
             extra: None,
             www_authenticate: false,
+            retry_after: None,
         }
     }
 
@@ -186,6 +190,17 @@ impl Problem {
 
 impl From<finseg_store::StoreError> for Problem {
     fn from(e: finseg_store::StoreError) -> Self {
+        if let finseg_store::StoreError::Busy(waited) = e {
+            tracing::warn!(?waited, "no database connection free");
+            let mut p = Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "/problems/busy",
+                "Service busy",
+                "every database connection stayed in use; the request was not applied, try again",
+            );
+            p.retry_after = Some(1);
+            return p;
+        }
         tracing::error!(error = %e, "storage error");
         Problem::internal("the database failed to answer; the request was not applied")
     }
@@ -202,6 +217,10 @@ impl IntoResponse for Problem {
         if self.www_authenticate {
             res.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(secs) = self.retry_after {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         res
     }

@@ -88,6 +88,17 @@ pub enum Backend {
 
 pub trait Conn: Send {
     fn backend(&self) -> Backend;
+    /// Whether the connection is known to be unusable (its server side
+    /// closed it); the pool drops such a connection instead of keeping it.
+    fn is_broken(&self) -> bool {
+        false
+    }
+    /// Whether the connection answers a trivial query within `timeout`
+    /// (the pool asks it of an idle connection before lending it out: a
+    /// backend may have died while it waited).
+    fn is_alive(&mut self, _timeout: std::time::Duration) -> bool {
+        true
+    }
     /// Runs one statement; returns the number of rows changed.
     fn exec(&mut self, sql: &str, params: &[P]) -> Result<u64, StoreError>;
     /// [`Conn::exec`] for the bulk writer's multi-row inserts: the same
@@ -729,6 +740,14 @@ fn pg_row(row: &postgres::Row) -> Result<Row, StoreError> {
 impl Conn for PgConn {
     fn backend(&self) -> Backend {
         Backend::Postgres
+    }
+
+    fn is_broken(&self) -> bool {
+        self.client.as_ref().is_none_or(postgres::Client::is_closed)
+    }
+
+    fn is_alive(&mut self, timeout: std::time::Duration) -> bool {
+        !self.is_broken() && self.client().is_valid(timeout).is_ok()
     }
 
     fn exec(&mut self, sql: &str, params: &[P]) -> Result<u64, StoreError> {

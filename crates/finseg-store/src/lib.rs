@@ -34,6 +34,9 @@ pub enum StoreError {
     Url(String),
     #[error("{0}")]
     Internal(String),
+    /// Every connection stayed in use for the whole borrow timeout.
+    #[error("no database connection became free within {0:?}")]
+    Busy(std::time::Duration),
 }
 
 /// Where the data lives, parsed from `--database-url` or the data directory.
@@ -76,12 +79,16 @@ impl DbUrl {
     }
 }
 
-/// A bounded pool of connections to one database.
+/// A bounded pool of connections to one database. A borrow waits at most
+/// [`Store::borrow_timeout`]; a connection whose server side died is
+/// dropped (when it is returned broken, or when it fails a check before it
+/// is lent out again) and replaced by a new one.
 pub struct Store {
     url: DbUrl,
     idle: Mutex<PoolState>,
     freed: Condvar,
     max: usize,
+    borrow_timeout: std::time::Duration,
     /// Bulk imports writing through this store now (the checkpointer copies
     /// their log more often, see [`checkpoint`]).
     bulk_imports: std::sync::Arc<std::sync::atomic::AtomicUsize>,
@@ -115,7 +122,7 @@ impl Drop for Pooled<'_> {
     fn drop(&mut self) {
         let mut st = self.store.idle.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(c) = self.conn.take() {
-            if std::thread::panicking() {
+            if std::thread::panicking() || c.is_broken() {
                 st.open -= 1;
             } else {
                 st.idle.push(c);
@@ -124,6 +131,10 @@ impl Drop for Pooled<'_> {
         self.store.freed.notify_one();
     }
 }
+
+/// How long an idle PostgreSQL connection may take to answer the check
+/// before it is lent out (loopback answers in well under a millisecond).
+const ALIVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Store {
     /// Opens the database (creating the SQLite file and its directory) and
@@ -148,6 +159,7 @@ impl Store {
             }),
             freed: Condvar::new(),
             max,
+            borrow_timeout: std::time::Duration::from_secs(30),
             bulk_imports: Default::default(),
         };
         schema::migrate(&mut *store.conn()?)?;
@@ -189,15 +201,33 @@ impl Store {
         })
     }
 
-    /// Borrows a connection, waiting while all are in use.
+    /// How long [`Store::conn`] waits for a free connection before it
+    /// gives up with [`StoreError::Busy`].
+    pub fn with_borrow_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.borrow_timeout = timeout;
+        self
+    }
+
+    /// Borrows a connection, waiting while all are in use, at most the
+    /// borrow timeout. An idle connection that no longer answers is
+    /// dropped and the next one (or a new one) taken.
     pub fn conn(&self) -> Result<Pooled<'_>, StoreError> {
+        let deadline = std::time::Instant::now() + self.borrow_timeout;
         let mut st = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         loop {
-            if let Some(c) = st.idle.pop() {
-                return Ok(Pooled {
-                    conn: Some(c),
-                    store: self,
-                });
+            if let Some(mut c) = st.idle.pop() {
+                drop(st);
+                // The check is a round trip, made without holding the lock.
+                if c.backend() == Backend::Sqlite || c.is_alive(ALIVE_TIMEOUT) {
+                    return Ok(Pooled {
+                        conn: Some(c),
+                        store: self,
+                    });
+                }
+                tracing::warn!("dropped a database connection that no longer answers");
+                st = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+                st.open -= 1;
+                continue;
             }
             if st.open < self.max {
                 st.open += 1;
@@ -209,11 +239,20 @@ impl Store {
                     }),
                     Err(e) => {
                         self.idle.lock().unwrap_or_else(|e| e.into_inner()).open -= 1;
+                        self.freed.notify_one();
                         Err(e)
                     }
                 };
             }
-            st = self.freed.wait(st).unwrap_or_else(|e| e.into_inner());
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                return Err(StoreError::Busy(self.borrow_timeout));
+            }
+            st = self
+                .freed
+                .wait_timeout(st, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
         }
     }
 }
@@ -252,6 +291,23 @@ mod tests {
             DbUrl::parse("postgres://u:pw@h/db").unwrap().redacted(),
             "postgres://…@h/db"
         );
+    }
+
+    /// A borrow waits for a connection no longer than the borrow timeout,
+    /// and gets one as soon as one is returned.
+    #[test]
+    fn a_borrow_times_out_when_every_connection_stays_in_use() {
+        let dir = std::env::temp_dir().join(format!("finseg-pool-{}", std::process::id()));
+        let store = Store::open(DbUrl::Sqlite(dir.join("pool.db")))
+            .unwrap()
+            .with_borrow_timeout(std::time::Duration::from_millis(200));
+        let held: Vec<_> = (0..store.max).map(|_| store.conn().unwrap()).collect();
+        let started = std::time::Instant::now();
+        assert!(matches!(store.conn(), Err(StoreError::Busy(_))));
+        assert!(started.elapsed() >= std::time::Duration::from_millis(200));
+        drop(held);
+        assert!(store.conn().is_ok());
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     fn pragma(store: &Store, name: &str) -> i64 {

@@ -314,7 +314,94 @@ async fn a_repeated_id_in_one_request(app: TestApp) {
     assert_eq!(pointers(&r.body), vec!["/1/date"]);
 }
 
+/// Killed PostgreSQL backends leave no dead connection in the pool: every
+/// request after the kill succeeds, on its own database so that no other
+/// test's connections die with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_postgres_backends_are_replaced() {
+    let mut cfg = crate::helpers::config(crate::helpers::Backend::Postgres);
+    let url = crate::helpers::own_postgres_url();
+    cfg.database = finseg_store::DbUrl::parse(&url).unwrap();
+    let app = TestApp::spawn_with(cfg, crate::helpers::Backend::Postgres).await;
+    app.user_with_account("u1").await;
+    // Several pooled connections are open and idle now.
+    let (a, b) = tokio::join!(
+        app.get("/api/v1/users/u1"),
+        app.get("/api/v1/accounts/u1-acc")
+    );
+    assert_eq!((a.status.as_u16(), b.status.as_u16()), (200, 200));
+    let killed = std::thread::spawn(move || {
+        let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        admin
+            .query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                &[],
+            )
+            .unwrap()
+            .len()
+    })
+    .join()
+    .unwrap();
+    assert!(killed >= 1, "no pooled connection was open");
+    for _ in 0..5 {
+        let r = app.get("/api/v1/users/u1").await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+}
+
+/// A month before an account's `dataSince` has no known balance for that
+/// account: a member's evidence shows no lowest balance for it, and an
+/// account whose history starts after the whole period is not listed.
+async fn months_before_data_since_have_no_balance(app: TestApp) {
+    let m = |n: i32| today().month().plus(-n);
+    let day = |n: i32, d: u32| Date::from_ymd(m(n).year(), m(n).month(), d).unwrap();
+    let long_ago = Some(day(8, 1));
+    // a dips below -100 in each of the last three months.
+    app.account("u1", "a", "CHECKING", "-500.00", today(), long_ago)
+        .await;
+    // b's history starts in the middle of the second month.
+    app.account("u1", "b", "CHECKING", "-300.00", today(), Some(day(2, 15)))
+        .await;
+    // c's history starts after the period.
+    app.account(
+        "u1",
+        "c",
+        "CHECKING",
+        "-300.00",
+        today(),
+        Some(today().month().first_day()),
+    )
+    .await;
+    let r = app
+        .run_segment(
+            "lowBalance",
+            json!({"threshold": -100, "durationInMonth": 3}),
+        )
+        .await;
+    let user = &r["users"][0];
+    assert_eq!(user["userId"], "u1", "{r}");
+    let accounts = user["accounts"].as_array().unwrap();
+    let b = accounts
+        .iter()
+        .find(|a| a["accountId"] == "b")
+        .expect("b is listed");
+    assert_eq!(b["months"][0]["month"], m(3).to_string());
+    assert!(b["months"][0]["lowestBalance"].is_null(), "{b}");
+    assert!(b["months"][0].get("lowestBalanceDate").is_none(), "{b}");
+    assert_eq!(
+        b["months"][1]["lowestBalanceDate"],
+        day(2, 15).to_string(),
+        "{b}"
+    );
+    assert!(
+        !accounts.iter().any(|a| a["accountId"] == "c"),
+        "an account without a known day in the period is not evidence: {user}"
+    );
+}
+
 on_both_backends!(
+    months_before_data_since_have_no_balance,
     framework_errors_are_problems,
     a_repeated_id_in_one_request,
     dates_at_the_edges_of_the_accepted_range,

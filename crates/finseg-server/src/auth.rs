@@ -187,6 +187,7 @@ fn dummy_hash() -> &'static str {
 
 async fn token(
     State(state): State<AppState>,
+    peer: crate::limits::PeerAddr,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
@@ -228,6 +229,28 @@ async fn token(
         (None, Some(id), Some(secret)) => (id, secret),
         _ => return Problem::invalid_client().into_response(),
     };
+    // Refused before the secret is checked: a guess that is not tried costs
+    // no hashing.
+    let keys = [
+        format!("client {client_id}"),
+        peer.0
+            .map_or_else(String::new, |ip| format!("address {ip}")),
+    ];
+    let keys: Vec<String> = keys.into_iter().filter(|k| !k.is_empty()).collect();
+    if let Some(wait) = keys
+        .iter()
+        .filter_map(|k| state.token_failures.blocked(k))
+        .max()
+    {
+        return Problem::too_many_requests(
+            "too many failed token requests for this client id or from this address; try again later",
+            wait as u32,
+        )
+        .into_response();
+    }
+    let Ok(_permit) = state.secret_checks.acquire().await else {
+        return Problem::internal("the service is shutting down").into_response();
+    };
     let ttl = state.config.token_ttl_secs;
     let issued = state
         .db(move |c| {
@@ -251,7 +274,12 @@ async fn token(
             })),
         )
             .into_response(),
-        Ok(None) => Problem::invalid_client().into_response(),
+        Ok(None) => {
+            for k in &keys {
+                state.token_failures.failed(k);
+            }
+            Problem::invalid_client().into_response()
+        }
         Err(p) => p.into_response(),
     }
 }

@@ -163,6 +163,7 @@ async fn create(
     } else {
         None
     };
+    let state_limits = state.config.job_limits;
     let (sp, cb, key, jid) = (
         stored_params.clone(),
         callback_url.clone(),
@@ -183,6 +184,7 @@ async fn create(
                     creation_date: creation_date.days().into(),
                     partition_size,
                     cut: cut.as_ref(),
+                    limits: state_limits,
                 },
             )?;
             Ok((created, cut))
@@ -202,6 +204,7 @@ async fn create(
             }
             job
         }
+        Created::Refused(limit) => return Err(limit_problem(limit)),
         Created::Existing(job) => {
             if job.segment_type != segment.as_str()
                 || job.params != stored_params
@@ -225,6 +228,31 @@ async fn create(
         res.headers_mut().insert(header::LOCATION, v);
     }
     Ok(res)
+}
+
+/// 429: the client holds as many jobs or results as it may.
+fn limit_problem(limit: jobs::LimitReached) -> Problem {
+    let (detail, retry_after) = match limit {
+        jobs::LimitReached::Active(n) => (
+            format!(
+                "this client has {n} jobs queued or running, as many as it may; wait for one to finish"
+            ),
+            5,
+        ),
+        jobs::LimitReached::Stored(n) => (
+            format!(
+                "this client keeps {n} finished results, as many as it may; delete results it no longer needs (DELETE /api/v1/jobs/{{jobId}}) or wait until they expire"
+            ),
+            3600,
+        ),
+        jobs::LimitReached::StoredMembers(n) => (
+            format!(
+                "this client's kept results hold {n} members, as many as they may; delete results it no longer needs (DELETE /api/v1/jobs/{{jobId}}) or wait until they expire"
+            ),
+            3600,
+        ),
+    };
+    Problem::too_many_requests(detail, retry_after)
 }
 
 /// The result document without `users` (which is streamed after it).

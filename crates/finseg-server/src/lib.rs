@@ -9,6 +9,7 @@ pub mod docs;
 pub mod ingest;
 pub mod jobs;
 pub mod labels_api;
+pub mod limits;
 pub mod metrics;
 pub mod page_cache;
 pub mod paging;
@@ -58,6 +59,11 @@ pub struct Config {
     pub segment_index: bool,
     /// How often the segment index catches up with the database.
     pub index_refresh_ms: u64,
+    /// What one client may hold at once: active jobs, kept results, members.
+    pub job_limits: finseg_store::jobs::JobLimits,
+    /// Failed token requests one client id, or one source address, may
+    /// make per minute before further attempts are refused with 429.
+    pub token_failures_per_minute: u32,
 }
 
 impl Config {
@@ -78,6 +84,8 @@ impl Config {
             public_url: None,
             segment_index: true,
             index_refresh_ms: 1_000,
+            job_limits: finseg_store::jobs::JobLimits::default(),
+            token_failures_per_minute: 10,
         }
     }
 }
@@ -179,9 +187,13 @@ impl Application {
             "finseg listening"
         );
         let app = router(self.state.clone());
-        let r = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        // Connect info gives limits the source address of each request.
+        let r = axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
         janitor.abort();
         if let Some(c) = checkpointer {
             c.abort();

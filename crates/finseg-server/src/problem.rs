@@ -84,6 +84,18 @@ impl Problem {
         )
     }
 
+    /// 429 with `Retry-After`: this client asked for more than it may.
+    pub fn too_many_requests(detail: impl Into<String>, retry_after_secs: u32) -> Self {
+        let mut p = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "/problems/too-many-requests",
+            "Too many requests",
+            detail,
+        );
+        p.retry_after = Some(retry_after_secs);
+        p
+    }
+
     /// No route for this method and path.
     pub fn no_route(method: &str, path: &str) -> Self {
         Self::new(

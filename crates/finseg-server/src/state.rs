@@ -23,10 +23,15 @@ pub struct AppState {
     pub tokens: Arc<crate::auth::TokenCache>,
     /// Result pages this node has sent.
     pub pages: Arc<crate::page_cache::PageCache>,
+    /// Failed token requests, per client id and per source address.
+    pub token_failures: Arc<crate::limits::FailedAttempts>,
+    /// Secrets checked at once (argon2 takes a core for a while each).
+    pub secret_checks: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
     pub fn new(store: Arc<Store>, config: Config) -> Self {
+        let failures_per_minute = config.token_failures_per_minute;
         AppState {
             store,
             config: Arc::new(config),
@@ -36,6 +41,11 @@ impl AppState {
             indexes: Arc::default(),
             tokens: Arc::default(),
             pages: Arc::default(),
+            token_failures: Arc::new(crate::limits::FailedAttempts::new(failures_per_minute)),
+            // Half the cores at most, so that guessing never takes them all.
+            secret_checks: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
+            )),
         }
     }
 

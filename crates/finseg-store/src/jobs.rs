@@ -96,6 +96,38 @@ pub struct NewJob<'a> {
     /// The client's users cut elsewhere (a node's segment index), used when
     /// they are as of the job's snapshot; else the users' keys are read.
     pub cut: Option<&'a UserCut>,
+    /// What one client may hold at once (checked in the creating transaction).
+    pub limits: JobLimits,
+}
+
+/// What one client may hold at once, so that one client's jobs cannot
+/// crowd out the others' or fill the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobLimits {
+    /// Jobs queued or running.
+    pub active: i64,
+    /// Finished jobs whose results are kept (until they expire or are deleted).
+    pub stored: i64,
+    /// Members over all kept results.
+    pub stored_members: i64,
+}
+
+impl Default for JobLimits {
+    fn default() -> Self {
+        JobLimits {
+            active: 16,
+            stored: 1_000,
+            stored_members: 50_000_000,
+        }
+    }
+}
+
+/// Which limit a new job would pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitReached {
+    Active(i64),
+    Stored(i64),
+    StoredMembers(i64),
 }
 
 /// A client's users as of one write, cut into ranges of consecutive keys.
@@ -169,6 +201,8 @@ pub enum Created {
     New(JobRow),
     /// The client sent this `Idempotency-Key` before: the job it created then.
     Existing(JobRow),
+    /// The client holds as much as it may: nothing was created.
+    Refused(LimitReached),
 }
 
 /// Creates a job with its partitions, in one transaction. The snapshot is
@@ -184,6 +218,30 @@ pub fn create(c: &mut dyn Conn, n: &NewJob) -> Result<Created, StoreError> {
             )?
         {
             return Ok(Created::Existing(job(&existing)));
+        }
+        let now = now_unix();
+        let usage = c
+            .query_one(
+                "SELECT
+                    CAST(COALESCE(SUM(CASE WHEN status IN ('QUEUED', 'RUNNING') THEN 1 ELSE 0 END), 0) AS BIGINT),
+                    CAST(COALESCE(SUM(CASE WHEN status IN ('COMPLETED', 'FAILED') THEN 1 ELSE 0 END), 0) AS BIGINT),
+                    CAST(COALESCE(SUM(CASE WHEN status = 'COMPLETED' THEN users_matched ELSE 0 END), 0) AS BIGINT)
+                 FROM jobs WHERE client_pk = $1 AND (expires_at IS NULL OR expires_at > $2)",
+                &[P::I(n.client_pk), P::I(now)],
+            )?
+            .map(|r| (r[0].int(), r[1].int(), r[2].int()))
+            .unwrap_or_default();
+        let l = n.limits;
+        if usage.0 >= l.active {
+            return Ok(Created::Refused(LimitReached::Active(l.active)));
+        }
+        if usage.1 >= l.stored {
+            return Ok(Created::Refused(LimitReached::Stored(l.stored)));
+        }
+        if usage.2 >= l.stored_members {
+            return Ok(Created::Refused(LimitReached::StoredMembers(
+                l.stored_members,
+            )));
         }
         let snapshot = crate::data::current_seq(c)?;
         // Partitions are ranges of consecutive user keys, `partition_size`
@@ -204,7 +262,6 @@ pub fn create(c: &mut dyn Conn, n: &NewJob) -> Result<Created, StoreError> {
             }
         };
         let (parts, users_total) = (&cut.parts, cut.users);
-        let now = now_unix();
         let done = parts.is_empty();
         c.exec(
             "INSERT INTO jobs (job_id, client_pk, segment_type, params, callback_url, idempotency_key, status,

@@ -114,6 +114,39 @@ struct Global {
         global = true
     )]
     index_refresh_ms: u64,
+    /// Jobs one client may have queued or running at once (more: 429).
+    #[arg(
+        long,
+        env = "FINSEG_MAX_ACTIVE_JOBS",
+        default_value_t = 16,
+        global = true
+    )]
+    max_active_jobs: i64,
+    /// Finished results one client may keep at once (more jobs: 429 until some are deleted or expire).
+    #[arg(
+        long,
+        env = "FINSEG_MAX_STORED_RESULTS",
+        default_value_t = 1_000,
+        global = true
+    )]
+    max_stored_results: i64,
+    /// Members over all results one client keeps at once (more jobs: 429).
+    #[arg(
+        long,
+        env = "FINSEG_MAX_STORED_MEMBERS",
+        default_value_t = 50_000_000,
+        global = true
+    )]
+    max_stored_members: i64,
+    /// Failed token requests per minute that one client id, or one source
+    /// address, may make before further attempts get 429.
+    #[arg(
+        long,
+        env = "FINSEG_TOKEN_FAILURES_PER_MINUTE",
+        default_value_t = 10,
+        global = true
+    )]
+    token_failures_per_minute: u32,
     /// This node's name in partition leases (default: host name and random bits).
     #[arg(long, env = "FINSEG_NODE_ID", global = true)]
     node_id: Option<String>,
@@ -262,6 +295,12 @@ impl Global {
             public_url: self.public_url.clone(),
             segment_index: !self.no_segment_index,
             index_refresh_ms: self.index_refresh_ms,
+            job_limits: finseg_store::jobs::JobLimits {
+                active: self.max_active_jobs.max(1),
+                stored: self.max_stored_results.max(1),
+                stored_members: self.max_stored_members.max(1),
+            },
+            token_failures_per_minute: self.token_failures_per_minute.max(1),
         })
     }
 }

@@ -401,6 +401,7 @@ async fn erasure_expiry_and_failure(app: TestApp) {
                     creation_date: 20_000,
                     partition_size: 100,
                     cut: None,
+                    limits: Default::default(),
                 },
             )?;
             Ok(matches!(created, finseg_store::jobs::Created::New(_)))

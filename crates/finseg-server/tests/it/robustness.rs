@@ -314,6 +314,124 @@ async fn a_repeated_id_in_one_request(app: TestApp) {
     assert_eq!(pointers(&r.body), vec!["/1/date"]);
 }
 
+/// One client cannot hold more than its limits: jobs queued or running,
+/// and results kept; the refusal is a 429 with Retry-After and creates
+/// nothing, a retried POST with its Idempotency-Key still finds its job,
+/// and another client is not affected.
+async fn job_limits_per_client(app: TestApp) {
+    let mut cfg = crate::helpers::config(app.backend);
+    cfg.job_limits = finseg_store::jobs::JobLimits {
+        active: 1_000,
+        stored: 3,
+        stored_members: 1_000,
+    };
+    // Workers off: the first jobs stay queued, which the active limit counts.
+    cfg.workers = 0;
+    let queued_cfg = finseg_store::jobs::JobLimits {
+        active: 2,
+        ..cfg.job_limits
+    };
+    let mut queued = cfg.clone();
+    queued.job_limits = queued_cfg;
+    let app = TestApp::spawn_with(queued, app.backend).await;
+    app.user_with_account("u1").await;
+    let post = |key: &'static str| {
+        app.send(
+            app.http
+                .post(app.url("/api/v1/segments/highBalance"))
+                .bearer_auth(&app.token)
+                .header("Idempotency-Key", key)
+                .json(&json!({"threshold": 0})),
+        )
+    };
+    assert_eq!(post("k1").await.status, 202);
+    assert_eq!(post("k2").await.status, 202);
+    let r = post("k3").await;
+    assert_problem(&r, 429);
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("queued or running"),
+        "{}",
+        r.text
+    );
+    // The retry of an accepted POST is answered as before.
+    assert_eq!(post("k1").await.status, 202);
+    let jobs = app.get("/api/v1/jobs").await;
+    assert_eq!(
+        jobs.body["jobs"].as_array().unwrap().len(),
+        2,
+        "{}",
+        jobs.text
+    );
+    // Another client is not held back by this one.
+    let (_, _, other) = app.new_client("other").await;
+    let r = app
+        .send(
+            app.http
+                .post(app.url("/api/v1/segments/highBalance"))
+                .bearer_auth(&other)
+                .json(&json!({"threshold": 0})),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.text);
+
+    // Kept results: with workers, three finish; the fourth is refused
+    // until one is deleted.
+    cfg.workers = 1;
+    let app = TestApp::spawn_with(cfg, app.backend).await;
+    app.user_with_account("u1").await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let id = app.create_job("highBalance", json!({"threshold": 0})).await;
+        assert_eq!(app.wait_for("highBalance", &id).await.status, 200);
+        ids.push(id);
+    }
+    let r = app
+        .post("/api/v1/segments/highBalance", json!({"threshold": 0}))
+        .await;
+    assert_problem(&r, 429);
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("DELETE /api/v1/jobs"),
+        "{}",
+        r.text
+    );
+    assert_eq!(
+        app.delete(&format!("/api/v1/jobs/{}", ids[0])).await.status,
+        204
+    );
+    app.create_job("highBalance", json!({"threshold": 0})).await;
+}
+
+/// Failed token requests are limited per client id and per address: past
+/// the limit a request is refused before its secret is checked, even with
+/// the right secret, and other clients are not affected.
+async fn token_guessing_is_limited(app: TestApp) {
+    let mut cfg = crate::helpers::config(app.backend);
+    cfg.token_failures_per_minute = 3;
+    let app = TestApp::spawn_with(cfg, app.backend).await;
+    let token = |id: &str, secret: &str| {
+        app.send(app.http.post(app.url("/oauth/token")).form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", id),
+            ("client_secret", secret),
+        ]))
+    };
+    for _ in 0..3 {
+        assert_eq!(token(&app.client_id, "wrong").await.status, 401);
+    }
+    let r = token(&app.client_id, "wrong").await;
+    assert_problem(&r, 429);
+    let r = token(&app.client_id, &app.client_secret).await;
+    assert_problem(&r, 429);
+    // The tokens already issued keep working.
+    assert_eq!(app.get("/api/v1/jobs").await.status, 200);
+}
+
 /// Killed PostgreSQL backends leave no dead connection in the pool: every
 /// request after the kill succeeds, on its own database so that no other
 /// test's connections die with it.
@@ -401,6 +519,8 @@ async fn months_before_data_since_have_no_balance(app: TestApp) {
 }
 
 on_both_backends!(
+    job_limits_per_client,
+    token_guessing_is_limited,
     months_before_data_since_have_no_balance,
     framework_errors_are_problems,
     a_repeated_id_in_one_request,

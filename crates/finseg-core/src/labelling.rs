@@ -108,7 +108,7 @@ enum Direction {
 }
 
 /// Which text a keyword is matched against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Field {
     Any,
     Counterpart,
@@ -172,14 +172,34 @@ pub struct RuleSet {
     /// by the transaction's code rather than each tried in turn: 21 of the
     /// default rules, of which a transaction's codes select one or two.
     by_code: CodeIndex,
-    /// Keyword ids from here on are insurer aliases, then (from
-    /// `first_context`) the words that say "insurance".
-    first_alias: usize,
-    first_context: usize,
-    /// Alias (by keyword id − `first_alias`) → provider index, ambiguous.
-    alias_provider: Vec<(usize, bool)>,
+    /// Keyword id → the insurer it is an alias of (provider index, and
+    /// whether the alias is ambiguous).
+    alias_of: Vec<Option<(usize, bool)>>,
+    /// Keyword id → the keyword makes a text about insurance.
+    evidence: Vec<bool>,
     /// Keep only the most specific insurance type (the default rules).
     specific_insurance: bool,
+}
+
+/// The distinct keywords of a rule set, each with the field it is matched
+/// against.
+#[derive(Default)]
+struct KeywordTable {
+    keywords: Vec<String>,
+    fields: Vec<Field>,
+    ids: HashMap<(String, Field), usize>,
+}
+
+impl KeywordTable {
+    fn id(&mut self, keyword: String, field: Field) -> usize {
+        if let Some(&id) = self.ids.get(&(keyword.clone(), field)) {
+            return id;
+        }
+        self.keywords.push(keyword.clone());
+        self.fields.push(field);
+        self.ids.insert((keyword, field), self.keywords.len() - 1);
+        self.keywords.len() - 1
+    }
 }
 
 const TEXT: u8 = 1;
@@ -494,8 +514,9 @@ impl RuleSet {
     /// Compiles a rule set; `specific_insurance` keeps only the most
     /// specific insurance type of a transaction (the default rules).
     fn compile(name: &str, doc: RuleSetDoc, specific_insurance: bool) -> Result<RuleSet, String> {
-        let mut keywords: Vec<String> = Vec::new();
-        let mut fields = Vec::new();
+        // Every distinct keyword once, however many rules use it: the
+        // vocabulary's context words and vetoes serve every insurance type.
+        let mut table = KeywordTable::default();
         let mut add = |kw: &str, field: Field| -> Result<usize, String> {
             let mut n = String::new();
             normalise(kw, &mut n);
@@ -510,9 +531,7 @@ impl RuleSet {
                 core,
                 if kw.ends_with(' ') { " " } else { "" }
             );
-            keywords.push(k);
-            fields.push(field);
-            Ok(keywords.len() - 1)
+            Ok(table.id(k, field))
         };
         let mut rules = Vec::with_capacity(doc.rules.len());
         for r in &doc.rules {
@@ -611,18 +630,24 @@ impl RuleSet {
         // "the counterpart is an insurer" costs no second scan; so do the
         // words that make a text about insurance, which an ambiguous alias
         // needs.
-        let first_alias = keywords.len();
-        let mut alias_provider = Vec::new();
+        let mut alias_of = Vec::new();
         for (alias, provider, ambiguous) in providers::normalised_aliases() {
-            keywords.push(alias);
-            fields.push(Field::Any);
-            alias_provider.push((provider, ambiguous));
+            let id = table.id(alias, Field::Any);
+            alias_of.resize(table.keywords.len(), None);
+            // The first provider listing a spelling keeps it.
+            alias_of[id].get_or_insert((provider, ambiguous));
         }
-        let first_context = keywords.len();
+        let mut evidence = Vec::new();
         for word in crate::insurance_vocabulary::vocabulary().evidence() {
-            keywords.push(word);
-            fields.push(Field::Any);
+            let id = table.id(word, Field::Any);
+            evidence.resize(table.keywords.len(), false);
+            evidence[id] = true;
         }
+        let KeywordTable {
+            keywords, fields, ..
+        } = table;
+        alias_of.resize(keywords.len(), None);
+        evidence.resize(keywords.len(), false);
         let automaton = AhoCorasick::builder()
             .match_kind(aho_corasick::MatchKind::Standard)
             // A DFA scans fastest; the keyword set is small enough for its memory.
@@ -659,9 +684,8 @@ impl RuleSet {
             fields,
             rule_refs,
             keyword_rules,
-            first_alias,
-            first_context,
-            alias_provider,
+            alias_of,
+            evidence,
             specific_insurance,
         })
     }
@@ -719,12 +743,8 @@ impl RuleSet {
             let id = m.pattern().as_usize();
             let in_counterpart = m.end() <= scratch.counterpart_end;
             if self.fields[id] == Field::Any || in_counterpart {
-                if id >= self.first_context {
-                    context = true;
-                    continue;
-                }
-                if id >= self.first_alias {
-                    let (provider, is_ambiguous) = self.alias_provider[id - self.first_alias];
+                context |= self.evidence[id];
+                if let Some((provider, is_ambiguous)) = self.alias_of[id] {
                     let slot = if is_ambiguous {
                         &mut ambiguous
                     } else {
@@ -734,7 +754,6 @@ impl RuleSet {
                     if slot.is_none_or(|(l, _)| len > l) {
                         *slot = Some((len, provider));
                     }
-                    continue;
                 }
                 for &(ri, bit) in &self.keyword_rules[id] {
                     if scratch.flags[ri] == 0 {

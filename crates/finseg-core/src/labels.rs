@@ -276,10 +276,19 @@ impl LabelSet {
         LabelSet(self.0 & other.0)
     }
 
+    /// The labels in code order, one step per label in the set (not per
+    /// label of the taxonomy: labelling walks the set of every rule that holds).
     pub fn iter(self) -> impl Iterator<Item = Label> {
-        (0..LABELS.len() as u8)
-            .map(Label)
-            .filter(move |l| self.contains(*l))
+        // Bits beyond the taxonomy (a stored set from elsewhere) name no label.
+        let mut bits = self.0 & (u64::MAX >> (64 - LABELS.len()));
+        std::iter::from_fn(move || {
+            if bits == 0 {
+                return None;
+            }
+            let code = bits.trailing_zeros() as u8;
+            bits &= bits - 1;
+            Some(Label(code))
+        })
     }
 }
 
@@ -307,6 +316,19 @@ pub fn group(name: &str) -> Option<(&'static str, LabelSet)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The set's labels, as the walk over every code of the taxonomy finds them.
+        #[test]
+        fn iterating_a_set_finds_its_labels_in_code_order(bits in proptest::prelude::any::<u64>()) {
+            let set = LabelSet(bits);
+            let reference: Vec<Label> = (0..LABELS.len() as u8)
+                .map(Label)
+                .filter(|l| set.contains(*l))
+                .collect();
+            proptest::prop_assert_eq!(set.iter().collect::<Vec<_>>(), reference);
+        }
+    }
 
     #[test]
     fn taxonomy_is_consistent() {

@@ -144,6 +144,21 @@ fn precedence_labels() -> &'static [Label; 13] {
     LABELS.get_or_init(|| PRECEDENCE.map(|(_, label)| Label::parse(label).expect("taxonomy label")))
 }
 
+/// The label of an insurance type (`HEALTH` → `HEALTHINSURANCE`).
+pub fn label_of(kind: &str) -> Option<Label> {
+    PRECEDENCE
+        .iter()
+        .position(|(k, _)| *k == kind)
+        .map(|i| precedence_labels()[i])
+}
+
+/// The bits of every type of [`PRECEDENCE`] in a label set.
+pub fn specific_mask() -> u64 {
+    precedence_labels()
+        .iter()
+        .fold(0, |mask, l| mask | 1 << l.code())
+}
+
 /// The insurance type of a label set: the most specific type it names,
 /// `None` when it names none of [`PRECEDENCE`].
 pub fn most_specific_type(labels: LabelSet) -> Option<&'static str> {

@@ -81,10 +81,10 @@ struct RuleDoc {
     /// The counterpart is an insurer of the provider directory.
     #[serde(default)]
     insurer: bool,
-    /// The named insurer sells this one line of insurance only (a health
-    /// fund, a legal-expenses insurer): its type when the text names none.
+    /// The rule sets the line of the named insurer, when it is a specialist
+    /// (a health fund, a legal-expenses insurer): one of `labels`.
     #[serde(default)]
-    insurer_line: Option<String>,
+    insurer_line: bool,
     /// Only when no label of this group is set yet (fallbacks).
     #[serde(default)]
     unless_group: Option<String>,
@@ -130,9 +130,8 @@ struct Rule {
     creditor_id: Vec<String>,
     counterpart_iban_prefix: Vec<String>,
     insurer: bool,
-    /// Index into the provider directory's single-line types (see
-    /// [`RuleDoc::insurer_line`]).
-    insurer_line: Option<&'static str>,
+    /// See [`RuleDoc::insurer_line`].
+    insurer_line: bool,
     unless_group: Option<LabelSet>,
     min_amount: Option<Amount>,
     max_amount: Option<Amount>,
@@ -177,8 +176,9 @@ pub struct RuleSet {
     alias_of: Vec<Option<(usize, bool)>>,
     /// Keyword id → the keyword makes a text about insurance.
     evidence: Vec<bool>,
-    /// Keep only the most specific insurance type (the default rules).
-    specific_insurance: bool,
+    /// The insurance types of which only the most specific is kept (the
+    /// default rules; none for a client's rules).
+    specific_insurance: u64,
 }
 
 /// The distinct keywords of a rule set, each with the field it is matched
@@ -478,18 +478,16 @@ fn vocabulary_rules() -> Vec<RuleDoc> {
             });
         }
     }
-    for t in &v.types {
-        rules.push(RuleDoc {
-            insurer: true,
-            insurer_line: Some(t.kind.to_owned()),
-            unless_group: Some("INSURANCE".to_owned()),
-            not_text: v.not_insurance.clone(),
-            ..out(
-                format!("insurer-line-{}", t.kind.to_ascii_lowercase()),
-                t.label,
-            )
-        });
-    }
+    rules.push(RuleDoc {
+        id: "insurer-line".to_owned(),
+        labels: v.types.iter().map(|t| t.label.to_owned()).collect(),
+        direction: Some("out".to_owned()),
+        insurer: true,
+        insurer_line: true,
+        unless_group: Some("INSURANCE".to_owned()),
+        not_text: v.not_insurance.clone(),
+        ..RuleDoc::default()
+    });
     rules
 }
 
@@ -604,16 +602,7 @@ impl RuleSet {
                     .map(|c| c.to_ascii_uppercase())
                     .collect(),
                 insurer: r.insurer,
-                insurer_line: match r.insurer_line.as_deref() {
-                    None => None,
-                    Some(t) => Some(
-                        crate::insurance_vocabulary::PRECEDENCE
-                            .iter()
-                            .find(|(kind, _)| *kind == t)
-                            .ok_or_else(|| ctx(format!("unknown insurance type {t}")))?
-                            .0,
-                    ),
-                },
+                insurer_line: r.insurer_line,
                 unless_group: match &r.unless_group {
                     None => None,
                     Some(g) => Some(
@@ -686,7 +675,11 @@ impl RuleSet {
             keyword_rules,
             alias_of,
             evidence,
-            specific_insurance,
+            specific_insurance: if specific_insurance {
+                crate::insurance_vocabulary::specific_mask()
+            } else {
+                0
+            },
         })
     }
 
@@ -765,7 +758,9 @@ impl RuleSet {
         }
         let named = named.or(ambiguous.filter(|_| context));
         scratch.insurer_named = named.is_some();
-        scratch.insurer_line = named.and_then(|(_, p)| providers::single_line(p));
+        scratch.insurer_line = named
+            .and_then(|(_, p)| providers::single_line(p))
+            .and_then(crate::insurance_vocabulary::label_of);
         // Rule order matters (fallbacks see the labels before them): the
         // marked rules, those the codes select and the unconditional ones,
         // in rule order, each once.
@@ -861,17 +856,27 @@ impl RuleSet {
                     continue;
                 }
             }
-            if r.insurer_line.is_some() && r.insurer_line != scratch.insurer_line {
-                continue;
-            }
-            for l in r.labels.iter() {
+            let fired = if r.insurer_line {
+                match scratch.insurer_line {
+                    Some(l) if r.labels.contains(l) => [l].into_iter().collect(),
+                    _ => continue,
+                }
+            } else {
+                r.labels
+            };
+            for l in fired.iter() {
                 if !labels.contains(l) {
                     labels.insert(l);
                     scratch.provenance.push((l, ri));
                 }
             }
         }
-        if self.specific_insurance {
+        // Resolved only when the set holds two insurance types, or one
+        // beside OTHERINSURANCE (a bit test for every other set).
+        let specific = labels.0 & self.specific_insurance;
+        if specific & specific.wrapping_sub(1) != 0
+            || (specific != 0 && labels.contains(other_insurance()))
+        {
             let kept = crate::insurance_vocabulary::most_specific(labels, other_insurance());
             if kept != labels {
                 scratch.provenance.retain(|(l, _)| kept.contains(*l));
@@ -990,7 +995,7 @@ pub struct Scratch {
     /// An insurer's alias occurs in the text.
     insurer_named: bool,
     /// The line of the named insurer, if it is a specialist.
-    insurer_line: Option<&'static str>,
+    insurer_line: Option<Label>,
     provenance: Vec<(Label, usize)>,
     /// Provenance texts by rule set and (label, rule) pairs.
     interned: HashMap<Box<[u64]>, Arc<str>, foldhash::fast::RandomState>,

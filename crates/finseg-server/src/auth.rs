@@ -322,7 +322,7 @@ impl FromRequestParts<AppState> for Tenant {
                     client_id: client.client_id,
                     time_zone: client.time_zone,
                 };
-                state.tokens.put(hash, tenant.clone(), expires_at);
+                state.tokens.put(hash, tenant.clone(), expires_at, now);
                 Ok(tenant)
             }
             None => Err(Problem::unauthorized(
@@ -333,32 +333,46 @@ impl FromRequestParts<AppState> for Tenant {
 }
 
 /// Tokens this node has seen, so that a request does not read the
-/// database to authenticate. Tokens are never revoked before they expire
-/// (there is no revocation endpoint), so a cached token is exactly as valid
-/// as the stored one; the entry ends with the token.
+/// database to authenticate each time. An entry is trusted for
+/// [`TOKEN_CACHE_TRUST_SECS`] and then checked against the database again:
+/// a client deleted on any node loses its tokens everywhere within that time.
 #[derive(Default)]
 pub struct TokenCache {
-    entries: std::sync::Mutex<std::collections::HashMap<String, (Tenant, i64)>>,
+    entries: std::sync::Mutex<std::collections::HashMap<String, CachedToken>>,
+}
+
+struct CachedToken {
+    tenant: Tenant,
+    expires_at: i64,
+    checked_at: i64,
 }
 
 /// Entries kept at most; the cache starts over when full.
 const TOKEN_CACHE_LIMIT: usize = 10_000;
+
+/// How long a token read from the database is trusted without reading it again.
+pub const TOKEN_CACHE_TRUST_SECS: i64 = 5;
 
 impl TokenCache {
     fn get(&self, hash: &str, now: i64) -> Option<Tenant> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries
             .get(hash)
-            .filter(|(_, expires_at)| *expires_at > now)
-            .map(|(t, _)| t.clone())
+            .filter(|e| e.expires_at > now && now - e.checked_at < TOKEN_CACHE_TRUST_SECS)
+            .map(|e| e.tenant.clone())
     }
 
-    fn put(&self, hash: String, tenant: Tenant, expires_at: i64) {
+    fn put(&self, hash: String, tenant: Tenant, expires_at: i64, now: i64) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= TOKEN_CACHE_LIMIT {
             entries.clear();
         }
-        entries.insert(hash, (tenant, expires_at));
+        let entry = CachedToken {
+            tenant,
+            expires_at,
+            checked_at: now,
+        };
+        entries.insert(hash, entry);
     }
 }
 

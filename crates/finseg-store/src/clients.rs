@@ -54,20 +54,25 @@ pub fn insert(c: &mut dyn Conn, n: &NewClient) -> Result<ClientRow, StoreError> 
 
 /// Every client's key.
 pub fn all_pks(c: &mut dyn Conn) -> Result<Vec<i64>, StoreError> {
-    Ok(c.query("SELECT pk FROM clients ORDER BY pk", &[])?
-        .iter()
-        .map(|r| r[0].int())
-        .collect())
+    Ok(c.query(
+        "SELECT pk FROM clients WHERE deleted_at IS NULL ORDER BY pk",
+        &[],
+    )?
+    .iter()
+    .map(|r| r[0].int())
+    .collect())
 }
 
 pub fn by_client_id(c: &mut dyn Conn, client_id: &str) -> Result<Option<ClientRow>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM clients WHERE client_id = $1");
+    let sql = format!("SELECT {COLUMNS} FROM clients WHERE client_id = $1 AND deleted_at IS NULL");
     Ok(c.query_one(&sql, &[P::T(client_id)])?.as_ref().map(client))
 }
 
 /// The oldest client of that name (names are labels, not keys).
 pub fn by_name(c: &mut dyn Conn, name: &str) -> Result<Option<ClientRow>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM clients WHERE name = $1 ORDER BY pk LIMIT 1");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM clients WHERE name = $1 AND deleted_at IS NULL ORDER BY pk LIMIT 1"
+    );
     Ok(c.query_one(&sql, &[P::T(name)])?.as_ref().map(client))
 }
 
@@ -100,9 +105,46 @@ pub fn by_token(
 ) -> Result<Option<(ClientRow, i64)>, StoreError> {
     let sql = "SELECT c.pk, c.client_id, c.name, c.secret_hash, c.webhook_secret, c.time_zone, t.expires_at
                FROM tokens t JOIN clients c ON c.pk = t.client_pk
-               WHERE t.token_hash = $1 AND t.expires_at > $2";
+               WHERE t.token_hash = $1 AND t.expires_at > $2 AND c.deleted_at IS NULL";
     Ok(c.query_one(sql, &[P::T(token_hash), P::I(now)])?
         .map(|r| (client(&r), r[6].int())))
+}
+
+/// Deletes a client: its tokens stop working, its data, rules, jobs and
+/// results are erased, and its key is never given to another client.
+/// False if there is no such (live) client. Run it in a transaction.
+pub fn delete(c: &mut dyn Conn, client_id: &str) -> Result<bool, StoreError> {
+    let Some(client) = by_client_id(c, client_id)? else {
+        return Ok(false);
+    };
+    let pk = P::I(client.pk);
+    c.exec(
+        "UPDATE clients SET deleted_at = $1, secret_hash = '' WHERE pk = $2",
+        &[P::I(crate::now_unix()), pk],
+    )?;
+    let of_accounts = "account_pk IN (SELECT pk FROM accounts WHERE client_pk = $1
+                                      UNION SELECT pk FROM accounts_history WHERE client_pk = $1)";
+    let of_jobs = "job_pk IN (SELECT pk FROM jobs WHERE client_pk = $1)";
+    for sql in [
+        "DELETE FROM tokens WHERE client_pk = $1".to_string(),
+        format!("DELETE FROM daily_balances WHERE {of_accounts}"),
+        format!("DELETE FROM daily_balances_history WHERE {of_accounts}"),
+        "DELETE FROM transactions WHERE client_pk = $1".to_string(),
+        "DELETE FROM transactions_history WHERE client_pk = $1".to_string(),
+        "DELETE FROM accounts WHERE client_pk = $1".to_string(),
+        "DELETE FROM accounts_history WHERE client_pk = $1".to_string(),
+        "DELETE FROM users WHERE client_pk = $1".to_string(),
+        "DELETE FROM erased_users WHERE client_pk = $1".to_string(),
+        "DELETE FROM label_provenance WHERE client_pk = $1".to_string(),
+        "DELETE FROM client_rules WHERE client_pk = $1".to_string(),
+        "DELETE FROM callbacks WHERE client_pk = $1".to_string(),
+        format!("DELETE FROM job_results WHERE {of_jobs}"),
+        format!("DELETE FROM job_partitions WHERE {of_jobs}"),
+        "DELETE FROM jobs WHERE client_pk = $1".to_string(),
+    ] {
+        c.exec(&sql, std::slice::from_ref(&pk))?;
+    }
+    Ok(true)
 }
 
 pub fn purge_expired_tokens(c: &mut dyn Conn, now: i64) -> Result<u64, StoreError> {

@@ -236,6 +236,24 @@ impl Writer {
         Ok(())
     }
 
+    /// Drops what the writer remembers of the database after a rolled-back
+    /// transaction: the keys it cached may belong to rows that were never
+    /// committed.
+    pub fn forget_uncommitted(&mut self) {
+        self.users.clear();
+        self.accounts.clear();
+        self.last_account = None;
+        self.last_touched = None;
+        self.touched.clear();
+        self.provenance.clear();
+        self.provenance_shared.clear();
+        if let Some(journal) = &mut self.journal {
+            journal.tracked.clear();
+            journal.created = None;
+            journal.replaced = true;
+        }
+    }
+
     fn seq(&self) -> i64 {
         self.seq.expect("begin_batch is called before writing")
     }

@@ -305,102 +305,65 @@ impl<'s> BulkImport<'s> {
 
     /// Writes a batch of parsed lines in one transaction (parsing can then
     /// run on another thread than writing). Returns what the writes did,
-    /// for [`Stager`].
+    /// for [`Stager`]. When the database refuses the batch for what one of
+    /// its lines holds, the batch is written again line by line, and only
+    /// the lines the database refuses are rejected.
     pub fn write_parsed(&mut self, batch: &ParsedBatch) -> Result<BatchOutcome, StoreError> {
         let lines = &batch.lines[..];
-        let Self {
-            conn,
-            writer,
-            summary,
-            ..
-        } = self;
         let mut staged = ImportSummary::default();
         let mut done = BatchOutcome {
             written: vec![false; lines.len()],
             ..BatchOutcome::default()
         };
-        in_transaction(&mut **conn, |c| {
-            writer.begin_batch(c)?;
-            done.seq = writer.current_seq();
-            // `at` is the line's index in the batch.
-            let mut record_outcome = |c: &mut dyn Conn,
-                                      staged: &mut ImportSummary,
-                                      at: usize,
-                                      kind: RecordKind,
-                                      outcome: Result<(), Refusal>|
-             -> Result<(), StoreError> {
-                let line = lines[at].line;
-                match outcome {
-                    Ok(()) => {
-                        staged.written.bump(kind);
-                        done.written[at] = true;
-                    }
-                    Err(Refusal::MissingReference(_)) => {
-                        c.exec(
-                            "INSERT INTO import_pending (line, kind, body) VALUES ($1, $2, $3)",
-                            &[
-                                P::I(line as i64),
-                                P::I(kind_code(kind)),
-                                P::T(batch.text.text(at)),
-                            ],
-                        )?;
-                    }
-                    Err(Refusal::Conflict(e)) => Self::reject(staged, line, vec![e]),
+        let Self { conn, writer, .. } = self;
+        let whole = in_transaction(&mut **conn, |c| {
+            write_lines(c, writer, batch, 0..lines.len(), &mut staged, &mut done)
+        });
+        match whole {
+            Ok(()) => {
+                if let Some(journal) = writer.journal() {
+                    done.untracked = std::mem::take(&mut journal.untracked);
+                    done.replaced = journal.replaced;
                 }
-                Ok(())
-            };
-            let mut i = 0;
-            while i < lines.len() {
-                // A run of transactions goes in multi-row statements.
-                let run_len = lines[i..]
-                    .iter()
-                    .take_while(|l| matches!(l.record, Ok(Record::Transaction(_))))
-                    .count();
-                if run_len > 0 {
-                    let run = &lines[i..i + run_len];
-                    let items: Vec<_> = run
-                        .iter()
-                        .filter_map(|l| match &l.record {
-                            Ok(Record::Transaction(t)) => Some((&**t, l.labelled.as_ref())),
-                            _ => None,
-                        })
-                        .collect();
-                    let outcomes = writer.transactions(c, &items)?;
-                    for (at, outcome) in (i..i + run_len).zip(outcomes) {
-                        staged.lines += 1;
-                        record_outcome(c, &mut staged, at, RecordKind::Transaction, outcome)?;
-                    }
-                    i += run_len;
-                    continue;
-                }
-                let at = i;
-                i += 1;
-                staged.lines += 1;
-                match &lines[at].record {
-                    Err(errors) => Self::reject(&mut staged, lines[at].line, errors.clone()),
-                    Ok(rec) => {
-                        let outcome = writer.write(c, rec)?;
-                        if let Some(pk) = writer.journal().and_then(|j| j.created.take()) {
-                            done.created.push((at, pk));
+            }
+            Err(e) if e.is_refusal_of_data() && !conn.is_broken() => {
+                tracing::warn!(error = %e, "a batch of an import was refused; writing it line by line");
+                staged = ImportSummary::default();
+                done = BatchOutcome {
+                    written: vec![false; lines.len()],
+                    // What the index stages assumes one transaction a batch.
+                    replaced: true,
+                    ..BatchOutcome::default()
+                };
+                for (at, line) in lines.iter().enumerate() {
+                    writer.forget_uncommitted();
+                    let mut one = ImportSummary::default();
+                    let written = in_transaction(&mut **conn, |c| {
+                        write_lines(c, writer, batch, at..at + 1, &mut one, &mut done)
+                    });
+                    match written {
+                        Ok(()) => merge_summary(&mut staged, one),
+                        Err(e) if e.is_refusal_of_data() && !conn.is_broken() => {
+                            done.written[at] = false;
+                            done.created.retain(|(i, _)| *i != at);
+                            staged.lines += 1;
+                            Self::reject(
+                                &mut staged,
+                                line.line,
+                                vec![FieldError::new(
+                                    "",
+                                    format!("the database refused this line: {e}"),
+                                )],
+                            );
                         }
-                        record_outcome(c, &mut staged, at, rec.kind(), outcome)?;
+                        Err(e) => return Err(e),
                     }
                 }
+                writer.forget_uncommitted();
             }
-            Ok::<_, StoreError>(())
-        })?;
-        if let Some(journal) = writer.journal() {
-            done.untracked = std::mem::take(&mut journal.untracked);
-            done.replaced = journal.replaced;
+            Err(e) => return Err(e),
         }
-        summary.lines += staged.lines;
-        add_counts(&mut summary.written, &staged.written);
-        summary.rejected_count += staged.rejected_count;
-        for r in staged.rejected {
-            if summary.rejected.len() < MAX_REPORTED {
-                summary.rejected.push(r);
-            }
-        }
+        merge_summary(&mut self.summary, staged);
         if let Some(last) = lines.last() {
             self.committed_through = last.line;
         }
@@ -455,6 +418,97 @@ impl<'s> BulkImport<'s> {
         }
         self.summary.rejected.sort_by_key(|r| r.line);
         Ok(std::mem::take(&mut self.summary))
+    }
+}
+
+/// Writes the lines `range` of a batch in the current transaction.
+fn write_lines(
+    c: &mut dyn Conn,
+    writer: &mut Writer,
+    batch: &ParsedBatch,
+    range: std::ops::Range<usize>,
+    staged: &mut ImportSummary,
+    done: &mut BatchOutcome,
+) -> Result<(), StoreError> {
+    let lines = &batch.lines[..];
+    writer.begin_batch(c)?;
+    done.seq = writer.current_seq();
+    // `at` is the line's index in the batch.
+    let mut record_outcome = |c: &mut dyn Conn,
+                              staged: &mut ImportSummary,
+                              at: usize,
+                              kind: RecordKind,
+                              outcome: Result<(), Refusal>|
+     -> Result<(), StoreError> {
+        let line = lines[at].line;
+        match outcome {
+            Ok(()) => {
+                staged.written.bump(kind);
+                done.written[at] = true;
+            }
+            Err(Refusal::MissingReference(_)) => {
+                c.exec(
+                    "INSERT INTO import_pending (line, kind, body) VALUES ($1, $2, $3)",
+                    &[
+                        P::I(line as i64),
+                        P::I(kind_code(kind)),
+                        P::T(batch.text.text(at)),
+                    ],
+                )?;
+            }
+            Err(Refusal::Conflict(e)) => BulkImport::reject(staged, line, vec![e]),
+        }
+        Ok(())
+    };
+    let mut i = range.start;
+    while i < range.end {
+        // A run of transactions goes in multi-row statements.
+        let run_len = lines[i..range.end]
+            .iter()
+            .take_while(|l| matches!(l.record, Ok(Record::Transaction(_))))
+            .count();
+        if run_len > 0 {
+            let run = &lines[i..i + run_len];
+            let items: Vec<_> = run
+                .iter()
+                .filter_map(|l| match &l.record {
+                    Ok(Record::Transaction(t)) => Some((&**t, l.labelled.as_ref())),
+                    _ => None,
+                })
+                .collect();
+            let outcomes = writer.transactions(c, &items)?;
+            for (at, outcome) in (i..i + run_len).zip(outcomes) {
+                staged.lines += 1;
+                record_outcome(c, staged, at, RecordKind::Transaction, outcome)?;
+            }
+            i += run_len;
+            continue;
+        }
+        let at = i;
+        i += 1;
+        staged.lines += 1;
+        match &lines[at].record {
+            Err(errors) => BulkImport::reject(staged, lines[at].line, errors.clone()),
+            Ok(rec) => {
+                let outcome = writer.write(c, rec)?;
+                if let Some(pk) = writer.journal().and_then(|j| j.created.take()) {
+                    done.created.push((at, pk));
+                }
+                record_outcome(c, staged, at, rec.kind(), outcome)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn merge_summary(into: &mut ImportSummary, from: ImportSummary) {
+    into.lines += from.lines;
+    add_counts(&mut into.written, &from.written);
+    into.rejected_count += from.rejected_count;
+    for r in from.rejected {
+        if into.rejected.len() < MAX_REPORTED {
+            into.rejected.push(r);
+        }
     }
 }
 

@@ -39,6 +39,33 @@ pub enum StoreError {
     Busy(std::time::Duration),
 }
 
+impl StoreError {
+    /// The database refused what a statement wrote (a constraint, a value
+    /// out of range, a limit of the engine), rather than failing itself: the
+    /// same statement without the offending row would succeed.
+    pub fn is_refusal_of_data(&self) -> bool {
+        match self {
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
+                e.code,
+                rusqlite::ErrorCode::ConstraintViolation
+                    | rusqlite::ErrorCode::TooBig
+                    | rusqlite::ErrorCode::TypeMismatch
+            ),
+            StoreError::Postgres(e) => e.code().is_some_and(|state| {
+                let code = state.code();
+                // 22: data exception, 23: integrity constraint violation,
+                // 54: program limit exceeded (an index row too large),
+                // P0001: raised by a trigger or function.
+                code.starts_with("22")
+                    || code.starts_with("23")
+                    || code.starts_with("54")
+                    || code == "P0001"
+            }),
+            _ => false,
+        }
+    }
+}
+
 /// Where the data lives, parsed from `--database-url` or the data directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DbUrl {

@@ -279,6 +279,14 @@ UPDATE transactions_history SET label_rules_pk = (SELECT p.pk FROM label_provena
     WHERE label_rules IS NOT NULL;
 ",
     ),
+    (
+        7,
+        "
+-- A deleted client stays as a row so that its key is never given to
+-- another client (in-memory state of other nodes may still name it).
+ALTER TABLE clients ADD COLUMN deleted_at {INT};
+",
+    ),
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

@@ -268,6 +268,13 @@ enum ClientsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Delete a client: its tokens stop working (on every node within a
+    /// few seconds) and its data, rules, jobs and results are erased.
+    Delete {
+        /// The client's id (as printed by `clients create`).
+        #[arg(long)]
+        client: String,
+    },
 }
 
 impl Global {
@@ -370,6 +377,26 @@ async fn run(cli: Cli) -> Result<(), String> {
                     "(the secrets are shown only now; finseg keeps only a hash of the client secret)"
                 );
             }
+            Ok(())
+        }
+        Command::Clients {
+            command: ClientsCommand::Delete { client },
+        } => {
+            let store = open_store(&g).await?;
+            let id = client.clone();
+            let deleted = tokio::task::spawn_blocking(move || {
+                let mut c = store.conn()?;
+                finseg_store::conn::in_transaction(&mut *c, |c| {
+                    finseg_store::clients::delete(c, &id)
+                })
+            })
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+            if !deleted {
+                return Err(format!("no client '{client}'"));
+            }
+            println!("deleted client {client}");
             Ok(())
         }
         Command::Import {

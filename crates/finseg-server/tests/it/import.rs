@@ -75,6 +75,67 @@ async fn any_order_with_rejections(app: TestApp) {
     );
 }
 
+/// A line the database refuses (here by a trigger, standing in for any
+/// refusal validation did not foresee) is that line's rejection, with its
+/// line number; the lines around it in the same batch are stored.
+async fn a_line_the_database_refuses_costs_only_itself(app: TestApp) {
+    let trigger = match app.backend {
+        crate::helpers::Backend::Sqlite => {
+            "CREATE TRIGGER IF NOT EXISTS refuse_poison BEFORE INSERT ON transactions
+             WHEN NEW.ext_id = 'refused-by-db'
+             BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END;"
+        }
+        crate::helpers::Backend::Postgres => {
+            "CREATE OR REPLACE FUNCTION refuse_poison() RETURNS trigger AS $$
+             BEGIN
+               IF NEW.ext_id = 'refused-by-db' THEN
+                 RAISE EXCEPTION 'refused by a test trigger';
+               END IF;
+               RETURN NEW;
+             END $$ LANGUAGE plpgsql;
+             DROP TRIGGER IF EXISTS refuse_poison ON transactions;
+             CREATE TRIGGER refuse_poison BEFORE INSERT ON transactions
+               FOR EACH ROW EXECUTE FUNCTION refuse_poison();"
+        }
+    };
+    app.state.db(move |c| c.batch(trigger)).await.unwrap();
+    let tx = |id: &str| {
+        format!(
+            r#"{{"kind":"transaction","id":"{id}","accountId":"p-acc","amount":"-1.00","currency":"EUR","bookingDate":"2026-10-01"}}"#
+        )
+    };
+    let body = [
+        r#"{"kind":"user","id":"p"}"#.to_owned(),
+        r#"{"kind":"account","id":"p-acc","userId":"p","type":"CHECKING","currency":"EUR","balance":"0"}"#.to_owned(),
+        tx("p1"),
+        tx("p2"),
+        tx("refused-by-db"),
+        tx("p3"),
+        r#"{"kind":"user","id":"q"}"#.to_owned(),
+    ]
+    .join("\n");
+    let r = app.import(&body).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.body["written"],
+        json!({"user": 2, "account": 1, "transaction": 3, "dailyBalance": 0}),
+        "{}",
+        r.text
+    );
+    assert_eq!(r.body["rejectedCount"], 1);
+    assert_eq!(r.body["rejected"][0]["line"], 5);
+    let reason = r.body["rejected"][0]["reason"].as_str().unwrap();
+    assert!(reason.contains("database refused"), "{reason}");
+    assert_eq!(
+        app.get("/api/v1/accounts/p-acc").await.body["transactionCount"],
+        3
+    );
+    assert_eq!(app.get("/api/v1/users/q").await.status, 200);
+    // The next import goes on as usual.
+    let r = app.import(&tx("p4")).await;
+    assert_eq!(r.body["written"]["transaction"], 1, "{}", r.text);
+}
+
 async fn large_import_streams_in_batches(app: TestApp) {
     // More lines than one write batch, so several transactions commit.
     let mut body = String::from("{\"kind\":\"user\",\"id\":\"big\"}\n");
@@ -288,6 +349,7 @@ async fn zstd_bodies(app: TestApp) {
 }
 
 on_both_backends!(
+    a_line_the_database_refuses_costs_only_itself,
     zstd_bodies,
     any_order_with_rejections,
     large_import_streams_in_batches,

@@ -518,7 +518,60 @@ async fn months_before_data_since_have_no_balance(app: TestApp) {
     );
 }
 
+/// A deleted client's tokens stop working on every node (here: a node
+/// that authenticated the token before the deletion and cached it), its
+/// data is gone, and another client's work goes on.
+async fn a_deleted_clients_tokens_stop_working(app: TestApp) {
+    let (doomed_id, doomed_secret, doomed) = app.new_client("doomed").await;
+    let user = json!({"name": "U"});
+    assert_eq!(
+        app.put_as(&doomed, "/api/v1/users/d1", user.clone())
+            .await
+            .status,
+        201
+    );
+    assert_eq!(app.put("/api/v1/users/k1", user).await.status, 201);
+    assert_eq!(app.get_as(&doomed, "/api/v1/users/d1").await.status, 200);
+    let id = doomed_id.clone();
+    let deleted = app
+        .state
+        .db(move |c| {
+            finseg_store::conn::in_transaction(c, |c| finseg_store::clients::delete(c, &id))
+        })
+        .await
+        .unwrap();
+    assert!(deleted);
+    tokio::time::sleep(std::time::Duration::from_secs(
+        finseg_server::auth::TOKEN_CACHE_TRUST_SECS as u64,
+    ))
+    .await;
+    let r = app.get_as(&doomed, "/api/v1/users/d1").await;
+    assert_problem(&r, 401);
+    let r = app
+        .send(app.http.post(app.url("/oauth/token")).form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", doomed_id.as_str()),
+            ("client_secret", doomed_secret.as_str()),
+        ]))
+        .await;
+    assert_eq!(r.status, 401, "{}", r.text);
+    let users = app
+        .state
+        .db(move |c| {
+            c.query(
+                "SELECT COUNT(*) FROM users u JOIN clients c ON c.pk = u.client_pk
+                 WHERE c.client_id = $1",
+                &[finseg_store::P::T(&doomed_id)],
+            )
+        })
+        .await
+        .unwrap();
+    assert_eq!(users[0][0].int(), 0, "the deleted client's data is erased");
+    assert_eq!(app.get("/api/v1/users/k1").await.status, 200);
+}
+
 on_both_backends!(
+    a_deleted_clients_tokens_stop_working,
     job_limits_per_client,
     token_guessing_is_limited,
     months_before_data_since_have_no_balance,

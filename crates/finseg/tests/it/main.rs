@@ -286,6 +286,29 @@ fn coverage_reports_what_labelling_covers() {
     assert!(!bad.status.success());
 }
 
+/// `clients delete` erases a client's data; the client is then unknown to
+/// every command, and deleting it again is an error.
+#[test]
+fn deleting_a_client_erases_it() {
+    let dir = temp_dir("delete-client");
+    let client = create_client(&dir);
+    let id = client["clientId"].as_str().unwrap();
+    import_generated(&dir, id, 2);
+    let out = stdout_of(finseg(&dir).args(["clients", "delete", "--client", id]));
+    assert!(String::from_utf8_lossy(&out).contains(id));
+    let coverage = finseg(&dir)
+        .args(["coverage", "--client", id, "--top", "3"])
+        .output()
+        .unwrap();
+    assert!(!coverage.status.success(), "a deleted client has no coverage");
+    let again = finseg(&dir)
+        .args(["clients", "delete", "--client", id])
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("no client"));
+}
+
 #[test]
 fn openapi_prints_the_document() {
     let dir = temp_dir("openapi");

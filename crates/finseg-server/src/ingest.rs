@@ -440,10 +440,15 @@ fn run_import(
     store: &finseg_store::Store,
     client_pk: i64,
     today: finseg_core::Date,
+    run: &ImportRun,
     mut rx: tokio::sync::mpsc::Receiver<ParsedBatch>,
     written: std::sync::mpsc::SyncSender<(ParsedBatch, BatchOutcome)>,
 ) -> Result<ImportSummary, (finseg_store::StoreError, u64)> {
-    let mut imp = BulkImport::begin(store, client_pk, today).map_err(|e| (e, 0))?;
+    let before = run.first_line.saturating_sub(1);
+    let mut imp = BulkImport::begin(store, client_pk, today).map_err(|e| (e, before))?;
+    if let Some(id) = &run.id {
+        imp = imp.named(id, run.first_line).map_err(|e| (e, before))?;
+    }
     while let Some(batch) = rx.blocking_recv() {
         let through = imp.committed_through();
         let outcome = imp.write_parsed(&batch).map_err(|e| (e, through))?;
@@ -546,10 +551,29 @@ fn new_batch() -> LineBatch {
 /// [`IMPORT_BATCH`] (fewer when they are long: [`batch_is_full`]), each
 /// batch is written in one transaction. Lines that are too long or not
 /// UTF-8 are reported as rejected without being parsed.
+/// An import's name and the number of its request's first line: a client
+/// that names its import can ask how far it got (`GET /api/v1/imports/{id}`)
+/// and send the rest, numbered on from there.
+#[derive(Debug, Clone)]
+pub struct ImportRun {
+    pub id: Option<String>,
+    pub first_line: u64,
+}
+
+impl Default for ImportRun {
+    fn default() -> Self {
+        ImportRun {
+            id: None,
+            first_line: 1,
+        }
+    }
+}
+
 pub async fn import_ndjson(
     state: &AppState,
     tenant_pk: i64,
     today: finseg_core::Date,
+    run: ImportRun,
     mut body: impl futures_util::Stream<Item = Result<Bytes, String>> + Unpin,
 ) -> Result<ImportSummary, Problem> {
     // Three stages on their own threads: cut lines (here), parse, write;
@@ -592,8 +616,9 @@ pub async fn import_ndjson(
         }
     });
     let store = state.store.clone();
+    let worker_run = run.clone();
     let worker = tokio::task::spawn_blocking(move || {
-        run_import(&store, tenant_pk, today, parsed_rx, written_tx)
+        run_import(&store, tenant_pk, today, &worker_run, parsed_rx, written_tx)
     });
     let mut early_rejections: Vec<finseg_store::import::Rejection> = Vec::new();
     let mut early_count = 0u64;
@@ -608,11 +633,14 @@ pub async fn import_ndjson(
             });
         }
     };
-    let mut cutter = LineCutter::default();
+    let mut cutter = LineCutter {
+        line_no: run.first_line.saturating_sub(1),
+        ..LineCutter::default()
+    };
     let mut batch = new_batch();
     let mut ready: Vec<LineBatch> = Vec::new();
     // The last line of the last batch handed to the parser.
-    let mut sent_through = 0u64;
+    let mut sent_through = run.first_line.saturating_sub(1);
     let mut read_error = None;
     let mut worker_gone = false;
     let mut collect = |cut: Cut<'_>, batch: &mut LineBatch, ready: &mut Vec<LineBatch>| match cut {
@@ -657,6 +685,17 @@ pub async fn import_ndjson(
     // The last batch is staged before the import answers (a few
     // milliseconds): the index's next refresh then reads none of it.
     let _ = staging.await;
+    if let Some(id) = run.id.clone() {
+        let status = match (&read_error, &result) {
+            (None, Ok(_)) => "COMPLETED",
+            (Some(_), _) => "INTERRUPTED",
+            (None, Err(_)) => "FAILED",
+        };
+        // Best effort: the progress itself is committed with each batch.
+        let _ = state
+            .db(move |c| finseg_store::import::progress::set_status(c, tenant_pk, &id, status))
+            .await;
+    }
     if let Some(e) = read_error {
         // The body broke off: what was committed stays (idempotent upserts make a resend safe).
         let through = match &result {
@@ -689,12 +728,56 @@ pub async fn import_ndjson(
     }
 }
 
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ImportQuery {
+    import_id: Option<String>,
+    first_line: Option<String>,
+}
+
+impl ImportQuery {
+    fn read(self) -> Result<ImportRun, Problem> {
+        let mut errors = Vec::new();
+        let id = self.import_id.filter(|id| {
+            let valid = finseg_core::ExternalId::is_valid(id);
+            if !valid {
+                errors.push(FieldError::new(
+                    "/importId",
+                    format!("is not a valid identifier ({})", finseg_core::id::ID_RULE),
+                ));
+            }
+            valid
+        });
+        let first_line = match self.first_line.as_deref().map(str::parse::<u64>) {
+            None => 1,
+            Some(Ok(n)) if (1..=MAX_FIRST_LINE).contains(&n) => n,
+            Some(_) => {
+                errors.push(FieldError::new(
+                    "/firstLine",
+                    format!("must be an integer from 1 to {MAX_FIRST_LINE}"),
+                ));
+                1
+            }
+        };
+        if errors.is_empty() {
+            Ok(ImportRun { id, first_line })
+        } else {
+            Err(Problem::validation(errors))
+        }
+    }
+}
+
+/// Line numbers stay exact in every database integer and JSON number.
+const MAX_FIRST_LINE: u64 = 1 << 50;
+
 async fn import(
     State(state): State<AppState>,
     tenant: Tenant,
+    Query(q): Query<ImportQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult {
+    let run = q.read()?;
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -715,18 +798,48 @@ async fn import(
         .into_data_stream()
         .map(|r| r.map_err(|e| e.to_string()));
     let summary = match coding {
-        Coding::Identity => import_ndjson(&state, tenant.pk, today, stream).await?,
+        Coding::Identity => import_ndjson(&state, tenant.pk, today, run, stream).await?,
         Coding::Zstd => {
             let decoded = ZstdDecoded::new(stream)
                 .map_err(|e| Problem::internal(format!("no zstd decoder: {e}")))?;
-            import_ndjson(&state, tenant.pk, today, decoded).await?
+            import_ndjson(&state, tenant.pk, today, run, decoded).await?
         }
     };
     Ok(json(StatusCode::OK, summary))
 }
 
+/// How far a named import is committed: a resend starts after
+/// `committedThroughLine` with `firstLine` set to the line after it.
+async fn get_import(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let lookup = id.clone();
+    let found = state
+        .db(move |c| finseg_store::import::progress::get(c, tenant.pk, &lookup))
+        .await?;
+    let Some(p) = found else {
+        return Err(Problem::not_found("import", &id));
+    };
+    Ok(json(
+        StatusCode::OK,
+        serde_json::json!({
+            "importId": p.import_id,
+            "status": p.status,
+            "committedThroughLine": p.committed_through,
+            "lines": p.lines,
+            "written": p.written,
+            "rejectedCount": p.rejected_count,
+            "startedAt": crate::time::iso(Some(p.started_at)),
+            "updatedAt": crate::time::iso(Some(p.updated_at)),
+        }),
+    ))
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/api/v1/imports/{id}", get(get_import))
         .route(
             "/api/v1/users/{id}",
             put(put_user).get(get_user).delete(delete_user),

@@ -19,6 +19,7 @@ use crate::auth::Tenant;
 use crate::page_cache::PageKey;
 use crate::paging::PageQuery;
 use crate::problem::Problem;
+use crate::time::iso;
 use crate::time::today_in;
 
 type ApiResult = Result<Response, Problem>;
@@ -58,11 +59,6 @@ fn new_job_id() -> String {
         &h[16..20],
         &h[20..]
     )
-}
-
-fn iso(unix: Option<i64>) -> Value {
-    unix.and_then(|s| jiff::Timestamp::from_second(s).ok())
-        .map_or(Value::Null, |t| Value::from(t.to_string()))
 }
 
 async fn create(

@@ -16,6 +16,14 @@ pub fn today_in(zone_name: &str) -> Date {
         .expect("the current date lies within the supported years")
 }
 
+/// A Unix time as an RFC 3339 UTC timestamp in JSON (`null` when absent).
+pub fn iso(unix: Option<i64>) -> serde_json::Value {
+    unix.and_then(|s| jiff::Timestamp::from_second(s).ok())
+        .map_or(serde_json::Value::Null, |t| {
+            serde_json::Value::from(t.to_string())
+        })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -150,6 +150,7 @@ impl LineBatch {
     }
 }
 
+pub mod progress;
 mod staging;
 pub use staging::{Staged, Stager};
 
@@ -166,6 +167,9 @@ pub struct BatchOutcome {
     untracked: Vec<i64>,
     /// A stored record was replaced in this import.
     replaced: bool,
+    /// The first line of the batch that waits for its user or account
+    /// (in a temporary table, lost in a crash: not committed).
+    first_pending: Option<u64>,
 }
 
 /// One line of the bulk format with the outcome of parsing it.
@@ -228,8 +232,17 @@ pub struct BulkImport<'s> {
     _running: crate::BulkImportRunning,
     writer: Writer,
     summary: ImportSummary,
-    /// Highest line whose outcome is committed (for a report after a failure).
+    /// Highest line up to which every line's outcome is committed (for a
+    /// report after a failure, and for [`progress`]).
     committed_through: u64,
+    /// The first line waiting for its user or account: lines from it on
+    /// are not committed until [`BulkImport::finish`].
+    first_pending: Option<u64>,
+    /// The last line written.
+    last_line: u64,
+    /// The client's name for this import, when it keeps [`progress`].
+    import_id: Option<String>,
+    client_pk: i64,
     /// The SQLite database's page size (log limits are set in pages).
     page_size: i64,
 }
@@ -280,8 +293,23 @@ impl<'s> BulkImport<'s> {
             writer,
             summary: ImportSummary::default(),
             committed_through: 0,
+            first_pending: None,
+            last_line: 0,
+            import_id: None,
+            client_pk,
             page_size,
         })
+    }
+
+    /// Keeps this import's [`progress`] under the client's id for it; the
+    /// request's lines are numbered from `first_line` (a resend starts
+    /// after the line committed last).
+    pub fn named(mut self, import_id: &str, first_line: u64) -> Result<Self, StoreError> {
+        progress::start(&mut *self.conn, self.client_pk, import_id)?;
+        self.import_id = Some(import_id.to_owned());
+        self.committed_through = first_line.saturating_sub(1);
+        self.last_line = self.committed_through;
+        Ok(self)
     }
 
     pub fn committed_through(&self) -> u64 {
@@ -315,9 +343,25 @@ impl<'s> BulkImport<'s> {
             written: vec![false; lines.len()],
             ..BatchOutcome::default()
         };
-        let Self { conn, writer, .. } = self;
+        let last = lines.last().map_or(self.last_line, |l| l.line);
+        let client_pk = self.client_pk;
+        let first_pending = self.first_pending;
+        let committed = self.committed_through;
+        let Self {
+            conn,
+            writer,
+            import_id,
+            ..
+        } = self;
+        let through = |done: &BatchOutcome| {
+            committed_through(last, committed, first_pending, done.first_pending)
+        };
         let whole = in_transaction(&mut **conn, |c| {
-            write_lines(c, writer, batch, 0..lines.len(), &mut staged, &mut done)
+            write_lines(c, writer, batch, 0..lines.len(), &mut staged, &mut done)?;
+            if let Some(id) = import_id.as_deref() {
+                progress::record(c, client_pk, id, through(&done), &staged)?;
+            }
+            Ok::<_, StoreError>(())
         });
         match whole {
             Ok(()) => {
@@ -360,12 +404,22 @@ impl<'s> BulkImport<'s> {
                     }
                 }
                 writer.forget_uncommitted();
+                if let Some(id) = import_id.as_deref() {
+                    let through = through(&done);
+                    in_transaction(&mut **conn, |c| {
+                        progress::record(c, client_pk, id, through, &staged)
+                    })?;
+                }
             }
             Err(e) => return Err(e),
         }
         merge_summary(&mut self.summary, staged);
-        if let Some(last) = lines.last() {
-            self.committed_through = last.line;
+        if !lines.is_empty() {
+            self.committed_through = through(&done);
+            self.last_line = last;
+            if let Some(p) = done.first_pending {
+                self.first_pending = Some(self.first_pending.map_or(p, |f| f.min(p)));
+            }
         }
         Ok(done)
     }
@@ -377,6 +431,11 @@ impl<'s> BulkImport<'s> {
         // The waiting records change users the batches staged: their
         // `data_seq` moves on, and the index reads them back.
         self.writer.keep_journal(false);
+        let before = ImportSummary {
+            written: self.summary.written.clone(),
+            rejected_count: self.summary.rejected_count,
+            ..ImportSummary::default()
+        };
         for kind in [1i64, 2] {
             let mut after = 0i64;
             loop {
@@ -411,6 +470,20 @@ impl<'s> BulkImport<'s> {
             }
         }
         self.conn.batch("DELETE FROM import_pending")?;
+        if let Some(id) = self.import_id.clone() {
+            // The waiting lines are settled now: everything read is committed.
+            let settled = ImportSummary {
+                lines: 0,
+                written: diff_counts(&self.summary.written, &before.written),
+                rejected_count: self.summary.rejected_count - before.rejected_count,
+                rejected: Vec::new(),
+            };
+            let through = self.last_line;
+            in_transaction(&mut *self.conn, |c| {
+                progress::record(c, self.client_pk, &id, through, &settled)
+            })?;
+        }
+        self.committed_through = self.last_line;
         if self.conn.backend() == Backend::Sqlite {
             // The log this import wrote is copied before it answers: the
             // import pays for it, not the jobs that follow it.
@@ -447,6 +520,7 @@ fn write_lines(
                 done.written[at] = true;
             }
             Err(Refusal::MissingReference(_)) => {
+                done.first_pending = Some(done.first_pending.map_or(line, |f| f.min(line)));
                 c.exec(
                     "INSERT INTO import_pending (line, kind, body) VALUES ($1, $2, $3)",
                     &[
@@ -501,6 +575,21 @@ fn write_lines(
     Ok(())
 }
 
+/// The line through which an import is committed once a batch ending at
+/// `last` is: not past a line that still waits for its user or account.
+fn committed_through(
+    last: u64,
+    committed: u64,
+    waiting: Option<u64>,
+    batch_waiting: Option<u64>,
+) -> u64 {
+    let first_waiting = match (waiting, batch_waiting) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    first_waiting.map_or(last, |w| last.min(w - 1).max(committed))
+}
+
 fn merge_summary(into: &mut ImportSummary, from: ImportSummary) {
     into.lines += from.lines;
     add_counts(&mut into.written, &from.written);
@@ -509,6 +598,15 @@ fn merge_summary(into: &mut ImportSummary, from: ImportSummary) {
         if into.rejected.len() < MAX_REPORTED {
             into.rejected.push(r);
         }
+    }
+}
+
+fn diff_counts(a: &KindCounts, b: &KindCounts) -> KindCounts {
+    KindCounts {
+        user: a.user - b.user,
+        account: a.account - b.account,
+        transaction: a.transaction - b.transaction,
+        daily_balance: a.daily_balance - b.daily_balance,
     }
 }
 

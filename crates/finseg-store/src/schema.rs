@@ -287,6 +287,27 @@ UPDATE transactions_history SET label_rules_pk = (SELECT p.pk FROM label_provena
 ALTER TABLE clients ADD COLUMN deleted_at {INT};
 ",
     ),
+    (
+        8,
+        "
+-- How far each named bulk import is committed (`import::progress`).
+CREATE TABLE imports (
+    client_pk {INT} NOT NULL,
+    import_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    committed_through {INT} NOT NULL,
+    lines {INT} NOT NULL,
+    users {INT} NOT NULL,
+    accounts {INT} NOT NULL,
+    transactions {INT} NOT NULL,
+    daily_balances {INT} NOT NULL,
+    rejected_count {INT} NOT NULL,
+    started_at {INT} NOT NULL,
+    updated_at {INT} NOT NULL,
+    PRIMARY KEY (client_pk, import_id)
+);
+",
+    ),
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

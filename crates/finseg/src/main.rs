@@ -580,9 +580,15 @@ async fn load_demo(app: &Application, pop: PopulationArgs) -> Result<(), String>
         let stream = futures_util::stream::iter(
             finseg_gen::chunks(lines, 1 << 20).map(|c| Ok(bytes::Bytes::from(c))),
         );
-        let summary = ingest::import_ndjson(&state, client.pk, today, stream)
-            .await
-            .map_err(|p| p.detail)?;
+        let summary = ingest::import_ndjson(
+            &state,
+            client.pk,
+            today,
+            ingest::ImportRun::default(),
+            stream,
+        )
+        .await
+        .map_err(|p| p.detail)?;
         eprintln!(
             "loaded {} transactions in {:.1} s",
             summary.written.transaction,
@@ -712,9 +718,15 @@ async fn import_file(
         .await
         .map_err(|e| format!("{}: {e}", file.display()))?;
     let stream = file_stream::chunks(f);
-    let summary = ingest::import_ndjson(&state, client.pk, today, stream)
-        .await
-        .map_err(|p| format!("{}: {}", p.title, p.detail))?;
+    let summary = ingest::import_ndjson(
+        &state,
+        client.pk,
+        today,
+        ingest::ImportRun::default(),
+        stream,
+    )
+    .await
+    .map_err(|p| format!("{}: {}", p.title, p.detail))?;
     println!(
         "{}",
         serde_json::to_string_pretty(&summary).expect("serialisable")

@@ -136,6 +136,76 @@ async fn a_line_the_database_refuses_costs_only_itself(app: TestApp) {
     assert_eq!(r.body["written"]["transaction"], 1, "{}", r.text);
 }
 
+/// A named import whose body breaks off after two batches: its progress
+/// says how far it is committed, and a resend of the rest, numbered on
+/// from there, completes it with the file's line numbers.
+async fn a_named_import_resumes_where_it_broke_off(app: TestApp) {
+    let n = 45_000;
+    let mut lines = vec![
+        r#"{"kind":"user","id":"r"}"#.to_owned(),
+        r#"{"kind":"account","id":"r-acc","userId":"r","type":"CHECKING","currency":"EUR","balance":"0"}"#.to_owned(),
+    ];
+    for i in 0..n {
+        let currency = if i == n - 1 { "EURO" } else { "EUR" };
+        lines.push(format!(
+            r#"{{"kind":"transaction","id":"r{i}","accountId":"r-acc","amount":"-1.{:02}","currency":"{currency}","bookingDate":"2026-10-0{}"}}"#,
+            i % 100,
+            1 + i % 9
+        ));
+    }
+    let file = lines.join("\n") + "\n";
+    let packed = zstd::bulk::compress(file.as_bytes(), 3).unwrap();
+    let cut = packed[..packed.len() - 4].to_vec();
+    let post = |body: Vec<u8>, query: &str, coding: &str| {
+        app.http
+            .post(app.url(&format!("/api/v1/import?{query}")))
+            .bearer_auth(&app.token)
+            .header("content-type", "application/x-ndjson")
+            .header("content-encoding", coding)
+            .body(body)
+    };
+    let r = app.send(post(cut, "importId=nightly-1", "zstd")).await;
+    assert_problem(&r, 400);
+    let through = r.body["committedThroughLine"].as_u64().unwrap();
+    assert!(through >= 20_000 && through < 45_002, "{}", r.text);
+    let p = app.get("/api/v1/imports/nightly-1").await;
+    assert_eq!(p.status, 200, "{}", p.text);
+    assert_eq!(p.body["status"], "INTERRUPTED");
+    assert_eq!(p.body["committedThroughLine"], through);
+    assert_eq!(p.body["lines"], through);
+    let rest = lines[through as usize..].join("\n");
+    let query = format!("importId=nightly-1&firstLine={}", through + 1);
+    let r = app.send(post(rest.into_bytes(), &query, "identity")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.body["rejected"][0]["line"], 45_002,
+        "the file's numbering"
+    );
+    let p = app.get("/api/v1/imports/nightly-1").await;
+    assert_eq!(p.body["status"], "COMPLETED", "{}", p.text);
+    assert_eq!(p.body["committedThroughLine"], 45_002);
+    assert_eq!(p.body["lines"], 45_002);
+    assert_eq!(p.body["written"]["transaction"], n - 1);
+    assert_eq!(p.body["rejectedCount"], 1);
+    assert_eq!(
+        app.get("/api/v1/accounts/r-acc").await.body["transactionCount"],
+        n - 1
+    );
+    // Unknown and malformed names.
+    assert_problem(&app.get("/api/v1/imports/nope").await, 404);
+    let r = app
+        .send(post(
+            b"{}".to_vec(),
+            "importId=a%20b&firstLine=0",
+            "identity",
+        ))
+        .await;
+    assert_problem(&r, 400);
+    let pointers = crate::helpers::pointers(&r.body);
+    assert!(pointers.contains(&"/importId".to_owned()), "{}", r.text);
+    assert!(pointers.contains(&"/firstLine".to_owned()), "{}", r.text);
+}
+
 async fn large_import_streams_in_batches(app: TestApp) {
     // More lines than one write batch, so several transactions commit.
     let mut body = String::from("{\"kind\":\"user\",\"id\":\"big\"}\n");
@@ -350,6 +420,7 @@ async fn zstd_bodies(app: TestApp) {
 
 on_both_backends!(
     a_line_the_database_refuses_costs_only_itself,
+    a_named_import_resumes_where_it_broke_off,
     zstd_bodies,
     any_order_with_rejections,
     large_import_streams_in_batches,

@@ -300,7 +300,10 @@ fn deleting_a_client_erases_it() {
         .args(["coverage", "--client", id, "--top", "3"])
         .output()
         .unwrap();
-    assert!(!coverage.status.success(), "a deleted client has no coverage");
+    assert!(
+        !coverage.status.success(),
+        "a deleted client has no coverage"
+    );
     let again = finseg(&dir)
         .args(["clients", "delete", "--client", id])
         .output()

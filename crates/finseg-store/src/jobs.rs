@@ -414,6 +414,22 @@ pub fn claim(c: &mut dyn Conn, node: &str, lease_ms: i64) -> Result<Option<Claim
         "SELECT job_pk, part_no FROM job_partitions WHERE status = 'PENDING'
          ORDER BY job_pk, part_no LIMIT 1{lock}"
     );
+    // Fair between clients: the next partition is of the client with the
+    // fewest partitions running, oldest job first; a client that queued
+    // many large jobs does not hold back another's one job. (Active jobs
+    // are few, bounded per client; running partitions are as few as the
+    // nodes' workers.)
+    let fair = format!(
+        "SELECT job_pk, part_no FROM job_partitions WHERE status = 'PENDING' AND job_pk = (
+             SELECT j.pk FROM jobs j
+             WHERE j.status IN ('QUEUED', 'RUNNING')
+               AND EXISTS (SELECT 1 FROM job_partitions p WHERE p.job_pk = j.pk AND p.status = 'PENDING')
+             ORDER BY (SELECT COUNT(*) FROM job_partitions r JOIN jobs rj ON rj.pk = r.job_pk
+                       WHERE r.status = 'RUNNING' AND rj.client_pk = j.client_pk),
+                      j.pk
+             LIMIT 1)
+         ORDER BY part_no LIMIT 1{lock}"
+    );
     in_transaction(c, |c| {
         let take = |pick: &str| {
             format!(
@@ -427,6 +443,11 @@ pub fn claim(c: &mut dyn Conn, node: &str, lease_ms: i64) -> Result<Option<Claim
             &[P::T(node), P::I(now + lease_ms), P::I(now)],
         )?;
         if row.is_none() {
+            row = c.query_one(&take(&fair), &[P::T(node), P::I(now + lease_ms)])?;
+        }
+        if row.is_none() {
+            // The fair pick's partitions are all being claimed by other
+            // nodes at this moment (PostgreSQL skips locked rows).
             row = c.query_one(&take(&pending), &[P::T(node), P::I(now + lease_ms)])?;
         }
         let Some(r) = row else {

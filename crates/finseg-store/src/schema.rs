@@ -306,6 +306,8 @@ CREATE TABLE imports (
     updated_at {INT} NOT NULL,
     PRIMARY KEY (client_pk, import_id)
 );
+-- The fair claim of partitions looks at the active jobs only.
+CREATE INDEX jobs_status ON jobs (status);
 ",
     ),
 ];

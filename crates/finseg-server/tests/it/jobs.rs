@@ -486,3 +486,59 @@ async fn large_results_stream_in_pages(app: TestApp) {
 }
 
 on_both_backends!(large_results_stream_in_pages);
+
+/// Partitions are claimed fairly between clients: while one client's job
+/// has a partition running, another client's newer job goes next, before
+/// the first client's other partitions; on a tie the older job goes first.
+async fn partitions_are_claimed_fairly_between_clients(app: TestApp) {
+    let mut cfg = config(app.backend);
+    if app.backend == Backend::Postgres {
+        // Alone on its database: claims see every client's partitions.
+        cfg.database = finseg_store::DbUrl::parse(&crate::helpers::own_postgres_url()).unwrap();
+    }
+    cfg.workers = 0;
+    cfg.partition_size = 1;
+    // Partitions of the database's users (the index would cut larger ones).
+    cfg.segment_index = false;
+    let app = TestApp::spawn_with(cfg, app.backend).await;
+    for u in ["a1", "a2", "a3"] {
+        app.user_with_account(u).await;
+    }
+    let (_, _, b) = app.new_client("other-bank").await;
+    for u in ["b1", "b2"] {
+        app.user_with_account_as(&b, u).await;
+    }
+    let claim = || {
+        app.state.db(|c| {
+            finseg_store::jobs::claim(c, "test-node", 60_000).map(|c| c.map(|c| c.job.job_id))
+        })
+    };
+    let a_first = app.create_job("highBalance", json!({"threshold": 0})).await;
+    let a_second = app.create_job("highBalance", json!({"threshold": 0})).await;
+    assert_eq!(claim().await.unwrap().as_deref(), Some(a_first.as_str()));
+    let r = app
+        .send(
+            app.http
+                .post(app.url("/api/v1/segments/highBalance"))
+                .bearer_auth(&b)
+                .json(&json!({"threshold": 0})),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    let b_job = r.body["jobId"].as_str().unwrap().to_owned();
+    assert_eq!(
+        claim().await.unwrap().as_deref(),
+        Some(b_job.as_str()),
+        "the idle client first"
+    );
+    assert_eq!(
+        claim().await.unwrap().as_deref(),
+        Some(a_first.as_str()),
+        "a tie: the older job"
+    );
+    assert_eq!(claim().await.unwrap().as_deref(), Some(b_job.as_str()));
+    assert_eq!(claim().await.unwrap().as_deref(), Some(a_first.as_str()));
+    assert_eq!(claim().await.unwrap().as_deref(), Some(a_second.as_str()));
+}
+
+on_both_backends!(partitions_are_claimed_fairly_between_clients);

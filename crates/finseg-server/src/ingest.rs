@@ -415,7 +415,10 @@ async fn post_transactions(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult {
+    let _admitted = state.writes.admit(tenant.pk)?;
     require_json(&headers)?;
+    // Parsed and written in turn (see `limits::WriteAdmission`).
+    let _slot = state.writes.batch_slot().await?;
     let records = parse_array(&body, |f| {
         input::boxed_transaction(f).map(Record::Transaction)
     })?;
@@ -428,7 +431,10 @@ async fn post_daily_balances(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult {
+    let _admitted = state.writes.admit(tenant.pk)?;
     require_json(&headers)?;
+    // Parsed and written in turn (see `limits::WriteAdmission`).
+    let _slot = state.writes.batch_slot().await?;
     let records = parse_array(&body, |f| input::daily_balance(f).map(Record::DailyBalance))?;
     write_batch(&state, tenant, records).await
 }
@@ -778,6 +784,7 @@ async fn import(
     body: Body,
 ) -> ApiResult {
     let run = q.read()?;
+    let _admitted = state.writes.admit(tenant.pk)?;
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

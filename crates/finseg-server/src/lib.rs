@@ -64,6 +64,9 @@ pub struct Config {
     /// Failed token requests one client id, or one source address, may
     /// make per minute before further attempts are refused with 429.
     pub token_failures_per_minute: u32,
+    /// Large writes (JSON batches, bulk imports, statement files) one client
+    /// may have running or waiting at once; more are refused with 429.
+    pub writes_per_client: usize,
 }
 
 impl Config {
@@ -86,6 +89,7 @@ impl Config {
             index_refresh_ms: 1_000,
             job_limits: finseg_store::jobs::JobLimits::default(),
             token_failures_per_minute: 10,
+            writes_per_client: 4,
         }
     }
 }

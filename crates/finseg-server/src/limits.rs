@@ -1,7 +1,8 @@
 //! Limits that keep one client from hurting the others: failed token
-//! requests per client id and per source address, and how many secrets
-//! are checked at once (argon2 is made to be expensive: a flood of guesses
-//! would otherwise take every core from everyone's requests).
+//! requests per client id and per source address, how many secrets are
+//! checked at once (argon2 is made to be expensive: a flood of guesses
+//! would otherwise take every core from everyone's requests), and how many
+//! large writes one client has in flight, and the node at once.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -97,5 +98,82 @@ mod tests {
         assert_eq!(f.blocked("a"), None);
         f.failed("a");
         assert_eq!(f.blocked("a"), None);
+    }
+}
+
+/// Large writes in flight: at most `per_client` a client (more get 429),
+/// and JSON batches written one at a time on SQLite (which has one writer
+/// anyway: they queue here, in order, rather than in SQLite's lock, where
+/// a wait of more than its busy timeout failed with "database is locked"),
+/// a few at a time on PostgreSQL. The queue also bounds the memory of
+/// parsed batches to the slots' worth.
+pub struct WriteAdmission {
+    per_client: usize,
+    in_flight: Mutex<HashMap<i64, usize>>,
+    batch_slots: tokio::sync::Semaphore,
+}
+
+/// A client's admitted write; its place is given back when dropped.
+pub struct WriteTicket {
+    admission: std::sync::Arc<WriteAdmission>,
+    client_pk: i64,
+}
+
+impl WriteAdmission {
+    pub fn new(per_client: usize, batch_slots: usize) -> Self {
+        WriteAdmission {
+            per_client: per_client.max(1),
+            in_flight: Mutex::new(HashMap::new()),
+            batch_slots: tokio::sync::Semaphore::new(batch_slots.max(1)),
+        }
+    }
+
+    /// Waits for the turn of a JSON batch to be parsed and written.
+    pub async fn batch_slot(
+        &self,
+    ) -> Result<tokio::sync::SemaphorePermit<'_>, crate::problem::Problem> {
+        self.batch_slots
+            .acquire()
+            .await
+            .map_err(|_| crate::problem::Problem::internal("the write queue is closed"))
+    }
+
+    /// Admits one more large write of the client, or refuses it (429).
+    pub fn admit(
+        self: &std::sync::Arc<Self>,
+        client_pk: i64,
+    ) -> Result<WriteTicket, crate::problem::Problem> {
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        let n = in_flight.entry(client_pk).or_insert(0);
+        if *n >= self.per_client {
+            return Err(crate::problem::Problem::too_many_requests(
+                format!(
+                    "this client has {} large writes (batches, imports, statement files) in flight, the most it may; send this one when one of them has finished",
+                    self.per_client
+                ),
+                1,
+            ));
+        }
+        *n += 1;
+        Ok(WriteTicket {
+            admission: self.clone(),
+            client_pk,
+        })
+    }
+}
+
+impl Drop for WriteTicket {
+    fn drop(&mut self) {
+        let mut in_flight = self
+            .admission
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = in_flight.get_mut(&self.client_pk) {
+            *n -= 1;
+            if *n == 0 {
+                in_flight.remove(&self.client_pk);
+            }
+        }
     }
 }

@@ -27,11 +27,18 @@ pub struct AppState {
     pub token_failures: Arc<crate::limits::FailedAttempts>,
     /// Secrets checked at once (argon2 takes a core for a while each).
     pub secret_checks: Arc<tokio::sync::Semaphore>,
+    /// Large writes in flight, per client and for this node.
+    pub writes: Arc<crate::limits::WriteAdmission>,
 }
 
 impl AppState {
     pub fn new(store: Arc<Store>, config: Config) -> Self {
         let failures_per_minute = config.token_failures_per_minute;
+        let batch_slots = match store.backend() {
+            finseg_store::Backend::Sqlite => 1,
+            finseg_store::Backend::Postgres => 4,
+        };
+        let writes = crate::limits::WriteAdmission::new(config.writes_per_client, batch_slots);
         AppState {
             store,
             config: Arc::new(config),
@@ -46,6 +53,7 @@ impl AppState {
             secret_checks: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
             )),
+            writes: Arc::new(writes),
         }
     }
 

@@ -135,6 +135,9 @@ async fn post_statement(
     Query(options): Query<StatementOptions>,
     body: Bytes,
 ) -> Result<Response, Problem> {
+    let _admitted = state.writes.admit(tenant.pk)?;
+    // Written in turn with the JSON batches (see `limits::WriteAdmission`).
+    let _slot = state.writes.batch_slot().await?;
     let today = today_in(&tenant.time_zone);
     let summary = import_statement(&state, tenant.pk, today, &id, &options, body).await?;
     Ok((StatusCode::OK, axum::Json(summary)).into_response())

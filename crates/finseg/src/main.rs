@@ -147,6 +147,15 @@ struct Global {
         global = true
     )]
     token_failures_per_minute: u32,
+    /// Large writes (JSON batches, bulk imports, statement files) one client
+    /// may have running or waiting at once before further ones get 429.
+    #[arg(
+        long,
+        env = "FINSEG_MAX_CONCURRENT_WRITES",
+        default_value_t = 4,
+        global = true
+    )]
+    max_concurrent_writes: usize,
     /// This node's name in partition leases (default: host name and random bits).
     #[arg(long, env = "FINSEG_NODE_ID", global = true)]
     node_id: Option<String>,
@@ -308,6 +317,7 @@ impl Global {
                 stored_members: self.max_stored_members.max(1),
             },
             token_failures_per_minute: self.token_failures_per_minute.max(1),
+            writes_per_client: self.max_concurrent_writes.max(1),
         })
     }
 }

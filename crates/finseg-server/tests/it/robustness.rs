@@ -570,7 +570,87 @@ async fn a_deleted_clients_tokens_stop_working(app: TestApp) {
     assert_eq!(app.get("/api/v1/users/k1").await.status, 200);
 }
 
+/// One client's large writes in flight are limited: while its import holds
+/// the only place, its next batch gets 429 with Retry-After, another
+/// client's batch goes through, and after the import the client's batches
+/// are taken again.
+async fn large_writes_in_flight_are_limited_per_client(app: TestApp) {
+    use std::io::{Read, Write};
+    let mut cfg = crate::helpers::config(app.backend);
+    cfg.writes_per_client = 1;
+    let app = TestApp::spawn_with(cfg, app.backend).await;
+    app.user_with_account("u1").await;
+    let (_, _, other) = app.new_client("other").await;
+    app.user_with_account_as(&other, "o1").await;
+    let batch = |account: &str, id: &str| {
+        json!([{"id": id, "accountId": account, "amount": "-1.00", "currency": "EUR",
+                "bookingDate": "2026-10-01"}])
+    };
+    // An import whose body stays open.
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    let line = "{\"kind\":\"user\",\"id\":\"slow\"}\n";
+    write!(
+        stream,
+        "POST /api/v1/import HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{line}\r\n",
+        app.token,
+        line.len()
+    )
+    .unwrap();
+    stream.flush().unwrap();
+    let mut refused = None;
+    for _ in 0..100 {
+        let r = app
+            .post("/api/v1/transactions", batch("u1-acc", "t1"))
+            .await;
+        if r.status == 429 {
+            refused = Some(r);
+            break;
+        }
+        assert_eq!(r.status, 200, "{}", r.text);
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let refused = refused.expect("the client's second large write is refused");
+    assert_problem(&refused, 429);
+    let r = app
+        .send(
+            app.http
+                .post(app.url("/api/v1/transactions"))
+                .bearer_auth(&other)
+                .json(&batch("o1-acc", "o-t1")),
+        )
+        .await;
+    assert_eq!(r.status, 200, "another client is not held back: {}", r.text);
+    stream.write_all(b"0\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    let mut buf = [0u8; 4096];
+    while !answer.contains("\"lines\"") {
+        let n = stream.read(&mut buf).unwrap();
+        assert!(n > 0, "{answer}");
+        answer.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    drop(stream);
+    let mut done = false;
+    for _ in 0..100 {
+        if app
+            .post("/api/v1/transactions", batch("u1-acc", "t2"))
+            .await
+            .status
+            == 200
+        {
+            done = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(done, "the place is given back when the import ends");
+    assert_eq!(app.get("/api/v1/users/slow").await.status, 200);
+}
+
 on_both_backends!(
+    large_writes_in_flight_are_limited_per_client,
     a_deleted_clients_tokens_stop_working,
     job_limits_per_client,
     token_guessing_is_limited,

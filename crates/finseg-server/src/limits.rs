@@ -78,29 +78,6 @@ impl<S: Send + Sync> FromRequestParts<S> for PeerAddr {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn failures_block_their_key_only_until_the_window_ends() {
-        let f = FailedAttempts::new(3);
-        for _ in 0..2 {
-            f.failed("a");
-        }
-        assert_eq!(f.blocked("a"), None);
-        f.failed("a");
-        let wait = f.blocked("a").unwrap();
-        assert!((1..=60).contains(&wait), "{wait}");
-        assert_eq!(f.blocked("b"), None);
-        // An ended window counts afresh.
-        f.windows.lock().unwrap().get_mut("a").unwrap().0 -= WINDOW;
-        assert_eq!(f.blocked("a"), None);
-        f.failed("a");
-        assert_eq!(f.blocked("a"), None);
-    }
-}
-
 /// Large writes in flight: at most `per_client` a client (more get 429),
 /// and JSON batches written one at a time on SQLite (which has one writer
 /// anyway: they queue here, in order, rather than in SQLite's lock, where
@@ -175,5 +152,28 @@ impl Drop for WriteTicket {
                 in_flight.remove(&self.client_pk);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_block_their_key_only_until_the_window_ends() {
+        let f = FailedAttempts::new(3);
+        for _ in 0..2 {
+            f.failed("a");
+        }
+        assert_eq!(f.blocked("a"), None);
+        f.failed("a");
+        let wait = f.blocked("a").unwrap();
+        assert!((1..=60).contains(&wait), "{wait}");
+        assert_eq!(f.blocked("b"), None);
+        // An ended window counts afresh.
+        f.windows.lock().unwrap().get_mut("a").unwrap().0 -= WINDOW;
+        assert_eq!(f.blocked("a"), None);
+        f.failed("a");
+        assert_eq!(f.blocked("a"), None);
     }
 }

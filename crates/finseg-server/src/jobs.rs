@@ -134,6 +134,12 @@ async fn create(
     let Some(params) = params.filter(|_| errors.is_empty()) else {
         return Err(Problem::validation(errors));
     };
+    // (A retry with an Idempotency-Key may name a job accepted before.)
+    if idempotency_key.is_none()
+        && let Some(limit) = state.job_refusals.get(tenant.pk)
+    {
+        return Err(limit_problem(limit));
+    }
     let stored_params = params.to_json().to_string();
     let job_id = new_job_id();
     let creation_date = today_in(&tenant.time_zone);
@@ -200,7 +206,10 @@ async fn create(
             }
             job
         }
-        Created::Refused(limit) => return Err(limit_problem(limit)),
+        Created::Refused(limit) => {
+            state.job_refusals.remember(tenant.pk, limit);
+            return Err(limit_problem(limit));
+        }
         Created::Existing(job) => {
             if job.segment_type != segment.as_str()
                 || job.params != stored_params
@@ -725,6 +734,7 @@ async fn delete(
         .db(move |c| jobs::delete(c, tenant.pk, &lookup))
         .await?
     {
+        state.job_refusals.forget(tenant.pk);
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {
         Err(Problem::not_found("job", &job_id))

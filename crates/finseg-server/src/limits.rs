@@ -155,6 +155,48 @@ impl Drop for WriteTicket {
     }
 }
 
+/// A client's job creation refused for a limit is refused again for a
+/// short while without reading the database or cutting the client's users:
+/// a client that floods past its limit costs little more than its requests.
+/// Deleting a job forgets the refusal (the limit may no longer hold).
+pub struct RecentRefusals {
+    entries: Mutex<HashMap<i64, (Instant, finseg_store::jobs::LimitReached)>>,
+}
+
+/// How long a refusal is repeated without looking again.
+const REFUSAL_MEMORY: Duration = Duration::from_secs(1);
+
+impl Default for RecentRefusals {
+    fn default() -> Self {
+        RecentRefusals {
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl RecentRefusals {
+    pub fn get(&self, client_pk: i64) -> Option<finseg_store::jobs::LimitReached> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(&client_pk)
+            .filter(|(at, _)| at.elapsed() < REFUSAL_MEMORY)
+            .map(|(_, limit)| *limit)
+    }
+
+    pub fn remember(&self, client_pk: i64, limit: finseg_store::jobs::LimitReached) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= MAX_KEYS {
+            entries.retain(|_, (at, _)| at.elapsed() < REFUSAL_MEMORY);
+        }
+        entries.insert(client_pk, (Instant::now(), limit));
+    }
+
+    pub fn forget(&self, client_pk: i64) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.remove(&client_pk);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

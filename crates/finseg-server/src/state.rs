@@ -29,6 +29,8 @@ pub struct AppState {
     pub secret_checks: Arc<tokio::sync::Semaphore>,
     /// Large writes in flight, per client and for this node.
     pub writes: Arc<crate::limits::WriteAdmission>,
+    /// Job creations refused for a limit a moment ago, per client.
+    pub job_refusals: Arc<crate::limits::RecentRefusals>,
 }
 
 impl AppState {
@@ -54,6 +56,7 @@ impl AppState {
                 std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
             )),
             writes: Arc::new(writes),
+            job_refusals: Arc::default(),
         }
     }
 

@@ -28,6 +28,7 @@ pub fn signals(t: &crate::record::TransactionRecord) -> Signals<'_> {
         counterpart_name: t.counterpart_name.as_deref(),
         counterpart_iban: t.counterpart_iban.as_ref().map(|i| i.as_str()),
         creditor_id: t.creditor_id.as_deref(),
+        mandate_reference: t.mandate_reference.as_deref(),
         bank_transaction_code: t.bank_transaction_code.as_deref(),
         sepa_purpose_code: t.sepa_purpose_code.as_deref(),
         mcc: t.mcc,
@@ -47,6 +48,8 @@ pub struct Signals<'a> {
     pub counterpart_name: Option<&'a str>,
     pub counterpart_iban: Option<&'a str>,
     pub creditor_id: Option<&'a str>,
+    /// Read by corrections only (a contract's own key with the creditor id).
+    pub mandate_reference: Option<&'a str>,
     pub bank_transaction_code: Option<&'a str>,
     pub sepa_purpose_code: Option<&'a str>,
     pub mcc: Option<u16>,
@@ -947,15 +950,30 @@ impl RuleSet {
 #[derive(Debug, Clone, Default)]
 pub struct Labeller {
     client: Option<std::sync::Arc<RuleSet>>,
+    corrections: Option<std::sync::Arc<crate::corrections::Corrections>>,
 }
 
 impl Labeller {
     pub fn new(client: Option<std::sync::Arc<RuleSet>>) -> Self {
-        Labeller { client }
+        Labeller {
+            client,
+            corrections: None,
+        }
+    }
+
+    /// The client's corrections come before every rule.
+    pub fn with_corrections(mut self, corrections: crate::corrections::Corrections) -> Self {
+        self.corrections = (!corrections.is_empty()).then(|| std::sync::Arc::new(corrections));
+        self
     }
 
     /// The labels and their provenance (`LABEL=set/rule@version;…`, `None` when unlabelled).
     pub fn apply(&self, s: &Signals, scratch: &mut Scratch) -> Labelled {
+        if let Some((set, provenance)) = self.corrections.as_ref().and_then(|c| c.lookup(s)) {
+            // Corrected to no label: nothing to trace.
+            let provenance = (set != LabelSet::default()).then_some(provenance);
+            return (set, provenance);
+        }
         let mut chosen = None;
         if let Some(client) = &self.client {
             let set = client.label(s, scratch);
@@ -1421,6 +1439,7 @@ mod tests {
                 counterpart_name: Some(counterpart.as_str()),
                 counterpart_iban: None,
                 creditor_id: creditor,
+                mandate_reference: None,
                 bank_transaction_code: btc.map(|i| btcs[i % btcs.len()].as_str()),
                 sepa_purpose_code: sepa.map(|i| sepas[i % sepas.len()].as_str()),
                 mcc,

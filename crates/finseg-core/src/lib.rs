@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod columnar;
+pub mod corrections;
 pub mod currency;
 pub mod date;
 pub mod iban;

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod callbacks;
 pub mod content_coding;
+pub mod corrections_api;
 pub mod docs;
 pub mod ingest;
 pub mod jobs;
@@ -218,6 +219,7 @@ pub fn router(state: AppState) -> Router {
         .merge(statements_api::routes())
         .merge(jobs::routes())
         .merge(labels_api::routes())
+        .merge(corrections_api::routes())
         .merge(docs::routes())
         .merge(metrics::routes())
         // A route layer sees the matched route, so metrics are per route template.

@@ -8,6 +8,7 @@
 pub mod checkpoint;
 pub mod clients;
 pub mod conn;
+pub mod corrections;
 pub mod coverage;
 pub mod data;
 pub mod import;

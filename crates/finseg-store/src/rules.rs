@@ -46,7 +46,8 @@ pub fn labeller(c: &mut dyn Conn, client_pk: i64) -> Result<Labeller, StoreError
             })?))
         }
     };
-    Ok(Labeller::new(client))
+    let corrections = crate::corrections::active(c, client_pk)?;
+    Ok(Labeller::new(client).with_corrections(corrections))
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -71,7 +72,7 @@ pub fn relabel(store: &Store, client_pk: i64, batch: i64) -> Result<Relabelled, 
         let (last, done) = in_transaction(&mut *c, |c| {
             let rows = c.query(
                 "SELECT t.pk, amount, purpose, counterpart_name, counterpart_iban, creditor_id, bank_transaction_code,
-                        sepa_purpose_code, mcc, rule_labels, p.text, seq, account_pk
+                        sepa_purpose_code, mcc, rule_labels, p.text, seq, account_pk, mandate_reference
                  FROM transactions t LEFT JOIN label_provenance p ON p.pk = t.label_rules_pk
                  WHERE t.client_pk = $1 AND t.pk > $2 ORDER BY t.pk LIMIT $3",
                 &[P::I(client_pk), P::I(after), P::I(batch)],
@@ -83,13 +84,14 @@ pub fn relabel(store: &Store, client_pk: i64, batch: i64) -> Result<Relabelled, 
             let mut changed_accounts = std::collections::BTreeSet::new();
             for r in &rows {
                 out.examined += 1;
-                let (purpose, counterpart, iban, creditor, code, sepa) = (
+                let (purpose, counterpart, iban, creditor, code, sepa, mandate) = (
                     r[2].opt_text(),
                     r[3].opt_text(),
                     r[4].opt_text(),
                     r[5].opt_text(),
                     r[6].opt_text(),
                     r[7].opt_text(),
+                    r[13].opt_text(),
                 );
                 let (set, provenance) = labeller.apply(
                     &Signals {
@@ -98,6 +100,7 @@ pub fn relabel(store: &Store, client_pk: i64, batch: i64) -> Result<Relabelled, 
                         counterpart_name: counterpart.as_deref(),
                         counterpart_iban: iban.as_deref(),
                         creditor_id: creditor.as_deref(),
+                        mandate_reference: mandate.as_deref(),
                         bank_transaction_code: code.as_deref(),
                         sepa_purpose_code: sepa.as_deref(),
                         mcc: r[8].opt_int().map(|m| m as u16),

@@ -310,6 +310,25 @@ CREATE TABLE imports (
 CREATE INDEX jobs_status ON jobs (status);
 ",
     ),
+    (
+        9,
+        "
+-- An analyst's corrections of labels (`corrections`): keyed by the
+-- corrected transaction's strongest stable signal.
+CREATE TABLE corrections (
+    pk {PK},
+    client_pk {INT} NOT NULL,
+    transaction_id TEXT NOT NULL,
+    incoming {INT} NOT NULL,
+    key_kind TEXT NOT NULL,
+    key_value TEXT NOT NULL,
+    labels TEXT NOT NULL,
+    created_at {INT} NOT NULL,
+    withdrawn_at {INT}
+);
+CREATE INDEX corrections_client ON corrections (client_pk, pk);
+",
+    ),
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

@@ -180,4 +180,170 @@ async fn coverage_report(app: TestApp) {
     assert_problem(&app.get("/api/v1/labels/coverage?tpo=3").await, 400);
 }
 
-on_both_backends!(client_rules_and_relabelling, coverage_report);
+/// The insurance types of a user's contracts, by contract.
+async fn contract_types(app: &TestApp, user: &str) -> Vec<(String, String)> {
+    let r = app
+        .run_segment("insurance", json!({"durationInMonth": 12}))
+        .await;
+    let mut out: Vec<(String, String)> = r["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["userId"] == user)
+        .flat_map(|u| u["contracts"].as_array().unwrap().clone())
+        .map(|c| {
+            // The contract by its payments' ids (`v77-…`).
+            let first = c["transactionIds"][0].as_str().unwrap_or("");
+            (
+                first[1..first.find('-').unwrap_or(1)].to_owned(),
+                c["insuranceType"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Polls until `check` holds (a correction is applied in the background).
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..200 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{what} did not happen");
+}
+
+/// An analyst corrects one payment of a contract finseg typed wrongly:
+/// every payment of that contract (the same creditor and mandate), stored
+/// and imported later, takes the corrected label, and the `insurance`
+/// segment reports the corrected type; the insurer's other contract keeps
+/// its type. Withdrawing the correction restores the rules' answer.
+async fn corrections_apply_to_the_whole_contract(app: TestApp) {
+    let today = finseg_server::time::today_in("Europe/Berlin");
+    let month = |n: i32| today.month().plus(-n);
+    let day = |n: i32| finseg_core::Date::from_ymd(month(n).year(), month(n).month(), 3).unwrap();
+    app.account("c1", "c1-acc", "CHECKING", "0", today, None)
+        .await;
+    let payment = |contract: u32, n: i32| {
+        json!({"id": format!("v{contract}-{n}"), "accountId": "c1-acc", "amount": "-23.45",
+            "currency": "EUR", "bookingDate": day(n).to_string(),
+            "counterpartName": "Assekuranz Nord AG", "creditorId": "DE98ZZZ09999999999",
+            "mandateReference": format!("M-{contract}"),
+            "purpose": format!("Versicherungsbeitrag Vertrag {contract} {}", month(n))})
+    };
+    let body: Vec<Value> = (1..=6)
+        .flat_map(|n| [payment(77, n), payment(78, n)])
+        .collect();
+    assert_eq!(
+        app.post("/api/v1/transactions", Value::Array(body))
+            .await
+            .status,
+        200
+    );
+    let before = contract_types(&app, "c1").await;
+    assert_eq!(
+        before,
+        vec![("77".into(), "OTHER".into()), ("78".into(), "OTHER".into())]
+    );
+
+    let r = app
+        .put(
+            "/api/v1/transactions/v77-3/labels",
+            json!({"labels": ["LIABILITYINSURANCE"]}),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    assert_eq!(r.body["key"]["kind"], "creditorIdAndMandate");
+    assert_eq!(r.body["key"]["value"], "DE98ZZZ09999999999/M-77");
+    let correction = r.body["correctionId"].as_i64().unwrap();
+    let corrected = vec![
+        ("77".to_owned(), "LIABILITY".to_owned()),
+        ("78".to_owned(), "OTHER".to_owned()),
+    ];
+    eventually("the stored payments' correction", || async {
+        contract_types(&app, "c1").await == corrected
+    })
+    .await;
+    let page = app
+        .get("/api/v1/accounts/c1-acc/transactions?perPage=100")
+        .await;
+    assert_eq!(
+        labels_of(&page.body, "v77-5"),
+        json!([{"label": "LIABILITYINSURANCE", "source": "RULE",
+                "rule": format!("correction/{correction}:v77-3")}])
+    );
+    // A payment imported after the correction takes it at once.
+    let line = payment(77, 7)
+        .to_string()
+        .replacen('{', r#"{"kind":"transaction","#, 1);
+    assert_eq!(app.import(&line).await.body["written"]["transaction"], 1);
+    let page = app
+        .get("/api/v1/accounts/c1-acc/transactions?perPage=100")
+        .await;
+    assert_eq!(
+        labels_of(&page.body, "v77-7")[0]["label"],
+        "LIABILITYINSURANCE"
+    );
+    assert_eq!(labels_of(&page.body, "v78-5")[0]["label"], "OTHERINSURANCE");
+
+    let listed = app.get("/api/v1/corrections").await;
+    assert_eq!(
+        listed.body["corrections"].as_array().unwrap().len(),
+        1,
+        "{}",
+        listed.text
+    );
+    assert_eq!(listed.body["corrections"][0]["transactionId"], "v77-3");
+    // Another client sees none of it.
+    let (_, _, other) = app.new_client("other").await;
+    let theirs = app.get_as(&other, "/api/v1/corrections").await;
+    assert_eq!(theirs.body["corrections"], json!([]));
+    assert_problem(
+        &app.delete_as(&other, &format!("/api/v1/corrections/{correction}"))
+            .await,
+        404,
+    );
+
+    let r = app
+        .delete(&format!("/api/v1/corrections/{correction}"))
+        .await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    eventually("the withdrawal", || async {
+        contract_types(&app, "c1").await == before
+    })
+    .await;
+    let page = app
+        .get("/api/v1/accounts/c1-acc/transactions?perPage=100")
+        .await;
+    assert_eq!(labels_of(&page.body, "v77-7")[0]["label"], "OTHERINSURANCE");
+    assert_eq!(
+        app.get("/api/v1/corrections").await.body["corrections"],
+        json!([])
+    );
+
+    // Bad corrections name what is wrong.
+    let r = app
+        .put(
+            "/api/v1/transactions/v77-3/labels",
+            json!({"labels": ["LIABILITYINSURANCE", "NOPE"]}),
+        )
+        .await;
+    assert_problem(&r, 400);
+    assert_eq!(crate::helpers::pointers(&r.body), vec!["/labels/1"]);
+    let r = app
+        .put("/api/v1/transactions/nope/labels", json!({"labels": []}))
+        .await;
+    assert_problem(&r, 404);
+}
+
+on_both_backends!(
+    client_rules_and_relabelling,
+    coverage_report,
+    corrections_apply_to_the_whole_contract
+);

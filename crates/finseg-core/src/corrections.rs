@@ -88,7 +88,13 @@ fn key_value(s: &Signals, kind: KeyKind) -> Option<String> {
         }
         KeyKind::CreditorId => nonempty(compact(s.creditor_id?)),
         KeyKind::CounterpartIban => nonempty(compact(s.counterpart_iban?)),
-        KeyKind::Counterpart => nonempty(words(s.counterpart_name?).collect::<Vec<_>>().join(" ")),
+        KeyKind::Counterpart => {
+            let name = s.counterpart_name.or_else(|| {
+                s.purpose
+                    .and_then(crate::purpose_fields::counterpart_in_purpose)
+            })?;
+            nonempty(words(name).collect::<Vec<_>>().join(" "))
+        }
         KeyKind::Purpose => nonempty(stable_purpose(s.purpose?)),
     }
 }

@@ -716,7 +716,12 @@ impl RuleSet {
         scratch.provenance.clear();
         scratch.text.clear();
         scratch.counterpart_end = 0;
-        if let Some(c) = s.counterpart_name {
+        // Without a counterpart field, the name a structured purpose holds.
+        let counterpart = s.counterpart_name.or_else(|| {
+            s.purpose
+                .and_then(crate::purpose_fields::counterpart_in_purpose)
+        });
+        if let Some(c) = counterpart {
             normalise_bytes(c, &mut scratch.text);
         }
         scratch.counterpart_end = scratch.text.len();

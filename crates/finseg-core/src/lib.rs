@@ -18,6 +18,7 @@ pub mod labelling;
 pub mod labels;
 pub mod money;
 pub mod providers;
+pub mod purpose_fields;
 pub mod record;
 pub mod recurring;
 pub mod segments;

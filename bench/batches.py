@@ -15,32 +15,12 @@ would. Only the standard library is used.
 import argparse
 import http.client
 import json
-import os
-import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.environ.get("FINSEG_BENCH_BIN") or os.path.join(ROOT, "target", "release", "finseg")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def peak_rss_mib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) // 1024
-    return 0
+from common import create_client, fresh_data, peak_rss_mib, serve
 
 
 def main():
@@ -49,28 +29,10 @@ def main():
     ap.add_argument("--mb", type=int, default=60)
     ap.add_argument("--clients", type=int, default=3)
     args = ap.parse_args()
-    if not os.path.exists(BIN):
-        sys.exit(f"no binary at {BIN}: cargo build --release (or set FINSEG_BENCH_BIN)")
-    data = tempfile.mkdtemp(prefix="finseg-batches-")
-    env = dict(os.environ, FINSEG_DATA_DIR=data, FINSEG_LOG="warn")
-    env.pop("FINSEG_DATABASE_URL", None)
-    clients = [json.loads(subprocess.run([BIN, "clients", "create", "--name", f"c{i}", "--json"],
-                                         env=env, check=True, capture_output=True).stdout)
-               for i in range(args.clients)]
-    port = free_port()
-    server = subprocess.Popen([BIN, "serve", "--listen", f"127.0.0.1:{port}"], env=env,
-                              stdout=subprocess.DEVNULL)
+    data, env = fresh_data("batches")
+    clients = [create_client(env, f"c{i}") for i in range(args.clients)]
+    server, port = serve(env)
     try:
-        for _ in range(600):
-            try:
-                c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                c.request("GET", "/health")
-                if c.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.1)
-
         def call(method, path, body, headers):
             c = http.client.HTTPConnection("127.0.0.1", port, timeout=3600)
             c.request(method, path, body=body, headers=headers)

@@ -24,24 +24,13 @@ import json
 import multiprocessing
 import os
 import random
-import socket
 import string
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.environ.get("FINSEG_BENCH_BIN") or os.path.join(ROOT, "target", "release", "finseg")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from common import BIN, create_client, fresh_data, serve
 
 
 class Conn:
@@ -163,18 +152,8 @@ def main():
     ap.add_argument("--seconds", type=int, default=20)
     ap.add_argument("--flooders", type=int, default=8)
     args = ap.parse_args()
-    if not os.path.exists(BIN):
-        sys.exit(f"no binary at {BIN}: cargo build --release (or set FINSEG_BENCH_BIN)")
-    data = tempfile.mkdtemp(prefix="finseg-flood-")
-    env = dict(os.environ, FINSEG_DATA_DIR=data, FINSEG_LOG="warn")
-    env.pop("FINSEG_DATABASE_URL", None)
-
-    def client(name):
-        out = subprocess.run([BIN, "clients", "create", "--name", name, "--json"],
-                             env=env, check=True, capture_output=True).stdout
-        return json.loads(out)
-
-    bank, noisy = client("bank"), client("noisy")
+    data, env = fresh_data("flood")
+    bank, noisy = create_client(env, "bank"), create_client(env, "noisy")
     pop = os.path.join(data, "population.ndjson")
     with open(pop, "wb") as f:
         subprocess.run([BIN, "generate", "--users", str(args.users), "--seed", "5"], stdout=f, check=True)
@@ -185,17 +164,8 @@ def main():
         for line in f:
             if line.startswith('{"kind":"user"'):
                 users.append(json.loads(line)["id"])
-    port = free_port()
-    server = subprocess.Popen([BIN, "serve", "--listen", f"127.0.0.1:{port}"], env=env,
-                              stdout=subprocess.DEVNULL)
+    server, port = serve(env)
     try:
-        for _ in range(600):
-            try:
-                if Conn(port).request("GET", "/health")[0] == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.1)
         bank_token = token(Conn(port), bank)
         # Warm-up: the index and the caches, so that both phases start alike.
         bank_work(port, bank_token, users, 3)

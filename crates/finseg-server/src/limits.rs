@@ -105,6 +105,12 @@ impl WriteAdmission {
         }
     }
 
+    /// Large writes running or waiting on this node, over every client.
+    pub fn in_flight(&self) -> usize {
+        let in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        in_flight.values().sum()
+    }
+
     /// Waits for the turn of a JSON batch to be parsed and written.
     pub async fn batch_slot(
         &self,

@@ -288,6 +288,9 @@ async fn metrics(State(state): State<AppState>) -> Response {
                 "finseg_segment_index_refresh_failures_total {}",
                 state.metrics.index_refresh_failures.load(std::sync::atomic::Ordering::Relaxed)
             );
+            text.push_str("# HELP finseg_large_writes_in_flight JSON batches, bulk imports and statement files running or waiting on this node.\n");
+            text.push_str("# TYPE finseg_large_writes_in_flight gauge\n");
+            let _ = writeln!(text, "finseg_large_writes_in_flight {}", state.writes.in_flight());
             text.push_str("# HELP finseg_segment_index_bytes Approximate memory of this node's segment index.\n");
             text.push_str("# TYPE finseg_segment_index_bytes gauge\n");
             let _ = writeln!(text, "finseg_segment_index_bytes {}", index.bytes);

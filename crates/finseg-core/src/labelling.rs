@@ -95,6 +95,9 @@ struct RuleDoc {
     min_amount: Option<String>,
     #[serde(default)]
     max_amount: Option<String>,
+    /// The rule guesses from weak evidence (a fallback): its labels say so.
+    #[serde(default)]
+    weak: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -162,6 +165,8 @@ pub struct RuleSet {
     fields: Vec<Field>,
     /// Rule index → `set/rule@version`.
     rule_refs: Vec<String>,
+    /// The references of the rules marked `weak`.
+    weak_refs: std::collections::HashSet<String>,
     /// Keyword id → the (rule, condition bit) pairs it serves, so that a
     /// match marks its rules at once instead of every rule scanning its keywords.
     keyword_rules: Vec<Vec<(usize, u8)>>,
@@ -646,9 +651,16 @@ impl RuleSet {
             .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .build(&keywords)
             .map_err(|e| format!("rule set {name}: {e}"))?;
-        let rule_refs = rules
+        let rule_refs: Vec<String> = rules
             .iter()
             .map(|r| format!("{name}/{}@{}", r.id, doc.version))
+            .collect();
+        let weak_refs = doc
+            .rules
+            .iter()
+            .zip(&rule_refs)
+            .filter(|(d, _)| d.weak)
+            .map(|(_, r)| r.clone())
             .collect();
         let mut keyword_rules = vec![Vec::new(); fields.len()];
         for (ri, r) in rules.iter().enumerate() {
@@ -675,6 +687,7 @@ impl RuleSet {
             automaton,
             fields,
             rule_refs,
+            weak_refs,
             keyword_rules,
             alias_of,
             evidence,
@@ -934,6 +947,12 @@ impl RuleSet {
         };
         scratch.key = key;
         text
+    }
+
+    /// Whether the rule a provenance names (`set/rule@version`) is one
+    /// that guesses from weak evidence.
+    pub fn is_weak(&self, rule_ref: &str) -> bool {
+        self.weak_refs.contains(rule_ref)
     }
 
     /// The provenance of the last call to [`RuleSet::label`] with this scratch.
@@ -1281,6 +1300,32 @@ mod tests {
         );
         // What one call marked does not linger in the scratch.
         assert_eq!(names(rules.label(&s, &mut scratch)), vec!["GROCERIES"]);
+    }
+
+    /// Fallbacks that guess (insurance of no named type, income from an
+    /// invoice) are marked weak; rules with specific evidence are not.
+    #[test]
+    fn guessing_rules_are_weak() {
+        let rules = RuleSet::default_rules();
+        let r = |id: &str| format!("default/{id}@{}", rules.version);
+        assert!(rules.is_weak(&r("insurance-word-fallback")));
+        assert!(rules.is_weak(&r("income-invoice-from-company")));
+        assert!(!rules.is_weak(&r("salary-text")));
+        assert!(!rules.is_weak(&r("income-purpose-code")));
+        let mut scratch = Scratch::default();
+        let s = Signals {
+            amount: Amount::from_cents(-30_00),
+            purpose: Some("Versicherungsbeitrag 2026"),
+            counterpart_name: Some("Unbekannte Assekuranz"),
+            ..Signals::default()
+        };
+        let (set, provenance) = Labeller::default().apply(&s, &mut scratch);
+        assert_eq!(
+            set.iter().map(|l| l.name()).collect::<Vec<_>>(),
+            ["OTHERINSURANCE"]
+        );
+        let rule = provenance.unwrap();
+        assert!(rules.is_weak(rule.split_once('=').unwrap().1), "{rule}");
     }
 
     #[test]

@@ -988,6 +988,10 @@ pub struct LabelView {
     /// The rule that set the label: `rule set/rule id@version`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
+    /// Set by a rule that guesses from weak evidence (a fallback): the
+    /// label is likely but not certain, and an analyst may want to look.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub weak: bool,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -1102,6 +1106,7 @@ fn mark_detected_transfers(
                 label: "OWNACCOUNTTRANSFER",
                 source: "DETECTED",
                 rule: None,
+                weak: false,
             });
         }
     }
@@ -1116,6 +1121,7 @@ fn label_views(client: LabelSet, rules: Option<&str>) -> Vec<LabelView> {
             label: l.name(),
             source: "CLIENT",
             rule: None,
+            weak: false,
         })
         .collect();
     for entry in rules.unwrap_or("").split(';').filter(|e| !e.is_empty()) {
@@ -1127,6 +1133,7 @@ fn label_views(client: LabelSet, rules: Option<&str>) -> Vec<LabelView> {
                 label: l.name(),
                 source: "RULE",
                 rule: Some(rule.to_owned()),
+                weak: finseg_core::labelling::RuleSet::default_rules().is_weak(rule),
             });
         }
     }

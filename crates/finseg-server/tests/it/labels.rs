@@ -291,6 +291,10 @@ async fn corrections_apply_to_the_whole_contract(app: TestApp) {
         "LIABILITYINSURANCE"
     );
     assert_eq!(labels_of(&page.body, "v78-5")[0]["label"], "OTHERINSURANCE");
+    // The rules' answer there is a guess (insurance, of no named type), and says so;
+    // the correction's is not.
+    assert_eq!(labels_of(&page.body, "v78-5")[0]["weak"], true);
+    assert!(labels_of(&page.body, "v77-7")[0].get("weak").is_none());
 
     let listed = app.get("/api/v1/corrections").await;
     assert_eq!(

@@ -3,7 +3,9 @@
 # (schemathesis): fails on any 5xx answer and on any answer the document
 # does not describe.
 #
-#   scripts/api-fuzz.sh [EXAMPLES_PER_OPERATION]    (default 30)
+#   scripts/api-fuzz.sh [EXAMPLES_PER_OPERATION [SCHEMATHESIS_OPTIONS…]]    (default 30)
+#
+# e.g. `scripts/api-fuzz.sh 1000 --workers 2` for a long run.
 #
 # FINSEG_BIN picks the binary (default target/debug/finseg, which the
 # test command builds). Needs schemathesis (pip install schemathesis).
@@ -11,6 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 examples="${1:-30}"
+shift || true
 bin="${FINSEG_BIN:-target/debug/finseg}"
 command -v schemathesis >/dev/null || {
     echo "api-fuzz: schemathesis is not installed (pip install schemathesis)" >&2
@@ -40,4 +43,5 @@ schemathesis run "http://127.0.0.1:$port/api-docs/openapi.json" \
     --max-examples "$examples" \
     --seed 1 \
     --generation-allow-x00 false \
-    --request-timeout 30
+    --request-timeout 30 \
+    "$@"

@@ -812,6 +812,14 @@ async fn import(
             import_ndjson(&state, tenant.pk, today, run, decoded).await?
         }
     };
+    if summary.lines == 0 {
+        // Most often a file that was not found by the sender (curl sends
+        // nothing for a missing `@file`): say so rather than answer 200.
+        return Err(Problem::validation(vec![FieldError::new(
+            "",
+            "the body holds no lines: send one JSON object per line",
+        )]));
+    }
     Ok(json(StatusCode::OK, summary))
 }
 

@@ -92,10 +92,33 @@ pub enum SummaryPeriod {
     Months(u32),
 }
 
+/// Levenshtein distance of two short names.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (row[j + 1] + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
 struct Reader<'a> {
     obj: &'a Map<String, Value>,
     errors: Vec<FieldError>,
+    /// The parameters the segment asked for, whether given or not.
+    known: std::cell::RefCell<Vec<String>>,
 }
+
+/// Members of a job's body that are not the segment's parameters.
+const ENVELOPE: [&str; 2] = ["callbackURL", "callbackUrl"];
 
 impl Reader<'_> {
     fn err(&mut self, field: &str, detail: impl Into<String>) {
@@ -104,7 +127,44 @@ impl Reader<'_> {
     }
 
     fn get(&self, field: &str) -> Option<&Value> {
+        let mut known = self.known.borrow_mut();
+        if !known.iter().any(|k| k == field) {
+            known.push(field.to_owned());
+        }
         self.obj.get(field).filter(|v| !v.is_null())
+    }
+
+    /// A member the segment does not know is refused, not ignored: a
+    /// misspelt parameter would otherwise fall back to its default, and
+    /// the bank would get another segment than it asked for.
+    fn refuse_unknown(&mut self) {
+        let known = self.known.borrow().clone();
+        let candidates = || known.iter().map(String::as_str).chain(ENVELOPE);
+        let mut unknown: Vec<&String> = self
+            .obj
+            .keys()
+            .filter(|k| !candidates().any(|c| c == k.as_str()))
+            .collect();
+        unknown.sort();
+        for k in unknown {
+            let closest = candidates()
+                .map(|c| {
+                    (
+                        edit_distance(&k.to_ascii_lowercase(), &c.to_ascii_lowercase()),
+                        c,
+                    )
+                })
+                .min()
+                .filter(|(d, c)| *d <= 3.max(c.len() / 4));
+            let detail = match closest {
+                Some((_, c)) => format!("is not a parameter of this segment; did you mean '{c}'?"),
+                None => format!(
+                    "is not a parameter of this segment (its parameters: {})",
+                    known.join(", ")
+                ),
+            };
+            self.err(k, detail);
+        }
     }
 
     fn amount(&mut self, field: &str) -> Option<Amount> {
@@ -195,6 +255,7 @@ impl Params {
         let mut r = Reader {
             obj,
             errors: Vec::new(),
+            known: Default::default(),
         };
         let params = match segment {
             SegmentType::LowBalance => {
@@ -346,6 +407,7 @@ impl Params {
                 }
             }
         };
+        r.refuse_unknown();
         match params {
             Some(p) if r.errors.is_empty() => Ok(p),
             _ => Err(r.errors),
@@ -446,6 +508,35 @@ mod tests {
 
     fn ptrs(e: &[FieldError]) -> Vec<&str> {
         e.iter().map(|e| e.pointer.as_str()).collect()
+    }
+
+    /// A misspelt or unknown parameter is refused with the closest name,
+    /// for every segment type; the callback URL is not a parameter but
+    /// belongs to every job.
+    #[test]
+    fn unknown_parameters_are_refused_with_the_closest_name() {
+        let e = Params::parse(
+            SegmentType::LowBalance,
+            &json!({"threshold": -100, "durationInMonths": 6, "callbackURL": "https://x"}),
+        )
+        .unwrap_err();
+        assert_eq!(ptrs(&e), ["/durationInMonths"]);
+        assert!(
+            e[0].detail.contains("did you mean 'durationInMonth'"),
+            "{}",
+            e[0].detail
+        );
+        for segment in SegmentType::ALL {
+            let e = Params::parse(
+                segment,
+                &json!({"threshold": 1, "labelGroups": ["INCOME"], "zzz": 1}),
+            )
+            .unwrap_err();
+            assert!(ptrs(&e).contains(&"/zzz"), "{segment:?}: {e:?}");
+        }
+        let e =
+            Params::parse(SegmentType::Insurance, &json!({"insurancetypes": ["CAR"]})).unwrap_err();
+        assert!(e[0].detail.contains("'insuranceTypes'"), "{}", e[0].detail);
     }
 
     #[test]

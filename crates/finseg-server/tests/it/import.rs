@@ -344,10 +344,6 @@ async fn bad_bodies(app: TestApp) {
     );
     assert_eq!(app.get("/api/v1/users/after").await.status, 200);
     assert_eq!(app.get("/api/v1/users/long").await.status, 404);
-    // An empty body is an empty import.
-    let r = app.import("").await;
-    assert_eq!(r.status, 200);
-    assert_eq!(r.body["lines"], 0);
 }
 
 /// A body sent with `Content-Encoding: zstd` imports as the same body
@@ -418,7 +414,18 @@ async fn zstd_bodies(app: TestApp) {
     assert_eq!(app.get("/api/v1/users/c").await.status, 404);
 }
 
+/// An empty body (curl sends one for a file it did not find) is a 400,
+/// not a report of nothing imported.
+async fn an_empty_body_is_refused(app: TestApp) {
+    for body in ["", "\n\n"] {
+        let r = app.import(body).await;
+        assert_problem(&r, 400);
+        assert!(r.text.contains("no lines"), "{}", r.text);
+    }
+}
+
 on_both_backends!(
+    an_empty_body_is_refused,
     a_line_the_database_refuses_costs_only_itself,
     a_named_import_resumes_where_it_broke_off,
     zstd_bodies,

@@ -542,3 +542,24 @@ async fn partitions_are_claimed_fairly_between_clients(app: TestApp) {
 }
 
 on_both_backends!(partitions_are_claimed_fairly_between_clients);
+
+/// A misspelt parameter is a 400 naming it and the closest valid name,
+/// not a job run with the default in its place.
+async fn misspelt_parameters_are_named(app: TestApp) {
+    let r = app
+        .post(
+            "/api/v1/segments/lowBalance",
+            json!({"threshold": -100, "durationInMonths": 6}),
+        )
+        .await;
+    assert_problem(&r, 400);
+    assert_eq!(pointers(&r.body), vec!["/durationInMonths"]);
+    assert!(
+        r.text.contains("did you mean 'durationInMonth'"),
+        "{}",
+        r.text
+    );
+    assert_eq!(app.get("/api/v1/jobs").await.body["jobs"], json!([]));
+}
+
+on_both_backends!(misspelt_parameters_are_named);

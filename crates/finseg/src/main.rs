@@ -404,7 +404,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())?;
             if !deleted {
-                return Err(format!("no client '{client}'"));
+                return Err(no_client(&client, &g.database()?));
             }
             println!("deleted client {client}");
             Ok(())
@@ -429,7 +429,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             let store = open_store(&g).await?;
             let report = tokio::task::spawn_blocking(move || {
                 let mut c = store.conn().map_err(|e| e.to_string())?;
-                let client_pk = client_pk(&mut *c, &client)?;
+                let client_pk = client_pk(&store, &mut *c, &client)?;
                 finseg_store::coverage::of(&mut *c, client_pk, usize::from(top))
                     .map_err(|e| e.to_string())
             })
@@ -446,7 +446,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             let store = open_store(&g).await?;
             let done = tokio::task::spawn_blocking(move || {
                 let mut c = store.conn().map_err(|e| e.to_string())?;
-                let client_pk = client_pk(&mut *c, &client)?;
+                let client_pk = client_pk(&store, &mut *c, &client)?;
                 drop(c);
                 finseg_store::rules::relabel(&store, client_pk, 2_000).map_err(|e| e.to_string())
             })
@@ -459,7 +459,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             let store = open_store(&g).await?;
             let done = tokio::task::spawn_blocking(move || {
                 let mut c = store.conn().map_err(|e| e.to_string())?;
-                let client_pk = client_pk(&mut *c, &client)?;
+                let client_pk = client_pk(&store, &mut *c, &client)?;
                 export::export(&mut *c, client_pk, &out)
             })
             .await
@@ -536,12 +536,26 @@ fn bench_labelling(pop: PopulationArgs, time_zone: &str) -> String {
     )
 }
 
-/// The key of the client with this id (`fsc_…`), or an error naming it.
-fn client_pk(c: &mut dyn finseg_store::Conn, client_id: &str) -> Result<i64, String> {
+/// The key of the client with this id (`fsc_…`), or an error naming it
+/// and the database looked in.
+fn client_pk(
+    store: &Store,
+    c: &mut dyn finseg_store::Conn,
+    client_id: &str,
+) -> Result<i64, String> {
     finseg_store::clients::by_client_id(c, client_id)
         .map_err(|e| e.to_string())?
         .map(|row| row.pk)
-        .ok_or_else(|| format!("no client '{client_id}'"))
+        .ok_or_else(|| no_client(client_id, store.url()))
+}
+
+/// A client id unknown to the database: which database, since a command
+/// run from another folder (or without `--data-dir`) opens another one.
+fn no_client(client_id: &str, db: &DbUrl) -> String {
+    format!(
+        "no client '{client_id}' in {} (set --data-dir or --database-url to the service's database)",
+        db.redacted()
+    )
 }
 
 async fn open_store(g: &Global) -> Result<Arc<Store>, String> {
@@ -702,7 +716,7 @@ async fn import_file(
         .db(move |c| finseg_store::clients::by_client_id(c, &lookup))
         .await
         .map_err(|p| p.detail)?
-        .ok_or_else(|| format!("no client '{client_id}'"))?;
+        .ok_or_else(|| no_client(client_id, state.store.url()))?;
     let today = time::today_in(&client.time_zone);
     if let Some((account, opts)) = statement {
         let bytes = tokio::fs::read(file)

@@ -309,7 +309,10 @@ fn deleting_a_client_erases_it() {
         .output()
         .unwrap();
     assert!(!again.status.success());
-    assert!(String::from_utf8_lossy(&again.stderr).contains("no client"));
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(err.contains("no client"), "{err}");
+    // The error names the database it looked in.
+    assert!(err.contains("finseg.db"), "{err}");
 }
 
 #[test]

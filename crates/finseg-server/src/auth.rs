@@ -89,10 +89,11 @@ pub fn create_client(
 
 /// The demo client: created on first use, given a fresh secret on every
 /// start (the old one was printed once and is not kept in plain text).
+/// The flag says whether the client existed, so its secret was replaced.
 pub fn demo_client(
     c: &mut dyn Conn,
     time_zone: &str,
-) -> Result<(ClientRow, Credentials), StoreError> {
+) -> Result<(ClientRow, Credentials, bool), StoreError> {
     const NAME: &str = "demo";
     if let Some(row) = clients::by_name(c, NAME)? {
         let secret = random_token(32);
@@ -102,12 +103,12 @@ pub fn demo_client(
             client_secret: secret,
             webhook_secret: row.webhook_secret.clone(),
         };
-        return Ok((row, creds));
+        return Ok((row, creds, true));
     }
     let creds = create_client(c, NAME, time_zone)?;
     let row = clients::by_client_id(c, &creds.client_id)?
         .ok_or_else(|| StoreError::Internal("demo client vanished".into()))?;
-    Ok((row, creds))
+    Ok((row, creds, false))
 }
 
 /// Issues a token for a client whose secret has been verified. Blocking.

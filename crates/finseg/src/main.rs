@@ -584,12 +584,12 @@ async fn load_demo(app: &Application, pop: PopulationArgs) -> Result<(), String>
     let state = app.state().clone();
     let tz = state.config.time_zone.clone();
     let ttl = state.config.token_ttl_secs;
-    let (client, creds, token, counts) = state
+    let (client, creds, rotated, token, counts) = state
         .db(move |c| {
-            let (client, creds) = auth::demo_client(c, &tz)?;
+            let (client, creds, rotated) = auth::demo_client(c, &tz)?;
             let token = auth::issue_token(c, client.pk, ttl)?;
             let counts = finseg_store::data::client_counts(c, client.pk)?;
-            Ok((client, creds, token, counts))
+            Ok((client, creds, rotated, token, counts))
         })
         .await
         .map_err(|p| p.detail)?;
@@ -632,7 +632,7 @@ async fn load_demo(app: &Application, pop: PopulationArgs) -> Result<(), String>
 finseg demo is ready: {users} users, {accounts} accounts, {transactions} transactions.
 
   client_id:     {cid}
-  client_secret: {secret}
+  client_secret: {secret}{rotated}
   access token:  {token}   (valid {ttl} s)
 
 Try it:
@@ -657,6 +657,11 @@ Segments (POST creates a job and answers {{"jobId"}}; GET the result with that i
 "#,
         cid = creds.client_id,
         secret = creds.client_secret,
+        rotated = if rotated {
+            "\n                 (a new secret: finseg keeps only a hash of the demo client's, so each start\n                 issues one; the secret printed before no longer works)"
+        } else {
+            ""
+        },
     );
     Ok(())
 }

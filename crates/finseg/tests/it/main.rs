@@ -367,6 +367,57 @@ fn serve_starts_and_stops_on_sigterm() {
     );
 }
 
+/// `finseg demo` started twice on one data directory keeps its client and
+/// says that it issued a new secret (the first start says nothing of it).
+#[test]
+fn a_restarted_demo_says_its_secret_is_new() {
+    let dir = temp_dir("demo-restart");
+    let start = || {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let mut child = finseg(&dir)
+            .args([
+                "demo",
+                "--users",
+                "3",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut out = Vec::new();
+        for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+            let line = line.unwrap();
+            let done = line.contains("API docs:");
+            out.push(line);
+            if done {
+                break;
+            }
+        }
+        send_sigterm(child.id());
+        child.wait().unwrap();
+        out.join("\n")
+    };
+    let id = |out: &str| {
+        out.lines()
+            .find_map(|l| {
+                l.trim()
+                    .strip_prefix("client_id:")
+                    .map(|v| v.trim().to_owned())
+            })
+            .unwrap()
+    };
+    let first = start();
+    assert!(!first.contains("a new secret"), "{first}");
+    let second = start();
+    assert!(second.contains("a new secret"), "{second}");
+    assert_eq!(id(&first), id(&second), "the same demo client");
+}
+
 fn send_sigterm(pid: u32) {
     let ok = Command::new("kill")
         .args(["-TERM", &pid.to_string()])

@@ -19,6 +19,8 @@ pub mod schema;
 pub mod snapshot;
 pub mod sqlite_memory;
 pub mod statements;
+#[cfg(test)]
+mod testing;
 
 use std::path::PathBuf;
 use std::sync::{Condvar, Mutex};

@@ -125,9 +125,7 @@ pub fn set_status(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clients::{self, NewClient};
     use crate::import::{BulkImport, LineBatch, ParsedBatch};
-    use crate::{DbUrl, Store};
     use finseg_core::Date;
 
     fn batch(first: u64, lines: &[&str]) -> ParsedBatch {
@@ -145,27 +143,14 @@ mod tests {
     /// batch, written in the batch's transaction.
     #[test]
     fn waiting_lines_hold_the_committed_line_back() {
-        let dir = std::env::temp_dir().join(format!("finseg-progress-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let store = Store::open(DbUrl::in_data_dir(&dir)).unwrap();
-        let client = clients::insert(
-            &mut *store.conn().unwrap(),
-            &NewClient {
-                client_id: "c1",
-                name: "c1",
-                secret_hash: "-",
-                webhook_secret: "-",
-                time_zone: "Europe/Berlin",
-            },
-        )
-        .unwrap();
+        let (store, client_pk) = crate::testing::store_with_client("progress");
         let today = Date::parse("2026-11-15").unwrap();
         let stored = || {
-            get(&mut *store.conn().unwrap(), client.pk, "n")
+            get(&mut *store.conn().unwrap(), client_pk, "n")
                 .unwrap()
                 .unwrap()
         };
-        let mut imp = BulkImport::begin(&store, client.pk, today)
+        let mut imp = BulkImport::begin(&store, client_pk, today)
             .unwrap()
             .named("n", 11)
             .unwrap();

@@ -270,10 +270,9 @@ impl Stager {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clients::{self, NewClient};
+    use crate::Store;
     use crate::import::{BulkImport, LineBatch, write_all};
     use crate::index;
-    use crate::{DbUrl, Store};
     use finseg_core::columnar::ClientIndex;
 
     fn today() -> Date {
@@ -281,25 +280,7 @@ mod tests {
     }
 
     fn open(name: &str) -> (Store, i64) {
-        let dir =
-            std::env::temp_dir().join(format!("finseg-staging-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let store = Store::open(DbUrl::in_data_dir(&dir)).unwrap();
-        let client = {
-            let mut c = store.conn().unwrap();
-            clients::insert(
-                &mut *c,
-                &NewClient {
-                    client_id: "c1",
-                    name: "c1",
-                    secret_hash: "-",
-                    webhook_secret: "-",
-                    time_zone: "Europe/Berlin",
-                },
-            )
-            .unwrap()
-        };
-        (store, client.pk)
+        crate::testing::store_with_client(&format!("staging-{name}"))
     }
 
     /// Imports `lines` in batches of `size` lines as the server does:

@@ -1302,6 +1302,35 @@ mod tests {
         assert_eq!(names(rules.label(&s, &mut scratch)), vec!["GROCERIES"]);
     }
 
+    /// Insurers taken from an outside directory (datenanfragen/data) are
+    /// known by their legal names, and a specialist gives its line.
+    #[test]
+    fn insurers_of_the_outside_directory_are_known() {
+        for (counterpart, purpose, expected) in [
+            (
+                "WERTGARANTIE SE",
+                "Beitrag Vertrag 123456",
+                "OTHERINSURANCE",
+            ),
+            (
+                "Proxalto Lebensversicherung AG",
+                "Beitrag 4711",
+                "LIFEINSURANCE",
+            ),
+            (
+                "Envivas Krankenversicherung AG",
+                "Beitrag 12/2026",
+                "HEALTHINSURANCE",
+            ),
+        ] {
+            assert_eq!(
+                default_labels(-20_00, counterpart, purpose),
+                vec![expected],
+                "{counterpart} | {purpose}"
+            );
+        }
+    }
+
     /// Fallbacks that guess (insurance of no named type, income from an
     /// invoice) are marked weak; rules with specific evidence are not.
     #[test]

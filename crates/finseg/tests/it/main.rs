@@ -365,6 +365,8 @@ fn serve_starts_and_stops_on_sigterm() {
         logs.iter().any(|l| l.contains("finseg stopped")),
         "{logs:?}"
     );
+    // Not a terminal: plain text, no colour codes.
+    assert!(!logs.iter().any(|l| l.contains('\x1b')), "{logs:?}");
 }
 
 /// `finseg demo` started twice on one data directory keeps its client and

@@ -708,14 +708,60 @@ async fn job_status(
     }
 }
 
+/// `?status=` and `?segmentType=` of the job list.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct JobFilterQuery {
+    status: Option<String>,
+    segment_type: Option<String>,
+}
+
+impl JobFilterQuery {
+    fn read(&self) -> Result<jobs::JobFilter<'static>, Problem> {
+        let mut errors = Vec::new();
+        let status = self.status.as_deref().and_then(|s| {
+            let found = [jobs::QUEUED, jobs::RUNNING, jobs::COMPLETED, jobs::FAILED]
+                .into_iter()
+                .find(|k| k.eq_ignore_ascii_case(s));
+            if found.is_none() {
+                errors.push(FieldError::new(
+                    "/status",
+                    "must be QUEUED, RUNNING, COMPLETED or FAILED",
+                ));
+            }
+            found
+        });
+        let segment_type = self.segment_type.as_deref().and_then(|s| {
+            let found = SegmentType::parse(s).map(SegmentType::as_str);
+            if found.is_none() {
+                errors.push(FieldError::new(
+                    "/segmentType",
+                    "must be lowBalance, highBalance, financialBreakdown, insurance or incomeSpendingSummary",
+                ));
+            }
+            found
+        });
+        if errors.is_empty() {
+            Ok(jobs::JobFilter {
+                status,
+                segment_type,
+            })
+        } else {
+            Err(Problem::validation(errors))
+        }
+    }
+}
+
 async fn list(
     State(state): State<AppState>,
     tenant: Tenant,
     Query(q): Query<PageQuery>,
+    Query(f): Query<JobFilterQuery>,
 ) -> ApiResult {
     let (page, per_page) = q.read(100, 1000)?;
+    let filter = f.read()?;
     let (total, rows) = state
-        .db(move |c| jobs::list(c, tenant.pk, (page - 1) * per_page, per_page))
+        .db(move |c| jobs::list(c, tenant.pk, filter, (page - 1) * per_page, per_page))
         .await?;
     Ok(axum::Json(json!({
         "jobs": rows.iter().map(|j| status_resource(j, None)).collect::<Vec<_>>(),

@@ -327,23 +327,45 @@ pub fn by_pk(c: &mut dyn Conn, pk: i64) -> Result<Option<JobRow>, StoreError> {
 }
 
 /// One page of the client's jobs, newest first, with the total count.
+/// Which of a client's jobs a list shows: all, or those of one status
+/// and/or one segment type.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JobFilter<'a> {
+    pub status: Option<&'a str>,
+    pub segment_type: Option<&'a str>,
+}
+
 pub fn list(
     c: &mut dyn Conn,
     client_pk: i64,
+    filter: JobFilter,
     offset: i64,
     limit: i64,
 ) -> Result<(i64, Vec<JobRow>), StoreError> {
+    let mut cond = String::from("client_pk = $1");
+    let mut params = vec![P::I(client_pk)];
+    for (column, value) in [
+        ("status", filter.status),
+        ("segment_type", filter.segment_type),
+    ] {
+        if let Some(v) = value {
+            params.push(P::T(v));
+            cond.push_str(&format!(" AND {column} = ${}", params.len()));
+        }
+    }
     let total = c
-        .query_one(
-            "SELECT COUNT(*) FROM jobs WHERE client_pk = $1",
-            &[P::I(client_pk)],
-        )?
+        .query_one(&format!("SELECT COUNT(*) FROM jobs WHERE {cond}"), &params)?
         .map_or(0, |r| r[0].int());
+    let n = params.len();
+    params.push(P::I(limit));
+    params.push(P::I(offset));
     let rows = c.query(
         &format!(
-            "SELECT {JOB_COLS} FROM jobs WHERE client_pk = $1 ORDER BY pk DESC LIMIT $2 OFFSET $3"
+            "SELECT {JOB_COLS} FROM jobs WHERE {cond} ORDER BY pk DESC LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
         ),
-        &[P::I(client_pk), P::I(limit), P::I(offset)],
+        &params,
     )?;
     Ok((total, rows.iter().map(job).collect()))
 }

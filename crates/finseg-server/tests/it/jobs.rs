@@ -563,3 +563,36 @@ async fn misspelt_parameters_are_named(app: TestApp) {
 }
 
 on_both_backends!(misspelt_parameters_are_named);
+
+/// The job list filters by status and by segment type, and names a bad filter.
+async fn jobs_are_listed_by_status_and_type(app: TestApp) {
+    app.user_with_account("u1").await;
+    let high = app.create_job("highBalance", json!({"threshold": 0})).await;
+    app.wait_for("highBalance", &high).await;
+    let low = app
+        .create_job("lowBalance", json!({"threshold": 1000}))
+        .await;
+    app.wait_for("lowBalance", &low).await;
+    let ids = |r: &crate::helpers::Response| -> Vec<String> {
+        r.body["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|j| j["jobId"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let r = app.get("/api/v1/jobs?segmentType=highBalance").await;
+    assert_eq!(ids(&r), vec![high.clone()], "{}", r.text);
+    assert_eq!(r.body["paging"]["totalCount"], 1, "{}", r.text);
+    let r = app.get("/api/v1/jobs?status=COMPLETED").await;
+    assert_eq!(ids(&r), vec![low.clone(), high.clone()]);
+    let r = app
+        .get("/api/v1/jobs?status=RUNNING&segmentType=lowBalance")
+        .await;
+    assert_eq!(ids(&r), Vec::<String>::new());
+    let r = app.get("/api/v1/jobs?status=DONE&segmentType=nope").await;
+    assert_problem(&r, 400);
+    assert_eq!(pointers(&r.body), vec!["/status", "/segmentType"]);
+}
+
+on_both_backends!(jobs_are_listed_by_status_and_type);

@@ -417,14 +417,29 @@ const ASCII_NORMALISED: [u8; 128] = {
     t
 };
 
-/// What a German letter or accented vowel folds to ("" for any other character).
+/// What a German letter or an accented Latin letter folds to ("" for any
+/// other character): German umlauts as German writes them without (ae, oe,
+/// ue, ss), other accents dropped, so that the vocabularies can be written
+/// in ASCII for every language a statement carries (intérêts, Ubezpieczenie
+/// składki, försäkring).
 fn folded(c: char) -> &'static str {
     match c {
-        'ä' | 'Ä' => "ae",
-        'ö' | 'Ö' => "oe",
+        'ä' | 'Ä' | 'æ' | 'Æ' => "ae",
+        'ö' | 'Ö' | 'ø' | 'Ø' | 'œ' | 'Œ' => "oe",
         'ü' | 'Ü' => "ue",
         'ß' => "ss",
-        'é' | 'è' | 'É' => "e",
+        'á' | 'à' | 'â' | 'ã' | 'å' | 'ą' | 'Á' | 'À' | 'Â' | 'Ã' | 'Å' | 'Ą' => "a",
+        'é' | 'è' | 'ê' | 'ë' | 'ę' | 'ě' | 'É' | 'È' | 'Ê' | 'Ë' | 'Ę' | 'Ě' => "e",
+        'í' | 'ì' | 'î' | 'ï' | 'Í' | 'Ì' | 'Î' | 'Ï' => "i",
+        'ó' | 'ò' | 'ô' | 'õ' | 'Ó' | 'Ò' | 'Ô' | 'Õ' => "o",
+        'ú' | 'ù' | 'û' | 'ů' | 'Ú' | 'Ù' | 'Û' | 'Ů' => "u",
+        'ç' | 'ć' | 'č' | 'Ç' | 'Ć' | 'Č' => "c",
+        'ñ' | 'ń' | 'ň' | 'Ñ' | 'Ń' | 'Ň' => "n",
+        'ś' | 'š' | 'Ś' | 'Š' => "s",
+        'ź' | 'ż' | 'ž' | 'Ź' | 'Ż' | 'Ž' => "z",
+        'ł' | 'Ł' => "l",
+        'ř' | 'Ř' => "r",
+        'ý' | 'ÿ' | 'Ý' => "y",
         _ => "",
     }
 }
@@ -1078,7 +1093,7 @@ mod tests {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(5000))]
         #[test]
         fn normalising_by_bytes_is_normalising_by_characters(
-            text in "[a-zA-Z0-9 ./:,&'-]{0,12}(\\PC{0,6}[äöüÄÖÜßéèÉ]?[a-z ]{0,8}){0,4}",
+            text in "[a-zA-Z0-9 ./:,&'-]{0,12}(\\PC{0,6}[äöüÄÖÜßéèÉàçêłøñŁæ]?[a-z ]{0,8}){0,4}",
             prefix in "[ -~]{0,40}",
         ) {
             let text = format!("{prefix}{text}");
@@ -1223,11 +1238,101 @@ mod tests {
         assert!(!refund.contains(&"OTHERINCOME"), "{refund:?}");
     }
 
+    /// Statements carry counterparts and purposes in the languages of the
+    /// customers' employers, authorities and insurers: income, benefits,
+    /// refunds and insurance lines are known in those words too, and an
+    /// accent does not hide a word (intérêts, składka).
+    #[test]
+    fn other_languages_name_income_and_insurance() {
+        for (amount, counterpart, purpose, expected) in [
+            (2_100_00, "Exemple SARL", "Salaire mars 2027", "SALARY"),
+            (2_100_00, "Voorbeeld BV", "Salaris april 2027", "SALARY"),
+            (
+                2_100_00,
+                "Przyklad Sp. z o.o.",
+                "Wynagrodzenie za 03/2027",
+                "SALARY",
+            ),
+            (
+                900_00,
+                "France Travail",
+                "Allocation 03/2027",
+                "UNEMPLOYMENTBENEFIT",
+            ),
+            (900_00, "UWV", "WW-uitkering maart", "UNEMPLOYMENTBENEFIT"),
+            (
+                310_00,
+                "Belastingdienst",
+                "Teruggaaf inkomstenbelasting 2026",
+                "TAXREFUND",
+            ),
+            (
+                310_00,
+                "DGFIP",
+                "Remboursement impôt sur le revenu",
+                "TAXREFUND",
+            ),
+            (
+                12_40,
+                "Banque Exemple",
+                "Intérêts créditeurs 2026",
+                "CAPITALINCOME",
+            ),
+            (
+                25_00,
+                "Caisse Primaire",
+                "Remboursement soins CPAM",
+                "HEALTHINSURANCE",
+            ),
+            (
+                -41_00,
+                "Exemple Assurances",
+                "Cotisation assurance habitation 2027",
+                "HOUSEHOLDINSURANCE",
+            ),
+            (
+                -41_00,
+                "",
+                "Assicurazione auto polizza 5531",
+                "CARINSURANCE",
+            ),
+            (
+                -41_00,
+                "Przyklad TU",
+                "Ubezpieczenie mieszkania składka",
+                "HOUSEHOLDINSURANCE",
+            ),
+            (
+                -41_00,
+                "",
+                "Health insurance premium March",
+                "HEALTHINSURANCE",
+            ),
+            (
+                -41_00,
+                "Exemple Mutuelle",
+                "Prélèvement mensuel",
+                "HEALTHINSURANCE",
+            ),
+        ] {
+            assert_eq!(
+                default_labels(amount, counterpart, purpose),
+                [expected],
+                "{counterpart} | {purpose}"
+            );
+        }
+        // Income words name income only when it is received.
+        assert!(default_labels(-2_100_00, "Exemple SARL", "Salaire mars 2027").is_empty());
+    }
+
     #[test]
     fn normalisation() {
         let mut s = String::new();
         normalise("Kfz-Versicherung  Prämie/Beitrag 01.2026 ÄÖÜ ß", &mut s);
         assert_eq!(s, " kfz versicherung praemie beitrag 01 2026 aeoeue ss ");
+        let mut s = String::new();
+        normalise("Intérêts Składka Försäkring Ærø", &mut s);
+        assert_eq!(s, " interets skladka foersaekring aeroe ");
     }
 
     #[test]

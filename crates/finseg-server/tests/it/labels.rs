@@ -38,7 +38,7 @@ async fn client_rules_and_relabelling(app: TestApp) {
     let page = app.get("/api/v1/accounts/u-acc/transactions").await;
     assert_eq!(
         labels_of(&page.body, "b1"),
-        json!([{"label": "SALARY", "source": "RULE", "rule": "default/salary-text@2026.12.1"}])
+        json!([{"label": "SALARY", "source": "RULE", "rule": "default/salary-text@2026.12.7"}])
     );
 
     assert_problem(&app.get("/api/v1/labels/rules").await, 404);

@@ -444,6 +444,7 @@ async fn post_daily_balances(
 /// Runs an import on a blocking thread, fed with batches over `rx`.
 fn run_import(
     store: &finseg_store::Store,
+    writes: &crate::limits::WriteAdmission,
     client_pk: i64,
     today: finseg_core::Date,
     run: &ImportRun,
@@ -457,12 +458,15 @@ fn run_import(
     }
     while let Some(batch) = rx.blocking_recv() {
         let through = imp.committed_through();
+        let turn = writes.blocking_batch_slot();
         let outcome = imp.write_parsed(&batch).map_err(|e| (e, through))?;
+        drop(turn);
         // Staged on the staging thread and freed on the parsing thread,
         // not here: the writer is the pipeline's bottleneck.
         let _ = written.send((batch, outcome));
     }
     let through = imp.committed_through();
+    let _turn = writes.blocking_batch_slot();
     imp.finish().map_err(|e| (e, through))
 }
 
@@ -623,8 +627,17 @@ pub async fn import_ndjson(
     });
     let store = state.store.clone();
     let worker_run = run.clone();
+    let writes = state.writes.clone();
     let worker = tokio::task::spawn_blocking(move || {
-        run_import(&store, tenant_pk, today, &worker_run, parsed_rx, written_tx)
+        run_import(
+            &store,
+            &writes,
+            tenant_pk,
+            today,
+            &worker_run,
+            parsed_rx,
+            written_tx,
+        )
     });
     let mut early_rejections: Vec<finseg_store::import::Rejection> = Vec::new();
     let mut early_count = 0u64;

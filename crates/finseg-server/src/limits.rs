@@ -79,10 +79,11 @@ impl<S: Send + Sync> FromRequestParts<S> for PeerAddr {
 }
 
 /// Large writes in flight: at most `per_client` a client (more get 429),
-/// and JSON batches written one at a time on SQLite (which has one writer
-/// anyway: they queue here, in order, rather than in SQLite's lock, where
-/// a wait of more than its busy timeout failed with "database is locked"),
-/// a few at a time on PostgreSQL. The queue also bounds the memory of
+/// and JSON batches and the batches of bulk imports written one at a time
+/// on SQLite (which has one writer anyway: they queue here, in order,
+/// rather than in SQLite's lock, where a wait of more than its busy
+/// timeout failed with "database is locked"), a few at a time on
+/// PostgreSQL. The queue also bounds the memory of
 /// parsed batches to the slots' worth.
 pub struct WriteAdmission {
     per_client: usize,
@@ -119,6 +120,15 @@ impl WriteAdmission {
             .acquire()
             .await
             .map_err(|_| crate::problem::Problem::internal("the write queue is closed"))
+    }
+
+    /// Waits, on a blocking thread, for the turn of one batch of a bulk
+    /// import: imports take turns batch by batch with each other and with
+    /// JSON batches, in order, instead of waiting in SQLite's lock.
+    pub fn blocking_batch_slot(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        tokio::runtime::Handle::current()
+            .block_on(self.batch_slots.acquire())
+            .ok()
     }
 
     /// Admits one more large write of the client, or refuses it (429).

@@ -649,7 +649,71 @@ async fn large_writes_in_flight_are_limited_per_client(app: TestApp) {
     assert_eq!(app.get("/api/v1/users/slow").await.status, 200);
 }
 
+/// Bulk imports of several clients and JSON batches at the same time take
+/// turns batch by batch: every one is answered 200 with every line written
+/// (on SQLite they queue for the one writer instead of failing with
+/// "database is locked").
+async fn imports_of_several_clients_take_turns(app: TestApp) {
+    // More than one import batch (20,000 lines) each, so that they interleave.
+    const LINES: usize = 25_000;
+    let mut tokens = vec![app.token.clone()];
+    for name in ["second", "third"] {
+        tokens.push(app.new_client(name).await.2);
+    }
+    let (_, _, batcher) = app.new_client("batcher").await;
+    app.user_with_account_as(&batcher, "b").await;
+    let body = |client: usize| {
+        let mut b = format!(
+            "{{\"kind\":\"user\",\"id\":\"u\"}}\n{{\"kind\":\"account\",\"id\":\"u-acc\",\"userId\":\"u\",\"type\":\"CHECKING\",\"currency\":\"EUR\",\"balance\":\"0\"}}\n"
+        );
+        for i in 0..LINES {
+            b.push_str(&format!(
+                "{{\"kind\":\"transaction\",\"id\":\"c{client}-t{i}\",\"accountId\":\"u-acc\",\"amount\":\"-1.00\",\"currency\":\"EUR\",\"bookingDate\":\"2026-10-01\"}}\n"
+            ));
+        }
+        b
+    };
+    let imports = tokens.iter().enumerate().map(|(c, token)| {
+        let body = body(c);
+        let app = &app;
+        async move { app.import_as(token, &body).await }
+    });
+    let batches = (0..4).map(|k| {
+        let app = &app;
+        let batcher = &batcher;
+        async move {
+            let batch: Vec<_> = (0..500)
+                .map(|i| {
+                    json!({"id": format!("b{k}-{i}"), "accountId": "b-acc", "amount": "-1.00",
+                                "currency": "EUR", "bookingDate": "2026-10-01"})
+                })
+                .collect();
+            app.send(
+                app.http
+                    .post(app.url("/api/v1/transactions"))
+                    .bearer_auth(batcher)
+                    .json(&batch),
+            )
+            .await
+        }
+    });
+    let (imported, batched) = tokio::join!(
+        futures_util::future::join_all(imports),
+        futures_util::future::join_all(batches)
+    );
+    for r in &imported {
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["written"]["transaction"], json!(LINES), "{}", r.text);
+        assert_eq!(r.body["rejectedCount"], json!(0), "{}", r.text);
+    }
+    for r in &batched {
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["written"], json!(500), "{}", r.text);
+    }
+}
+
 on_both_backends!(
+    imports_of_several_clients_take_turns,
     large_writes_in_flight_are_limited_per_client,
     a_deleted_clients_tokens_stop_working,
     job_limits_per_client,

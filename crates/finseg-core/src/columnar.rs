@@ -635,6 +635,7 @@ impl ColumnarUser {
 
 /// Prefetches every cache line of `s` (a hint: it neither faults nor
 /// changes anything, and is left out where there is no such instruction).
+#[allow(unsafe_code)]
 fn prefetch<T>(s: &[T]) {
     #[cfg(target_arch = "x86_64")]
     {

@@ -75,6 +75,7 @@ impl Currency {
         (ACTIVE[n / 64] >> (n % 64) & 1 == 1).then_some(Currency(b))
     }
 
+    #[allow(unsafe_code)]
     pub fn as_str(&self) -> &str {
         // SAFETY: every constructor takes three capital letters A–Z
         // (`code_number`, or a `WITHDRAWN` code), which are UTF-8. The

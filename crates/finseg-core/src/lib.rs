@@ -2,6 +2,10 @@
 //!
 //! Invariant: nothing in this crate does I/O, reads a clock or knows about
 //! HTTP or a database. Callers pass "today" in where it matters.
+// Three hot accessors are `unsafe`, each allowed where it stands with its
+// safety argument: `columnar::prefetch`, `text::Text::as_str`,
+// `currency::Currency::as_str`.
+#![deny(unsafe_code)]
 
 pub mod account;
 pub mod columnar;

@@ -4,6 +4,7 @@
 //! streams in constant memory, any slice of it can be regenerated, and the
 //! same seed always gives the same bytes. Output is the bulk import format
 //! (NDJSON with `kind`). No labels are emitted: labelling is finseg's job.
+#![forbid(unsafe_code)]
 
 mod catalog;
 mod rng;

@@ -1,6 +1,7 @@
 //! The finseg HTTP service: configuration, application assembly, and the
 //! routes of the API. `Application::build` is used by `main` and by the
 //! tests alike; bound to port 0 it picks a free port.
+#![forbid(unsafe_code)]
 
 pub mod auth;
 pub mod callbacks;

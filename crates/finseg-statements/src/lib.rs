@@ -5,6 +5,7 @@
 //! [`ParseError`] naming where the file is wrong (a line, or an XML path).
 //! They never panic on any input (fuzzed), do no I/O and hold no state;
 //! [`plan`] turns parsed statements into the records finseg stores.
+#![forbid(unsafe_code)]
 
 pub mod camt;
 pub mod csv;

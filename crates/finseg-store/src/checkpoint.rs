@@ -122,16 +122,7 @@ impl Checkpointer {
                 *self.appended_from.insert(len)
             }
         };
-        #[cfg(target_os = "linux")]
-        {
-            use std::os::fd::AsRawFd;
-            // SAFETY: an open file's descriptor; advice only, whatever it returns.
-            unsafe {
-                libc::posix_fadvise(self.file.as_raw_fd(), from, 0, libc::POSIX_FADV_DONTNEED)
-            };
-        }
-        #[cfg(not(target_os = "linux"))]
-        let _ = from;
+        crate::sqlite::drop_cached_pages(&self.file, from);
     }
 
     fn bulk_import_runs(&self) -> bool {

@@ -4,6 +4,8 @@
 //! The API is synchronous; the server calls it from blocking threads. Every
 //! function that reads or writes client data takes the client's key first:
 //! there is no query without a tenant.
+// C is called only in `sqlite`, which states its safety argument.
+#![deny(unsafe_code)]
 
 pub mod checkpoint;
 pub mod clients;
@@ -14,10 +16,11 @@ pub mod data;
 pub mod import;
 pub mod index;
 pub mod jobs;
+pub mod pg;
 pub mod rules;
 pub mod schema;
 pub mod snapshot;
-pub mod sqlite_memory;
+pub mod sqlite;
 pub mod statements;
 #[cfg(test)]
 mod testing;

@@ -7,7 +7,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::os::raw::c_void;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use finseg_store::sqlite_memory::{Allocator, use_allocator};
+use finseg_store::sqlite::memory::{Allocator, use_allocator};
 use finseg_store::{DbUrl, Store};
 
 /// A header before each block keeps its size, which `free` is not told.
@@ -63,19 +63,17 @@ unsafe extern "C" fn counting_realloc(p: *mut c_void, size: usize) -> *mut c_voi
 
 #[test]
 fn sqlite_allocates_through_the_allocator_it_was_given() {
-    assert!(use_allocator(Allocator {
+    let counting = Allocator {
         malloc: counting_malloc,
         free: counting_free,
         realloc: counting_realloc,
         usable_size: counting_usable_size,
-    }));
+    };
+    // SAFETY: the counting functions above form one allocator over the
+    // system's, with 16-byte aligned blocks.
+    assert!(unsafe { use_allocator(counting) });
     // Once only: a second allocator would be ignored by SQLite.
-    assert!(!use_allocator(Allocator {
-        malloc: counting_malloc,
-        free: counting_free,
-        realloc: counting_realloc,
-        usable_size: counting_usable_size,
-    }));
+    assert!(!unsafe { use_allocator(counting) });
     let dir = std::env::temp_dir().join(format!("finseg-sqlite-memory-{}", std::process::id()));
     let store = Store::open(DbUrl::Sqlite(dir.join("finseg.db"))).unwrap();
     let before = ALLOCATED.load(Ordering::Relaxed);

@@ -50,15 +50,19 @@ pub fn keep_freed_memory() {
 }
 
 /// Hands SQLite's own allocations to mimalloc too (see
-/// [`finseg_store::sqlite_memory`]); call before any connection opens.
+/// [`finseg_store::sqlite::memory`]); call before any connection opens.
 pub fn route_sqlite_to_mimalloc() {
-    let routed =
-        finseg_store::sqlite_memory::use_allocator(finseg_store::sqlite_memory::Allocator {
+    use finseg_store::sqlite::memory::{Allocator, use_allocator};
+    // SAFETY: mimalloc's C functions are one allocator, thread-safe, with
+    // blocks aligned to at least 8 bytes.
+    let routed = unsafe {
+        use_allocator(Allocator {
             malloc: mi_malloc,
             free: mi_free,
             realloc: mi_realloc,
             usable_size: mi_usable_size,
-        });
+        })
+    };
     debug_assert!(routed, "SQLite was initialised before main");
 }
 

@@ -1,4 +1,6 @@
 //! `finseg`: one binary with roles chosen by subcommand.
+// Only the global allocator (`allocator`) is `unsafe`.
+#![deny(unsafe_code)]
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -13,6 +15,7 @@ use std::sync::Arc;
 #[global_allocator]
 static ALLOCATOR: allocator::CompactingMiMalloc = allocator::CompactingMiMalloc;
 
+#[allow(unsafe_code)]
 mod allocator;
 
 mod eval;

@@ -663,8 +663,8 @@ async fn imports_of_several_clients_take_turns(app: TestApp) {
     let (_, _, batcher) = app.new_client("batcher").await;
     app.user_with_account_as(&batcher, "b").await;
     let body = |client: usize| {
-        let mut b = format!(
-            "{{\"kind\":\"user\",\"id\":\"u\"}}\n{{\"kind\":\"account\",\"id\":\"u-acc\",\"userId\":\"u\",\"type\":\"CHECKING\",\"currency\":\"EUR\",\"balance\":\"0\"}}\n"
+        let mut b = String::from(
+            "{\"kind\":\"user\",\"id\":\"u\"}\n{\"kind\":\"account\",\"id\":\"u-acc\",\"userId\":\"u\",\"type\":\"CHECKING\",\"currency\":\"EUR\",\"balance\":\"0\"}\n",
         );
         for i in 0..LINES {
             b.push_str(&format!(

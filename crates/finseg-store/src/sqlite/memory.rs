@@ -59,7 +59,16 @@ unsafe extern "C" fn x_shutdown(_: *mut c_void) {}
 /// Routes SQLite's allocations to `a`. Call once, before the process opens
 /// any SQLite connection. Returns false when an allocator was given before
 /// (the first one stays) or SQLite is initialised already (it keeps its own).
-pub fn use_allocator(a: Allocator) -> bool {
+///
+/// # Safety
+///
+/// The four functions must form one allocator for the rest of the process:
+/// `malloc` returns null or a block of at least the size asked, aligned to
+/// 8 bytes; `free` and `realloc` accept null and any block `malloc` or
+/// `realloc` returned and did not free yet; `realloc` keeps the block's
+/// bytes up to the smaller size; `usable_size` answers for such a block
+/// how many bytes it holds. SQLite calls them from any thread.
+pub unsafe fn use_allocator(a: Allocator) -> bool {
     if ALLOCATOR.set(a).is_err() {
         return false;
     }

@@ -31,9 +31,8 @@ const MAX_JSON_BODY: usize = 64 * 1024 * 1024;
 const MAX_LINE: usize = 1024 * 1024;
 /// Lines per transaction of the bulk import. Fewer, larger commits rewrite
 /// fewer B-tree pages that every commit touches (16 KiB each), and keep the
-/// pipeline's threads busier: 20,000 imported 100,000 users 3 % faster than
-/// 5,000 (docs/BENCHMARKS.md, session 13). A batch holds the write lock
-/// for about 50 ms.
+/// pipeline's threads busier; a batch still holds the write lock only
+/// briefly.
 const IMPORT_BATCH: usize = 20_000;
 /// Bytes of text after which a batch is cut before it has
 /// [`IMPORT_BATCH`] lines: with about six batches in flight, long lines

@@ -103,11 +103,9 @@ impl Checkpointer {
 
     /// While an import runs, drops the pages of the file it appended
     /// (from the file's length at its first copy on) from the page cache,
-    /// once written out. A million users' database (50 GB) outgrows the
-    /// memory, and the kernel then reclaimed page cache inside every
-    /// copy: the checkpointer's kernel time at 1M users fell from 63 to
-    /// 39 s, and the import ran 4 % faster (docs/BENCHMARKS.md, session
-    /// 18). The writer reads none of them back: the pages it changes are
+    /// once written out. A million users' database outgrows the memory,
+    /// and the kernel would otherwise reclaim page cache inside every
+    /// copy. The writer reads none of them back: the pages it changes are
     /// in its own cache or the log.
     fn drop_appended_pages(&mut self) {
         if self.chunk == 0 {
@@ -189,9 +187,9 @@ impl Checkpointer {
         // came while it copied, and during a bulk import one always does.
         // They were then written out by the import's own checkpoint
         // (every `BULK_CHECKPOINT_BYTES` of log, before the log starts
-        // over), and its writer waited for the device (3 % of its time,
-        // docs/BENCHMARKS.md, session 18). Written out here, the wait is
-        // this thread's; when SQLite did write them, this finds nothing to do.
+        // over), and its writer waited for the device. Written out here,
+        // the wait is this thread's; when SQLite did write them, this
+        // finds nothing to do.
         if frames > 0 {
             self.file
                 .sync_data()

@@ -277,8 +277,7 @@ impl<'s> BulkImport<'s> {
             // back at every restart of the log (to 64 MiB), it was given
             // back to the file system and allocated again, block by block,
             // and on a file system mounted with `discard` every cut waits
-            // for the device. The writer spent 4 % of its time in those
-            // waits (docs/BENCHMARKS.md, session 18); the pooled
+            // for the device, on the writer's thread; the pooled
             // connections' limit cuts the log back after the import.
             conn.batch(&format!(
                 "PRAGMA cache_size = -{}; PRAGMA wal_autocheckpoint = {}; PRAGMA journal_size_limit = -1",

@@ -210,8 +210,8 @@ fn load_users(
     // The largest read: streamed, not collected. The texts of every row are
     // read, and kept for candidate insurance payments only: choosing them in
     // SQL (`CASE WHEN` the candidate test, once per text) cost the reader
-    // more than reading the texts into the reused row (index build −3 %,
-    // docs/BENCHMARKS.md, session 14). The rows come account by account, so
+    // more than reading the texts into the reused row. The rows come
+    // account by account, so
     // an account's bookings gather in `run` and its user's IBANs are looked
     // up once per account, not once per row.
     let mut run: (i64, Vec<RawBooking>) = (0, Vec::new());

@@ -5,10 +5,9 @@
 //! still at least half of the block with the same block, so
 //! `Vec::into_boxed_slice` and `shrink_to_fit` free nothing. The segment
 //! index is built of such slices (a column grown while reading, then
-//! boxed): at 100,000 users the index held 262 MiB of data in 436 MiB
-//! resident. Moving every shrink into a block of its size brought that to
-//! 365 MiB (docs/BENCHMARKS.md, session 7). Shrinks are rare outside
-//! building columns, so the copies cost nothing measurable.
+//! boxed), so without this the index keeps far more resident memory than
+//! it holds data. Shrinks are rare outside building columns, so the copies
+//! cost nothing measurable.
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::os::raw::{c_int, c_long, c_void};
@@ -35,12 +34,11 @@ const MI_OPTION_PURGE_DELAY: c_int = 15;
 /// An import's batches are allocated and freed many times a second, and
 /// how many are in flight varies: memory freed at a low was given back,
 /// then faulted in and zeroed again at the next high, 300,000 times for
-/// the parsing thread alone in a 100,000-user import. On a VM whose host
-/// backs memory on first touch each of those costs more again. Keeping
-/// it cut the server's page faults by three quarters and its kernel time
-/// by 1.5 s of 85 s, for 60–110 MiB more resident at the peak
-/// (docs/BENCHMARKS.md, session 19). The process's memory is the segment
-/// index and recycled buffers: what it frees, it takes again.
+/// the parsing thread alone in a large import, each a fault and a zeroed page; on a VM whose host backs
+/// memory on first touch each of those costs more again. Keeping it
+/// trades some resident memory at the peak for far fewer page faults. The
+/// process's memory is the segment index and recycled buffers: what it
+/// frees, it takes again.
 pub fn keep_freed_memory() {
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
         // SAFETY: sets an option by its number; mimalloc reads options

@@ -1,9 +1,8 @@
 //! Index staging: a bulk import hands the users it wrote to the segment
 //! index as parsed records, so that the index need not read them back.
 //!
-//! Keeping the index current cost an import a fifth of its CPU, about
-//! half of it reading back what had just been written (docs/BENCHMARKS.md,
-//! session 15). The records the import
+//! Reading back what had just been written was most of what keeping the
+//! index current cost an import. The records the import
 //! parsed hold every value the database would return; what they lack is
 //! certainty that they are the user's whole data. The writer's journal
 //! provides it: a user is staged only when this import created it, wrote

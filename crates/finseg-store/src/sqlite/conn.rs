@@ -274,19 +274,17 @@ impl SqliteConn {
     /// Page size of the databases this service creates. Four times
     /// SQLite's default: an import's rows fill a quarter as many pages, so
     /// the writer (the import's bottleneck) splits, checksums and logs a
-    /// quarter as many. SQLite alone copied the rows of a 10,000-user
-    /// import with 15 % less CPU than at 4 KiB (docs/BENCHMARKS.md, session
-    /// 13). A database keeps the page size it was created with.
+    /// quarter as many. A database keeps the page size it was created
+    /// with.
     pub const PAGE_SIZE: i64 = 16_384;
     /// Log size after which the bulk importer's commit checkpoints (1 GiB;
     /// SQLite's default is 1,000 pages). Meanwhile the server's
     /// checkpointer copies the log from its own connection, on the other
     /// core, twice a second, so the commit that crosses this finds most
-    /// pages copied (and written out) and the log starts over. At 40 MiB
-    /// an import of 10,000 users took 10 % longer: pages that later
-    /// batches dirty again were copied more often, and on the writer's
-    /// thread. Each start-over waits for the device, so at 1 GiB the
-    /// writer waits a quarter as often as at 256 MiB (session 18).
+    /// pages copied (and written out) and the log starts over. A small
+    /// bound copies pages that later batches dirty again more often, and
+    /// on the writer's thread; each start-over waits for the device, so a
+    /// large one makes the writer wait seldom.
     pub const BULK_CHECKPOINT_BYTES: i64 = 1 << 30;
     /// Log size after which a pooled connection's commit checkpoints: a
     /// bound on the log (1 GiB), not a rhythm; the server's
@@ -339,9 +337,9 @@ impl SqliteConn {
     /// cut it back only to a multiple of that; 0 restores SQLite's
     /// default. A file that grows page by page gets its blocks allocated
     /// when the pages are written out: inside the fsync of the checkpoint
-    /// an import's writer runs before its log starts over, where ext4 read
-    /// block bitmaps from the disk for each new stretch of file (2 % of
-    /// the writer's time, docs/BENCHMARKS.md, session 18). In chunks, the
+    /// an import's writer runs before its log starts over, where ext4
+    /// reads block bitmaps from the disk for each new stretch of file. In
+    /// chunks, the
     /// connection that copies the log (mostly the checkpointer, on the
     /// other core) allocates them, and the writer's fsync finds them.
     pub fn set_chunk_size_of(conn: &rusqlite::Connection, bytes: i32) -> Result<(), StoreError> {

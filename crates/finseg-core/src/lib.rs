@@ -8,6 +8,7 @@
 #![deny(unsafe_code)]
 
 pub mod account;
+pub mod bulk;
 pub mod columnar;
 pub mod corrections;
 pub mod currency;

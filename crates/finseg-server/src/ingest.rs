@@ -9,10 +9,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use finseg_core::record::Record;
 use finseg_core::{ExternalId, FieldError, id::ID_RULE, input};
+use finseg_import::{Hooks, ImportError, ImportRun};
 use finseg_store::data::{self, Writer};
-use finseg_store::import::{
-    BatchOutcome, BulkImport, ImportSummary, LineBatch, ParsedBatch, Stager, write_all,
-};
+use finseg_store::import::{ImportSummary, write_all};
 use futures_util::StreamExt as _;
 use serde_json::value::RawValue;
 
@@ -27,18 +26,6 @@ type ApiResult = Result<Response, Problem>;
 
 /// Largest JSON request body (batches of transactions).
 const MAX_JSON_BODY: usize = 64 * 1024 * 1024;
-/// Longest accepted NDJSON line; longer lines are rejected, not buffered.
-const MAX_LINE: usize = 1024 * 1024;
-/// Lines per transaction of the bulk import. Fewer, larger commits rewrite
-/// fewer B-tree pages that every commit touches (16 KiB each), and keep the
-/// pipeline's threads busier; a batch still holds the write lock only
-/// briefly.
-const IMPORT_BATCH: usize = 20_000;
-/// Bytes of text after which a batch is cut before it has
-/// [`IMPORT_BATCH`] lines: with about six batches in flight, long lines
-/// (up to [`MAX_LINE`]) would otherwise hold gigabytes.
-const IMPORT_BATCH_BYTES: usize = 8 * 1024 * 1024;
-
 fn path_id(id: &str, what: &str) -> Result<(), Problem> {
     if ExternalId::is_valid(id) {
         Ok(())
@@ -440,301 +427,28 @@ async fn post_daily_balances(
 
 // ------------------------------------------------------------ bulk import
 
-/// Runs an import on a blocking thread, fed with batches over `rx`.
-fn run_import(
-    store: &finseg_store::Store,
-    writes: &crate::limits::WriteAdmission,
-    client_pk: i64,
-    today: finseg_core::Date,
-    run: &ImportRun,
-    mut rx: tokio::sync::mpsc::Receiver<ParsedBatch>,
-    written: std::sync::mpsc::SyncSender<(ParsedBatch, BatchOutcome)>,
-) -> Result<ImportSummary, (finseg_store::StoreError, u64)> {
-    let before = run.first_line.saturating_sub(1);
-    let mut imp = BulkImport::begin(store, client_pk, today).map_err(|e| (e, before))?;
-    if let Some(id) = &run.id {
-        imp = imp.named(id, run.first_line).map_err(|e| (e, before))?;
-    }
-    while let Some(batch) = rx.blocking_recv() {
-        let through = imp.committed_through();
-        let turn = writes.blocking_batch_slot();
-        let outcome = imp.write_parsed(&batch).map_err(|e| (e, through))?;
-        drop(turn);
-        // Staged on the staging thread and freed on the parsing thread,
-        // not here: the writer is the pipeline's bottleneck.
-        let _ = written.send((batch, outcome));
-    }
-    let through = imp.committed_through();
-    let _turn = writes.blocking_batch_slot();
-    imp.finish().map_err(|e| (e, through))
-}
-
-/// What [`LineCutter`] found: a line's text, or why a line was refused
-/// before parsing.
-enum Cut<'a> {
-    Line(u64, &'a str),
-    Rejected(u64, &'static str),
-}
-
-/// Cuts an NDJSON body into numbered lines, whatever the boundaries of the
-/// chunks it arrives in. Blank lines are skipped (but numbered), a
-/// trailing `\r` is dropped, and a line longer than [`MAX_LINE`] or not in
-/// UTF-8 is refused; a long line is never buffered beyond [`MAX_LINE`].
-#[derive(Default)]
-struct LineCutter {
-    /// The start of a line whose end has not arrived yet.
-    pending: Vec<u8>,
-    /// The current line is too long and was refused: drop until its end.
-    skipping_long_line: bool,
-    /// Lines completed so far.
-    line_no: u64,
-}
-
-impl LineCutter {
-    fn feed(&mut self, chunk: &[u8], out: &mut dyn FnMut(Cut<'_>)) {
-        let mut rest = chunk;
-        // memchr scans a word at a time: this loop sees every byte of the body.
-        while let Some(pos) = memchr::memchr(b'\n', rest) {
-            self.line_no += 1;
-            if self.skipping_long_line {
-                self.skipping_long_line = false;
-            } else if self.pending.is_empty() {
-                // The whole line is in this chunk: no copy.
-                Self::line(&rest[..pos], self.line_no, out);
-            } else {
-                self.pending.extend_from_slice(&rest[..pos]);
-                Self::line(&self.pending, self.line_no, out);
-            }
-            self.pending.clear();
-            rest = &rest[pos + 1..];
-        }
-        if !self.skipping_long_line {
-            self.pending.extend_from_slice(rest);
-            if self.pending.len() > MAX_LINE {
-                self.pending.clear();
-                self.skipping_long_line = true;
-                out(Cut::Rejected(self.line_no + 1, LONG_LINE));
-            }
-        }
-    }
-
-    /// The last line, when the body does not end with a newline.
-    fn finish(&mut self, out: &mut dyn FnMut(Cut<'_>)) {
-        if !self.pending.is_empty() && !self.skipping_long_line {
-            self.line_no += 1;
-            Self::line(&self.pending, self.line_no, out);
-        }
-        self.pending.clear();
-    }
-
-    fn line(raw: &[u8], line_no: u64, out: &mut dyn FnMut(Cut<'_>)) {
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        if raw.iter().all(u8::is_ascii_whitespace) {
-            return;
-        }
-        if raw.len() > MAX_LINE {
-            out(Cut::Rejected(line_no, LONG_LINE));
-            return;
-        }
-        match std::str::from_utf8(raw) {
-            Ok(s) => out(Cut::Line(line_no, s)),
-            Err(_) => out(Cut::Rejected(line_no, "the line is not valid UTF-8")),
-        }
-    }
-}
-
-const LONG_LINE: &str = "the line is longer than 1 MiB";
-
-/// Whether a batch is to be sent before another line joins it.
-fn batch_is_full(batch: &LineBatch) -> bool {
-    batch.len() >= IMPORT_BATCH || batch.bytes() >= IMPORT_BATCH_BYTES
-}
-
-fn new_batch() -> LineBatch {
-    // Room for a batch of typical lines (about 340 bytes), but not beyond
-    // the size at which a batch is cut anyway.
-    LineBatch::with_capacity(IMPORT_BATCH, (IMPORT_BATCH * 512).min(IMPORT_BATCH_BYTES))
-}
-
-/// Imports an NDJSON stream: its lines go to the parser in batches of
-/// [`IMPORT_BATCH`] (fewer when they are long: [`batch_is_full`]), each
-/// batch is written in one transaction. Lines that are too long or not
-/// UTF-8 are reported as rejected without being parsed.
-/// An import's name and the number of its request's first line: a client
-/// that names its import can ask how far it got (`GET /api/v1/imports/{id}`)
-/// and send the rest, numbered on from there.
-#[derive(Debug, Clone)]
-pub struct ImportRun {
-    pub id: Option<String>,
-    pub first_line: u64,
-}
-
-impl Default for ImportRun {
-    fn default() -> Self {
-        ImportRun {
-            id: None,
-            first_line: 1,
-        }
-    }
-}
-
+/// Runs a bulk import for a client of this node ([`finseg_import`]): its
+/// batches take turns with the node's other large writes, what they write
+/// is staged for this node's segment index when the node keeps one, and
+/// the outcome is counted and answered as a problem document on failure.
 pub async fn import_ndjson(
     state: &AppState,
     tenant_pk: i64,
     today: finseg_core::Date,
     run: ImportRun,
-    mut body: impl futures_util::Stream<Item = Result<Bytes, String>> + Unpin,
+    body: impl futures_util::Stream<Item = Result<Bytes, String>> + Unpin,
 ) -> Result<ImportSummary, Problem> {
-    // Three stages on their own threads: cut lines (here), parse, write;
-    // a fourth stages what was written for this node's segment index.
-    // The parsing thread also labels, with the client's rules.
-    let labeller = state
-        .db(move |c| finseg_store::rules::labeller(c, tenant_pk))
-        .await?;
-    let (tx, mut line_rx) = tokio::sync::mpsc::channel::<LineBatch>(2);
-    let (parsed_tx, parsed_rx) = tokio::sync::mpsc::channel::<ParsedBatch>(2);
-    // Bounded, as the other channels: a slow stager holds the writer back
-    // rather than batches piling up.
-    let (written_tx, written_rx) = std::sync::mpsc::sync_channel::<(ParsedBatch, BatchOutcome)>(2);
-    // A fourth thread stages the written batches for this node's segment
-    // index (which then need not read them back): on the parsing thread,
-    // staging made that thread the pipeline's bottleneck. Only a node that
-    // keeps indexes (one with workers) stages.
     let keeps_index = state.config.segment_index && state.config.workers > 0;
-    let mut stager = keeps_index.then(|| Stager::new(today));
     let indexes = state.indexes.clone();
-    // Staged batches go back to the parsing thread, to be freed where they
-    // were allocated.
-    let (staged_tx, staged_rx) = std::sync::mpsc::channel::<ParsedBatch>();
-    let staging = tokio::task::spawn_blocking(move || {
-        for (batch, outcome) in written_rx.iter() {
-            if let Some(stager) = &mut stager {
-                indexes.stage(tenant_pk, stager.stage(&batch, &outcome));
-            }
-            let _ = staged_tx.send(batch);
-        }
-    });
-    tokio::task::spawn_blocking(move || {
-        let mut scratch = finseg_core::labelling::Scratch::default();
-        while let Some(batch) = line_rx.blocking_recv() {
-            staged_rx.try_iter().for_each(drop);
-            let parsed = ParsedBatch::parse_labelled(batch, &labeller, &mut scratch);
-            if parsed_tx.blocking_send(parsed).is_err() {
-                break;
-            }
-        }
-    });
-    let store = state.store.clone();
-    let worker_run = run.clone();
-    let writes = state.writes.clone();
-    let worker = tokio::task::spawn_blocking(move || {
-        run_import(
-            &store,
-            &writes,
-            tenant_pk,
-            today,
-            &worker_run,
-            parsed_rx,
-            written_tx,
-        )
-    });
-    let mut early_rejections: Vec<finseg_store::import::Rejection> = Vec::new();
-    let mut early_count = 0u64;
-    let mut reject = |line: u64, reason: &str| {
-        early_count += 1;
-        if early_rejections.len() < finseg_store::import::MAX_REPORTED {
-            early_rejections.push(finseg_store::import::Rejection {
-                line,
-                pointer: String::new(),
-                field: String::new(),
-                reason: reason.to_owned(),
-            });
-        }
+    let hooks = Hooks {
+        write_turns: Some(state.writes.turns()),
+        stage: keeps_index
+            .then(|| Box::new(move |users| indexes.stage(tenant_pk, users)) as Box<_>),
     };
-    let mut cutter = LineCutter {
-        line_no: run.first_line.saturating_sub(1),
-        ..LineCutter::default()
-    };
-    let mut batch = new_batch();
-    let mut ready: Vec<LineBatch> = Vec::new();
-    // The last line of the last batch handed to the parser.
-    let mut sent_through = run.first_line.saturating_sub(1);
-    let mut read_error = None;
-    let mut worker_gone = false;
-    let mut collect = |cut: Cut<'_>, batch: &mut LineBatch, ready: &mut Vec<LineBatch>| match cut {
-        Cut::Line(n, text) => {
-            batch.push(n, text);
-            if batch_is_full(batch) {
-                ready.push(std::mem::replace(batch, new_batch()));
-            }
-        }
-        Cut::Rejected(n, reason) => reject(n, reason),
-    };
-
-    'read: while let Some(chunk) = body.next().await {
-        let chunk = match chunk {
-            Ok(c) => c,
-            Err(e) => {
-                read_error = Some(e);
-                break;
-            }
-        };
-        cutter.feed(&chunk, &mut |cut| collect(cut, &mut batch, &mut ready));
-        for full in ready.drain(..) {
-            let last = full.last_line();
-            if tx.send(full).await.is_err() {
-                worker_gone = true;
-                break 'read;
-            }
-            sent_through = last;
-        }
-    }
-    if !worker_gone && read_error.is_none() {
-        cutter.finish(&mut |cut| collect(cut, &mut batch, &mut ready));
-        ready.push(batch);
-        for full in ready.drain(..).filter(|b| !b.is_empty()) {
-            let _ = tx.send(full).await;
-        }
-    }
-    drop(tx);
-    let result = worker
+    match finseg_import::import_stream(state.store.clone(), tenant_pk, today, run, hooks, body)
         .await
-        .map_err(|e| Problem::internal(format!("import worker failed: {e}")))?;
-    // The last batch is staged before the import answers (a few
-    // milliseconds): the index's next refresh then reads none of it.
-    let _ = staging.await;
-    if let Some(id) = run.id.clone() {
-        let status = match (&read_error, &result) {
-            (None, Ok(_)) => "COMPLETED",
-            (Some(_), _) => "INTERRUPTED",
-            (None, Err(_)) => "FAILED",
-        };
-        // Best effort: the progress itself is committed with each batch.
-        let _ = state
-            .db(move |c| finseg_store::import::progress::set_status(c, tenant_pk, &id, status))
-            .await;
-    }
-    if let Some(e) = read_error {
-        // The body broke off: what was committed stays (idempotent upserts make a resend safe).
-        let through = match &result {
-            // Lines cut after the last batch sent were not written.
-            Ok(_) => sent_through,
-            Err((_, t)) => *t,
-        };
-        return Err(
-            Problem::bad_request(format!("the request body could not be read: {e}"))
-                .with("committedThroughLine", through),
-        );
-    }
-    match result {
-        Ok(mut summary) => {
-            summary.rejected_count += early_count;
-            summary.lines += early_count;
-            summary.rejected.extend(early_rejections);
-            summary.rejected.sort_by_key(|r| r.line);
-            summary
-                .rejected
-                .truncate(finseg_store::import::MAX_REPORTED);
+    {
+        Ok(summary) => {
             state.metrics.count_ingested(&summary.written);
             state
                 .metrics
@@ -742,7 +456,18 @@ pub async fn import_ndjson(
                 .fetch_add(summary.rejected_count, std::sync::atomic::Ordering::Relaxed);
             Ok(summary)
         }
-        Err((e, through)) => Err(Problem::from(e).with("committedThroughLine", through)),
+        Err(ImportError::Read {
+            error,
+            committed_through,
+        }) => Err(
+            Problem::bad_request(format!("the request body could not be read: {error}"))
+                .with("committedThroughLine", committed_through),
+        ),
+        Err(ImportError::Store {
+            error,
+            committed_through,
+        }) => Err(Problem::from(error).with("committedThroughLine", committed_through)),
+        Err(ImportError::Internal(e)) => Err(Problem::internal(e)),
     }
 }
 
@@ -893,99 +618,4 @@ pub fn routes() -> Router<AppState> {
             post(post_daily_balances).layer(DefaultBodyLimit::max(MAX_JSON_BODY)),
         )
         .route("/api/v1/import", post(import))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn owned(cut: Cut<'_>) -> (u64, Result<String, &'static str>) {
-        match cut {
-            Cut::Line(n, t) => (n, Ok(t.to_owned())),
-            Cut::Rejected(n, r) => (n, Err(r)),
-        }
-    }
-
-    /// The cuts of `chunks` fed one after the other.
-    fn cut(chunks: &[&[u8]]) -> Vec<(u64, Result<String, &'static str>)> {
-        let mut out = Vec::new();
-        let mut cutter = LineCutter::default();
-        for c in chunks {
-            cutter.feed(c, &mut |cut| out.push(owned(cut)));
-        }
-        cutter.finish(&mut |cut| out.push(owned(cut)));
-        out
-    }
-
-    #[test]
-    fn lines_are_the_same_whatever_the_chunks() {
-        let mut body = Vec::new();
-        body.extend_from_slice(b"{\"a\":1}\n\n  \n{\"b\":2}\r\n");
-        body.extend_from_slice(&vec![b'x'; MAX_LINE + 10]); // line 5: too long
-        body.extend_from_slice(b"\n{\"c\":\xff}\n"); // line 6: not UTF-8
-        body.extend_from_slice(&vec![b'y'; MAX_LINE]); // line 7: just fits
-        // Lines 8 and 9: past a long run of ASCII, an encoded surrogate
-        // (not UTF-8) and a euro sign.
-        let z = "z".repeat(100);
-        body.extend_from_slice(format!("\n{{\"e\":\"{z}").as_bytes());
-        body.extend_from_slice(b"\xed\xa0\x80\"}\n");
-        body.extend_from_slice(format!("{{\"f\":\"{z}\u{20ac}\"}}").as_bytes());
-        body.extend_from_slice(b"\n{\"d\":\"\xc3\xa4\"}"); // line 10, no newline
-        let expected = vec![
-            (1, Ok("{\"a\":1}".to_owned())),
-            (4, Ok("{\"b\":2}".to_owned())),
-            (5, Err(LONG_LINE)),
-            (6, Err("the line is not valid UTF-8")),
-            (7, Ok("y".repeat(MAX_LINE))),
-            (8, Err("the line is not valid UTF-8")),
-            (9, Ok(format!("{{\"f\":\"{z}€\"}}"))),
-            (10, Ok("{\"d\":\"ä\"}".to_owned())),
-        ];
-        assert_eq!(cut(&[&body]), expected);
-        // Chunks of pseudo-random sizes, from one byte to beyond a line's
-        // limit, cutting lines, `\r\n` and UTF-8 sequences anywhere.
-        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        for round in 0..40 {
-            let mut chunks = Vec::new();
-            let mut rest = &body[..];
-            while !rest.is_empty() {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                let max = [7, 4096, 70_000, 2 * MAX_LINE][round % 4];
-                let n = (1 + seed as usize % max).min(rest.len());
-                chunks.push(&rest[..n]);
-                rest = &rest[n..];
-            }
-            assert_eq!(cut(&chunks), expected, "round {round}");
-        }
-    }
-
-    #[test]
-    fn batches_are_cut_by_lines_or_by_bytes() {
-        let mut batch = new_batch();
-        let short = "{}";
-        for n in 1..IMPORT_BATCH as u64 {
-            batch.push(n, short);
-        }
-        assert!(!batch_is_full(&batch));
-        batch.push(IMPORT_BATCH as u64, short);
-        assert!(batch_is_full(&batch));
-        assert_eq!(batch.last_line(), IMPORT_BATCH as u64);
-
-        // Lines of 1 MiB: eight fill a batch.
-        let long = "z".repeat(MAX_LINE);
-        let mut batch = new_batch();
-        for n in 1..=7 {
-            batch.push(n, &long);
-            assert!(!batch_is_full(&batch));
-        }
-        batch.push(8, &long);
-        assert!(batch_is_full(&batch));
-        assert_eq!(batch.len(), 8);
-        assert_eq!(
-            batch.iter().map(|(n, t)| (n, t.len())).last(),
-            Some((8, MAX_LINE))
-        );
-    }
 }

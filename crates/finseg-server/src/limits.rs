@@ -88,7 +88,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PeerAddr {
 pub struct WriteAdmission {
     per_client: usize,
     in_flight: Mutex<HashMap<i64, usize>>,
-    batch_slots: tokio::sync::Semaphore,
+    batch_slots: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 /// A client's admitted write; its place is given back when dropped.
@@ -102,7 +102,7 @@ impl WriteAdmission {
         WriteAdmission {
             per_client: per_client.max(1),
             in_flight: Mutex::new(HashMap::new()),
-            batch_slots: tokio::sync::Semaphore::new(batch_slots.max(1)),
+            batch_slots: std::sync::Arc::new(tokio::sync::Semaphore::new(batch_slots.max(1))),
         }
     }
 
@@ -122,13 +122,12 @@ impl WriteAdmission {
             .map_err(|_| crate::problem::Problem::internal("the write queue is closed"))
     }
 
-    /// Waits, on a blocking thread, for the turn of one batch of a bulk
-    /// import: imports take turns batch by batch with each other and with
-    /// JSON batches, in order, instead of waiting in SQLite's lock.
-    pub fn blocking_batch_slot(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
-        tokio::runtime::Handle::current()
-            .block_on(self.batch_slots.acquire())
-            .ok()
+    /// The turns to write, for a bulk import's batches
+    /// ([`finseg_import::Hooks::write_turns`]): imports take turns batch by
+    /// batch with each other and with JSON batches, in order, instead of
+    /// waiting in SQLite's lock.
+    pub fn turns(&self) -> std::sync::Arc<tokio::sync::Semaphore> {
+        self.batch_slots.clone()
     }
 
     /// Admits one more large write of the client, or refuses it (429).

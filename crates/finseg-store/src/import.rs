@@ -1,6 +1,6 @@
 //! Bulk writes: the all-or-nothing JSON batch and the streaming NDJSON import.
 
-use finseg_core::labelling::{Labelled, Labeller, Scratch};
+use finseg_core::bulk::ParsedBatch;
 use finseg_core::record::{Record, RecordKind};
 use finseg_core::{Date, FieldError, input};
 use serde::Serialize;
@@ -98,58 +98,6 @@ pub struct ImportSummary {
 /// lines only the count grows.
 pub const MAX_REPORTED: usize = 10_000;
 
-/// Lines of the bulk format cut from a request body, in one buffer: one
-/// allocation a batch rather than one a line.
-#[derive(Debug, Default)]
-pub struct LineBatch {
-    text: String,
-    /// Each line's number in the body and the end of its text in `text`.
-    lines: Vec<(u64, usize)>,
-}
-
-impl LineBatch {
-    pub fn with_capacity(lines: usize, bytes: usize) -> Self {
-        LineBatch {
-            text: String::with_capacity(bytes),
-            lines: Vec::with_capacity(lines),
-        }
-    }
-
-    pub fn push(&mut self, line: u64, text: &str) {
-        self.text.push_str(text);
-        self.lines.push((line, self.text.len()));
-    }
-
-    /// Lines held.
-    pub fn len(&self) -> usize {
-        self.lines.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.lines.is_empty()
-    }
-
-    /// Bytes of text held.
-    pub fn bytes(&self) -> usize {
-        self.text.len()
-    }
-
-    /// The number of the last line held (0 when empty).
-    pub fn last_line(&self) -> u64 {
-        self.lines.last().map_or(0, |l| l.0)
-    }
-
-    /// The `i`th line's text.
-    fn text(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.lines[i - 1].1 };
-        &self.text[start..self.lines[i].1]
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = (u64, &str)> {
-        (0..self.lines.len()).map(|i| (self.lines[i].0, self.text(i)))
-    }
-}
-
 pub mod progress;
 mod staging;
 pub use staging::{Staged, Stager};
@@ -170,45 +118,6 @@ pub struct BatchOutcome {
     /// The first line of the batch that waits for its user or account
     /// (in a temporary table, lost in a crash: not committed).
     first_pending: Option<u64>,
-}
-
-/// One line of the bulk format with the outcome of parsing it.
-struct ParsedLine {
-    line: u64,
-    record: Result<Record, Vec<FieldError>>,
-    /// Rule labels of a transaction, when the parsing thread computed them.
-    labelled: Option<Labelled>,
-}
-
-/// A batch of lines with the outcome of parsing each; the text is kept
-/// for records that wait for their user or account.
-pub struct ParsedBatch {
-    text: LineBatch,
-    lines: Vec<ParsedLine>,
-}
-
-impl ParsedBatch {
-    /// Parses and labels, so that the writing thread only writes.
-    pub fn parse_labelled(text: LineBatch, labeller: &Labeller, scratch: &mut Scratch) -> Self {
-        let lines = text
-            .iter()
-            .map(|(line, json)| {
-                let record = input::bulk_record(json);
-                let labelled = match &record {
-                    Ok(Record::Transaction(t)) => {
-                        Some(labeller.apply(&finseg_core::labelling::signals(t), scratch))
-                    }
-                    _ => None,
-                };
-                ParsedLine {
-                    line,
-                    record,
-                    labelled,
-                }
-            })
-            .collect();
-        ParsedBatch { text, lines }
-    }
 }
 
 /// One streaming import: lines arrive in batches, each batch is committed in

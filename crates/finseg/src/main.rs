@@ -613,7 +613,7 @@ async fn load_demo(app: &Application, pop: PopulationArgs) -> Result<(), String>
             &state,
             client.pk,
             today,
-            ingest::ImportRun::default(),
+            finseg_import::ImportRun::default(),
             stream,
         )
         .await
@@ -752,15 +752,31 @@ async fn import_file(
         .await
         .map_err(|e| format!("{}: {e}", file.display()))?;
     let stream = file_stream::chunks(f);
-    let summary = ingest::import_ndjson(
-        &state,
+    // The same entry point as `POST /api/v1/import`; a running server's
+    // segment index catches up with what this writes on its next refresh.
+    let summary = finseg_import::import_stream(
+        state.store.clone(),
         client.pk,
         today,
-        ingest::ImportRun::default(),
+        finseg_import::ImportRun::default(),
+        finseg_import::Hooks::default(),
         stream,
     )
     .await
-    .map_err(|p| format!("{}: {}", p.title, p.detail))?;
+    .map_err(|e| match e {
+        finseg_import::ImportError::Store {
+            error,
+            committed_through,
+        } => format!("{error} (lines through {committed_through} are written)"),
+        finseg_import::ImportError::Read {
+            error,
+            committed_through,
+        } => format!(
+            "reading {}: {error} (lines through {committed_through} are written)",
+            file.display()
+        ),
+        finseg_import::ImportError::Internal(e) => e,
+    })?;
     println!(
         "{}",
         serde_json::to_string_pretty(&summary).expect("serialisable")

@@ -125,8 +125,9 @@ pub fn set_status(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::{BulkImport, LineBatch, ParsedBatch};
+    use crate::import::BulkImport;
     use finseg_core::Date;
+    use finseg_core::bulk::{LineBatch, ParsedBatch};
 
     fn batch(first: u64, lines: &[&str]) -> ParsedBatch {
         let mut text = LineBatch::with_capacity(lines.len(), 4096);

@@ -20,7 +20,9 @@ use finseg_core::labels::LabelSet;
 use finseg_core::record::Record;
 use finseg_core::segments::insurance::payment_type;
 
-use super::{BatchOutcome, ParsedBatch};
+use finseg_core::bulk::ParsedBatch;
+
+use super::BatchOutcome;
 use crate::data::FastMap;
 
 /// Staged users by user key, packed as the index holds them.
@@ -270,8 +272,9 @@ impl Stager {
 mod tests {
     use super::*;
     use crate::Store;
-    use crate::import::{BulkImport, LineBatch, write_all};
+    use crate::import::{BulkImport, write_all};
     use crate::index;
+    use finseg_core::bulk::{LineBatch, ParsedBatch};
     use finseg_core::columnar::ClientIndex;
 
     fn today() -> Date {

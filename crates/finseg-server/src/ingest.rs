@@ -15,12 +15,12 @@ use finseg_store::import::{ImportSummary, write_all};
 use futures_util::StreamExt as _;
 use serde_json::value::RawValue;
 
-use crate::AppState;
 use crate::auth::Tenant;
 use crate::content_coding::{Coding, ZstdDecoded};
 use crate::paging::PageQuery;
 use crate::problem::Problem;
 use crate::time::today_in;
+use crate::{AppState, wire};
 
 type ApiResult = Result<Response, Problem>;
 
@@ -147,7 +147,7 @@ async fn put_user(
     } else {
         StatusCode::OK
     };
-    Ok(json(status, view))
+    Ok(json(status, view.map(wire::User::from)))
 }
 
 async fn get_user(
@@ -161,7 +161,8 @@ async fn get_user(
         &id,
         state
             .db(move |c| data::get_user(c, tenant.pk, &lookup))
-            .await?,
+            .await?
+            .map(wire::User::from),
     )
 }
 
@@ -191,7 +192,9 @@ async fn user_accounts(
     {
         Some(accounts) => Ok(json(
             StatusCode::OK,
-            serde_json::json!({ "accounts": accounts }),
+            serde_json::json!({
+                "accounts": accounts.into_iter().map(wire::Account::from).collect::<Vec<_>>()
+            }),
         )),
         None => Err(Problem::not_found("user", &id)),
     }
@@ -237,7 +240,7 @@ async fn put_account(
         } else {
             StatusCode::OK
         },
-        view,
+        view.map(wire::Account::from),
     ))
 }
 
@@ -252,7 +255,8 @@ async fn get_account(
         &id,
         state
             .db(move |c| data::get_account(c, tenant.pk, &lookup))
-            .await?,
+            .await?
+            .map(wire::Account::from),
     )
 }
 
@@ -289,7 +293,7 @@ async fn account_transactions(
     Ok(json(
         StatusCode::OK,
         serde_json::json!({
-            "transactions": items,
+            "transactions": items.into_iter().map(wire::Transaction::from).collect::<Vec<_>>(),
             "paging": crate::paging::paging_json(page, per_page, total)
         }),
     ))
@@ -307,7 +311,9 @@ async fn account_daily_balances(
     {
         Some(b) => Ok(json(
             StatusCode::OK,
-            serde_json::json!({ "dailyBalances": b }),
+            serde_json::json!({
+                "dailyBalances": b.into_iter().map(wire::DailyBalance::from).collect::<Vec<_>>()
+            }),
         )),
         None => Err(Problem::not_found("account", &id)),
     }
@@ -557,7 +563,7 @@ async fn import(
             "the body holds no lines: send one JSON object per line",
         )]));
     }
-    Ok(json(StatusCode::OK, summary))
+    Ok(json(StatusCode::OK, wire::ImportSummary::from(summary)))
 }
 
 /// How far a named import is committed: a resend starts after
@@ -581,7 +587,7 @@ async fn get_import(
             "status": p.status,
             "committedThroughLine": p.committed_through,
             "lines": p.lines,
-            "written": p.written,
+            "written": wire::KindCounts::from(p.written),
             "rejectedCount": p.rejected_count,
             "startedAt": crate::time::iso(Some(p.started_at)),
             "updatedAt": crate::time::iso(Some(p.updated_at)),

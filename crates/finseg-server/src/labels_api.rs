@@ -70,7 +70,7 @@ async fn relabel(State(state): State<AppState>, tenant: Tenant) -> ApiResult {
         tokio::task::spawn_blocking(move || finseg_store::rules::relabel(&store, tenant.pk, 2_000))
             .await
             .map_err(|e| Problem::internal(format!("relabelling failed: {e}")))??;
-    Ok(axum::Json(done).into_response())
+    Ok(axum::Json(crate::wire::Relabelled::from(done)).into_response())
 }
 
 #[derive(serde::Deserialize)]

@@ -20,6 +20,7 @@ pub mod segment_index;
 pub mod state;
 pub mod statements_api;
 pub mod time;
+pub mod wire;
 pub mod worker;
 
 use std::future::Future;

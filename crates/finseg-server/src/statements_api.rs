@@ -140,7 +140,11 @@ async fn post_statement(
     let _slot = state.writes.batch_slot().await?;
     let today = today_in(&tenant.time_zone);
     let summary = import_statement(&state, tenant.pk, today, &id, &options, body).await?;
-    Ok((StatusCode::OK, axum::Json(summary)).into_response())
+    Ok((
+        StatusCode::OK,
+        axum::Json(crate::wire::StatementSummary::from(summary)),
+    )
+        .into_response())
 }
 
 pub fn routes() -> Router<AppState> {

@@ -7,7 +7,6 @@ use finseg_core::labelling::Labelled;
 use finseg_core::labels::{Label, LabelSet};
 use finseg_core::record::{AccountRecord, DailyBalanceRecord, Record, TransactionRecord};
 use finseg_core::{AccountType, Amount, Currency, Date, FieldError};
-use serde::Serialize;
 
 use crate::StoreError;
 use crate::conn::{Backend, Conn, P, Row, V};
@@ -881,8 +880,7 @@ pub fn user_pk(c: &mut dyn Conn, client_pk: i64, id: &str) -> Result<Option<i64>
 
 // ------------------------------------------------------------------ reads
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserView {
     pub id: String,
     pub account_count: i64,
@@ -904,25 +902,19 @@ pub fn get_user(
     }))
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountView {
     pub id: String,
     pub user_id: String,
-    #[serde(rename = "type")]
     pub account_type: AccountType,
     pub currency: String,
     pub balance: Amount,
     pub balance_date: Date,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub iban: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub overdraft_limit: Option<Amount>,
     /// The stated `dataSince`, else the earliest booking date; `None` for an
     /// account without transactions.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data_since: Option<Date>,
     pub transaction_count: i64,
 }
@@ -978,51 +970,36 @@ pub fn user_accounts(
     ))
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LabelView {
     pub label: &'static str,
     /// `CLIENT` for labels supplied at ingestion, `RULE` for labels set by a
     /// labelling rule, `DETECTED` for own-account transfers paired across the user's accounts.
     pub source: &'static str,
     /// The rule that set the label: `rule set/rule id@version`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
     /// Set by a rule that guesses from weak evidence (a fallback): the
     /// label is likely but not certain, and an analyst may want to look.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub weak: bool,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransactionView {
     pub id: String,
     pub account_id: String,
     pub amount: Amount,
     pub currency: String,
     pub booking_date: Date,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_date: Option<Date>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub purpose: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub counterpart_name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub counterpart_iban: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub counterpart_bic: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub creditor_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub mandate_reference: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_to_end_reference: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_transaction_code: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sepa_purpose_code: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub mcc: Option<String>,
     pub labels: Vec<LabelView>,
 }
@@ -1202,8 +1179,7 @@ pub fn account_transactions(
     Ok(Some((total, items)))
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DailyBalanceView {
     pub date: Date,
     pub balance: Amount,

@@ -3,7 +3,6 @@
 use finseg_core::bulk::ParsedBatch;
 use finseg_core::record::{Record, RecordKind};
 use finseg_core::{Date, FieldError, input};
-use serde::Serialize;
 
 use crate::conn::{Backend, Conn, P, in_transaction};
 use crate::data::{Refusal, Writer};
@@ -50,8 +49,7 @@ impl From<StoreError> for AllOrNothing {
     }
 }
 
-#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct KindCounts {
     pub user: u64,
     pub account: u64,
@@ -70,8 +68,7 @@ impl KindCounts {
     }
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
     /// 1-based line number in the request body.
     pub line: u64,
@@ -82,8 +79,7 @@ pub struct Rejection {
     pub reason: String,
 }
 
-#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ImportSummary {
     pub lines: u64,
     /// Records written (created or replaced), per kind.

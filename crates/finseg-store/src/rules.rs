@@ -50,8 +50,7 @@ pub fn labeller(c: &mut dyn Conn, client_pk: i64) -> Result<Labeller, StoreError
     Ok(Labeller::new(client).with_corrections(corrections))
 }
 
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Relabelled {
     pub examined: u64,
     pub changed: u64,

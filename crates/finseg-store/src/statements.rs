@@ -7,7 +7,6 @@
 use finseg_core::record::{AccountRecord, Record};
 use finseg_core::{AccountType, Amount, Currency, Date, ExternalId, Iban};
 use finseg_statements::{ImportPlan, ParseError, Statement, plan};
-use serde::Serialize;
 
 use crate::StoreError;
 use crate::conn::{Conn, P, in_transaction};
@@ -54,8 +53,7 @@ fn target(
 }
 
 /// What an import did.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatementSummary {
     pub format: &'static str,
     pub statements: usize,
@@ -69,11 +67,8 @@ pub struct StatementSummary {
     pub skipped_not_booked: usize,
     /// Days with a closing balance written as daily balance.
     pub daily_balances: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data_since: Option<Date>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub balance: Option<Amount>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub balance_date: Option<Date>,
 }
 

@@ -457,7 +457,11 @@ async fn run(cli: Cli) -> Result<(), String> {
             })
             .await
             .map_err(|e| e.to_string())??;
-            println!("{}", serde_json::to_string(&done).expect("serialisable"));
+            println!(
+                "{}",
+                serde_json::to_string(&finseg_server::wire::Relabelled::from(done))
+                    .expect("serialisable")
+            );
             Ok(())
         }
         Command::Export { client, out } => {
@@ -744,7 +748,8 @@ async fn import_file(
         .map_err(|p| format!("{}: {}", p.title, p.detail))?;
         println!(
             "{}",
-            serde_json::to_string_pretty(&summary).expect("serialisable")
+            serde_json::to_string_pretty(&finseg_server::wire::StatementSummary::from(summary))
+                .expect("serialisable")
         );
         return Ok(());
     }
@@ -779,7 +784,8 @@ async fn import_file(
     })?;
     println!(
         "{}",
-        serde_json::to_string_pretty(&summary).expect("serialisable")
+        serde_json::to_string_pretty(&finseg_server::wire::ImportSummary::from(summary))
+            .expect("serialisable")
     );
     Ok(())
 }

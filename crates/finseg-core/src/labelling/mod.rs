@@ -11,13 +11,11 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use aho_corasick::AhoCorasick;
-use serde::Deserialize;
 
 use crate::Amount;
-use crate::labels::{self, Label, LabelSet};
+use crate::labels::{Label, LabelSet};
 use crate::providers;
 
 /// The signals of an ingested transaction.
@@ -55,92 +53,47 @@ pub struct Signals<'a> {
     pub mcc: Option<u16>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct RuleDoc {
-    id: String,
-    labels: Vec<String>,
-    #[serde(default)]
-    direction: Option<String>,
-    #[serde(default)]
-    text: Vec<String>,
-    /// A second keyword list that must also match (e.g. a type word and an insurance word).
-    #[serde(default)]
-    also_text: Vec<String>,
-    #[serde(default)]
-    counterpart: Vec<String>,
-    #[serde(default)]
-    not_text: Vec<String>,
-    #[serde(default)]
-    sepa_purpose_code: Vec<String>,
-    #[serde(default)]
-    bank_transaction_code: Vec<String>,
-    #[serde(default)]
-    mcc: Vec<String>,
-    #[serde(default)]
-    creditor_id: Vec<String>,
-    #[serde(default)]
-    counterpart_iban_prefix: Vec<String>,
-    /// The counterpart is an insurer of the provider directory.
-    #[serde(default)]
-    insurer: bool,
-    /// The rule sets the line of the named insurer, when it is a specialist
-    /// (a health fund, a legal-expenses insurer): one of `labels`.
-    #[serde(default)]
-    insurer_line: bool,
-    /// Only when no label of this group is set yet (fallbacks).
-    #[serde(default)]
-    unless_group: Option<String>,
-    #[serde(default)]
-    min_amount: Option<String>,
-    #[serde(default)]
-    max_amount: Option<String>,
-    /// The rule guesses from weak evidence (a fallback): its labels say so.
-    #[serde(default)]
-    weak: bool,
-}
+mod compile;
+mod normalise;
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RuleSetDoc {
-    version: String,
-    rules: Vec<RuleDoc>,
-}
+use compile::*;
+pub use normalise::normalise;
+pub(crate) use normalise::normalise_bytes;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Direction {
+pub(super) enum Direction {
     In,
     Out,
 }
 
 /// Which text a keyword is matched against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Field {
+pub(super) enum Field {
     Any,
     Counterpart,
 }
 
 #[derive(Debug, Clone)]
-struct Rule {
-    id: String,
-    labels: LabelSet,
-    direction: Option<Direction>,
+pub(super) struct Rule {
+    pub(super) id: String,
+    pub(super) labels: LabelSet,
+    pub(super) direction: Option<Direction>,
     /// Keyword ids (into the automaton) of `text`, `counterpart`, `notText`.
-    text: Vec<usize>,
-    also_text: Vec<usize>,
-    counterpart: Vec<usize>,
-    not_text: Vec<usize>,
-    sepa_purpose_code: Vec<String>,
-    bank_transaction_code: Vec<String>,
-    mcc: Vec<(u16, u16)>,
-    creditor_id: Vec<String>,
-    counterpart_iban_prefix: Vec<String>,
-    insurer: bool,
+    pub(super) text: Vec<usize>,
+    pub(super) also_text: Vec<usize>,
+    pub(super) counterpart: Vec<usize>,
+    pub(super) not_text: Vec<usize>,
+    pub(super) sepa_purpose_code: Vec<String>,
+    pub(super) bank_transaction_code: Vec<String>,
+    pub(super) mcc: Vec<(u16, u16)>,
+    pub(super) creditor_id: Vec<String>,
+    pub(super) counterpart_iban_prefix: Vec<String>,
+    pub(super) insurer: bool,
     /// See [`RuleDoc::insurer_line`].
-    insurer_line: bool,
-    unless_group: Option<LabelSet>,
-    min_amount: Option<Amount>,
-    max_amount: Option<Amount>,
+    pub(super) insurer_line: bool,
+    pub(super) unless_group: Option<LabelSet>,
+    pub(super) min_amount: Option<Amount>,
+    pub(super) max_amount: Option<Amount>,
 }
 
 impl Rule {
@@ -156,46 +109,46 @@ impl Rule {
 pub struct RuleSet {
     /// Distinct for every compiled set (a clone shares its texts): the key
     /// of its provenance texts in a [`Scratch`].
-    serial: u64,
+    pub(super) serial: u64,
     pub name: String,
     pub version: String,
-    rules: Vec<Rule>,
-    automaton: AhoCorasick,
+    pub(super) rules: Vec<Rule>,
+    pub(super) automaton: AhoCorasick,
     /// Keyword id → the field it is matched against.
-    fields: Vec<Field>,
+    pub(super) fields: Vec<Field>,
     /// Rule index → `set/rule@version`.
-    rule_refs: Vec<String>,
+    pub(super) rule_refs: Vec<String>,
     /// The references of the rules marked `weak`.
-    weak_refs: std::collections::HashSet<String>,
+    pub(super) weak_refs: std::collections::HashSet<String>,
     /// Keyword id → the (rule, condition bit) pairs it serves, so that a
     /// match marks its rules at once instead of every rule scanning its keywords.
-    keyword_rules: Vec<Vec<(usize, u8)>>,
+    pub(super) keyword_rules: Vec<Vec<(usize, u8)>>,
     /// Rules that can hold without a keyword match and need no code
     /// (fallbacks), in rule order. A rule that needs a keyword is only
     /// looked at when a match marked it: of 85 default rules, a
     /// transaction marks a few.
-    unconditional: Vec<usize>,
+    pub(super) unconditional: Vec<usize>,
     /// Rules that can hold without a keyword match but need a code, found
     /// by the transaction's code rather than each tried in turn: 21 of the
     /// default rules, of which a transaction's codes select one or two.
-    by_code: CodeIndex,
+    pub(super) by_code: CodeIndex,
     /// Keyword id → the insurer it is an alias of (provider index, and
     /// whether the alias is ambiguous).
-    alias_of: Vec<Option<(usize, bool)>>,
+    pub(super) alias_of: Vec<Option<(usize, bool)>>,
     /// Keyword id → the keyword makes a text about insurance.
-    evidence: Vec<bool>,
+    pub(super) evidence: Vec<bool>,
     /// The insurance types of which only the most specific is kept (the
     /// default rules; none for a client's rules).
-    specific_insurance: u64,
+    pub(super) specific_insurance: u64,
 }
 
 /// The distinct keywords of a rule set, each with the field it is matched
 /// against.
 #[derive(Default)]
-struct KeywordTable {
-    keywords: Vec<String>,
-    fields: Vec<Field>,
-    ids: HashMap<(String, Field), usize>,
+pub(super) struct KeywordTable {
+    pub(super) keywords: Vec<String>,
+    pub(super) fields: Vec<Field>,
+    pub(super) ids: HashMap<(String, Field), usize>,
 }
 
 impl KeywordTable {
@@ -210,28 +163,28 @@ impl KeywordTable {
     }
 }
 
-const TEXT: u8 = 1;
-const ALSO_TEXT: u8 = 2;
-const COUNTERPART: u8 = 4;
-const NOT_TEXT: u8 = 8;
+pub(super) const TEXT: u8 = 1;
+pub(super) const ALSO_TEXT: u8 = 2;
+pub(super) const COUNTERPART: u8 = 4;
+pub(super) const NOT_TEXT: u8 = 8;
 
 /// Keyword-free rules by the code they need (each under one of its kinds
 /// of code: MCC, else SEPA purpose code, else bank transaction code; the
 /// rule's other conditions are still checked).
 #[derive(Debug, Clone, Default)]
-struct CodeIndex {
+pub(super) struct CodeIndex {
     /// MCC → 1 + its index into `mcc_rules` (0: none); MCCs have four digits.
-    mcc_slot: Vec<u16>,
-    mcc_rules: Vec<Vec<usize>>,
+    pub(super) mcc_slot: Vec<u16>,
+    pub(super) mcc_rules: Vec<Vec<usize>>,
     /// Rules for an MCC beyond the table (none of four digits): every MCC rule.
-    all_mcc: Vec<usize>,
+    pub(super) all_mcc: Vec<usize>,
     /// Upper-case SEPA purpose code → rules, sorted by code.
-    sepa: Vec<(String, Vec<usize>)>,
+    pub(super) sepa: Vec<(String, Vec<usize>)>,
     /// Bank transaction code → rules, sorted by code.
-    btc: Vec<(String, Vec<usize>)>,
+    pub(super) btc: Vec<(String, Vec<usize>)>,
 }
 
-const MCC_CODES: usize = 10_000;
+pub(super) const MCC_CODES: usize = 10_000;
 
 impl CodeIndex {
     /// Splits the keyword-free rules (in order) into those no code selects and the index.
@@ -322,414 +275,7 @@ pub struct Provenance {
     pub rule: String,
 }
 
-/// Lower case, umlauts folded, everything but letters and digits as one
-/// space, padded with a space at both ends.
-pub fn normalise(text: &str, out: &mut String) {
-    let mut v = std::mem::take(out).into_bytes();
-    normalise_bytes(text, &mut v);
-    *out = String::from_utf8(v).expect("ASCII bytes and whole characters only");
-}
-
-/// [`normalise`] appending to bytes (UTF-8 if `out` was): labelling scans
-/// them as they are.
-///
-/// An ASCII text (almost every one) is copied and rewritten in place a
-/// byte at a time through a table, without branches; only other texts are
-/// decoded character by character. Decoding every character was a quarter
-/// of labelling's time in an import.
-pub(crate) fn normalise_bytes(text: &str, out: &mut Vec<u8>) {
-    if !text.is_ascii() {
-        return normalise_chars(text, out);
-    }
-    let start = out.len();
-    out.push(b' ');
-    out.extend_from_slice(text.as_bytes());
-    out.push(b' ');
-    let buf = &mut out[start..];
-    let last = buf.len() - 1;
-    // `w` never passes the byte read: every byte writes at most one.
-    let mut w = 1;
-    let mut space = true;
-    for r in 1..last {
-        let n = ASCII_NORMALISED[usize::from(buf[r])];
-        let separator = n == 0;
-        buf[w] = if separator { b' ' } else { n };
-        // A separator is written only after a letter or digit.
-        w += usize::from(!(separator && space));
-        space = separator;
-    }
-    buf[w] = b' ';
-    w += usize::from(!space);
-    out.truncate(start + w);
-}
-
-/// [`normalise_bytes`] for text with characters beyond ASCII.
-fn normalise_chars(text: &str, out: &mut Vec<u8>) {
-    out.reserve(text.len() + 2);
-    out.push(b' ');
-    let mut space = true;
-    for c in text.chars() {
-        if c.is_ascii() {
-            match ASCII_NORMALISED[c as usize] {
-                0 if space => {}
-                0 => {
-                    out.push(b' ');
-                    space = true;
-                }
-                n => {
-                    out.push(n);
-                    space = false;
-                }
-            }
-            continue;
-        }
-        let folded = folded(c);
-        if !folded.is_empty() {
-            out.extend_from_slice(folded.as_bytes());
-            space = false;
-        } else if c.is_alphanumeric() {
-            for l in c.to_lowercase() {
-                out.extend_from_slice(l.encode_utf8(&mut [0; 4]).as_bytes());
-            }
-            space = false;
-        } else if !space {
-            out.push(b' ');
-            space = true;
-        }
-    }
-    if !space {
-        out.push(b' ');
-    }
-}
-
-/// What an ASCII byte becomes in normalised text: a letter or digit in
-/// lower case, or 0 for anything else (a separator).
-const ASCII_NORMALISED: [u8; 128] = {
-    let mut t = [0u8; 128];
-    let mut b = 0;
-    while b < 128 {
-        let c = b as u8;
-        if c.is_ascii_alphanumeric() {
-            t[b] = c.to_ascii_lowercase();
-        }
-        b += 1;
-    }
-    t
-};
-
-/// What a German letter or an accented Latin letter folds to ("" for any
-/// other character): German umlauts as German writes them without (ae, oe,
-/// ue, ss), other accents dropped, so that the vocabularies can be written
-/// in ASCII for every language a statement carries (intérêts, Ubezpieczenie
-/// składki, försäkring).
-fn folded(c: char) -> &'static str {
-    match c {
-        'ä' | 'Ä' | 'æ' | 'Æ' => "ae",
-        'ö' | 'Ö' | 'ø' | 'Ø' | 'œ' | 'Œ' => "oe",
-        'ü' | 'Ü' => "ue",
-        'ß' => "ss",
-        'á' | 'à' | 'â' | 'ã' | 'å' | 'ą' | 'Á' | 'À' | 'Â' | 'Ã' | 'Å' | 'Ą' => "a",
-        'é' | 'è' | 'ê' | 'ë' | 'ę' | 'ě' | 'É' | 'È' | 'Ê' | 'Ë' | 'Ę' | 'Ě' => "e",
-        'í' | 'ì' | 'î' | 'ï' | 'Í' | 'Ì' | 'Î' | 'Ï' => "i",
-        'ó' | 'ò' | 'ô' | 'õ' | 'Ó' | 'Ò' | 'Ô' | 'Õ' => "o",
-        'ú' | 'ù' | 'û' | 'ů' | 'Ú' | 'Ù' | 'Û' | 'Ů' => "u",
-        'ç' | 'ć' | 'č' | 'Ç' | 'Ć' | 'Č' => "c",
-        'ñ' | 'ń' | 'ň' | 'Ñ' | 'Ń' | 'Ň' => "n",
-        'ś' | 'š' | 'Ś' | 'Š' => "s",
-        'ź' | 'ż' | 'ž' | 'Ź' | 'Ż' | 'Ž' => "z",
-        'ł' | 'Ł' => "l",
-        'ř' | 'Ř' => "r",
-        'ý' | 'ÿ' | 'Ý' => "y",
-        _ => "",
-    }
-}
-
-/// The label of insurance of no specific type.
-fn other_insurance() -> Label {
-    static L: std::sync::OnceLock<Label> = std::sync::OnceLock::new();
-    *L.get_or_init(|| Label::parse("OTHERINSURANCE").expect("taxonomy label"))
-}
-
-/// The rules of the insurance vocabulary, per type in order of
-/// specificity: its words and unambiguous abbreviations on their own; its
-/// parts of words and ambiguous abbreviations with a word that says
-/// "insurance", or with a named insurer; and, when the text names no
-/// type, the line of a specialist insurer it names.
-fn vocabulary_rules() -> Vec<RuleDoc> {
-    let v = crate::insurance_vocabulary::vocabulary();
-    let out = |id: String, label: &str| RuleDoc {
-        id,
-        labels: vec![label.to_owned()],
-        direction: Some("out".to_owned()),
-        ..RuleDoc::default()
-    };
-    let mut rules = Vec::new();
-    for t in &v.types {
-        let kind = t.kind.to_ascii_lowercase();
-        let not_text: Vec<String> = t
-            .false_friends
-            .iter()
-            .chain(&v.not_insurance)
-            .cloned()
-            .collect();
-        let ambiguous: Vec<String> = t
-            .parts
-            .iter()
-            .chain(&t.context_abbreviations)
-            .cloned()
-            .collect();
-        let words: Vec<String> = t.words.iter().chain(&t.abbreviations).cloned().collect();
-        if !words.is_empty() {
-            rules.push(RuleDoc {
-                text: words,
-                not_text: not_text.clone(),
-                ..out(format!("vocabulary-{kind}"), t.label)
-            });
-        }
-        if !ambiguous.is_empty() {
-            rules.push(RuleDoc {
-                text: ambiguous.clone(),
-                also_text: v.context.clone(),
-                not_text: not_text.clone(),
-                ..out(format!("vocabulary-{kind}-in-context"), t.label)
-            });
-            rules.push(RuleDoc {
-                text: ambiguous,
-                insurer: true,
-                not_text,
-                ..out(format!("vocabulary-{kind}-of-insurer"), t.label)
-            });
-        }
-    }
-    rules.push(RuleDoc {
-        id: "insurer-line".to_owned(),
-        labels: v.types.iter().map(|t| t.label.to_owned()).collect(),
-        direction: Some("out".to_owned()),
-        insurer: true,
-        insurer_line: true,
-        unless_group: Some("INSURANCE".to_owned()),
-        not_text: v.not_insurance.clone(),
-        ..RuleDoc::default()
-    });
-    rules
-}
-
-fn parse_mcc(s: &str) -> Option<(u16, u16)> {
-    match s.split_once('-') {
-        Some((a, b)) => Some((a.trim().parse().ok()?, b.trim().parse().ok()?)),
-        None => {
-            let v = s.trim().parse().ok()?;
-            Some((v, v))
-        }
-    }
-}
-
 impl RuleSet {
-    /// Parses and compiles a rule set; errors name the rule and field.
-    pub fn parse(name: &str, json: &str) -> Result<RuleSet, String> {
-        let doc: RuleSetDoc =
-            serde_json::from_str(json).map_err(|e| format!("rule set {name}: {e}"))?;
-        Self::compile(name, doc, false)
-    }
-
-    /// Compiles a rule set; `specific_insurance` keeps only the most
-    /// specific insurance type of a transaction (the default rules).
-    fn compile(name: &str, doc: RuleSetDoc, specific_insurance: bool) -> Result<RuleSet, String> {
-        // Every distinct keyword once, however many rules use it: the
-        // vocabulary's context words and vetoes serve every insurance type.
-        let mut table = KeywordTable::default();
-        let mut add = |kw: &str, field: Field| -> Result<usize, String> {
-            let mut n = String::new();
-            normalise(kw, &mut n);
-            // Keep the author's leading/trailing spaces: they mark word boundaries.
-            let core = n.trim();
-            if core.is_empty() {
-                return Err(format!("empty keyword '{kw}'"));
-            }
-            let k = format!(
-                "{}{}{}",
-                if kw.starts_with(' ') { " " } else { "" },
-                core,
-                if kw.ends_with(' ') { " " } else { "" }
-            );
-            Ok(table.id(k, field))
-        };
-        let mut rules = Vec::with_capacity(doc.rules.len());
-        for r in &doc.rules {
-            let ctx = |e: String| format!("rule set {name}, rule '{}': {e}", r.id);
-            let mut set = LabelSet::default();
-            for l in &r.labels {
-                set.insert(Label::parse(l).ok_or_else(|| ctx(format!("unknown label {l}")))?);
-            }
-            if set == LabelSet::default() {
-                return Err(ctx("no labels".into()));
-            }
-            let direction = match r.direction.as_deref() {
-                None => None,
-                Some("in") => Some(Direction::In),
-                Some("out") => Some(Direction::Out),
-                Some(d) => return Err(ctx(format!("direction '{d}' (in or out)"))),
-            };
-            let amount = |s: &Option<String>| -> Result<Option<Amount>, String> {
-                s.as_deref()
-                    .map(|v| Amount::parse(v).map_err(|e| ctx(e.to_string())))
-                    .transpose()
-            };
-            rules.push(Rule {
-                id: r.id.clone(),
-                labels: set,
-                direction,
-                text: r
-                    .text
-                    .iter()
-                    .map(|k| add(k, Field::Any))
-                    .collect::<Result<_, _>>()
-                    .map_err(ctx)?,
-                also_text: r
-                    .also_text
-                    .iter()
-                    .map(|k| add(k, Field::Any))
-                    .collect::<Result<_, _>>()
-                    .map_err(ctx)?,
-                counterpart: r
-                    .counterpart
-                    .iter()
-                    .map(|k| add(k, Field::Counterpart))
-                    .collect::<Result<_, _>>()
-                    .map_err(ctx)?,
-                not_text: r
-                    .not_text
-                    .iter()
-                    .map(|k| add(k, Field::Any))
-                    .collect::<Result<_, _>>()
-                    .map_err(ctx)?,
-                sepa_purpose_code: r
-                    .sepa_purpose_code
-                    .iter()
-                    .map(|c| c.to_ascii_uppercase())
-                    .collect(),
-                bank_transaction_code: r.bank_transaction_code.clone(),
-                mcc: r
-                    .mcc
-                    .iter()
-                    .map(|m| parse_mcc(m).ok_or_else(|| ctx(format!("mcc '{m}'"))))
-                    .collect::<Result<_, _>>()?,
-                creditor_id: r
-                    .creditor_id
-                    .iter()
-                    .map(|c| c.to_ascii_uppercase())
-                    .collect(),
-                counterpart_iban_prefix: r
-                    .counterpart_iban_prefix
-                    .iter()
-                    .map(|c| c.to_ascii_uppercase())
-                    .collect(),
-                insurer: r.insurer,
-                insurer_line: r.insurer_line,
-                unless_group: match &r.unless_group {
-                    None => None,
-                    Some(g) => Some(
-                        labels::group(g)
-                            .ok_or_else(|| ctx(format!("unknown group {g}")))?
-                            .1,
-                    ),
-                },
-                min_amount: amount(&r.min_amount)?,
-                max_amount: amount(&r.max_amount)?,
-            });
-        }
-        // The insurers' aliases ride along in the same automaton, so that
-        // "the counterpart is an insurer" costs no second scan; so do the
-        // words that make a text about insurance, which an ambiguous alias
-        // needs.
-        let mut alias_of = Vec::new();
-        for (alias, provider, ambiguous) in providers::normalised_aliases() {
-            let id = table.id(alias, Field::Any);
-            alias_of.resize(table.keywords.len(), None);
-            // The first provider listing a spelling keeps it.
-            alias_of[id].get_or_insert((provider, ambiguous));
-        }
-        let mut evidence = Vec::new();
-        for word in crate::insurance_vocabulary::vocabulary().evidence() {
-            let id = table.id(word, Field::Any);
-            evidence.resize(table.keywords.len(), false);
-            evidence[id] = true;
-        }
-        let KeywordTable {
-            keywords, fields, ..
-        } = table;
-        alias_of.resize(keywords.len(), None);
-        evidence.resize(keywords.len(), false);
-        let automaton = AhoCorasick::builder()
-            .match_kind(aho_corasick::MatchKind::Standard)
-            // A DFA scans fastest; the keyword set is small enough for its memory.
-            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-            .build(&keywords)
-            .map_err(|e| format!("rule set {name}: {e}"))?;
-        let rule_refs: Vec<String> = rules
-            .iter()
-            .map(|r| format!("{name}/{}@{}", r.id, doc.version))
-            .collect();
-        let weak_refs = doc
-            .rules
-            .iter()
-            .zip(&rule_refs)
-            .filter(|(d, _)| d.weak)
-            .map(|(_, r)| r.clone())
-            .collect();
-        let mut keyword_rules = vec![Vec::new(); fields.len()];
-        for (ri, r) in rules.iter().enumerate() {
-            for (list, bit) in [
-                (&r.text, TEXT),
-                (&r.also_text, ALSO_TEXT),
-                (&r.counterpart, COUNTERPART),
-                (&r.not_text, NOT_TEXT),
-            ] {
-                for k in list {
-                    keyword_rules[*k].push((ri, bit));
-                }
-            }
-        }
-        let (unconditional, by_code) = CodeIndex::build(&rules);
-        static SERIAL: AtomicU64 = AtomicU64::new(0);
-        Ok(RuleSet {
-            serial: SERIAL.fetch_add(1, Ordering::Relaxed),
-            name: name.to_owned(),
-            version: doc.version,
-            rules,
-            unconditional,
-            by_code,
-            automaton,
-            fields,
-            rule_refs,
-            weak_refs,
-            keyword_rules,
-            alias_of,
-            evidence,
-            specific_insurance: if specific_insurance {
-                crate::insurance_vocabulary::specific_mask()
-            } else {
-                0
-            },
-        })
-    }
-
-    /// The rule set shipped with finseg: the rules compiled from the
-    /// insurance vocabulary (`data/insurance-vocabulary.tsv`), then
-    /// `rules/default.json`, whose insurance fallbacks see what the
-    /// vocabulary found.
-    pub fn default_rules() -> &'static RuleSet {
-        static DEFAULT: std::sync::OnceLock<RuleSet> = std::sync::OnceLock::new();
-        DEFAULT.get_or_init(|| {
-            let mut doc: RuleSetDoc = serde_json::from_str(include_str!("../rules/default.json"))
-                .expect("the shipped rule set is valid JSON");
-            let mut rules = vocabulary_rules();
-            rules.append(&mut doc.rules);
-            doc.rules = rules;
-            RuleSet::compile("default", doc, true).expect("the shipped rule set is valid")
-        })
-    }
-
     pub fn len(&self) -> usize {
         self.rules.len()
     }
@@ -1061,6 +607,7 @@ pub struct Scratch {
 
 #[cfg(test)]
 mod tests {
+    use super::normalise::folded;
     use super::*;
 
     /// `normalise` as first written, a character at a time: the reference.
@@ -1569,7 +1116,7 @@ mod tests {
     /// Words and codes the default rules look for, and some they do not.
     fn vocabulary() -> (Vec<String>, Vec<String>, Vec<String>) {
         let doc: serde_json::Value =
-            serde_json::from_str(include_str!("../rules/default.json")).unwrap();
+            serde_json::from_str(include_str!("../../rules/default.json")).unwrap();
         let (mut words, mut sepa, mut btc) = (Vec::new(), Vec::new(), Vec::new());
         for r in doc["rules"].as_array().unwrap() {
             let list = |key: &str| -> Vec<String> {

@@ -3,19 +3,19 @@
 //! Invariant: nothing in this crate does I/O, reads a clock or knows about
 //! HTTP or a database. Callers pass "today" in where it matters.
 // Three hot accessors are `unsafe`, each allowed where it stands with its
-// safety argument: `columnar::prefetch`, `text::Text::as_str`,
+// safety argument: `segment_index::prefetch`, `text::Text::as_str`,
 // `currency::Currency::as_str`.
 #![deny(unsafe_code)]
 
 pub mod account;
 pub mod bulk;
-pub mod columnar;
 pub mod corrections;
 pub mod currency;
 pub mod date;
 pub mod iban;
 pub mod id;
 pub mod json;
+pub mod segment_index;
 
 pub mod input;
 pub mod insurance_vocabulary;

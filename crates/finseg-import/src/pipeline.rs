@@ -31,7 +31,7 @@ impl Default for ImportRun {
 }
 
 /// Users a written batch left complete, by key, as a segment index keeps them.
-pub type StagedUsers = Vec<(i64, finseg_core::columnar::IndexedUser)>;
+pub type StagedUsers = Vec<(i64, finseg_core::segment_index::IndexedUser)>;
 
 /// What the caller lends an import beyond the database.
 #[derive(Default)]

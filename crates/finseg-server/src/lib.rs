@@ -58,7 +58,7 @@ pub struct Config {
     /// Base URL in callback bodies (`resultUrl`); default `http://{listen}`.
     pub public_url: Option<String>,
     /// Keep a columnar segment index of every client in memory and evaluate
-    /// balance jobs from it (`finseg_core::columnar`).
+    /// balance jobs from it (`finseg_core::segment_index`).
     pub segment_index: bool,
     /// How often the segment index catches up with the database.
     pub index_refresh_ms: u64,

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use finseg_core::Date;
-use finseg_core::columnar::{ClientIndex, ColumnarUser, IndexedUser, Miss};
+use finseg_core::segment_index::{ClientIndex, ColumnarUser, IndexedUser, Miss};
 use finseg_core::segments::params::Params;
 use finseg_store::import::Staged;
 use finseg_store::jobs::{Cutter, UserCut};
@@ -148,7 +148,12 @@ impl SegmentIndexes {
             std::mem::take(&mut *slot.staged.lock().unwrap_or_else(|e| e.into_inner()));
         let changes = {
             let mut c = store.conn()?;
-            finseg_store::index::changes_since_staged(&mut *c, client_pk, since, &mut staged)
+            finseg_store::segment_index::changes_since_staged(
+                &mut *c,
+                client_pk,
+                since,
+                &mut staged,
+            )
         };
         // What was staged meanwhile is newer than what this read left.
         if !staged.is_empty() {
@@ -160,7 +165,7 @@ impl SegmentIndexes {
         let changes = changes?;
         let started = std::time::Instant::now();
         let mut index = slot.index.write().unwrap_or_else(|e| e.into_inner());
-        let done = finseg_store::index::apply(&mut index, changes);
+        let done = finseg_store::segment_index::apply(&mut index, changes);
         self.users_staged
             .fetch_add(done.staged as u64, Ordering::Relaxed);
         self.users_read
@@ -270,7 +275,7 @@ impl SegmentIndexes {
 
 /// Whether this job's partitions are evaluated from the index.
 pub fn serves(state: &AppState, params: &Params) -> bool {
-    state.config.segment_index && finseg_core::columnar::serves(params)
+    state.config.segment_index && finseg_core::segment_index::serves(params)
 }
 
 /// Evaluates one user from the index (for the worker).

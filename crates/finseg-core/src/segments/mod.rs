@@ -76,7 +76,7 @@ impl AccountData {
 
 /// What the balance rules read of an account, whatever its representation:
 /// the job engine's rows ([`AccountData`]) or the columnar segment index
-/// ([`crate::columnar`]). The rules are written once against this trait, so
+/// ([`crate::segment_index`]). The rules are written once against this trait, so
 /// both representations give the same answers by construction.
 pub trait Ledger {
     fn account_id(&self) -> &str;

@@ -305,7 +305,7 @@ async fn a_node_indexes_its_own_import_without_reading_it_back(shared: TestApp) 
     let (seq, ours) = app.state.indexes.users(client_pk);
     let reference = app
         .state
-        .db(move |c| finseg_store::index::build(c, client_pk))
+        .db(move |c| finseg_store::segment_index::build(c, client_pk))
         .await
         .unwrap();
     assert_eq!(seq, reference.seq());

@@ -13,11 +13,11 @@
 //! only save work, never change what the index holds.
 
 use finseg_core::Date;
-use finseg_core::columnar::{
-    IndexedUser, PaymentTexts, RawBooking, StagedAccount, StagedBooking, StagedUser, TagNumbers,
-};
 use finseg_core::labels::LabelSet;
 use finseg_core::record::Record;
+use finseg_core::segment_index::{
+    IndexedUser, PaymentTexts, RawBooking, StagedAccount, StagedBooking, StagedUser, TagNumbers,
+};
 use finseg_core::segments::insurance::payment_type;
 
 use finseg_core::bulk::ParsedBatch;
@@ -273,9 +273,9 @@ mod tests {
     use super::*;
     use crate::Store;
     use crate::import::{BulkImport, write_all};
-    use crate::index;
+    use crate::segment_index as index;
     use finseg_core::bulk::{LineBatch, ParsedBatch};
-    use finseg_core::columnar::ClientIndex;
+    use finseg_core::segment_index::ClientIndex;
 
     fn today() -> Date {
         Date::parse("2026-11-15").unwrap()

@@ -1,4 +1,4 @@
-//! Builds and refreshes a node's segment index ([`finseg_core::columnar`])
+//! Builds and refreshes a node's segment index ([`finseg_core::segment_index`])
 //! from the database.
 //!
 //! Both read in one read-only transaction, so the index reflects exactly
@@ -6,11 +6,11 @@
 //! the users whose `data_seq` is newer than the index and drops the users
 //! erased since: every node catches up with every other node's writes.
 
-use finseg_core::columnar::{
+use finseg_core::labels::LabelSet;
+use finseg_core::segment_index::{
     self, AccountParts, ClientIndex, ColumnarAccount, ColumnarUser, IndexedUser, PaymentTexts,
     RawBooking, TagNumbers,
 };
-use finseg_core::labels::LabelSet;
 use finseg_core::segments::insurance::payment_type;
 use finseg_core::transfers::normalise_iban;
 use finseg_core::{AccountType, Amount, Date, Text};
@@ -234,7 +234,7 @@ fn load_users(
                 run_ibans = user_of_account.get(&account_pk).map(|user_pk| &ibans[user_pk]);
             }
             let names_account =
-                columnar::names_account(r[5].opt_str(), run_ibans.map_or(&[][..], |i| &i[..]));
+                segment_index::names_account(r[5].opt_str(), run_ibans.map_or(&[][..], |i| &i[..]));
             let (amount, labels) = (Amount::from_cents(r[2].int()), LabelSet(r[3].int() as u64));
             let texts = payment_type(amount, labels).map(|_| {
                 Box::new(PaymentTexts {

@@ -22,6 +22,7 @@ pub mod insurance_vocabulary;
 pub mod labelling;
 pub mod labels;
 pub mod money;
+pub mod normalise;
 pub mod providers;
 pub mod purpose_fields;
 pub mod record;

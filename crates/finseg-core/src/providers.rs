@@ -81,7 +81,7 @@ pub fn normalised_aliases() -> Vec<(String, usize, bool)> {
     for (i, p) in all().iter().enumerate() {
         for a in &p.aliases {
             let mut n = String::new();
-            crate::labelling::normalise(a, &mut n);
+            crate::normalise::normalise(a, &mut n);
             if n.trim().len() >= 2 {
                 out.push((n, i, p.ambiguous.contains(a)));
             }
@@ -188,7 +188,7 @@ pub fn identify(
     let mut text = Vec::with_capacity(96);
     for t in [counterpart, purpose].into_iter().flatten() {
         text.clear();
-        crate::labelling::normalise_bytes(t, &mut text);
+        crate::normalise::normalise_bytes(t, &mut text);
         if let Some(p) = longest_alias(&text) {
             return Some(p);
         }
@@ -196,7 +196,7 @@ pub fn identify(
     None
 }
 
-/// [`identify`] on texts already normalised by [`crate::labelling::normalise`].
+/// [`identify`] on texts already normalised by [`crate::normalise::normalise`].
 pub fn identify_normalised(
     creditor_id: Option<&str>,
     counterpart: &str,

@@ -70,7 +70,7 @@ fn labels_of(body: &Bytes) -> Result<LabelSet, Problem> {
 fn relabel_in_background(state: &AppState, client_pk: i64) {
     let store = state.store.clone();
     tokio::task::spawn_blocking(move || {
-        if let Err(e) = finseg_store::rules::relabel(&store, client_pk, 2_000) {
+        if let Err(e) = finseg_store::relabel::relabel(&store, client_pk, 2_000) {
             tracing::error!(client_pk, error = %e, "relabelling after a correction failed");
         }
     });

@@ -66,10 +66,11 @@ async fn delete_rules(State(state): State<AppState>, tenant: Tenant) -> ApiResul
 /// in short batches that leave ingestion running.
 async fn relabel(State(state): State<AppState>, tenant: Tenant) -> ApiResult {
     let store = state.store.clone();
-    let done =
-        tokio::task::spawn_blocking(move || finseg_store::rules::relabel(&store, tenant.pk, 2_000))
-            .await
-            .map_err(|e| Problem::internal(format!("relabelling failed: {e}")))??;
+    let done = tokio::task::spawn_blocking(move || {
+        finseg_store::relabel::relabel(&store, tenant.pk, 2_000)
+    })
+    .await
+    .map_err(|e| Problem::internal(format!("relabelling failed: {e}")))??;
     Ok(axum::Json(crate::wire::Relabelled::from(done)).into_response())
 }
 

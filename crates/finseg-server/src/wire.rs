@@ -171,8 +171,8 @@ pub struct Relabelled {
     pub changed: u64,
 }
 
-impl From<store::rules::Relabelled> for Relabelled {
-    fn from(v: store::rules::Relabelled) -> Self {
+impl From<store::relabel::Relabelled> for Relabelled {
+    fn from(v: store::relabel::Relabelled) -> Self {
         Relabelled {
             examined: v.examined,
             changed: v.changed,

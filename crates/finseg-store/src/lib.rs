@@ -16,6 +16,7 @@ pub mod data;
 pub mod import;
 pub mod jobs;
 pub mod pg;
+pub mod relabel;
 pub mod rules;
 pub mod schema;
 pub mod segment_index;

@@ -453,7 +453,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 let mut c = store.conn().map_err(|e| e.to_string())?;
                 let client_pk = client_pk(&store, &mut *c, &client)?;
                 drop(c);
-                finseg_store::rules::relabel(&store, client_pk, 2_000).map_err(|e| e.to_string())
+                finseg_store::relabel::relabel(&store, client_pk, 2_000).map_err(|e| e.to_string())
             })
             .await
             .map_err(|e| e.to_string())??;

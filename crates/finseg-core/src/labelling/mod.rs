@@ -54,11 +54,10 @@ pub struct Signals<'a> {
 }
 
 mod compile;
-mod normalise;
 
+pub use crate::normalise::normalise;
+pub(crate) use crate::normalise::normalise_bytes;
 use compile::*;
-pub use normalise::normalise;
-pub(crate) use normalise::normalise_bytes;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Direction {
@@ -607,8 +606,8 @@ pub struct Scratch {
 
 #[cfg(test)]
 mod tests {
-    use super::normalise::folded;
     use super::*;
+    use crate::normalise::folded;
 
     /// `normalise` as first written, a character at a time: the reference.
     fn normalise_by_char(text: &str) -> String {

@@ -43,7 +43,7 @@ pub(crate) fn normalise_bytes(text: &str, out: &mut Vec<u8>) {
 }
 
 /// [`normalise_bytes`] for text with characters beyond ASCII.
-pub(super) fn normalise_chars(text: &str, out: &mut Vec<u8>) {
+pub(crate) fn normalise_chars(text: &str, out: &mut Vec<u8>) {
     out.reserve(text.len() + 2);
     out.push(b' ');
     let mut space = true;
@@ -101,7 +101,7 @@ pub(super) const ASCII_NORMALISED: [u8; 128] = {
 /// ue, ss), other accents dropped, so that the vocabularies can be written
 /// in ASCII for every language a statement carries (intérêts, Ubezpieczenie
 /// składki, försäkring).
-pub(super) fn folded(c: char) -> &'static str {
+pub(crate) fn folded(c: char) -> &'static str {
     match c {
         'ä' | 'Ä' | 'æ' | 'Æ' => "ae",
         'ö' | 'Ö' | 'ø' | 'Ø' | 'œ' | 'Œ' => "oe",

@@ -132,10 +132,9 @@ struct TokenForm {
 
 fn parse_form(text: &str) -> TokenForm {
     let mut f = TokenForm::default();
-    for pair in text.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let v = Some(form_unescape(v));
-        match form_unescape(k).as_str() {
+    for (k, v) in form_urlencoded::parse(text.as_bytes()) {
+        let v = Some(v.into_owned());
+        match &*k {
             "grant_type" => f.grant_type = v,
             "client_id" => f.client_id = v,
             "client_secret" => f.client_secret = v,
@@ -158,25 +157,9 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
 
 /// Decodes `application/x-www-form-urlencoded` escapes in one component.
 fn form_unescape(s: &str) -> String {
-    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push(h * 16 + l);
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(&s.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// A hash to verify against when the client id is unknown, so that unknown

@@ -40,14 +40,6 @@ struct Cli {
 
 #[derive(Args, Clone)]
 struct Global {
-    /// Address and port to listen on.
-    #[arg(
-        long,
-        env = "FINSEG_LISTEN",
-        default_value = "127.0.0.1:8080",
-        global = true
-    )]
-    listen: SocketAddr,
     /// Directory of the embedded SQLite database.
     #[arg(
         long,
@@ -67,104 +59,67 @@ struct Global {
         global = true
     )]
     time_zone: String,
-    /// Lifetime of access tokens, in seconds.
-    #[arg(long, env = "FINSEG_TOKEN_TTL", default_value_t = 3600, global = true)]
-    token_ttl: i64,
-    /// Partition workers in this process (0: serve the API only).
-    #[arg(long, env = "FINSEG_WORKERS", global = true)]
-    workers: Option<usize>,
-    /// Lease of a claimed partition, in milliseconds.
-    #[arg(
-        long,
-        env = "FINSEG_JOB_LEASE_MS",
-        default_value_t = 30_000,
-        global = true
-    )]
-    job_lease_ms: i64,
-    /// Users per job partition.
-    #[arg(
-        long,
-        env = "FINSEG_PARTITION_SIZE",
-        default_value_t = 1_000,
-        global = true
-    )]
-    partition_size: usize,
-    /// How often idle workers look for jobs created on other nodes, in milliseconds.
-    #[arg(long, env = "FINSEG_POLL_MS", default_value_t = 500, global = true)]
-    poll_ms: u64,
-    /// Allow callbacks to loopback, private and link-local addresses.
-    #[arg(long, env = "FINSEG_ALLOW_PRIVATE_CALLBACKS", global = true)]
-    allow_private_callbacks: bool,
-    /// First retry delay of a failed callback, in milliseconds (doubles per attempt).
-    #[arg(
-        long,
-        env = "FINSEG_CALLBACK_RETRY_MS",
-        default_value_t = 10_000,
-        global = true
-    )]
-    callback_retry_ms: i64,
-    /// Base URL of this service in callback bodies (default http://LISTEN).
-    #[arg(long, env = "FINSEG_PUBLIC_URL", global = true)]
-    public_url: Option<String>,
-    /// Evaluate balance jobs from the database only, without the in-memory segment index.
-    #[arg(long, env = "FINSEG_NO_SEGMENT_INDEX", global = true)]
-    no_segment_index: bool,
-    /// How often the segment index catches up with the database, in milliseconds.
-    #[arg(
-        long,
-        env = "FINSEG_INDEX_REFRESH_MS",
-        default_value_t = 1_000,
-        global = true
-    )]
-    index_refresh_ms: u64,
-    /// Jobs one client may have queued or running at once (more: 429).
-    #[arg(
-        long,
-        env = "FINSEG_MAX_ACTIVE_JOBS",
-        default_value_t = 16,
-        global = true
-    )]
-    max_active_jobs: i64,
-    /// Finished results one client may keep at once (more jobs: 429 until some are deleted or expire).
-    #[arg(
-        long,
-        env = "FINSEG_MAX_STORED_RESULTS",
-        default_value_t = 1_000,
-        global = true
-    )]
-    max_stored_results: i64,
-    /// Members over all results one client keeps at once (more jobs: 429).
-    #[arg(
-        long,
-        env = "FINSEG_MAX_STORED_MEMBERS",
-        default_value_t = 50_000_000,
-        global = true
-    )]
-    max_stored_members: i64,
-    /// Failed token requests per minute that one client id, or one source
-    /// address, may make before further attempts get 429.
-    #[arg(
-        long,
-        env = "FINSEG_TOKEN_FAILURES_PER_MINUTE",
-        default_value_t = 10,
-        global = true
-    )]
-    token_failures_per_minute: u32,
-    /// Large writes (JSON batches, bulk imports, statement files) one client
-    /// may have running or waiting at once before further ones get 429.
-    #[arg(
-        long,
-        env = "FINSEG_MAX_CONCURRENT_WRITES",
-        default_value_t = 4,
-        global = true
-    )]
-    max_concurrent_writes: usize,
-    /// This node's name in partition leases (default: host name and random bits).
-    #[arg(long, env = "FINSEG_NODE_ID", global = true)]
-    node_id: Option<String>,
     /// Log format: `text` or `json`.
     #[arg(long, env = "FINSEG_LOG_FORMAT", default_value = "text", global = true)]
     log_format: String,
+}
+
+/// What only a running service needs (`serve`, `demo`).
+#[derive(Args, Clone)]
+struct ServerArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "FINSEG_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Lifetime of access tokens, in seconds.
+    #[arg(long, env = "FINSEG_TOKEN_TTL", default_value_t = 3600)]
+    token_ttl: i64,
+    /// Partition workers in this process (0: serve the API only).
+    #[arg(long, env = "FINSEG_WORKERS")]
+    workers: Option<usize>,
+    /// Lease of a claimed partition, in milliseconds.
+    #[arg(long, env = "FINSEG_JOB_LEASE_MS", default_value_t = 30_000)]
+    job_lease_ms: i64,
+    /// Users per job partition.
+    #[arg(long, env = "FINSEG_PARTITION_SIZE", default_value_t = 1_000)]
+    partition_size: usize,
+    /// How often idle workers look for jobs created on other nodes, in milliseconds.
+    #[arg(long, env = "FINSEG_POLL_MS", default_value_t = 500)]
+    poll_ms: u64,
+    /// Allow callbacks to loopback, private and link-local addresses.
+    #[arg(long, env = "FINSEG_ALLOW_PRIVATE_CALLBACKS")]
+    allow_private_callbacks: bool,
+    /// First retry delay of a failed callback, in milliseconds (doubles per attempt).
+    #[arg(long, env = "FINSEG_CALLBACK_RETRY_MS", default_value_t = 10_000)]
+    callback_retry_ms: i64,
+    /// Base URL of this service in callback bodies (default http://LISTEN).
+    #[arg(long, env = "FINSEG_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Evaluate balance jobs from the database only, without the in-memory segment index.
+    #[arg(long, env = "FINSEG_NO_SEGMENT_INDEX")]
+    no_segment_index: bool,
+    /// How often the segment index catches up with the database, in milliseconds.
+    #[arg(long, env = "FINSEG_INDEX_REFRESH_MS", default_value_t = 1_000)]
+    index_refresh_ms: u64,
+    /// Jobs one client may have queued or running at once (more: 429).
+    #[arg(long, env = "FINSEG_MAX_ACTIVE_JOBS", default_value_t = 16)]
+    max_active_jobs: i64,
+    /// Finished results one client may keep at once (more jobs: 429 until some are deleted or expire).
+    #[arg(long, env = "FINSEG_MAX_STORED_RESULTS", default_value_t = 1_000)]
+    max_stored_results: i64,
+    /// Members over all results one client keeps at once (more jobs: 429).
+    #[arg(long, env = "FINSEG_MAX_STORED_MEMBERS", default_value_t = 50_000_000)]
+    max_stored_members: i64,
+    /// Failed token requests per minute that one client id, or one source
+    /// address, may make before further attempts get 429.
+    #[arg(long, env = "FINSEG_TOKEN_FAILURES_PER_MINUTE", default_value_t = 10)]
+    token_failures_per_minute: u32,
+    /// Large writes (JSON batches, bulk imports, statement files) one client
+    /// may have running or waiting at once before further ones get 429.
+    #[arg(long, env = "FINSEG_MAX_CONCURRENT_WRITES", default_value_t = 4)]
+    max_concurrent_writes: usize,
+    /// This node's name in partition leases (default: host name and random bits).
+    #[arg(long, env = "FINSEG_NODE_ID")]
+    node_id: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -176,11 +131,15 @@ enum Command {
         demo: bool,
         #[command(flatten)]
         population: PopulationArgs,
+        #[command(flatten)]
+        server: ServerArgs,
     },
     /// Run the service with a deterministic demo population and print a token.
     Demo {
         #[command(flatten)]
         population: PopulationArgs,
+        #[command(flatten)]
+        server: ServerArgs,
     },
     /// Manage clients (tenants).
     Clients {
@@ -297,12 +256,24 @@ impl Global {
         }
     }
 
+    /// The configuration of a command that uses the database but serves
+    /// nothing: the defaults with this database and time zone.
     fn config(&self) -> Result<Config, String> {
-        let defaults = Config::embedded(&self.data_dir);
         Ok(Config {
-            listen: self.listen,
             database: self.database()?,
             time_zone: self.time_zone.clone(),
+            ..Config::embedded(&self.data_dir)
+        })
+    }
+}
+
+impl ServerArgs {
+    fn config(&self, g: &Global) -> Result<Config, String> {
+        let defaults = Config::embedded(&g.data_dir);
+        Ok(Config {
+            listen: self.listen,
+            database: g.database()?,
+            time_zone: g.time_zone.clone(),
             token_ttl_secs: self.token_ttl,
             node_id: self.node_id.clone().unwrap_or(defaults.node_id),
             workers: self.workers.unwrap_or(defaults.workers),
@@ -365,8 +336,12 @@ fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> Result<(), String> {
     let g = cli.global;
     match cli.command {
-        Command::Serve { demo, population } => serve(&g, demo.then_some(population)).await,
-        Command::Demo { population } => serve(&g, Some(population)).await,
+        Command::Serve {
+            demo,
+            population,
+            server,
+        } => serve(server.config(&g)?, demo.then_some(population)).await,
+        Command::Demo { population, server } => serve(server.config(&g)?, Some(population)).await,
         Command::Clients {
             command: ClientsCommand::Create { name, json },
         } => {
@@ -576,8 +551,8 @@ async fn open_store(g: &Global) -> Result<Arc<Store>, String> {
         .map_err(|e| e.to_string())
 }
 
-async fn serve(g: &Global, demo: Option<PopulationArgs>) -> Result<(), String> {
-    let app = Application::build(g.config()?)
+async fn serve(config: Config, demo: Option<PopulationArgs>) -> Result<(), String> {
+    let app = Application::build(config)
         .await
         .map_err(|e| e.to_string())?;
     if let Some(pop) = demo {

@@ -1,0 +1,145 @@
+//! `finseg import`: a bulk file or a statement file for a client, through
+//! the same entry points as the HTTP API.
+
+use finseg_server::{statements_api, time};
+
+use crate::cli::Global;
+use crate::{no_client, open_store};
+
+/// What `finseg import` was asked to do besides the file.
+pub(crate) struct ImportOptions<'a> {
+    pub(crate) account: Option<&'a str>,
+    pub(crate) format: &'a str,
+    pub(crate) preset: Option<String>,
+    pub(crate) mapping: Option<&'a std::path::Path>,
+}
+
+pub(crate) async fn import_file(
+    g: &Global,
+    client_id: &str,
+    options: ImportOptions<'_>,
+    file: &std::path::Path,
+) -> Result<(), String> {
+    let statement = match options.format {
+        "ndjson" => {
+            if options.account.is_some() || options.preset.is_some() || options.mapping.is_some() {
+                return Err(
+                    "--account, --preset and --mapping apply to statement files, not to ndjson"
+                        .into(),
+                );
+            }
+            None
+        }
+        f if finseg_statements::Format::parse(f).is_some() => {
+            let account = options
+                .account
+                .ok_or("a statement file is imported into one account: give --account ID")?;
+            let mapping = match options.mapping {
+                Some(p) => {
+                    Some(std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?)
+                }
+                None => None,
+            };
+            let opts = statements_api::StatementOptions {
+                format: Some(f.to_owned()),
+                preset: options.preset.clone(),
+                mapping,
+            };
+            Some((account.to_owned(), opts))
+        }
+        other => {
+            return Err(format!(
+                "unknown format '{other}' (ndjson, camt053, camt052, mt940, mt942, csv)"
+            ));
+        }
+    };
+    let config = g.config()?;
+    let store = open_store(g).await?;
+    let lookup = client_id.to_owned();
+    let state = finseg_server::AppState::new(store, config);
+    let client = state
+        .db(move |c| finseg_store::clients::by_client_id(c, &lookup))
+        .await
+        .map_err(|p| p.detail)?
+        .ok_or_else(|| no_client(client_id, state.store.url()))?;
+    let today = time::today_in(&client.time_zone);
+    if let Some((account, opts)) = statement {
+        let bytes = tokio::fs::read(file)
+            .await
+            .map_err(|e| format!("{}: {e}", file.display()))?;
+        let summary = statements_api::import_statement(
+            &state,
+            client.pk,
+            today,
+            &account,
+            &opts,
+            bytes::Bytes::from(bytes),
+        )
+        .await
+        .map_err(|p| format!("{}: {}", p.title, p.detail))?;
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&finseg_server::wire::StatementSummary::from(summary))
+                .expect("serialisable")
+        );
+        return Ok(());
+    }
+    let f = tokio::fs::File::open(file)
+        .await
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    let stream = file_stream::chunks(f);
+    // The same entry point as `POST /api/v1/import`; a running server's
+    // segment index catches up with what this writes on its next refresh.
+    let summary = finseg_import::import_stream(
+        state.store.clone(),
+        client.pk,
+        today,
+        finseg_import::ImportRun::default(),
+        finseg_import::Hooks::default(),
+        stream,
+    )
+    .await
+    .map_err(|e| match e {
+        finseg_import::ImportError::Store {
+            error,
+            committed_through,
+        } => format!("{error} (lines through {committed_through} are written)"),
+        finseg_import::ImportError::Read {
+            error,
+            committed_through,
+        } => format!(
+            "reading {}: {error} (lines through {committed_through} are written)",
+            file.display()
+        ),
+        finseg_import::ImportError::Internal(e) => e,
+    })?;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&finseg_server::wire::ImportSummary::from(summary))
+            .expect("serialisable")
+    );
+    Ok(())
+}
+
+/// Reads a file as a stream of chunks.
+mod file_stream {
+    use bytes::Bytes;
+    use tokio::io::AsyncReadExt as _;
+
+    pub fn chunks(
+        f: tokio::fs::File,
+    ) -> impl futures_util::Stream<Item = Result<Bytes, String>> + Unpin {
+        Box::pin(futures_util::stream::unfold(Some(f), |f| async move {
+            let mut f = f?;
+            let mut buf = vec![0u8; 1 << 20];
+            match f.read(&mut buf).await {
+                Ok(0) => None,
+                Ok(n) => {
+                    buf.truncate(n);
+                    Some((Ok(Bytes::from(buf)), Some(f)))
+                }
+                Err(e) => Some((Err(e.to_string()), None)),
+            }
+        }))
+    }
+}

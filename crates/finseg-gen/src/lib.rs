@@ -222,6 +222,8 @@ const SUBSCRIPTIONS: &[(&str, i64)] = &[
     ("DAZN", 4499),
 ];
 
+// Over 120 lines on purpose: one user's history in the order of its random
+// draws, which is what makes a seed always give the same bytes.
 /// Lines of one user: the user, their accounts, then their transactions.
 fn user_lines(seed: u64, n: u64, today: Date) -> Vec<String> {
     let mut rng = Rng::new(seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15));

@@ -64,6 +64,8 @@ pub enum ImportError {
     Internal(String),
 }
 
+// Over 120 lines on purpose: the stages are wired here and share their
+// channels; each stage's work is a function or type of its own.
 /// Imports an NDJSON stream of the client `client_pk`: its lines go to the
 /// parser in batches of [`crate::IMPORT_BATCH`] (fewer when they are long:
 /// [`batch_is_full`]), each batch is written in one transaction. Lines

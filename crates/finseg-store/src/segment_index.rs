@@ -167,6 +167,8 @@ pub fn refresh(
     Ok(apply(index, changes))
 }
 
+// Over 120 lines on purpose: one streaming read of the bookings into a
+// reused row, packed account by account as they arrive.
 /// Reads and packs the given users (current versions).
 fn load_users(
     c: &mut dyn Conn,

@@ -40,6 +40,8 @@ pub struct LoadSpec {
     pub stand_ins: Option<(Date, Date)>,
 }
 
+// Over 120 lines on purpose: one streaming read per table of the partition,
+// filling buffers the reads share.
 /// The users with keys in `from..=to` of the client, as of `snapshot`.
 pub fn load_partition(
     c: &mut dyn Conn,

@@ -62,12 +62,16 @@ fn date(days: i64) -> String {
 
 pub fn export(c: &mut dyn Conn, client_pk: i64, dir: &Path) -> Result<Exported, String> {
     std::fs::create_dir_all(dir).map_err(io)?;
-    let mut done = Exported {
-        accounts: 0,
-        transactions: 0,
-        daily_balances: 0,
-    };
+    label_groups(dir)?;
+    Ok(Exported {
+        accounts: accounts(c, client_pk, dir)?,
+        transactions: transactions(c, client_pk, dir)?,
+        daily_balances: daily_balances(c, client_pk, dir)?,
+    })
+}
 
+/// `label_groups.csv`: which labels each group holds.
+fn label_groups(dir: &Path) -> Result<(), String> {
     let mut out = create(dir, "label_groups.csv")?;
     row(&mut out, &["label_group", "label"]).map_err(io)?;
     for (group, labels) in GROUPS {
@@ -76,7 +80,12 @@ pub fn export(c: &mut dyn Conn, client_pk: i64, dir: &Path) -> Result<Exported, 
         }
     }
     out.flush().map_err(io)?;
+    Ok(())
+}
 
+/// `accounts.csv`, a page at a time.
+fn accounts(c: &mut dyn Conn, client_pk: i64, dir: &Path) -> Result<u64, String> {
+    let mut n = 0u64;
     let mut out = create(dir, "accounts.csv")?;
     row(
         &mut out,
@@ -122,11 +131,16 @@ pub fn export(c: &mut dyn Conn, client_pk: i64, dir: &Path) -> Result<Exported, 
                 ],
             )
             .map_err(io)?;
-            done.accounts += 1;
+            n += 1;
         }
     }
     out.flush().map_err(io)?;
+    Ok(n)
+}
 
+/// `transactions.csv` with the labels of each, a page at a time.
+fn transactions(c: &mut dyn Conn, client_pk: i64, dir: &Path) -> Result<u64, String> {
+    let mut n = 0u64;
     let mut out = create(dir, "transactions.csv")?;
     row(
         &mut out,
@@ -178,11 +192,16 @@ pub fn export(c: &mut dyn Conn, client_pk: i64, dir: &Path) -> Result<Exported, 
                 ],
             )
             .map_err(io)?;
-            done.transactions += 1;
+            n += 1;
         }
     }
     out.flush().map_err(io)?;
+    Ok(n)
+}
 
+/// `daily_balances.csv`, a page at a time.
+fn daily_balances(c: &mut dyn Conn, client_pk: i64, dir: &Path) -> Result<u64, String> {
+    let mut n = 0u64;
     let mut out = create(dir, "daily_balances.csv")?;
     row(&mut out, &["account_id", "day", "balance"]).map_err(io)?;
     let (mut after_acc, mut after_day) = (0i64, i64::MIN);
@@ -207,9 +226,9 @@ pub fn export(c: &mut dyn Conn, client_pk: i64, dir: &Path) -> Result<Exported, 
                 ],
             )
             .map_err(io)?;
-            done.daily_balances += 1;
+            n += 1;
         }
     }
     out.flush().map_err(io)?;
-    Ok(done)
+    Ok(n)
 }

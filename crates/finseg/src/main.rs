@@ -16,6 +16,8 @@ static ALLOCATOR: allocator::CompactingMiMalloc = allocator::CompactingMiMalloc;
 #[allow(unsafe_code)]
 mod allocator;
 mod cli;
+mod client_data;
+mod clients;
 mod demo;
 mod import;
 
@@ -25,7 +27,7 @@ mod export;
 use clap::Parser as _;
 use cli::{Cli, ClientsCommand, Command, Global, PopulationArgs};
 use demo::load_demo;
-use finseg_server::{Application, Config, auth, time};
+use finseg_server::{Application, Config, time};
 use finseg_store::{DbUrl, Store};
 use import::{ImportOptions, import_file};
 
@@ -77,51 +79,10 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Demo { population, server } => serve(server.config(&g)?, Some(population)).await,
         Command::Clients {
             command: ClientsCommand::Create { name, json },
-        } => {
-            let store = open_store(&g).await?;
-            let tz = g.time_zone.clone();
-            if time::zone(&tz).is_none() {
-                return Err(format!("unknown time zone '{tz}'"));
-            }
-            let creds = tokio::task::spawn_blocking(move || {
-                let mut c = store.conn()?;
-                auth::create_client(&mut *c, &name, &tz)
-            })
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?;
-            if json {
-                println!("{}", serde_json::to_string(&creds).expect("serialisable"));
-            } else {
-                println!("client_id:      {}", creds.client_id);
-                println!("client_secret:  {}", creds.client_secret);
-                println!("webhook_secret: {}", creds.webhook_secret);
-                println!(
-                    "(the secrets are shown only now; finseg keeps only a hash of the client secret)"
-                );
-            }
-            Ok(())
-        }
+        } => clients::create(&g, name, json).await,
         Command::Clients {
             command: ClientsCommand::Delete { client },
-        } => {
-            let store = open_store(&g).await?;
-            let id = client.clone();
-            let deleted = tokio::task::spawn_blocking(move || {
-                let mut c = store.conn()?;
-                finseg_store::conn::in_transaction(&mut *c, |c| {
-                    finseg_store::clients::delete(c, &id)
-                })
-            })
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?;
-            if !deleted {
-                return Err(no_client(&client, &g.database()?));
-            }
-            println!("deleted client {client}");
-            Ok(())
-        }
+        } => clients::delete(&g, client).await,
         Command::Import {
             client,
             account,
@@ -138,56 +99,9 @@ async fn run(cli: Cli) -> Result<(), String> {
             };
             import_file(&g, &client, options, &file).await
         }
-        Command::Coverage { client, top } => {
-            let store = open_store(&g).await?;
-            let report = tokio::task::spawn_blocking(move || {
-                let mut c = store.conn().map_err(|e| e.to_string())?;
-                let client_pk = client_pk(&store, &mut *c, &client)?;
-                finseg_store::coverage::of(&mut *c, client_pk, usize::from(top))
-                    .map_err(|e| e.to_string())
-            })
-            .await
-            .map_err(|e| e.to_string())??;
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&finseg_server::labels_api::coverage_json(&report))
-                    .expect("serialisable")
-            );
-            Ok(())
-        }
-        Command::Relabel { client } => {
-            let store = open_store(&g).await?;
-            let done = tokio::task::spawn_blocking(move || {
-                let mut c = store.conn().map_err(|e| e.to_string())?;
-                let client_pk = client_pk(&store, &mut *c, &client)?;
-                drop(c);
-                finseg_store::relabel::relabel(&store, client_pk, 2_000).map_err(|e| e.to_string())
-            })
-            .await
-            .map_err(|e| e.to_string())??;
-            println!(
-                "{}",
-                serde_json::to_string(&finseg_server::wire::Relabelled::from(done))
-                    .expect("serialisable")
-            );
-            Ok(())
-        }
-        Command::Export { client, out } => {
-            let store = open_store(&g).await?;
-            let done = tokio::task::spawn_blocking(move || {
-                let mut c = store.conn().map_err(|e| e.to_string())?;
-                let client_pk = client_pk(&store, &mut *c, &client)?;
-                export::export(&mut *c, client_pk, &out)
-            })
-            .await
-            .map_err(|e| e.to_string())??;
-            println!(
-                "{}",
-                serde_json::json!({"accounts": done.accounts, "transactions": done.transactions,
-                    "dailyBalances": done.daily_balances})
-            );
-            Ok(())
-        }
+        Command::Coverage { client, top } => client_data::coverage(&g, client, top).await,
+        Command::Relabel { client } => client_data::relabel(&g, client).await,
+        Command::Export { client, out } => client_data::export(&g, client, out).await,
         Command::Eval {
             split,
             corpus,
@@ -205,17 +119,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("{}", finseg_server::docs::OPENAPI.trim_end());
             Ok(())
         }
-        Command::Generate { population } => {
-            use std::io::Write as _;
-            let today = time::today_in(&g.time_zone);
-            let out = std::io::stdout();
-            let mut out = std::io::BufWriter::with_capacity(1 << 20, out.lock());
-            for line in finseg_gen::Population::new(population.users, population.seed, today) {
-                out.write_all(line.as_bytes()).map_err(|e| e.to_string())?;
-                out.write_all(b"\n").map_err(|e| e.to_string())?;
-            }
-            out.flush().map_err(|e| e.to_string())
-        }
+        Command::Generate { population } => client_data::generate(&g, population),
     }
 }
 

@@ -151,6 +151,8 @@ impl RuleSet {
         Self::compile(name, doc, false)
     }
 
+    // Over 120 lines on purpose: one pass builds the shared keyword table, the
+    // code indexes and the rules that point into them.
     /// Compiles a rule set; `specific_insurance` keeps only the most
     /// specific insurance type of a transaction (the default rules).
     fn compile(name: &str, doc: RuleSetDoc, specific_insurance: bool) -> Result<RuleSet, String> {

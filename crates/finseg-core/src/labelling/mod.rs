@@ -283,6 +283,8 @@ impl RuleSet {
         self.rules.is_empty()
     }
 
+    // Over 120 lines on purpose: the per-transaction hot path in one body, its
+    // state in locals and the caller's scratch.
     /// Labels a transaction: the union of the labels of every rule that
     /// holds, in rule order (so fallbacks with `unlessGroup` see what came before).
     pub fn label(&self, s: &Signals, scratch: &mut Scratch) -> LabelSet {

@@ -64,6 +64,8 @@ impl Stager {
         Some(user)
     }
 
+    // Over 120 lines on purpose: one pass over a written batch decides, user
+    // by user, whether the index may take it.
     /// The users a committed batch left complete, packed, each as of the
     /// batch's sequence number. Call once per batch, in order. What is
     /// staged is copied: the batch goes back to the thread that parsed it,

@@ -61,14 +61,21 @@ fn new_job_id() -> String {
     )
 }
 
-async fn create(
-    State(state): State<AppState>,
-    tenant: Tenant,
-    Path(type_name): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult {
-    let segment = segment_type(&type_name)?;
+/// A job request as read from its body and headers.
+struct JobRequest {
+    params: Params,
+    callback_url: Option<String>,
+    idempotency_key: Option<String>,
+}
+
+/// Reads a job request: the body's parameters and callback URL (every bad
+/// field named), and the `Idempotency-Key` header.
+async fn read_request(
+    state: &AppState,
+    segment: SegmentType,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<JobRequest, Problem> {
     if let Some(ct) = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -81,7 +88,7 @@ async fn create(
     let doc: Value = if body.iter().all(u8::is_ascii_whitespace) {
         json!({})
     } else {
-        serde_json::from_slice(&body).map_err(|e| {
+        serde_json::from_slice(body).map_err(|e| {
             Problem::validation(vec![FieldError::new("", format!("not valid JSON: {e}"))])
         })?
     };
@@ -134,18 +141,23 @@ async fn create(
     let Some(params) = params.filter(|_| errors.is_empty()) else {
         return Err(Problem::validation(errors));
     };
-    // (A retry with an Idempotency-Key may name a job accepted before.)
-    if idempotency_key.is_none()
-        && let Some(limit) = state.job_refusals.get(tenant.pk)
-    {
-        return Err(limit_problem(limit));
-    }
-    let stored_params = params.to_json().to_string();
-    let job_id = new_job_id();
-    let creation_date = today_in(&tenant.time_zone);
+    Ok(JobRequest {
+        params,
+        callback_url,
+        idempotency_key,
+    })
+}
+
+/// How a new job's users are cut into partitions: their size, and the cut
+/// itself when this node's segment index holds the client.
+async fn partition_plan(
+    state: &AppState,
+    tenant_pk: i64,
+    params: &Params,
+) -> Result<(usize, Option<finseg_store::jobs::UserCut>), Problem> {
     // A partition the index evaluates takes milliseconds: larger ones save
     // the claim and completion of each (leases still spread them over nodes).
-    let from_index = crate::segment_index::serves(&state, &params);
+    let from_index = crate::segment_index::serves(state, params);
     let partition_size = if from_index {
         state
             .config
@@ -158,13 +170,39 @@ async fn create(
     // off) the job's creation reads the keys from the database.
     let cut = if state.config.segment_index {
         let s = state.clone();
-        tokio::task::spawn_blocking(move || s.indexes.cut(&s.store, tenant.pk, partition_size))
+        tokio::task::spawn_blocking(move || s.indexes.cut(&s.store, tenant_pk, partition_size))
             .await
             .map_err(|e| Problem::internal(format!("worker failed: {e}")))?
             .map_err(Problem::from)?
     } else {
         None
     };
+    Ok((partition_size, cut))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    Path(type_name): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    let segment = segment_type(&type_name)?;
+    let JobRequest {
+        params,
+        callback_url,
+        idempotency_key,
+    } = read_request(&state, segment, &headers, &body).await?;
+    // (A retry with an Idempotency-Key may name a job accepted before.)
+    if idempotency_key.is_none()
+        && let Some(limit) = state.job_refusals.get(tenant.pk)
+    {
+        return Err(limit_problem(limit));
+    }
+    let stored_params = params.to_json().to_string();
+    let job_id = new_job_id();
+    let creation_date = today_in(&tenant.time_zone);
+    let (partition_size, cut) = partition_plan(&state, tenant.pk, &params).await?;
     let state_limits = state.config.job_limits;
     let (sp, cb, key, jid) = (
         stored_params.clone(),

@@ -104,6 +104,20 @@ pub fn resolve(corpus: &str) -> Result<(PathBuf, CorpusKind), String> {
 /// corpus kind does not match on it) and amount in cents.
 type ContractKey = (String, String, String, String, i64);
 
+/// What scoring the corpus's lines gives, before contracts are detected.
+struct Scored {
+    per_label: BTreeMap<&'static str, Counts>,
+    per_group: BTreeMap<&'static str, Counts>,
+    /// Each user's transactions with the labels the rules gave them.
+    users: BTreeMap<String, Vec<Tx>>,
+    /// The contracts the corpus says each user pays.
+    truth: BTreeSet<ContractKey>,
+    /// The lines whose labels in the target groups differ (with `--explain`).
+    misses: Vec<String>,
+    /// Lines read.
+    n: u64,
+}
+
 pub fn run(corpus: &Path, kind: CorpusKind, split: &str, explain: bool) -> Result<String, String> {
     if explain && kind == CorpusKind::External && split != "dev" {
         return Err(
@@ -118,6 +132,19 @@ pub fn run(corpus: &Path, kind: CorpusKind, split: &str, explain: bool) -> Resul
         "all" => vec!["dev.jsonl", "heldout.jsonl"],
         other => return Err(format!("unknown split '{other}' (dev, heldout, all)")),
     };
+    let scored = score_lines(corpus, kind, &files, explain)?;
+    let detected = detect_contracts(&scored.users, kind)?;
+    Ok(report(corpus, kind, split, explain, &scored, &detected))
+}
+
+/// Labels every line of `files` and counts, per label and per group, what
+/// the rules got right and wrong.
+fn score_lines(
+    corpus: &Path,
+    kind: CorpusKind,
+    files: &[&str],
+    explain: bool,
+) -> Result<Scored, String> {
     let labeller = Labeller::default();
     let mut scratch = Scratch::default();
     let mut per_label: BTreeMap<&'static str, Counts> = BTreeMap::new();
@@ -130,7 +157,7 @@ pub fn run(corpus: &Path, kind: CorpusKind, split: &str, explain: bool) -> Resul
         .filter_map(|g| group(g).map(|(_, set)| set))
         .fold(LabelSet::default(), |acc, set| acc.union(set));
     let mut n = 0u64;
-    for f in files {
+    for &f in files {
         let path = corpus.join(f);
         let text =
             std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -215,6 +242,21 @@ pub fn run(corpus: &Path, kind: CorpusKind, split: &str, explain: bool) -> Resul
         }
     }
 
+    Ok(Scored {
+        per_label,
+        per_group,
+        users,
+        truth,
+        misses,
+        n,
+    })
+}
+
+/// The contracts the insurance segment finds in each user's lines.
+fn detect_contracts(
+    users: &BTreeMap<String, Vec<Tx>>,
+    kind: CorpusKind,
+) -> Result<BTreeSet<ContractKey>, String> {
     // Contracts: the insurance segment over the corpus's year, or over each
     // external user's own last 24 months.
     let last = users
@@ -224,7 +266,8 @@ pub fn run(corpus: &Path, kind: CorpusKind, split: &str, explain: bool) -> Resul
         .max()
         .ok_or("empty corpus")?;
     let mut detected: BTreeSet<ContractKey> = BTreeSet::new();
-    for (user, mut txs) in users {
+    for (user, txs) in users {
+        let mut txs = txs.clone();
         txs.sort_by_key(|t| t.booking_date);
         let (creation, months) = match kind {
             CorpusKind::Synthetic => (last.month().succ().first_day(), 12),
@@ -264,6 +307,26 @@ pub fn run(corpus: &Path, kind: CorpusKind, split: &str, explain: bool) -> Resul
             }
         }
     }
+    Ok(detected)
+}
+
+/// The scores as `finseg eval` prints them.
+fn report(
+    corpus: &Path,
+    kind: CorpusKind,
+    split: &str,
+    explain: bool,
+    scored: &Scored,
+    detected: &BTreeSet<ContractKey>,
+) -> String {
+    let Scored {
+        per_label,
+        per_group,
+        truth,
+        misses,
+        n,
+        ..
+    } = scored;
     // Matched on user, provider, type, frequency, and amount within one cent.
     let matched = detected
         .iter()
@@ -304,7 +367,7 @@ pub fn run(corpus: &Path, kind: CorpusKind, split: &str, explain: bool) -> Resul
                 .flatten()
         })
         .collect();
-    for (name, c) in &per_label {
+    for (name, c) in per_label {
         let support = c.tp + c.fn_;
         let _ = writeln!(
             out,
@@ -322,7 +385,7 @@ pub fn run(corpus: &Path, kind: CorpusKind, split: &str, explain: bool) -> Resul
         "\n{:<24}{:>9}{:>11}{:>9}{:>8}",
         "label group", "support", "precision", "recall", "F1"
     );
-    for (name, c) in &per_group {
+    for (name, c) in per_group {
         let _ = writeln!(
             out,
             "{name:<24}{:>9}{:>11.3}{:>9.3}{:>8.3}",
@@ -338,7 +401,7 @@ pub fn run(corpus: &Path, kind: CorpusKind, split: &str, explain: bool) -> Resul
         "\nmacro-F1 over the labels of INCOME, SALARY, INSURANCE, RENTANDLIVING: {macro_f1:.3} (target 0.95)"
     );
     if explain {
-        for m in &misses {
+        for m in misses {
             let _ = writeln!(out, "label miss: {m}");
         }
         let close = |a: &ContractKey, b: &ContractKey| {
@@ -368,5 +431,5 @@ pub fn run(corpus: &Path, kind: CorpusKind, split: &str, explain: bool) -> Resul
         contracts.precision(),
         contracts.recall()
     );
-    Ok(out)
+    out
 }

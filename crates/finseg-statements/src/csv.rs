@@ -600,19 +600,9 @@ pub fn parse(bytes: &[u8], mapping: &Mapping) -> Result<Vec<Statement>, ParseErr
         let mut amount = if mapping.columns.amount.is_some() {
             amount_of(AMOUNT, "amount")?.ok_or_else(|| err("the amount is empty".into()))?
         } else {
-            let debit = amount_of(DEBIT, "debit")?;
-            let credit = amount_of(CREDIT, "credit")?;
-            match (debit, credit) {
-                (Some(d), None) => Amount::from_cents(-d.cents().abs()),
-                (None, Some(c)) => c.abs(),
-                (Some(d), Some(c)) if d.cents() == 0 => c.abs(),
-                (Some(d), Some(c)) if c.cents() == 0 => Amount::from_cents(-d.cents().abs()),
-                _ => {
-                    return Err(err(
-                        "exactly one of the debit and credit columns must hold an amount".into(),
-                    ));
-                }
-            }
+            debit_credit(amount_of(DEBIT, "debit")?, amount_of(CREDIT, "credit")?).ok_or_else(
+                || err("exactly one of the debit and credit columns must hold an amount".into()),
+            )?
         };
         if mapping.negate {
             amount = Amount::from_cents(-amount.cents());
@@ -673,28 +663,42 @@ pub fn parse(bytes: &[u8], mapping: &Mapping) -> Result<Vec<Statement>, ParseErr
             "the CSV file has no transactions",
         ));
     }
-    // The closing balance: the balance after the last row of the latest day,
-    // whether the export lists newest or oldest first.
-    if let (Some(latest), Some(currency)) = (balances.iter().map(|b| b.0).max(), statement.currency)
-    {
-        let newest_first = statement.entries.first().map(|e| e.booking_date)
-            > statement.entries.last().map(|e| e.booking_date);
-        let on_day = balances.iter().filter(|b| b.0 == latest);
-        let pick = if newest_first {
-            on_day.min_by_key(|b| b.2)
-        } else {
-            on_day.max_by_key(|b| b.2)
-        };
-        if let Some(&(date, amount, _)) = pick {
-            statement.closing = Some(Balance {
-                kind: BalanceKind::Final,
-                date,
-                amount,
-                currency,
-            });
-        }
-    }
+    statement.closing = closing_balance(&balances, &statement);
     Ok(vec![statement])
+}
+
+/// The closing balance: the balance after the last row of the latest day,
+/// whether the export lists newest or oldest first. `balances` are (date,
+/// balance, row order) of the rows with a balance.
+fn closing_balance(balances: &[(Date, Amount, usize)], statement: &Statement) -> Option<Balance> {
+    let latest = balances.iter().map(|b| b.0).max()?;
+    let currency = statement.currency?;
+    let newest_first = statement.entries.first().map(|e| e.booking_date)
+        > statement.entries.last().map(|e| e.booking_date);
+    let on_day = balances.iter().filter(|b| b.0 == latest);
+    let pick = if newest_first {
+        on_day.min_by_key(|b| b.2)
+    } else {
+        on_day.max_by_key(|b| b.2)
+    };
+    pick.map(|&(date, amount, _)| Balance {
+        kind: BalanceKind::Final,
+        date,
+        amount,
+        currency,
+    })
+}
+
+/// A row's amount from separate debit and credit columns: exactly one holds
+/// an amount (or the other holds zero); a debit is negative.
+fn debit_credit(debit: Option<Amount>, credit: Option<Amount>) -> Option<Amount> {
+    match (debit, credit) {
+        (Some(d), None) => Some(Amount::from_cents(-d.cents().abs())),
+        (None, Some(c)) => Some(c.abs()),
+        (Some(d), Some(c)) if d.cents() == 0 => Some(c.abs()),
+        (Some(d), Some(c)) if c.cents() == 0 => Some(Amount::from_cents(-d.cents().abs())),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

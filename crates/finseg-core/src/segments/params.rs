@@ -258,154 +258,11 @@ impl Params {
             known: Default::default(),
         };
         let params = match segment {
-            SegmentType::LowBalance => {
-                let threshold = r.amount("threshold");
-                let duration_in_month = r.months("durationInMonth", 3, 12);
-                let account_types = r
-                    .account_types("accountTypes")
-                    .unwrap_or(vec![AccountType::Checking]);
-                threshold.map(|threshold| Params::LowBalance {
-                    threshold,
-                    duration_in_month,
-                    account_types,
-                })
-            }
-            SegmentType::HighBalance => {
-                let threshold = r.amount("threshold");
-                let mut account_types = r.account_types("accountTypes");
-                if let Some(v) = r.get("accountType").cloned() {
-                    match v.as_str().and_then(AccountType::parse) {
-                        Some(t) if account_types.is_none() => account_types = Some(vec![t]),
-                        Some(_) => {
-                            r.err("accountType", "give accountType or accountTypes, not both")
-                        }
-                        None => r.err("accountType", format!("unknown account type {v}")),
-                    }
-                }
-                let account_types = account_types.unwrap_or(AccountType::DEPOSIT.to_vec());
-                threshold.map(|threshold| Params::HighBalance {
-                    threshold,
-                    account_types,
-                })
-            }
-            SegmentType::FinancialBreakdown => {
-                let duration_in_month = r.months("durationInMonth", 6, 12);
-                let mut label_groups = Vec::new();
-                match r
-                    .get("labelGroups")
-                    .and_then(Value::as_array)
-                    .filter(|a| !a.is_empty())
-                {
-                    None => r.err(
-                        "labelGroups",
-                        "is required: a non-empty array of label groups",
-                    ),
-                    Some(items) => {
-                        for (i, item) in items.clone().iter().enumerate() {
-                            let field = format!("labelGroups/{i}");
-                            let Some(name) = item.as_str() else {
-                                r.err(&field, "must be a label group name");
-                                continue;
-                            };
-                            match labels::group(name) {
-                                Some(("TRANSFERS", _)) => r.err(
-                                    &field,
-                                    "TRANSFERS cannot be requested: own-account transfers count in no group",
-                                ),
-                                Some(g) if !label_groups.iter().any(|(n, _)| *n == g.0) => label_groups.push(g),
-                                Some(_) => {}
-                                None => r.err(&field, format!("unknown label group '{name}'")),
-                            }
-                        }
-                    }
-                }
-                let include_transaction_ids = r.bool("includeTransactionIds");
-                Some(Params::FinancialBreakdown {
-                    label_groups,
-                    duration_in_month,
-                    include_transaction_ids,
-                })
-            }
-            SegmentType::Insurance => {
-                let duration_in_month = r.months("durationInMonth", 12, 24);
-                let include_users_without_contracts = r.bool("includeUsersWithoutContracts");
-                let mut insurance_types = None;
-                if let Some(v) = r.get("insuranceTypes").cloned() {
-                    match v.as_array().filter(|a| !a.is_empty()) {
-                        None => r.err(
-                            "insuranceTypes",
-                            "must be a non-empty array of insurance types",
-                        ),
-                        Some(items) => {
-                            let mut out: Vec<&'static str> = Vec::new();
-                            for (i, item) in items.iter().enumerate() {
-                                let name = item.as_str().unwrap_or("").to_ascii_uppercase();
-                                match INSURANCE_TYPES.iter().find(|(t, _)| *t == name) {
-                                    Some((t, _)) if !out.contains(t) => out.push(t),
-                                    Some(_) => {}
-                                    None => r.err(
-                                        &format!("insuranceTypes/{i}"),
-                                        format!("unknown insurance type {item}"),
-                                    ),
-                                }
-                            }
-                            insurance_types = Some(out);
-                        }
-                    }
-                }
-                Some(Params::Insurance {
-                    duration_in_month,
-                    insurance_types,
-                    include_users_without_contracts,
-                })
-            }
-            SegmentType::IncomeSpendingSummary => {
-                let from = r.date("dateFrom");
-                let to = r.date("dateTo");
-                let has_dates = r.get("dateFrom").is_some() || r.get("dateTo").is_some();
-                let months = r
-                    .get("durationInMonth")
-                    .is_some()
-                    .then(|| r.months("durationInMonth", 12, 12));
-                match (has_dates, months) {
-                    (true, Some(_)) => {
-                        r.err(
-                            "durationInMonth",
-                            "give dateFrom and dateTo, or durationInMonth, not both",
-                        );
-                        None
-                    }
-                    (true, None) => match (from, to) {
-                        (Some(from), Some(to)) => {
-                            let limit = from
-                                .month()
-                                .plus(12)
-                                .first_day()
-                                .add_days(from.ymd().2 as i32 - 2);
-                            if to < from {
-                                r.err("dateTo", "must not be before dateFrom");
-                            } else if to > limit {
-                                r.err("dateTo", "must be at most 12 months after dateFrom");
-                            }
-                            Some(Params::IncomeSpendingSummary {
-                                period: SummaryPeriod::Dates { from, to },
-                            })
-                        }
-                        (f, t) => {
-                            if f.is_none() && r.get("dateFrom").is_none() {
-                                r.err("dateFrom", "is required with dateTo");
-                            }
-                            if t.is_none() && r.get("dateTo").is_none() {
-                                r.err("dateTo", "is required with dateFrom");
-                            }
-                            None
-                        }
-                    },
-                    (false, m) => Some(Params::IncomeSpendingSummary {
-                        period: SummaryPeriod::Months(m.unwrap_or(12)),
-                    }),
-                }
-            }
+            SegmentType::LowBalance => low_balance(&mut r),
+            SegmentType::HighBalance => high_balance(&mut r),
+            SegmentType::FinancialBreakdown => financial_breakdown(&mut r),
+            SegmentType::Insurance => insurance(&mut r),
+            SegmentType::IncomeSpendingSummary => income_spending_summary(&mut r),
         };
         r.refuse_unknown();
         match params {
@@ -499,6 +356,162 @@ impl Params {
                 SummaryPeriod::Months(m) => Period::last_complete_months(creation_date, *m),
             },
         }
+    }
+}
+
+/// The parameters of `lowBalance`.
+fn low_balance(r: &mut Reader) -> Option<Params> {
+    let threshold = r.amount("threshold");
+    let duration_in_month = r.months("durationInMonth", 3, 12);
+    let account_types = r
+        .account_types("accountTypes")
+        .unwrap_or(vec![AccountType::Checking]);
+    threshold.map(|threshold| Params::LowBalance {
+        threshold,
+        duration_in_month,
+        account_types,
+    })
+}
+
+/// The parameters of `highBalance`.
+fn high_balance(r: &mut Reader) -> Option<Params> {
+    let threshold = r.amount("threshold");
+    let mut account_types = r.account_types("accountTypes");
+    if let Some(v) = r.get("accountType").cloned() {
+        match v.as_str().and_then(AccountType::parse) {
+            Some(t) if account_types.is_none() => account_types = Some(vec![t]),
+            Some(_) => r.err("accountType", "give accountType or accountTypes, not both"),
+            None => r.err("accountType", format!("unknown account type {v}")),
+        }
+    }
+    let account_types = account_types.unwrap_or(AccountType::DEPOSIT.to_vec());
+    threshold.map(|threshold| Params::HighBalance {
+        threshold,
+        account_types,
+    })
+}
+
+/// The parameters of `financialBreakdown`.
+fn financial_breakdown(r: &mut Reader) -> Option<Params> {
+    let duration_in_month = r.months("durationInMonth", 6, 12);
+    let mut label_groups = Vec::new();
+    match r
+        .get("labelGroups")
+        .and_then(Value::as_array)
+        .filter(|a| !a.is_empty())
+    {
+        None => r.err(
+            "labelGroups",
+            "is required: a non-empty array of label groups",
+        ),
+        Some(items) => {
+            for (i, item) in items.clone().iter().enumerate() {
+                let field = format!("labelGroups/{i}");
+                let Some(name) = item.as_str() else {
+                    r.err(&field, "must be a label group name");
+                    continue;
+                };
+                match labels::group(name) {
+                    Some(("TRANSFERS", _)) => r.err(
+                        &field,
+                        "TRANSFERS cannot be requested: own-account transfers count in no group",
+                    ),
+                    Some(g) if !label_groups.iter().any(|(n, _)| *n == g.0) => label_groups.push(g),
+                    Some(_) => {}
+                    None => r.err(&field, format!("unknown label group '{name}'")),
+                }
+            }
+        }
+    }
+    let include_transaction_ids = r.bool("includeTransactionIds");
+    Some(Params::FinancialBreakdown {
+        label_groups,
+        duration_in_month,
+        include_transaction_ids,
+    })
+}
+
+/// The parameters of `insurance`.
+fn insurance(r: &mut Reader) -> Option<Params> {
+    let duration_in_month = r.months("durationInMonth", 12, 24);
+    let include_users_without_contracts = r.bool("includeUsersWithoutContracts");
+    let mut insurance_types = None;
+    if let Some(v) = r.get("insuranceTypes").cloned() {
+        match v.as_array().filter(|a| !a.is_empty()) {
+            None => r.err(
+                "insuranceTypes",
+                "must be a non-empty array of insurance types",
+            ),
+            Some(items) => {
+                let mut out: Vec<&'static str> = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    let name = item.as_str().unwrap_or("").to_ascii_uppercase();
+                    match INSURANCE_TYPES.iter().find(|(t, _)| *t == name) {
+                        Some((t, _)) if !out.contains(t) => out.push(t),
+                        Some(_) => {}
+                        None => r.err(
+                            &format!("insuranceTypes/{i}"),
+                            format!("unknown insurance type {item}"),
+                        ),
+                    }
+                }
+                insurance_types = Some(out);
+            }
+        }
+    }
+    Some(Params::Insurance {
+        duration_in_month,
+        insurance_types,
+        include_users_without_contracts,
+    })
+}
+
+/// The parameters of `incomeSpendingSummary`.
+fn income_spending_summary(r: &mut Reader) -> Option<Params> {
+    let from = r.date("dateFrom");
+    let to = r.date("dateTo");
+    let has_dates = r.get("dateFrom").is_some() || r.get("dateTo").is_some();
+    let months = r
+        .get("durationInMonth")
+        .is_some()
+        .then(|| r.months("durationInMonth", 12, 12));
+    match (has_dates, months) {
+        (true, Some(_)) => {
+            r.err(
+                "durationInMonth",
+                "give dateFrom and dateTo, or durationInMonth, not both",
+            );
+            None
+        }
+        (true, None) => match (from, to) {
+            (Some(from), Some(to)) => {
+                let limit = from
+                    .month()
+                    .plus(12)
+                    .first_day()
+                    .add_days(from.ymd().2 as i32 - 2);
+                if to < from {
+                    r.err("dateTo", "must not be before dateFrom");
+                } else if to > limit {
+                    r.err("dateTo", "must be at most 12 months after dateFrom");
+                }
+                Some(Params::IncomeSpendingSummary {
+                    period: SummaryPeriod::Dates { from, to },
+                })
+            }
+            (f, t) => {
+                if f.is_none() && r.get("dateFrom").is_none() {
+                    r.err("dateFrom", "is required with dateTo");
+                }
+                if t.is_none() && r.get("dateTo").is_none() {
+                    r.err("dateTo", "is required with dateFrom");
+                }
+                None
+            }
+        },
+        (false, m) => Some(Params::IncomeSpendingSummary {
+            period: SummaryPeriod::Months(m.unwrap_or(12)),
+        }),
     }
 }
 

@@ -401,26 +401,7 @@ fn report(
         "\nmacro-F1 over the labels of INCOME, SALARY, INSURANCE, RENTANDLIVING: {macro_f1:.3} (target 0.95)"
     );
     if explain {
-        for m in misses {
-            let _ = writeln!(out, "label miss: {m}");
-        }
-        let close = |a: &ContractKey, b: &ContractKey| {
-            a.0 == b.0 && a.1 == b.1 && a.2 == b.2 && a.3 == b.3 && (a.4 - b.4).abs() <= 1
-        };
-        for d in detected
-            .iter()
-            .filter(|d| !truth.iter().any(|t| close(t, d)))
-            .take(40)
-        {
-            let _ = writeln!(out, "detected, not true: {d:?}");
-        }
-        for t in truth
-            .iter()
-            .filter(|t| !detected.iter().any(|d| close(t, d)))
-            .take(40)
-        {
-            let _ = writeln!(out, "true, not detected: {t:?}");
-        }
+        explain_misses(&mut out, misses, truth, detected);
     }
     let _ = writeln!(
         out,
@@ -432,4 +413,34 @@ fn report(
         contracts.recall()
     );
     out
+}
+
+/// The lines and contracts that did not match, for rule authors.
+fn explain_misses(
+    out: &mut String,
+    misses: &[String],
+    truth: &BTreeSet<ContractKey>,
+    detected: &BTreeSet<ContractKey>,
+) {
+    use std::fmt::Write as _;
+    for m in misses {
+        let _ = writeln!(out, "label miss: {m}");
+    }
+    let close = |a: &ContractKey, b: &ContractKey| {
+        a.0 == b.0 && a.1 == b.1 && a.2 == b.2 && a.3 == b.3 && (a.4 - b.4).abs() <= 1
+    };
+    for d in detected
+        .iter()
+        .filter(|d| !truth.iter().any(|t| close(t, d)))
+        .take(40)
+    {
+        let _ = writeln!(out, "detected, not true: {d:?}");
+    }
+    for t in truth
+        .iter()
+        .filter(|t| !detected.iter().any(|d| close(t, d)))
+        .take(40)
+    {
+        let _ = writeln!(out, "true, not detected: {t:?}");
+    }
 }

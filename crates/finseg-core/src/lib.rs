@@ -27,6 +27,7 @@ pub mod providers;
 pub mod purpose_fields;
 pub mod record;
 pub mod recurring;
+pub mod segment_types;
 pub mod segments;
 pub mod text;
 pub mod transfers;

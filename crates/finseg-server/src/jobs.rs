@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use finseg_core::segments::params::{Params, SegmentType};
+use finseg_core::segment_types::{Params, SegmentType};
 use finseg_core::{Date, FieldError};
 use finseg_store::jobs::{self, Created, JobRow, NewJob};
 use serde_json::{Value, json};
@@ -332,137 +332,26 @@ enum Format {
     Csv,
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
-
-fn cell(v: &Value) -> String {
-    match v {
-        Value::Null => String::new(),
-        Value::String(s) => csv_field(s),
-        other => csv_field(&other.to_string()),
-    }
-}
-
-/// The CSV columns of a segment type: one row per account, group or contract.
-fn csv_header(segment: SegmentType) -> &'static str {
-    match segment {
-        SegmentType::LowBalance => "userId,accountId,accountType,lowestBalance",
-        SegmentType::HighBalance => {
-            "userId,accountId,accountType,balance,balanceDate,aboveThreshold,userTotal"
-        }
-        SegmentType::FinancialBreakdown => {
-            "userId,labelGroup,total,count,average,median,minimum,maximum,standardDeviation"
-        }
-        SegmentType::Insurance => {
-            "userId,provider,providerId,insuranceType,amount,frequency,annualAmount,firstPaymentDate,lastPaymentDate,nextExpectedDate,paymentCount,accountId,missingTypes"
-        }
-        SegmentType::IncomeSpendingSummary => {
-            "userId,incomingCount,incomingTotal,outgoingCount,outgoingTotal,transferIncomingCount,transferIncomingTotal,transferOutgoingCount,transferOutgoingTotal"
-        }
-    }
-}
-
-fn csv_rows(segment: SegmentType, member: &str, out: &mut String) {
+/// Appends one member's CSV rows (the columns of
+/// `SegmentType::csv_header`, `userId` first in each).
+fn push_csv_rows(segment: SegmentType, member: &str, out: &mut String) {
     let m: Value = serde_json::from_str(member).unwrap_or(Value::Null);
-    let user = cell(&m["userId"]);
-    let mut row = |cells: Vec<String>| {
-        out.push_str(&user);
-        for c in cells {
-            out.push(',');
-            out.push_str(&c);
-        }
-        out.push('\n');
+    let text = |v: &Value| match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
     };
-    let items = |key: &str| m[key].as_array().cloned().unwrap_or_default();
-    match segment {
-        SegmentType::LowBalance => {
-            for a in items("accounts") {
-                row(vec![
-                    cell(&a["accountId"]),
-                    cell(&a["accountType"]),
-                    cell(&a["amount"]),
-                ]);
-            }
-        }
-        SegmentType::HighBalance => {
-            for a in items("accounts") {
-                row(vec![
-                    cell(&a["accountId"]),
-                    cell(&a["accountType"]),
-                    cell(&a["amount"]),
-                    cell(&a["balanceDate"]),
-                    cell(&a["aboveThreshold"]),
-                    cell(&m["total"]),
-                ]);
-            }
-        }
-        SegmentType::FinancialBreakdown => {
-            for g in items("labelGroups") {
-                row([
-                    "labelGroup",
-                    "total",
-                    "count",
-                    "average",
-                    "median",
-                    "minimum",
-                    "maximum",
-                    "standardDeviation",
-                ]
-                .iter()
-                .map(|k| cell(&g[*k]))
-                .collect());
-            }
-        }
-        SegmentType::Insurance => {
-            let missing: Vec<String> = items("missingTypes")
-                .iter()
-                .filter_map(|t| t.as_str().map(str::to_owned))
-                .collect();
-            let contracts = items("contracts");
-            if contracts.is_empty() {
-                let mut cells = vec![String::new(); 11];
-                cells.push(csv_field(&missing.join(" ")));
-                row(cells);
-            }
-            for c in contracts {
-                let mut cells: Vec<String> = [
-                    "provider",
-                    "providerId",
-                    "insuranceType",
-                    "amount",
-                    "frequency",
-                    "annualAmount",
-                    "firstPaymentDate",
-                    "lastPaymentDate",
-                    "nextExpectedDate",
-                    "paymentCount",
-                    "accountId",
-                ]
-                .iter()
-                .map(|k| cell(&c[*k]))
-                .collect();
-                cells.push(csv_field(&missing.join(" ")));
-                row(cells);
-            }
-        }
-        SegmentType::IncomeSpendingSummary => {
-            let x = &m["ownAccountTransfers"];
-            row(vec![
-                cell(&m["incomingCount"]),
-                cell(&m["incomingTotal"]),
-                cell(&m["outgoingCount"]),
-                cell(&m["outgoingTotal"]),
-                cell(&x["incomingCount"]),
-                cell(&x["incomingTotal"]),
-                cell(&x["outgoingCount"]),
-                cell(&x["outgoingTotal"]),
-            ]);
-        }
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    for cells in segment.csv_rows(&m) {
+        let record = std::iter::once(&m["userId"]).chain(&cells).map(text);
+        // Writing into memory fails only if a record is malformed, and
+        // every record here has the header's number of cells.
+        let _ = w.write_record(record);
+    }
+    if let Ok(bytes) = w.into_inner() {
+        out.push_str(&String::from_utf8_lossy(&bytes));
     }
 }
 
@@ -516,7 +405,7 @@ fn member_stream(
                         chunk.push_str(",\"users\":[");
                     }
                     (Format::Csv, _) => {
-                        chunk.push_str(csv_header(segment));
+                        chunk.push_str(segment.csv_header());
                         chunk.push('\n');
                     }
                     _ => {}
@@ -548,7 +437,9 @@ fn member_stream(
             };
             cur.next += members.len() as i64;
             cur.after = members.last().map(|(id, _)| id.clone()).or(cur.after);
-            for (_, m) in &members {
+            for (id, stored) in &members {
+                let m = segment.member_json(id, stored);
+                let m = m.as_ref();
                 match format {
                     Format::Json => {
                         if !cur.first {
@@ -560,7 +451,7 @@ fn member_stream(
                         chunk.push_str(m);
                         chunk.push('\n');
                     }
-                    Format::Csv => csv_rows(segment, m, &mut chunk),
+                    Format::Csv => push_csv_rows(segment, m, &mut chunk),
                 }
                 cur.first = false;
             }

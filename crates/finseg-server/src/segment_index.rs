@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use finseg_core::Date;
 use finseg_core::segment_index::{ClientIndex, ColumnarUser, IndexedUser, Miss};
-use finseg_core::segments::params::Params;
+use finseg_core::segment_types::Params;
 use finseg_store::import::Staged;
 use finseg_store::jobs::{Cutter, UserCut};
 use finseg_store::{Store, StoreError};
@@ -275,7 +275,7 @@ impl SegmentIndexes {
 
 /// Whether this job's partitions are evaluated from the index.
 pub fn serves(state: &AppState, params: &Params) -> bool {
-    state.config.segment_index && finseg_core::segment_index::serves(params)
+    state.config.segment_index && params.served_by_index()
 }
 
 /// Evaluates one user from the index (for the worker).
@@ -284,8 +284,9 @@ pub fn evaluate(
     params: &Params,
     creation_date: Date,
 ) -> finseg_core::segments::Rendered {
-    user.evaluate(params, creation_date)
-        .expect("only segment types the index serves reach it")
+    params
+        .render_indexed(creation_date, user)
+        .expect("only parameters the index serves reach it")
 }
 
 /// Keeps every client's index caught up, so that a job finds it ready.

@@ -8,10 +8,9 @@
 use std::time::Duration;
 
 use finseg_core::Date;
-use finseg_core::segments;
-use finseg_core::segments::params::{Params, SegmentType};
+use finseg_core::segment_types::{Params, SegmentType};
 use finseg_store::jobs::{self, Claim, Completion, PartitionOutcome};
-use finseg_store::snapshot::{self, LoadSpec, Window};
+use finseg_store::snapshot;
 use tokio::task::JoinHandle;
 
 use crate::AppState;
@@ -83,36 +82,6 @@ async fn work(state: AppState) {
     }
 }
 
-/// Which transactions a job reads: only the bookings its rule can look at.
-fn load_spec(params: &Params, creation_date: Date) -> LoadSpec {
-    let period = params.period(creation_date);
-    let window = match params.segment_type() {
-        SegmentType::LowBalance | SegmentType::HighBalance => Window::Balances {
-            from: period.from,
-            to: period.to,
-        },
-        // A yearly contract seen once is recognised by a payment a year earlier.
-        SegmentType::Insurance => Window::Fixed {
-            from: finseg_core::segments::insurance::history_from(period),
-            to: period.to,
-        },
-        // A few days around the period, so that both halves of an own-account transfer are seen.
-        SegmentType::FinancialBreakdown | SegmentType::IncomeSpendingSummary => {
-            let (from, to) = finseg_core::transfers::window_around(period);
-            Window::Fixed { from, to }
-        }
-    };
-    let insurance = params.segment_type() == SegmentType::Insurance;
-    LoadSpec {
-        texts: insurance,
-        window,
-        // The insurance rule reads insurance debits, and whether an account
-        // has any booking in the lookback: not every row.
-        only_debits_labelled: insurance.then(finseg_core::segments::insurance::insurance_labels),
-        stand_ins: insurance.then_some((period.from, period.to)),
-    }
-}
-
 /// Loads and evaluates one partition (blocking).
 fn evaluate_partition(state: &AppState, claim: &Claim) -> Result<PartitionOutcome, String> {
     let store = &state.store;
@@ -144,16 +113,7 @@ fn evaluate_partition(state: &AppState, claim: &Claim) -> Result<PartitionOutcom
                             after_next.prefetch_accounts();
                         }
                         if let Some((_, next)) = users.get(i + 1) {
-                            match segment {
-                                // The flow rules read every booking of the period.
-                                SegmentType::FinancialBreakdown
-                                | SegmentType::IncomeSpendingSummary => next.prefetch_bookings(),
-                                SegmentType::Insurance => next.prefetch_insurance(),
-                                // Most users are decided from the monthly lows.
-                                SegmentType::LowBalance | SegmentType::HighBalance => {
-                                    next.prefetch_lows()
-                                }
-                            }
+                            params.prefetch(next);
                         }
                         let verdict = crate::segment_index::evaluate(user, &params, creation_date);
                         outcome.record(user_pk, &user.id, verdict);
@@ -180,18 +140,14 @@ fn evaluate_partition(state: &AppState, claim: &Claim) -> Result<PartitionOutcom
         job.snapshot_seq,
         claim.user_pk_from,
         claim.user_pk_to,
-        load_spec(&params, creation_date),
+        params.load_spec(creation_date),
     )
     .map_err(|e| e.to_string())?;
     drop(c);
     let period = params.period(creation_date);
     for (user_pk, mut user) in users {
         finseg_core::transfers::mark_own_transfers_around(&mut user, period);
-        outcome.record(
-            user_pk,
-            &user.id,
-            segments::render(&params, creation_date, &user),
-        );
+        outcome.record(user_pk, &user.id, params.render(creation_date, &user));
     }
     Ok(outcome)
 }

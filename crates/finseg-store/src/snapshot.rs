@@ -9,36 +9,11 @@ use std::collections::HashMap;
 
 use finseg_core::labels::LabelSet;
 use finseg_core::segments::{AccountData, Tx, UserData};
+pub use finseg_core::segments::{LoadSpec, Window};
 use finseg_core::{AccountType, Amount, Date};
 
 use crate::StoreError;
 use crate::conn::{Conn, P};
-
-/// Which transactions a segment type needs.
-#[derive(Debug, Clone, Copy)]
-pub enum Window {
-    /// Booked in `from..=to`.
-    Fixed { from: Date, to: Date },
-    /// What end-of-day balances on `from..=to` need: for each account, the
-    /// bookings between the first of those days and the account's balance
-    /// date, whichever comes first, up to the later of `to` and that date.
-    Balances { from: Date, to: Date },
-}
-
-/// What a segment type needs beyond amounts and dates.
-#[derive(Debug, Clone, Copy)]
-pub struct LoadSpec {
-    /// Purpose, counterpart, creditor id and mandate (insurance detection).
-    pub texts: bool,
-    pub window: Window,
-    /// Only debits carrying one of these labels (insurance reads its
-    /// candidate payments, a few in a hundred bookings) ...
-    pub only_debits_labelled: Option<LabelSet>,
-    /// ... and, for each account with any booking in these days, a stand-in
-    /// booking of 0.00 on the first of them (so the rule still sees that
-    /// the account has data there).
-    pub stand_ins: Option<(Date, Date)>,
-}
 
 // Over 120 lines on purpose: one streaming read per table of the partition,
 // filling buffers the reads share.

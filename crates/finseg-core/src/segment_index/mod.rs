@@ -22,7 +22,6 @@
 //! history tables still hold the snapshot's versions.
 
 use crate::labels::LabelSet;
-use crate::segments::params::Params;
 use crate::{Amount, Date, Text};
 use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
@@ -66,22 +65,6 @@ pub struct PaymentTexts {
     pub counterpart_name: Option<Text>,
     pub creditor_id: Option<Text>,
     pub mandate_reference: Option<Text>,
-}
-
-/// Whether a job is evaluated from the index: every segment type, but
-/// breakdowns only without transaction ids (the index keeps the ids of
-/// candidate insurance payments only).
-pub fn serves(params: &Params) -> bool {
-    match params {
-        Params::LowBalance { .. }
-        | Params::HighBalance { .. }
-        | Params::IncomeSpendingSummary { .. }
-        | Params::Insurance { .. } => true,
-        Params::FinancialBreakdown {
-            include_transaction_ids,
-            ..
-        } => !include_transaction_ids,
-    }
 }
 
 /// One user in the index.
@@ -192,7 +175,7 @@ mod tests {
     use super::*;
     use crate::AccountType;
     use crate::labels::Label;
-    use crate::segments::params::SegmentType;
+    use crate::segment_types::{Params, SegmentType};
     use crate::segments::{self, Tx};
     use crate::segments::{AccountData, Ledger, Rendered, UserData};
     use proptest::prelude::*;
@@ -376,16 +359,16 @@ mod tests {
                 crate::transfers::mark_own_transfers_around(&mut rows, period);
                 // The same stored text, byte for byte.
                 prop_assert_eq!(
-                    columnar.evaluate(&params, created),
-                    Some(segments::render(&params, created, &rows)),
+                    params.render_indexed(created, &columnar),
+                    Some(params.render(created, &rows)),
                     "{}", body
                 );
                 // What a reader gets is the document the rule builds.
-                if let Some(Rendered::Member(stored)) = columnar.evaluate(&params, created) {
-                    let segments::Verdict::Member(value) = segments::evaluate(&params, created, &rows) else {
+                if let Some(Rendered::Member(stored)) = params.render_indexed(created, &columnar) {
+                    let segments::Verdict::Member(value) = params.evaluate(created, &rows) else {
                         panic!("a member on one path only");
                     };
-                    prop_assert_eq!(segments::member_json("u", &stored), value.to_string());
+                    prop_assert_eq!(segment.member_json("u", &stored), value.to_string());
                 }
             }
         }
@@ -433,11 +416,11 @@ mod tests {
         };
         let created = d("2026-04-02");
         assert_eq!(
-            columnar.evaluate(&job("-100"), created),
+            job("-100").render_indexed(created, &columnar),
             Some(Rendered::NotMember)
         );
         assert!(matches!(
-            columnar.evaluate(&job("-99.99"), created),
+            job("-99.99").render_indexed(created, &columnar),
             Some(Rendered::Member(_))
         ));
     }

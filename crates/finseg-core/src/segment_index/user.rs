@@ -2,11 +2,7 @@
 //! segment rules evaluated on them.
 
 use crate::labels::{Label, LabelSet};
-use crate::segments::params::Params;
-use crate::segments::{
-    Flows, Ledger, Period, Rendered, UserData, breakdown, high_balance, insurance, low_balance,
-    summary,
-};
+use crate::segments::{Flows, Ledger, Period, UserData, insurance};
 use crate::transfers::{self, TransferView};
 use crate::{AccountType, Amount, Date};
 
@@ -110,7 +106,7 @@ pub fn names_account(counterpart: Option<&str>, ibans: &[Option<String>]) -> Opt
 }
 
 /// An account's bookings with the user's own-account transfer marks.
-pub(super) struct Marked<'a> {
+pub struct Marked<'a> {
     pub(super) account: &'a ColumnarAccount,
     pub(super) transfers: Vec<bool>,
 }
@@ -198,7 +194,7 @@ impl ColumnarUser {
 
     /// The accounts with own-account transfers marked among the bookings
     /// around `period` (as the job engine marks them).
-    pub(super) fn marked(&self, period: Period) -> Vec<Marked<'_>> {
+    pub fn marked(&self, period: Period) -> Vec<Marked<'_>> {
         let mut marked: Vec<Marked<'_>> = self
             .accounts
             .iter()
@@ -224,76 +220,34 @@ impl ColumnarUser {
                 .sum::<usize>()
     }
 
-    /// The rule of a job, when it can be evaluated from the index; `None`
-    /// for segment types that need more than balances (they read the
-    /// database).
-    pub fn evaluate(&self, params: &Params, creation_date: Date) -> Option<Rendered> {
-        let period = params.period(creation_date);
-        Some(match params {
-            Params::LowBalance {
-                threshold,
-                account_types,
-                ..
-            } => low_balance::render_accounts(
-                &self.id,
-                &self.accounts,
-                *threshold,
-                account_types,
-                period,
-            ),
-            Params::HighBalance {
-                threshold,
-                account_types,
-            } => high_balance::evaluate_accounts(
-                &self.id,
-                &self.accounts,
-                *threshold,
-                account_types,
-                creation_date,
-            )
-            .into(),
-            Params::FinancialBreakdown {
-                label_groups,
-                include_transaction_ids: false,
-                ..
-            } => breakdown::pack_accounts(&self.marked(period), label_groups, period),
-            Params::IncomeSpendingSummary { .. } => {
-                summary::pack_accounts(&self.marked(period), period)
-            }
-            Params::Insurance {
-                insurance_types,
-                include_users_without_contracts,
-                ..
-            } => {
-                let mut arena = String::new();
-                let ids: Vec<Vec<(usize, usize)>> = self
-                    .accounts
-                    .iter()
-                    .map(|a| a.insurance_ids(&mut arena))
-                    .collect();
-                let accounts: Vec<insurance::AccountPayments<'_>> = self
-                    .accounts
-                    .iter()
-                    .zip(&ids)
-                    .map(|(a, ids)| insurance::AccountPayments {
-                        account_id: &a.id,
-                        payments: a.insurance_payments(&arena, ids),
-                    })
-                    .collect();
-                let any_in_period = self
-                    .accounts
-                    .iter()
-                    .any(|a| a.has_booking_in(period.from, period.to));
-                insurance::render_payments(
-                    &self.id,
-                    &accounts,
-                    any_in_period,
-                    period,
-                    insurance_types.as_deref(),
-                    *include_users_without_contracts,
-                )
-            }
-            Params::FinancialBreakdown { .. } => return None,
-        })
+    /// The user's candidate insurance payments, per account, handed to `f`
+    /// (their ids are written into a buffer that lives for the call).
+    pub fn with_insurance_payments<R>(
+        &self,
+        f: impl FnOnce(&[insurance::AccountPayments<'_>]) -> R,
+    ) -> R {
+        let mut arena = String::new();
+        let ids: Vec<Vec<(usize, usize)>> = self
+            .accounts
+            .iter()
+            .map(|a| a.insurance_ids(&mut arena))
+            .collect();
+        let accounts: Vec<insurance::AccountPayments<'_>> = self
+            .accounts
+            .iter()
+            .zip(&ids)
+            .map(|(a, ids)| insurance::AccountPayments {
+                account_id: &a.id,
+                payments: a.insurance_payments(&arena, ids),
+            })
+            .collect();
+        f(&accounts)
+    }
+
+    /// Whether any account has a booking within `period`.
+    pub fn has_booking_in(&self, period: Period) -> bool {
+        self.accounts
+            .iter()
+            .any(|a| a.has_booking_in(period.from, period.to))
     }
 }

@@ -1,18 +1,22 @@
-//! Segment rules (SPEC §6) as pure functions over one user's data.
+//! Segment rules (docs/segments.md) as pure functions over one user's data,
+//! and the data they read.
 //!
-//! The job engine loads a user's accounts and transactions as of the job's
-//! snapshot, calls the rule of the job's segment type, and stores what it
-//! returns. Nothing here knows about storage, HTTP or the clock: the job's
-//! creation date is an argument.
+//! The rules are written against the [`Ledger`] and [`Flows`] traits, so
+//! that rows loaded from the database ([`UserData`]) and the segment index
+//! give the same answers. Each segment type ([`crate::segment_types`])
+//! calls its rule here. Nothing here knows about storage, HTTP or the
+//! clock: the job's creation date is an argument.
 
 pub mod balances;
 pub mod breakdown;
 pub mod high_balance;
 pub mod insurance;
 pub mod low_balance;
-pub mod params;
 pub mod stats;
 pub mod summary;
+mod window;
+
+pub use window::{LoadSpec, Window};
 
 use crate::date::Month;
 use crate::labels::LabelSet;
@@ -284,83 +288,6 @@ impl From<Verdict> for Rendered {
             Verdict::NotMember => Rendered::NotMember,
             Verdict::WithoutData => Rendered::WithoutData,
         }
-    }
-}
-
-/// Evaluates one user for a job and writes the member entry as the job
-/// engine stores it.
-pub fn render(params: &params::Params, creation_date: Date, user: &UserData) -> Rendered {
-    match params {
-        params::Params::Insurance {
-            insurance_types,
-            include_users_without_contracts,
-            ..
-        } => insurance::render(
-            user,
-            params.period(creation_date),
-            insurance_types.as_deref(),
-            *include_users_without_contracts,
-        ),
-        params::Params::FinancialBreakdown {
-            label_groups,
-            include_transaction_ids: false,
-            ..
-        } => breakdown::pack_accounts(&user.accounts, label_groups, params.period(creation_date)),
-        params::Params::IncomeSpendingSummary { .. } => {
-            summary::pack_accounts(&user.accounts, params.period(creation_date))
-        }
-        _ => evaluate(params, creation_date, user).into(),
-    }
-}
-
-/// A stored member's JSON: members of some segment types are stored in a
-/// packed form and written out on read.
-pub fn member_json<'a>(user_id: &str, stored: &'a str) -> std::borrow::Cow<'a, str> {
-    let unpacked = breakdown::unpack(user_id, stored)
-        .or_else(|| insurance::unpack(user_id, stored))
-        .or_else(|| summary::unpack(user_id, stored));
-    match unpacked {
-        Some(json) => json.into(),
-        None => stored.into(),
-    }
-}
-
-/// Evaluates one user for a job with these parameters, created on `creation_date`.
-pub fn evaluate(params: &params::Params, creation_date: Date, user: &UserData) -> Verdict {
-    use params::Params;
-    let period = params.period(creation_date);
-    match params {
-        Params::LowBalance {
-            threshold,
-            account_types,
-            ..
-        } => low_balance::evaluate(user, *threshold, account_types, period),
-        Params::HighBalance {
-            threshold,
-            account_types,
-        } => high_balance::evaluate(user, *threshold, account_types, creation_date),
-        Params::FinancialBreakdown {
-            label_groups,
-            include_transaction_ids,
-            ..
-        } => breakdown::evaluate_accounts(
-            &user.id,
-            &user.accounts,
-            label_groups,
-            period,
-            *include_transaction_ids,
-        ),
-        Params::Insurance {
-            insurance_types,
-            include_users_without_contracts,
-            ..
-        } => insurance::evaluate(
-            user,
-            period,
-            insurance_types.as_deref(),
-            *include_users_without_contracts,
-        ),
-        Params::IncomeSpendingSummary { .. } => summary::evaluate(user, period),
     }
 }
 

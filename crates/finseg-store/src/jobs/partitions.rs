@@ -283,13 +283,10 @@ pub fn fail_partition(
     })
 }
 
-/// A result row's user id and member JSON (written out here when the
-/// member is stored packed).
+/// A result row's user id and member as stored (JSON, or the packed form
+/// of its segment type: see `SegmentType::member_json`).
 pub(super) fn member(r: &[V]) -> (String, String) {
-    let id = r[0].text();
-    let json = finseg_core::segments::member_json(&id, r[1].opt_str().unwrap_or(""));
-    let json = json.into_owned();
-    (id, json)
+    (r[0].text(), r[1].opt_str().unwrap_or("").to_owned())
 }
 
 /// Members of a finished job in user-id order: `offset`, at most `limit`.

@@ -11,7 +11,6 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 
-use super::params::INSURANCE_TYPES;
 use super::{Period, Rendered, UserData, Verdict};
 use crate::json::push_string;
 use crate::labels::{self, Label, LabelSet};
@@ -25,6 +24,24 @@ mod packing;
 pub use contracts::*;
 pub use facts::*;
 pub use packing::*;
+
+/// Insurance types of SPEC §6 and the label each one comes from.
+pub const INSURANCE_TYPES: &[(&str, &str)] = &[
+    ("HEALTH", "HEALTHINSURANCE"),
+    ("CAR", "CARINSURANCE"),
+    ("LIFE", "LIFEINSURANCE"),
+    ("LIABILITY", "LIABILITYINSURANCE"),
+    ("HOUSEHOLD", "HOUSEHOLDINSURANCE"),
+    ("BUILDING", "BUILDINGINSURANCE"),
+    ("LEGAL", "LEGALINSURANCE"),
+    ("DISABILITY", "DISABILITYINSURANCE"),
+    ("ACCIDENT", "ACCIDENTINSURANCE"),
+    ("TRAVEL", "TRAVELINSURANCE"),
+    ("PET", "PETINSURANCE"),
+    ("DENTAL", "DENTALINSURANCE"),
+    ("CARE", "CAREINSURANCE"),
+    ("OTHER", "OTHERINSURANCE"),
+];
 
 /// The common types whose absence is the cross-selling signal of UC-04.
 pub const COMMON_TYPES: [&str; 5] = ["LIABILITY", "HOUSEHOLD", "HEALTH", "LEGAL", "DISABILITY"];
@@ -351,6 +368,7 @@ pub fn evaluate(
 #[cfg(test)]
 mod tests {
     use super::*;
+
     use crate::AccountType;
     use crate::providers;
     use crate::segments::AccountData;

@@ -1,8 +1,8 @@
 //! The stored form of a member (see [`PACKED`]) and its JSON on read.
 
+use super::INSURANCE_TYPES;
 use crate::providers::{self};
 use crate::recurring::Frequency;
-use crate::segments::params::INSURANCE_TYPES;
 use crate::{Amount, Date};
 use std::borrow::Cow;
 

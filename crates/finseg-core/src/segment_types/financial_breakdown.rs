@@ -1,0 +1,158 @@
+//! `financialBreakdown`: per label group, monthly totals and counts over
+//! the last complete months and statistics over them. The rule is
+//! [`crate::segments::breakdown`].
+
+use serde_json::{Value, json};
+
+use super::{ParamReader, Segment, SegmentParams};
+use crate::labels::{self, LabelSet};
+use crate::segment_index::ColumnarUser;
+use crate::segments::{LoadSpec, Period, Rendered, UserData, Verdict, Window, breakdown};
+use crate::{Date, transfers};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FinancialBreakdown {
+    /// Canonical group names with their label sets, in request order.
+    pub label_groups: Vec<(&'static str, LabelSet)>,
+    pub duration_in_month: u32,
+    /// List each group's transaction ids as evidence (off by default:
+    /// over a whole customer base they are most of the result).
+    pub include_transaction_ids: bool,
+}
+
+impl Segment for FinancialBreakdown {
+    const NAME: &'static str = "financialBreakdown";
+    const CSV_HEADER: &'static str =
+        "userId,labelGroup,total,count,average,median,minimum,maximum,standardDeviation";
+
+    fn parse(r: &mut ParamReader<'_>) -> Option<Self> {
+        let duration_in_month = r.months("durationInMonth", 6, 12);
+        let mut label_groups = Vec::new();
+        let requested = r
+            .get("labelGroups")
+            .and_then(Value::as_array)
+            .filter(|a| !a.is_empty())
+            .cloned();
+        match requested {
+            None => r.err(
+                "labelGroups",
+                "is required: a non-empty array of label groups",
+            ),
+            Some(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let field = format!("labelGroups/{i}");
+                    let Some(name) = item.as_str() else {
+                        r.err(&field, "must be a label group name");
+                        continue;
+                    };
+                    match labels::group(name) {
+                        Some(("TRANSFERS", _)) => r.err(
+                            &field,
+                            "TRANSFERS cannot be requested: own-account transfers count in no group",
+                        ),
+                        Some(g) if !label_groups.iter().any(|(n, _)| *n == g.0) => {
+                            label_groups.push(g)
+                        }
+                        Some(_) => {}
+                        None => r.err(&field, format!("unknown label group '{name}'")),
+                    }
+                }
+            }
+        }
+        let include_transaction_ids = r.bool("includeTransactionIds");
+        Some(FinancialBreakdown {
+            label_groups,
+            duration_in_month,
+            include_transaction_ids,
+        })
+    }
+
+    fn unpack(user_id: &str, stored: &str) -> Option<String> {
+        breakdown::unpack(user_id, stored)
+    }
+
+    fn csv_rows(member: &Value) -> Vec<Vec<Value>> {
+        let groups = member["labelGroups"].as_array().map(Vec::as_slice);
+        groups
+            .unwrap_or_default()
+            .iter()
+            .map(|g| {
+                [
+                    "labelGroup",
+                    "total",
+                    "count",
+                    "average",
+                    "median",
+                    "minimum",
+                    "maximum",
+                    "standardDeviation",
+                ]
+                .iter()
+                .map(|k| g[*k].clone())
+                .collect()
+            })
+            .collect()
+    }
+}
+
+impl SegmentParams for FinancialBreakdown {
+    fn to_json(&self) -> Value {
+        let groups: Vec<&str> = self.label_groups.iter().map(|(n, _)| *n).collect();
+        json!({
+            "labelGroups": groups,
+            "durationInMonth": self.duration_in_month,
+            "includeTransactionIds": self.include_transaction_ids
+        })
+    }
+
+    fn period(&self, creation_date: Date) -> Period {
+        Period::last_complete_months(creation_date, self.duration_in_month)
+    }
+
+    // A few days around the period, so that both halves of an own-account
+    // transfer are seen.
+    fn load_spec(&self, creation_date: Date) -> LoadSpec {
+        let (from, to) = transfers::window_around(self.period(creation_date));
+        LoadSpec::amounts(Window::Fixed { from, to })
+    }
+
+    fn evaluate(&self, creation_date: Date, user: &UserData) -> Verdict {
+        breakdown::evaluate_accounts(
+            &user.id,
+            &user.accounts,
+            &self.label_groups,
+            self.period(creation_date),
+            self.include_transaction_ids,
+        )
+    }
+
+    fn render(&self, creation_date: Date, user: &UserData) -> Rendered {
+        if self.include_transaction_ids {
+            return self.evaluate(creation_date, user).into();
+        }
+        let period = self.period(creation_date);
+        breakdown::pack_accounts(&user.accounts, &self.label_groups, period)
+    }
+
+    /// The index keeps the ids of candidate insurance payments only.
+    fn served_by_index(&self) -> bool {
+        !self.include_transaction_ids
+    }
+
+    fn render_indexed(&self, creation_date: Date, user: &ColumnarUser) -> Option<Rendered> {
+        if self.include_transaction_ids {
+            return None;
+        }
+        let period = self.period(creation_date);
+        Some(breakdown::pack_accounts(
+            &user.marked(period),
+            &self.label_groups,
+            period,
+        ))
+    }
+
+    // The flow rules read every booking of the period.
+    fn prefetch(&self, next: &ColumnarUser) {
+        next.prefetch_bookings();
+    }
+}

@@ -1,0 +1,97 @@
+//! `highBalance`: users with an account of the chosen types whose current
+//! balance is strictly above the threshold. The rule is
+//! [`crate::segments::high_balance`].
+
+use serde_json::{Value, json};
+
+use super::{ParamReader, Segment, SegmentParams};
+use crate::segment_index::ColumnarUser;
+use crate::segments::{LoadSpec, Period, Rendered, UserData, Verdict, Window, high_balance};
+use crate::{AccountType, Amount, Date};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HighBalance {
+    pub threshold: Amount,
+    pub account_types: Vec<AccountType>,
+}
+
+impl Segment for HighBalance {
+    const NAME: &'static str = "highBalance";
+    const CSV_HEADER: &'static str =
+        "userId,accountId,accountType,balance,balanceDate,aboveThreshold,userTotal";
+
+    fn parse(r: &mut ParamReader<'_>) -> Option<Self> {
+        let threshold = r.amount("threshold");
+        let mut account_types = r.account_types("accountTypes");
+        if let Some(v) = r.get("accountType").cloned() {
+            match v.as_str().and_then(AccountType::parse) {
+                Some(t) if account_types.is_none() => account_types = Some(vec![t]),
+                Some(_) => r.err("accountType", "give accountType or accountTypes, not both"),
+                None => r.err("accountType", format!("unknown account type {v}")),
+            }
+        }
+        let account_types = account_types.unwrap_or(AccountType::DEPOSIT.to_vec());
+        threshold.map(|threshold| HighBalance {
+            threshold,
+            account_types,
+        })
+    }
+
+    fn csv_rows(member: &Value) -> Vec<Vec<Value>> {
+        let accounts = member["accounts"].as_array().map(Vec::as_slice);
+        accounts
+            .unwrap_or_default()
+            .iter()
+            .map(|a| {
+                let mut cells: Vec<Value> =
+                    ["accountId", "accountType", "amount", "balanceDate", "aboveThreshold"]
+                        .iter()
+                        .map(|k| a[*k].clone())
+                        .collect();
+                cells.push(member["total"].clone());
+                cells
+            })
+            .collect()
+    }
+}
+
+impl SegmentParams for HighBalance {
+    fn to_json(&self) -> Value {
+        let types: Vec<&str> = self.account_types.iter().map(|t| t.as_str()).collect();
+        json!({"threshold": self.threshold, "accountTypes": types})
+    }
+
+    /// The job's creation day: the current balance is as of that day.
+    fn period(&self, creation_date: Date) -> Period {
+        Period {
+            from: creation_date,
+            to: creation_date,
+        }
+    }
+
+    fn load_spec(&self, creation_date: Date) -> LoadSpec {
+        LoadSpec::amounts(Window::Balances {
+            from: creation_date,
+            to: creation_date,
+        })
+    }
+
+    fn evaluate(&self, creation_date: Date, user: &UserData) -> Verdict {
+        high_balance::evaluate(user, self.threshold, &self.account_types, creation_date)
+    }
+
+    fn render_indexed(&self, creation_date: Date, user: &ColumnarUser) -> Option<Rendered> {
+        let verdict = high_balance::evaluate_accounts(
+            &user.id,
+            &user.accounts,
+            self.threshold,
+            &self.account_types,
+            creation_date,
+        );
+        Some(verdict.into())
+    }
+
+    fn prefetch(&self, next: &ColumnarUser) {
+        next.prefetch_lows();
+    }
+}

@@ -1,0 +1,130 @@
+//! `incomeSpendingSummary`: each user's incoming and outgoing totals and
+//! counts over a period, own-account transfers apart. The rule is
+//! [`crate::segments::summary`].
+
+use serde_json::{Value, json};
+
+use super::{ParamReader, Segment, SegmentParams};
+use crate::segment_index::ColumnarUser;
+use crate::segments::{LoadSpec, Period, Rendered, UserData, Verdict, Window, summary};
+use crate::{Date, transfers};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncomeSpendingSummary {
+    pub period: SummaryPeriod,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SummaryPeriod {
+    Dates { from: Date, to: Date },
+    Months(u32),
+}
+
+impl Segment for IncomeSpendingSummary {
+    const NAME: &'static str = "incomeSpendingSummary";
+    const CSV_HEADER: &'static str = "userId,incomingCount,incomingTotal,outgoingCount,outgoingTotal,transferIncomingCount,transferIncomingTotal,transferOutgoingCount,transferOutgoingTotal";
+
+    fn parse(r: &mut ParamReader<'_>) -> Option<Self> {
+        let from = r.date("dateFrom");
+        let to = r.date("dateTo");
+        let has_dates = r.get("dateFrom").is_some() || r.get("dateTo").is_some();
+        let months = r
+            .get("durationInMonth")
+            .is_some()
+            .then(|| r.months("durationInMonth", 12, 12));
+        let period = match (has_dates, months) {
+            (true, Some(_)) => {
+                r.err(
+                    "durationInMonth",
+                    "give dateFrom and dateTo, or durationInMonth, not both",
+                );
+                return None;
+            }
+            (true, None) => match (from, to) {
+                (Some(from), Some(to)) => {
+                    let limit = from
+                        .month()
+                        .plus(12)
+                        .first_day()
+                        .add_days(from.ymd().2 as i32 - 2);
+                    if to < from {
+                        r.err("dateTo", "must not be before dateFrom");
+                    } else if to > limit {
+                        r.err("dateTo", "must be at most 12 months after dateFrom");
+                    }
+                    SummaryPeriod::Dates { from, to }
+                }
+                (f, t) => {
+                    if f.is_none() && r.get("dateFrom").is_none() {
+                        r.err("dateFrom", "is required with dateTo");
+                    }
+                    if t.is_none() && r.get("dateTo").is_none() {
+                        r.err("dateTo", "is required with dateFrom");
+                    }
+                    return None;
+                }
+            },
+            (false, m) => SummaryPeriod::Months(m.unwrap_or(12)),
+        };
+        Some(IncomeSpendingSummary { period })
+    }
+
+    fn unpack(user_id: &str, stored: &str) -> Option<String> {
+        summary::unpack(user_id, stored)
+    }
+
+    fn csv_rows(m: &Value) -> Vec<Vec<Value>> {
+        let x = &m["ownAccountTransfers"];
+        vec![vec![
+            m["incomingCount"].clone(),
+            m["incomingTotal"].clone(),
+            m["outgoingCount"].clone(),
+            m["outgoingTotal"].clone(),
+            x["incomingCount"].clone(),
+            x["incomingTotal"].clone(),
+            x["outgoingCount"].clone(),
+            x["outgoingTotal"].clone(),
+        ]]
+    }
+}
+
+impl SegmentParams for IncomeSpendingSummary {
+    fn to_json(&self) -> Value {
+        match self.period {
+            SummaryPeriod::Dates { from, to } => json!({"dateFrom": from, "dateTo": to}),
+            SummaryPeriod::Months(m) => json!({"durationInMonth": m}),
+        }
+    }
+
+    fn period(&self, creation_date: Date) -> Period {
+        match self.period {
+            SummaryPeriod::Dates { from, to } => Period { from, to },
+            SummaryPeriod::Months(m) => Period::last_complete_months(creation_date, m),
+        }
+    }
+
+    // A few days around the period, so that both halves of an own-account
+    // transfer are seen.
+    fn load_spec(&self, creation_date: Date) -> LoadSpec {
+        let (from, to) = transfers::window_around(self.period(creation_date));
+        LoadSpec::amounts(Window::Fixed { from, to })
+    }
+
+    fn evaluate(&self, creation_date: Date, user: &UserData) -> Verdict {
+        summary::evaluate(user, self.period(creation_date))
+    }
+
+    fn render(&self, creation_date: Date, user: &UserData) -> Rendered {
+        summary::pack_accounts(&user.accounts, self.period(creation_date))
+    }
+
+    fn render_indexed(&self, creation_date: Date, user: &ColumnarUser) -> Option<Rendered> {
+        let period = self.period(creation_date);
+        Some(summary::pack_accounts(&user.marked(period), period))
+    }
+
+    // The flow rules read every booking of the period.
+    fn prefetch(&self, next: &ColumnarUser) {
+        next.prefetch_bookings();
+    }
+}

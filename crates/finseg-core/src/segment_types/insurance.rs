@@ -1,0 +1,174 @@
+//! `insurance`: the insurance contracts each user pays (provider, type,
+//! amount, frequency) and the common types they lack. The rule is
+//! [`crate::segments::insurance`].
+
+use serde_json::{Value, json};
+
+use super::{ParamReader, Segment, SegmentParams};
+use crate::segment_index::ColumnarUser;
+use crate::segments::insurance::{self, INSURANCE_TYPES};
+use crate::segments::{LoadSpec, Period, Rendered, UserData, Verdict, Window};
+use crate::Date;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Insurance {
+    pub duration_in_month: u32,
+    /// `None`: every type.
+    pub insurance_types: Option<Vec<&'static str>>,
+    pub include_users_without_contracts: bool,
+}
+
+/// The columns of a contract in a CSV row, before `missingTypes`.
+const CONTRACT_COLUMNS: [&str; 11] = [
+    "provider",
+    "providerId",
+    "insuranceType",
+    "amount",
+    "frequency",
+    "annualAmount",
+    "firstPaymentDate",
+    "lastPaymentDate",
+    "nextExpectedDate",
+    "paymentCount",
+    "accountId",
+];
+
+impl Segment for Insurance {
+    const NAME: &'static str = "insurance";
+    const CSV_HEADER: &'static str = "userId,provider,providerId,insuranceType,amount,frequency,annualAmount,firstPaymentDate,lastPaymentDate,nextExpectedDate,paymentCount,accountId,missingTypes";
+
+    fn parse(r: &mut ParamReader<'_>) -> Option<Self> {
+        let duration_in_month = r.months("durationInMonth", 12, 24);
+        let include_users_without_contracts = r.bool("includeUsersWithoutContracts");
+        let mut insurance_types = None;
+        if let Some(v) = r.get("insuranceTypes").cloned() {
+            match v.as_array().filter(|a| !a.is_empty()) {
+                None => r.err(
+                    "insuranceTypes",
+                    "must be a non-empty array of insurance types",
+                ),
+                Some(items) => {
+                    let mut out: Vec<&'static str> = Vec::new();
+                    for (i, item) in items.iter().enumerate() {
+                        let name = item.as_str().unwrap_or("").to_ascii_uppercase();
+                        match INSURANCE_TYPES.iter().find(|(t, _)| *t == name) {
+                            Some((t, _)) if !out.contains(t) => out.push(t),
+                            Some(_) => {}
+                            None => r.err(
+                                &format!("insuranceTypes/{i}"),
+                                format!("unknown insurance type {item}"),
+                            ),
+                        }
+                    }
+                    insurance_types = Some(out);
+                }
+            }
+        }
+        Some(Insurance {
+            duration_in_month,
+            insurance_types,
+            include_users_without_contracts,
+        })
+    }
+
+    fn unpack(user_id: &str, stored: &str) -> Option<String> {
+        insurance::unpack(user_id, stored)
+    }
+
+    /// One row per contract; a member without contracts (listed for its
+    /// missing types) gets one row with the contract's cells empty.
+    fn csv_rows(member: &Value) -> Vec<Vec<Value>> {
+        let missing: Vec<&str> = member["missingTypes"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        let missing = Value::String(missing.join(" "));
+        let contracts = member["contracts"].as_array().map(Vec::as_slice);
+        let contracts = contracts.unwrap_or_default();
+        if contracts.is_empty() {
+            let mut cells = vec![Value::Null; CONTRACT_COLUMNS.len()];
+            cells.push(missing);
+            return vec![cells];
+        }
+        contracts
+            .iter()
+            .map(|c| {
+                let mut cells: Vec<Value> =
+                    CONTRACT_COLUMNS.iter().map(|k| c[*k].clone()).collect();
+                cells.push(missing.clone());
+                cells
+            })
+            .collect()
+    }
+}
+
+impl SegmentParams for Insurance {
+    fn to_json(&self) -> Value {
+        let all: Vec<&str> = INSURANCE_TYPES.iter().map(|(t, _)| *t).collect();
+        json!({
+            "durationInMonth": self.duration_in_month,
+            "insuranceTypes": self.insurance_types.clone().unwrap_or(all),
+            "includeUsersWithoutContracts": self.include_users_without_contracts
+        })
+    }
+
+    fn period(&self, creation_date: Date) -> Period {
+        Period::last_complete_months(creation_date, self.duration_in_month)
+    }
+
+    fn load_spec(&self, creation_date: Date) -> LoadSpec {
+        let period = self.period(creation_date);
+        LoadSpec {
+            texts: true,
+            // A yearly contract seen once is recognised by a payment a year earlier.
+            window: Window::Fixed {
+                from: insurance::history_from(period),
+                to: period.to,
+            },
+            // The rule reads insurance debits, and whether an account has
+            // any booking in the period: not every row.
+            only_debits_labelled: Some(insurance::insurance_labels()),
+            stand_ins: Some((period.from, period.to)),
+        }
+    }
+
+    fn evaluate(&self, creation_date: Date, user: &UserData) -> Verdict {
+        insurance::evaluate(
+            user,
+            self.period(creation_date),
+            self.insurance_types.as_deref(),
+            self.include_users_without_contracts,
+        )
+    }
+
+    fn render(&self, creation_date: Date, user: &UserData) -> Rendered {
+        insurance::render(
+            user,
+            self.period(creation_date),
+            self.insurance_types.as_deref(),
+            self.include_users_without_contracts,
+        )
+    }
+
+    fn render_indexed(&self, creation_date: Date, user: &ColumnarUser) -> Option<Rendered> {
+        let period = self.period(creation_date);
+        let any_in_period = user.has_booking_in(period);
+        Some(user.with_insurance_payments(|accounts| {
+            insurance::render_payments(
+                &user.id,
+                accounts,
+                any_in_period,
+                period,
+                self.insurance_types.as_deref(),
+                self.include_users_without_contracts,
+            )
+        }))
+    }
+
+    fn prefetch(&self, next: &ColumnarUser) {
+        next.prefetch_insurance();
+    }
+}

@@ -1,0 +1,93 @@
+//! `lowBalance`: users with an account of the chosen types that ended a
+//! day strictly below the threshold in each of the last complete months.
+//! The rule is [`crate::segments::low_balance`].
+
+use serde_json::{Value, json};
+
+use super::{ParamReader, Segment, SegmentParams};
+use crate::segment_index::ColumnarUser;
+use crate::segments::{LoadSpec, Period, Rendered, UserData, Verdict, Window, low_balance};
+use crate::{AccountType, Amount, Date};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LowBalance {
+    pub threshold: Amount,
+    pub duration_in_month: u32,
+    pub account_types: Vec<AccountType>,
+}
+
+impl Segment for LowBalance {
+    const NAME: &'static str = "lowBalance";
+    const CSV_HEADER: &'static str = "userId,accountId,accountType,lowestBalance";
+
+    fn parse(r: &mut ParamReader<'_>) -> Option<Self> {
+        let threshold = r.amount("threshold");
+        let duration_in_month = r.months("durationInMonth", 3, 12);
+        let account_types = r
+            .account_types("accountTypes")
+            .unwrap_or(vec![AccountType::Checking]);
+        threshold.map(|threshold| LowBalance {
+            threshold,
+            duration_in_month,
+            account_types,
+        })
+    }
+
+    fn csv_rows(member: &Value) -> Vec<Vec<Value>> {
+        let accounts = member["accounts"].as_array().map(Vec::as_slice);
+        accounts
+            .unwrap_or_default()
+            .iter()
+            .map(|a| {
+                vec![
+                    a["accountId"].clone(),
+                    a["accountType"].clone(),
+                    a["amount"].clone(),
+                ]
+            })
+            .collect()
+    }
+}
+
+impl SegmentParams for LowBalance {
+    fn to_json(&self) -> Value {
+        let types: Vec<&str> = self.account_types.iter().map(|t| t.as_str()).collect();
+        json!({
+            "threshold": self.threshold,
+            "durationInMonth": self.duration_in_month,
+            "accountTypes": types
+        })
+    }
+
+    fn period(&self, creation_date: Date) -> Period {
+        Period::last_complete_months(creation_date, self.duration_in_month)
+    }
+
+    fn load_spec(&self, creation_date: Date) -> LoadSpec {
+        let period = self.period(creation_date);
+        LoadSpec::amounts(Window::Balances {
+            from: period.from,
+            to: period.to,
+        })
+    }
+
+    fn evaluate(&self, creation_date: Date, user: &UserData) -> Verdict {
+        let period = self.period(creation_date);
+        low_balance::evaluate(user, self.threshold, &self.account_types, period)
+    }
+
+    fn render_indexed(&self, creation_date: Date, user: &ColumnarUser) -> Option<Rendered> {
+        Some(low_balance::render_accounts(
+            &user.id,
+            &user.accounts,
+            self.threshold,
+            &self.account_types,
+            self.period(creation_date),
+        ))
+    }
+
+    // Most users are decided from the monthly lows.
+    fn prefetch(&self, next: &ColumnarUser) {
+        next.prefetch_lows();
+    }
+}

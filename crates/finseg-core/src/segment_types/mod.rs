@@ -1,0 +1,242 @@
+//! The segment types: each one a module behind the [`Segment`] trait,
+//! listed once in the registry at the end of this file.
+//!
+//! A type's module holds everything about it: its parameters and how they
+//! are read from a request, the period and the bookings a job reads, its
+//! rule on rows and on the segment index, how a member is stored and
+//! written out as JSON and as CSV rows. The rules of the first five types
+//! live in [`crate::segments`], because the segment index shares their
+//! parts; a new type may keep its rule in its own module.
+//!
+//! The registry turns the list into [`SegmentType`] (the names) and
+//! [`Params`] (one variant per type) whose methods dispatch to the trait,
+//! so the job engine, the API and the exports name no type.
+
+mod params;
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde_json::Value;
+
+use crate::segment_index::ColumnarUser;
+use crate::segments::{LoadSpec, Period, Rendered, UserData, Verdict};
+use crate::{Date, FieldError};
+
+pub use params::ParamReader;
+
+/// What a job does with one segment type's parameters. Object-safe, so
+/// that [`Params`] hands out the variant's parameters as `&dyn`.
+pub trait SegmentParams: fmt::Debug + Send + Sync {
+    /// The parameters as understood, with defaults filled in: stored with
+    /// the job, shown in its result, and read back by [`Segment::parse`].
+    fn to_json(&self) -> Value;
+    /// The days the job evaluates, given its creation date.
+    fn period(&self, creation_date: Date) -> Period;
+    /// Which bookings a partition loads from the database.
+    fn load_spec(&self, creation_date: Date) -> LoadSpec;
+    /// The rule on one user's rows, the member's entry as a JSON value.
+    fn evaluate(&self, creation_date: Date, user: &UserData) -> Verdict;
+    /// What the job engine stores for one user read from rows: the
+    /// member's JSON, or a packed form that [`Segment::unpack`] writes out.
+    fn render(&self, creation_date: Date, user: &UserData) -> Rendered {
+        self.evaluate(creation_date, user).into()
+    }
+    /// Whether the segment index can answer these parameters.
+    fn served_by_index(&self) -> bool {
+        true
+    }
+    /// The rule on one user of the segment index, stored exactly as
+    /// [`SegmentParams::render`] stores it; `None` when the index cannot
+    /// answer ([`SegmentParams::served_by_index`] is false).
+    fn render_indexed(&self, creation_date: Date, user: &ColumnarUser) -> Option<Rendered>;
+    /// Starts loading into cache what [`SegmentParams::render_indexed`]
+    /// reads of `next`, the user after the one being evaluated.
+    fn prefetch(&self, next: &ColumnarUser);
+}
+
+/// One segment type: its name, how its parameters are read, and how its
+/// members are written out.
+pub trait Segment: SegmentParams + Clone + PartialEq + Eq + Sized + 'static {
+    /// The name in URLs, stored jobs and results (`lowBalance`).
+    const NAME: &'static str;
+    /// The CSV columns of a result, `userId` first; one row per account,
+    /// group or contract of a member.
+    const CSV_HEADER: &'static str;
+
+    /// Reads the parameters from a request's body. Every field is read
+    /// through `r`, which names each bad one; `None` when one is missing
+    /// or bad.
+    fn parse(r: &mut ParamReader<'_>) -> Option<Self>;
+
+    /// A stored member as JSON, when [`SegmentParams::render`] stores it
+    /// packed; `None` when `stored` is JSON already.
+    fn unpack(_user_id: &str, _stored: &str) -> Option<String> {
+        None
+    }
+
+    /// The CSV rows of one member: for each row the cells after `userId`,
+    /// as JSON values (null for an empty cell).
+    fn csv_rows(member: &Value) -> Vec<Vec<Value>>;
+}
+
+/// What the registry keeps of a type's static side.
+struct Kind {
+    name: &'static str,
+    csv_header: &'static str,
+    parse: fn(&mut ParamReader<'_>) -> Option<Params>,
+    unpack: fn(&str, &str) -> Option<String>,
+    csv_rows: fn(&Value) -> Vec<Vec<Value>>,
+}
+
+fn parse_as<T: Segment + Into<Params>>(r: &mut ParamReader<'_>) -> Option<Params> {
+    T::parse(r).map(Into::into)
+}
+
+impl Kind {
+    const fn of<T: Segment + Into<Params>>() -> Kind {
+        Kind {
+            name: T::NAME,
+            csv_header: T::CSV_HEADER,
+            parse: parse_as::<T>,
+            unpack: T::unpack,
+            csv_rows: T::csv_rows,
+        }
+    }
+}
+
+impl SegmentType {
+    fn kind(self) -> &'static Kind {
+        &KINDS[self as usize]
+    }
+
+    /// The name in URLs, stored jobs and results.
+    pub fn as_str(self) -> &'static str {
+        self.kind().name
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|t| t.as_str() == name)
+    }
+
+    /// The CSV columns of a result.
+    pub fn csv_header(self) -> &'static str {
+        self.kind().csv_header
+    }
+
+    /// The CSV rows of one member (see [`Segment::csv_rows`]).
+    pub fn csv_rows(self, member: &Value) -> Vec<Vec<Value>> {
+        (self.kind().csv_rows)(member)
+    }
+
+    /// A stored member of this type as JSON.
+    pub fn member_json<'a>(self, user_id: &str, stored: &'a str) -> Cow<'a, str> {
+        match (self.kind().unpack)(user_id, stored) {
+            Some(json) => Cow::Owned(json),
+            None => Cow::Borrowed(stored),
+        }
+    }
+}
+
+impl Params {
+    /// Reads the parameters of `segment` from a job request's body.
+    pub fn parse(segment: SegmentType, body: &Value) -> Result<Params, Vec<FieldError>> {
+        params::read(body, segment.kind().parse)
+    }
+
+    /// Reads back what [`SegmentParams::to_json`] wrote (for stored jobs).
+    pub fn from_stored(segment: SegmentType, stored: &Value) -> Result<Params, Vec<FieldError>> {
+        Params::parse(segment, stored)
+    }
+
+    pub fn to_json(&self) -> Value {
+        self.rule().to_json()
+    }
+
+    pub fn period(&self, creation_date: Date) -> Period {
+        self.rule().period(creation_date)
+    }
+
+    pub fn load_spec(&self, creation_date: Date) -> LoadSpec {
+        self.rule().load_spec(creation_date)
+    }
+
+    pub fn evaluate(&self, creation_date: Date, user: &UserData) -> Verdict {
+        self.rule().evaluate(creation_date, user)
+    }
+
+    pub fn render(&self, creation_date: Date, user: &UserData) -> Rendered {
+        self.rule().render(creation_date, user)
+    }
+
+    pub fn served_by_index(&self) -> bool {
+        self.rule().served_by_index()
+    }
+
+    pub fn render_indexed(&self, creation_date: Date, user: &ColumnarUser) -> Option<Rendered> {
+        self.rule().render_indexed(creation_date, user)
+    }
+
+    pub fn prefetch(&self, next: &ColumnarUser) {
+        self.rule().prefetch(next)
+    }
+}
+
+/// Declares the modules of the listed types and the enums that name them.
+macro_rules! registry {
+    ($($module:ident::$name:ident),+ $(,)?) => {
+        $(mod $module;)+
+        $(pub use $module::$name;)+
+
+        /// The segment types, in registry order.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum SegmentType {
+            $($name),+
+        }
+
+        impl SegmentType {
+            pub const ALL: &'static [SegmentType] = &[$(SegmentType::$name),+];
+        }
+
+        /// A job's parameters: one segment type's, read and validated.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub enum Params {
+            $($name($name)),+
+        }
+
+        $(impl From<$name> for Params {
+            fn from(p: $name) -> Params {
+                Params::$name(p)
+            }
+        })+
+
+        /// Indexed by `SegmentType as usize`.
+        const KINDS: &[Kind] = &[$(Kind::of::<$name>()),+];
+
+        impl Params {
+            pub fn segment_type(&self) -> SegmentType {
+                match self {
+                    $(Params::$name(_) => SegmentType::$name),+
+                }
+            }
+
+            fn rule(&self) -> &dyn SegmentParams {
+                match self {
+                    $(Params::$name(p) => p),+
+                }
+            }
+        }
+    };
+}
+
+// One line per segment type: its module and its parameter type.
+registry![
+    low_balance::LowBalance,
+    high_balance::HighBalance,
+    financial_breakdown::FinancialBreakdown,
+    insurance::Insurance,
+    income_spending_summary::IncomeSpendingSummary,
+];
+
+#[cfg(test)]
+mod tests;

@@ -116,7 +116,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Openapi => {
-            println!("{}", finseg_server::docs::OPENAPI.trim_end());
+            println!("{}", finseg_server::docs::openapi().trim_end());
             Ok(())
         }
         Command::Generate { population } => client_data::generate(&g, population),

@@ -67,6 +67,17 @@ impl Segment for FinancialBreakdown {
         })
     }
 
+    fn parameters_schema() -> Value {
+        json!({
+            "properties": {
+                "labelGroups": {"type": "array", "minItems": 1, "items": {"type": "string"}, "description": "Label groups (docs/segments.md), not TRANSFERS: own-account transfers count in no group."},
+                "durationInMonth": {"type": "integer", "minimum": 1, "maximum": 12, "default": 6, "description": "The last complete months."},
+                "includeTransactionIds": {"type": "boolean", "default": false, "description": "Also list each group's transaction ids as evidence. Off by default: over a whole customer base the ids are most of the result; the monthly totals and counts are the evidence otherwise."}
+            },
+            "required": ["labelGroups"]
+        })
+    }
+
     fn unpack(user_id: &str, stored: &str) -> Option<String> {
         breakdown::unpack(user_id, stored)
     }

@@ -37,6 +37,17 @@ impl Segment for HighBalance {
         })
     }
 
+    fn parameters_schema() -> Value {
+        json!({
+            "properties": {
+                "threshold": {"$ref": "#/components/schemas/Amount", "description": "An account counts when its current balance is strictly above it."},
+                "accountTypes": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/AccountType"}, "default": ["CHECKING", "SAVINGS", "POCKET"]},
+                "accountType": {"$ref": "#/components/schemas/AccountType", "description": "One type (finAPI's form); not together with accountTypes."}
+            },
+            "required": ["threshold"]
+        })
+    }
+
     fn csv_rows(member: &Value) -> Vec<Vec<Value>> {
         let accounts = member["accounts"].as_array().map(Vec::as_slice);
         accounts

@@ -69,6 +69,17 @@ impl Segment for IncomeSpendingSummary {
         Some(IncomeSpendingSummary { period })
     }
 
+    fn parameters_schema() -> Value {
+        json!({
+            "properties": {
+                "dateFrom": {"$ref": "#/components/schemas/Date", "description": "With dateTo: the period, at most 12 months."},
+                "dateTo": {"$ref": "#/components/schemas/Date"},
+                "durationInMonth": {"type": "integer", "minimum": 1, "maximum": 12, "default": 12, "description": "The last complete months; not together with dateFrom and dateTo."}
+            },
+            "required": []
+        })
+    }
+
     fn unpack(user_id: &str, stored: &str) -> Option<String> {
         summary::unpack(user_id, stored)
     }

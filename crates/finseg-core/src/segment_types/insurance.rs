@@ -71,6 +71,18 @@ impl Segment for Insurance {
         })
     }
 
+    fn parameters_schema() -> Value {
+        let types: Vec<&str> = INSURANCE_TYPES.iter().map(|(t, _)| *t).collect();
+        json!({
+            "properties": {
+                "durationInMonth": {"type": "integer", "minimum": 1, "maximum": 24, "default": 12, "description": "The last complete months in which a contract's payments are looked for."},
+                "insuranceTypes": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": types}, "description": "Only contracts of these types (default: every type)."},
+                "includeUsersWithoutContracts": {"type": "boolean", "default": false, "description": "Also list users with data but no contract, for their missing types."}
+            },
+            "required": []
+        })
+    }
+
     fn unpack(user_id: &str, stored: &str) -> Option<String> {
         insurance::unpack(user_id, stored)
     }

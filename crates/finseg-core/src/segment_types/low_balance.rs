@@ -33,6 +33,17 @@ impl Segment for LowBalance {
         })
     }
 
+    fn parameters_schema() -> Value {
+        json!({
+            "properties": {
+                "threshold": {"$ref": "#/components/schemas/Amount", "description": "A day counts when its end-of-day balance is strictly below it."},
+                "durationInMonth": {"type": "integer", "minimum": 1, "maximum": 12, "default": 3, "description": "The last complete months, each of which must have such a day."},
+                "accountTypes": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/AccountType"}, "default": ["CHECKING"]}
+            },
+            "required": ["threshold"]
+        })
+    }
+
     fn csv_rows(member: &Value) -> Vec<Vec<Value>> {
         let accounts = member["accounts"].as_array().map(Vec::as_slice);
         accounts

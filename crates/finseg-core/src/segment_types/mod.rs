@@ -23,7 +23,7 @@ use crate::segment_index::ColumnarUser;
 use crate::segments::{LoadSpec, Period, Rendered, UserData, Verdict};
 use crate::{Date, FieldError};
 
-pub use params::ParamReader;
+pub use params::{JOB_ENVELOPE, ParamReader};
 
 /// What a job does with one segment type's parameters. Object-safe, so
 /// that [`Params`] hands out the variant's parameters as `&dyn`.
@@ -69,6 +69,12 @@ pub trait Segment: SegmentParams + Clone + PartialEq + Eq + Sized + 'static {
     /// or bad.
     fn parse(r: &mut ParamReader<'_>) -> Option<Self>;
 
+    /// What [`Segment::parse`] reads, as a JSON Schema object's
+    /// `properties` and `required` (with descriptions), for the OpenAPI
+    /// document. `$ref`s name the document's shared schemas (`Amount`,
+    /// `AccountType`, `Date`); a test holds it to what `parse` reads.
+    fn parameters_schema() -> Value;
+
     /// A stored member as JSON, when [`SegmentParams::render`] stores it
     /// packed; `None` when `stored` is JSON already.
     fn unpack(_user_id: &str, _stored: &str) -> Option<String> {
@@ -85,6 +91,7 @@ struct Kind {
     name: &'static str,
     csv_header: &'static str,
     parse: fn(&mut ParamReader<'_>) -> Option<Params>,
+    parameters_schema: fn() -> Value,
     unpack: fn(&str, &str) -> Option<String>,
     csv_rows: fn(&Value) -> Vec<Vec<Value>>,
 }
@@ -99,6 +106,7 @@ impl Kind {
             name: T::NAME,
             csv_header: T::CSV_HEADER,
             parse: parse_as::<T>,
+            parameters_schema: T::parameters_schema,
             unpack: T::unpack,
             csv_rows: T::csv_rows,
         }
@@ -117,6 +125,11 @@ impl SegmentType {
 
     pub fn parse(name: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|t| t.as_str() == name)
+    }
+
+    /// The parameters' JSON Schema (see [`Segment::parameters_schema`]).
+    pub fn parameters_schema(self) -> Value {
+        (self.kind().parameters_schema)()
     }
 
     /// The CSV columns of a result.

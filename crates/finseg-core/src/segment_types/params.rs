@@ -33,8 +33,8 @@ pub struct ParamReader<'a> {
     known: std::cell::RefCell<Vec<String>>,
 }
 
-/// Members of a job's body that are not the segment's parameters.
-const ENVELOPE: [&str; 2] = ["callbackURL", "callbackUrl"];
+/// Members of every job's body that are not the segment's parameters.
+pub const JOB_ENVELOPE: [&str; 2] = ["callbackURL", "callbackUrl"];
 
 impl ParamReader<'_> {
     pub fn err(&mut self, field: &str, detail: impl Into<String>) {
@@ -55,7 +55,7 @@ impl ParamReader<'_> {
     /// the bank would get another segment than it asked for.
     fn refuse_unknown(&mut self) {
         let known = self.known.borrow().clone();
-        let candidates = || known.iter().map(String::as_str).chain(ENVELOPE);
+        let candidates = || known.iter().map(String::as_str).chain(JOB_ENVELOPE);
         let mut unknown: Vec<&String> = self
             .obj
             .keys()
@@ -182,4 +182,19 @@ pub(super) fn read<T>(
         Some(p) if r.errors.is_empty() => Ok(p),
         _ => Err(r.errors),
     }
+}
+
+/// The fields `read` asks for when reading `body`.
+#[cfg(test)]
+pub(super) fn fields_asked<T>(
+    body: &Map<String, Value>,
+    read: impl FnOnce(&mut ParamReader<'_>) -> Option<T>,
+) -> Vec<String> {
+    let mut r = ParamReader {
+        obj: body,
+        errors: Vec::new(),
+        known: Default::default(),
+    };
+    let _ = read(&mut r);
+    r.known.into_inner()
 }

@@ -122,3 +122,31 @@ fn stored_parameters_read_back() {
         assert_eq!(Params::from_stored(t, &stored).unwrap(), p);
     }
 }
+
+/// The OpenAPI document's parameters of each type are the fields its
+/// parser reads, and the required ones are refused when missing.
+#[test]
+fn parameter_schemas_name_what_the_parsers_read() {
+    for &segment in SegmentType::ALL {
+        let schema = segment.parameters_schema();
+        let properties = schema["properties"].as_object().unwrap();
+        let mut documented: Vec<&str> = properties.keys().map(String::as_str).collect();
+        documented.sort();
+        let all_null: serde_json::Map<String, serde_json::Value> = properties
+            .keys()
+            .map(|k| (k.clone(), serde_json::Value::Null))
+            .collect();
+        let mut asked = params::fields_asked(&all_null, segment.kind().parse);
+        asked.sort();
+        assert_eq!(asked, documented, "{}", segment.as_str());
+        for required in schema["required"].as_array().unwrap() {
+            let field = required.as_str().unwrap();
+            let e = Params::parse(segment, &json!({})).unwrap_err();
+            assert!(
+                ptrs(&e).contains(&format!("/{field}").as_str()),
+                "{}: {field} {e:?}",
+                segment.as_str()
+            );
+        }
+    }
+}

@@ -56,7 +56,7 @@ fn summary(doc: &Value) -> String {
 #[test]
 fn openapi_contract_snapshot() {
     let doc: Value =
-        serde_json::from_str(finseg_server::docs::OPENAPI).expect("the document is JSON");
+        serde_json::from_str(finseg_server::docs::openapi()).expect("the document is JSON");
     let actual = summary(&doc);
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/it/snapshots/openapi-contract.txt");

@@ -663,9 +663,10 @@ impl JobFilterQuery {
         let segment_type = self.segment_type.as_deref().and_then(|s| {
             let found = SegmentType::parse(s).map(SegmentType::as_str);
             if found.is_none() {
+                let names: Vec<&str> = SegmentType::ALL.iter().map(|t| t.as_str()).collect();
                 errors.push(FieldError::new(
                     "/segmentType",
-                    "must be lowBalance, highBalance, financialBreakdown, insurance or incomeSpendingSummary",
+                    format!("must be one of {}", names.join(", ")),
                 ));
             }
             found

@@ -11,6 +11,8 @@ use std::sync::LazyLock;
 
 use crate::AppState;
 
+const DOCS_PAGE: &str = include_str!("../api/docs.html");
+
 /// The hand-written part of the OpenAPI document.
 const OPENAPI_BASE: &str = include_str!("../api/openapi.json");
 
@@ -28,30 +30,75 @@ fn with_segment_types(base: &str) -> String {
         // A test reads the file as JSON; were it not, it is served as written.
         return base.to_owned();
     };
-    let schemas = &mut doc["components"]["schemas"];
     let names: Vec<&str> = SegmentType::ALL.iter().map(|t| t.as_str()).collect();
-    schemas["SegmentType"]["enum"] = json!(names);
+    doc["components"]["schemas"]["SegmentType"]["enum"] = json!(names);
+    let paths = doc["paths"].as_object_mut();
+    let templates = paths.map(|p| {
+        (
+            p.remove("/api/v1/segments/{segment}"),
+            p.remove("/api/v1/segments/{segment}/{jobId}"),
+        )
+    });
+    let (Some(create), Some(result)) = templates.unwrap_or_default() else {
+        return base.to_owned();
+    };
     let mut any_of = Vec::new();
     for &segment in SegmentType::ALL {
-        let mut schema = segment.parameters_schema();
-        schema["type"] = json!("object");
-        schema["additionalProperties"] = json!(false);
-        for field in JOB_ENVELOPE {
-            schema["properties"][field] = json!({
-                "type": "string",
-                "format": "uri",
-                "description": "Receives a signed POST when the job completes or fails."
-            });
-        }
         let name = segment.as_str();
-        let name = format!("{}{}Parameters", name[..1].to_uppercase(), &name[1..]);
-        any_of.push(json!({"$ref": format!("#/components/schemas/{name}")}));
-        schemas[name] = schema;
+        let title = format!("{}{}", name[..1].to_uppercase(), &name[1..]);
+        let parameters = format!("{title}Parameters");
+        let member = format!("{title}Member");
+        let schemas = &mut doc["components"]["schemas"];
+        schemas[&parameters] = parameters_schema(segment);
+        schemas[&member] = segment.member_schema();
+        let reference = |schema: &str| json!({"$ref": format!("#/components/schemas/{schema}")});
+        any_of.push(reference(&parameters));
+
+        let mut post = create["post"].clone();
+        post["operationId"] = json!(format!("create{title}Job"));
+        post["summary"] = json!(format!("Create a {name} job over all users of the client."));
+        post["description"] = json!(format!(
+            "{}\n\n{}",
+            segment.description(),
+            post["description"].as_str().unwrap_or_default()
+        ));
+        post["requestBody"]["content"]["application/json"]["schema"] = reference(&parameters);
+        doc["paths"][format!("/api/v1/segments/{name}")] = json!({ "post": post });
+
+        let mut get = result["get"].clone();
+        get["operationId"] = json!(format!("get{title}Result"));
+        get["summary"] = json!(format!("The result of a {name} job."));
+        let result_schema = format!("{title}Result");
+        let mut typed = doc["components"]["schemas"]["SegmentResult"].clone();
+        typed["properties"]["users"] = json!({"type": "array", "items": reference(&member)});
+        doc["components"]["schemas"][&result_schema] = typed;
+        get["responses"]["200"]["content"]["application/json"]["schema"] =
+            reference(&result_schema);
+        let job_id = result["parameters"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["name"] == "jobId").map(|p| json!([p])));
+        doc["paths"][format!("/api/v1/segments/{name}/{{jobId}}")] =
+            json!({ "parameters": job_id, "get": get });
     }
-    schemas["SegmentParameters"]["anyOf"] = json!(any_of);
+    doc["components"]["schemas"]["SegmentParameters"]["anyOf"] = json!(any_of);
     serde_json::to_string_pretty(&doc).unwrap_or_else(|_| base.to_owned())
 }
-const DOCS_PAGE: &str = include_str!("../api/docs.html");
+
+/// A type's parameters as a request body: its schema, closed to other
+/// members, with the callback URL every job may carry.
+fn parameters_schema(segment: SegmentType) -> Value {
+    let mut schema = segment.parameters_schema();
+    schema["type"] = json!("object");
+    schema["additionalProperties"] = json!(false);
+    for field in JOB_ENVELOPE {
+        schema["properties"][field] = json!({
+            "type": "string",
+            "format": "uri",
+            "description": "Receives a signed POST when the job completes or fails."
+        });
+    }
+    schema
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::{ParamReader, Segment, SegmentParams};
+use super::{ParamReader, Segment, SegmentParams, schema};
 use crate::labels::{self, LabelSet};
 use crate::segment_index::ColumnarUser;
 use crate::segments::{LoadSpec, Period, Rendered, UserData, Verdict, Window, breakdown};
@@ -24,6 +24,7 @@ impl Segment for FinancialBreakdown {
     const NAME: &'static str = "financialBreakdown";
     const CSV_HEADER: &'static str =
         "userId,labelGroup,total,count,average,median,minimum,maximum,standardDeviation";
+    const DESCRIPTION: &'static str = "Per requested label group, the monthly totals and counts over the last complete months and statistics over them (months without transactions count as 0). A user is a member when any requested group has a transaction in the period.";
 
     fn parse(r: &mut ParamReader<'_>) -> Option<Self> {
         let duration_in_month = r.months("durationInMonth", 6, 12);
@@ -80,6 +81,43 @@ impl Segment for FinancialBreakdown {
 
     fn unpack(user_id: &str, stored: &str) -> Option<String> {
         breakdown::unpack(user_id, stored)
+    }
+
+    fn member_schema() -> Value {
+        let month = schema::object(
+            json!({
+                "month": {"type": "string", "description": "YYYY-MM"},
+                "total": schema::amount(),
+                "count": {"type": "integer"}
+            }),
+            &["month", "total", "count"],
+        );
+        let figures = [
+            "total",
+            "average",
+            "minimum",
+            "maximum",
+            "median",
+            "standardDeviation",
+        ];
+        let mut group = json!({
+            "labelGroup": {"type": "string"},
+            "monthly": schema::array(month),
+            "count": {"type": "integer"},
+            "transactionIds": schema::array(json!({"type": "string"}))
+        });
+        for f in figures {
+            group[f] = schema::amount();
+        }
+        let mut required = vec!["labelGroup", "monthly", "count"];
+        required.extend(figures);
+        schema::object(
+            json!({
+                "userId": {"type": "string"},
+                "labelGroups": schema::array(schema::object(group, &required))
+            }),
+            &["userId", "labelGroups"],
+        )
     }
 
     fn csv_rows(member: &Value) -> Vec<Vec<Value>> {

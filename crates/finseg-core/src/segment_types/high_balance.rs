@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::{ParamReader, Segment, SegmentParams};
+use super::{ParamReader, Segment, SegmentParams, schema};
 use crate::segment_index::ColumnarUser;
 use crate::segments::{LoadSpec, Period, Rendered, UserData, Verdict, Window, high_balance};
 use crate::{AccountType, Amount, Date};
@@ -19,6 +19,7 @@ impl Segment for HighBalance {
     const NAME: &'static str = "highBalance";
     const CSV_HEADER: &'static str =
         "userId,accountId,accountType,balance,balanceDate,aboveThreshold,userTotal";
+    const DESCRIPTION: &'static str = "A user is a member when an account of the chosen types has a current balance (the latest known end-of-day balance up to the job's creation date) strictly above the threshold. Each member lists the accounts' current balances and their total.";
 
     fn parse(r: &mut ParamReader<'_>) -> Option<Self> {
         let threshold = r.amount("threshold");
@@ -46,6 +47,27 @@ impl Segment for HighBalance {
             },
             "required": ["threshold"]
         })
+    }
+
+    fn member_schema() -> Value {
+        let account = schema::object(
+            json!({
+                "accountId": {"type": "string"},
+                "accountType": schema::account_type(),
+                "amount": schema::amount(),
+                "balanceDate": schema::date(),
+                "aboveThreshold": {"type": "boolean"}
+            }),
+            &["accountId", "accountType", "amount", "balanceDate", "aboveThreshold"],
+        );
+        schema::object(
+            json!({
+                "userId": {"type": "string"},
+                "total": schema::amount(),
+                "accounts": schema::array(account)
+            }),
+            &["userId", "total", "accounts"],
+        )
     }
 
     fn csv_rows(member: &Value) -> Vec<Vec<Value>> {

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::{ParamReader, Segment, SegmentParams};
+use super::{ParamReader, Segment, SegmentParams, schema};
 use crate::segment_index::ColumnarUser;
 use crate::segments::{LoadSpec, Period, Rendered, UserData, Verdict, Window, summary};
 use crate::{Date, transfers};
@@ -23,6 +23,7 @@ pub enum SummaryPeriod {
 impl Segment for IncomeSpendingSummary {
     const NAME: &'static str = "incomeSpendingSummary";
     const CSV_HEADER: &'static str = "userId,incomingCount,incomingTotal,outgoingCount,outgoingTotal,transferIncomingCount,transferIncomingTotal,transferOutgoingCount,transferOutgoingTotal";
+    const DESCRIPTION: &'static str = "Each user's incoming and outgoing counts and totals over a period, with own-account transfers apart.";
 
     fn parse(r: &mut ParamReader<'_>) -> Option<Self> {
         let from = r.date("dateFrom");
@@ -82,6 +83,29 @@ impl Segment for IncomeSpendingSummary {
 
     fn unpack(user_id: &str, stored: &str) -> Option<String> {
         summary::unpack(user_id, stored)
+    }
+
+    fn member_schema() -> Value {
+        let figures = || {
+            json!({
+                "incomingCount": {"type": "integer"},
+                "incomingTotal": schema::amount(),
+                "outgoingCount": {"type": "integer"},
+                "outgoingTotal": schema::amount()
+            })
+        };
+        let keys = [
+            "incomingCount",
+            "incomingTotal",
+            "outgoingCount",
+            "outgoingTotal",
+        ];
+        let mut member = figures();
+        member["userId"] = json!({"type": "string"});
+        member["ownAccountTransfers"] = schema::object(figures(), &keys);
+        let mut required = vec!["userId", "ownAccountTransfers"];
+        required.extend(keys);
+        schema::object(member, &required)
     }
 
     fn csv_rows(m: &Value) -> Vec<Vec<Value>> {

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::{ParamReader, Segment, SegmentParams};
+use super::{ParamReader, Segment, SegmentParams, schema};
 use crate::segment_index::ColumnarUser;
 use crate::segments::insurance::{self, INSURANCE_TYPES};
 use crate::segments::{LoadSpec, Period, Rendered, UserData, Verdict, Window};
@@ -36,6 +36,7 @@ const CONTRACT_COLUMNS: [&str; 11] = [
 impl Segment for Insurance {
     const NAME: &'static str = "insurance";
     const CSV_HEADER: &'static str = "userId,provider,providerId,insuranceType,amount,frequency,annualAmount,firstPaymentDate,lastPaymentDate,nextExpectedDate,paymentCount,accountId,missingTypes";
+    const DESCRIPTION: &'static str = "The insurance contracts each user pays (provider, type, amount, frequency, first, last and next payment), found among the insurance-labelled debits, and the common types the user lacks.";
 
     fn parse(r: &mut ParamReader<'_>) -> Option<Self> {
         let duration_in_month = r.months("durationInMonth", 12, 24);
@@ -85,6 +86,49 @@ impl Segment for Insurance {
 
     fn unpack(user_id: &str, stored: &str) -> Option<String> {
         insurance::unpack(user_id, stored)
+    }
+
+    fn member_schema() -> Value {
+        let text = || schema::or_null(json!({"type": "string"}));
+        let contract = schema::object(
+            json!({
+                "accountId": {"type": "string"},
+                "provider": {"type": "string"},
+                "providerId": text(),
+                "insuranceType": {"type": "string"},
+                "amount": schema::amount(),
+                "annualAmount": schema::amount(),
+                "frequency": {"type": "string"},
+                "firstPaymentDate": schema::date(),
+                "lastPaymentDate": schema::date(),
+                "nextExpectedDate": schema::or_null(schema::date()),
+                "paymentCount": {"type": "integer"},
+                "contractNumber": text(),
+                "creditorId": text(),
+                "mandateReference": text(),
+                "transactionIds": schema::array(json!({"type": "string"}))
+            }),
+            &[
+                "accountId",
+                "provider",
+                "insuranceType",
+                "amount",
+                "annualAmount",
+                "frequency",
+                "firstPaymentDate",
+                "lastPaymentDate",
+                "paymentCount",
+                "transactionIds",
+            ],
+        );
+        schema::object(
+            json!({
+                "userId": {"type": "string"},
+                "contracts": schema::array(contract),
+                "missingTypes": schema::array(json!({"type": "string"}))
+            }),
+            &["userId", "contracts", "missingTypes"],
+        )
     }
 
     /// One row per contract; a member without contracts (listed for its

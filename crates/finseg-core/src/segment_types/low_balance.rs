@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::{ParamReader, Segment, SegmentParams};
+use super::{ParamReader, Segment, SegmentParams, schema};
 use crate::segment_index::ColumnarUser;
 use crate::segments::{LoadSpec, Period, Rendered, UserData, Verdict, Window, low_balance};
 use crate::{AccountType, Amount, Date};
@@ -19,6 +19,7 @@ pub struct LowBalance {
 impl Segment for LowBalance {
     const NAME: &'static str = "lowBalance";
     const CSV_HEADER: &'static str = "userId,accountId,accountType,lowestBalance";
+    const DESCRIPTION: &'static str = "A user is a member when, in each of the last complete months, an account of the chosen types ended at least one day strictly below the threshold. Each member lists those accounts with their lowest balance and, per month, the lowest balance, its day and the days below the threshold.";
 
     fn parse(r: &mut ParamReader<'_>) -> Option<Self> {
         let threshold = r.amount("threshold");
@@ -42,6 +43,31 @@ impl Segment for LowBalance {
             },
             "required": ["threshold"]
         })
+    }
+
+    fn member_schema() -> Value {
+        let month = schema::object(
+            json!({
+                "month": {"type": "string", "description": "YYYY-MM"},
+                "lowestBalance": schema::or_null(schema::amount()),
+                "lowestBalanceDate": schema::date(),
+                "daysBelowThreshold": {"type": "integer"}
+            }),
+            &["month", "lowestBalance", "daysBelowThreshold"],
+        );
+        let account = schema::object(
+            json!({
+                "accountId": {"type": "string"},
+                "accountType": schema::account_type(),
+                "amount": schema::amount(),
+                "months": schema::array(month)
+            }),
+            &["accountId", "accountType", "amount", "months"],
+        );
+        schema::object(
+            json!({"userId": {"type": "string"}, "accounts": schema::array(account)}),
+            &["userId", "accounts"],
+        )
     }
 
     fn csv_rows(member: &Value) -> Vec<Vec<Value>> {

@@ -63,6 +63,8 @@ pub trait Segment: SegmentParams + Clone + PartialEq + Eq + Sized + 'static {
     /// The CSV columns of a result, `userId` first; one row per account,
     /// group or contract of a member.
     const CSV_HEADER: &'static str;
+    /// What a member is, in a sentence or two (for the API reference).
+    const DESCRIPTION: &'static str;
 
     /// Reads the parameters from a request's body. Every field is read
     /// through `r`, which names each bad one; `None` when one is missing
@@ -75,6 +77,10 @@ pub trait Segment: SegmentParams + Clone + PartialEq + Eq + Sized + 'static {
     /// `AccountType`, `Date`); a test holds it to what `parse` reads.
     fn parameters_schema() -> Value;
 
+    /// A member's JSON as a JSON Schema, for the OpenAPI document (a test
+    /// holds each member of a job to it).
+    fn member_schema() -> Value;
+
     /// A stored member as JSON, when [`SegmentParams::render`] stores it
     /// packed; `None` when `stored` is JSON already.
     fn unpack(_user_id: &str, _stored: &str) -> Option<String> {
@@ -86,12 +92,39 @@ pub trait Segment: SegmentParams + Clone + PartialEq + Eq + Sized + 'static {
     fn csv_rows(member: &Value) -> Vec<Vec<Value>>;
 }
 
+/// Shorthands for the schemas of the OpenAPI document that members use.
+pub mod schema {
+    use serde_json::{Value, json};
+
+    pub fn amount() -> Value {
+        json!({"$ref": "#/components/schemas/Amount"})
+    }
+    pub fn date() -> Value {
+        json!({"$ref": "#/components/schemas/Date"})
+    }
+    pub fn account_type() -> Value {
+        json!({"$ref": "#/components/schemas/AccountType"})
+    }
+    pub fn or_null(schema: Value) -> Value {
+        json!({"anyOf": [schema, {"type": "null"}]})
+    }
+    /// An object with these properties, the `required` ones always present.
+    pub fn object(properties: Value, required: &[&str]) -> Value {
+        json!({"type": "object", "properties": properties, "required": required})
+    }
+    pub fn array(items: Value) -> Value {
+        json!({"type": "array", "items": items})
+    }
+}
+
 /// What the registry keeps of a type's static side.
 struct Kind {
     name: &'static str,
     csv_header: &'static str,
+    description: &'static str,
     parse: fn(&mut ParamReader<'_>) -> Option<Params>,
     parameters_schema: fn() -> Value,
+    member_schema: fn() -> Value,
     unpack: fn(&str, &str) -> Option<String>,
     csv_rows: fn(&Value) -> Vec<Vec<Value>>,
 }
@@ -105,8 +138,10 @@ impl Kind {
         Kind {
             name: T::NAME,
             csv_header: T::CSV_HEADER,
+            description: T::DESCRIPTION,
             parse: parse_as::<T>,
             parameters_schema: T::parameters_schema,
+            member_schema: T::member_schema,
             unpack: T::unpack,
             csv_rows: T::csv_rows,
         }
@@ -130,6 +165,16 @@ impl SegmentType {
     /// The parameters' JSON Schema (see [`Segment::parameters_schema`]).
     pub fn parameters_schema(self) -> Value {
         (self.kind().parameters_schema)()
+    }
+
+    /// A member's JSON Schema (see [`Segment::member_schema`]).
+    pub fn member_schema(self) -> Value {
+        (self.kind().member_schema)()
+    }
+
+    /// What a member is (see [`Segment::DESCRIPTION`]).
+    pub fn description(self) -> &'static str {
+        self.kind().description
     }
 
     /// The CSV columns of a result.

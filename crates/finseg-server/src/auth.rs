@@ -87,6 +87,23 @@ pub fn create_client(
     Ok(creds)
 }
 
+/// Gives a client a new secret and ends the tokens issued with the old
+/// one (a node may trust a cached token a few seconds longer). `None` if
+/// there is no such client. Blocking: hashes; run it in a transaction.
+pub fn rotate_secret(c: &mut dyn Conn, client_id: &str) -> Result<Option<Credentials>, StoreError> {
+    let Some(row) = clients::by_client_id(c, client_id)? else {
+        return Ok(None);
+    };
+    let secret = random_token(32);
+    clients::set_secret_hash(c, row.pk, &hash_secret(&secret))?;
+    clients::revoke_tokens(c, row.pk)?;
+    Ok(Some(Credentials {
+        client_id: row.client_id,
+        client_secret: secret,
+        webhook_secret: row.webhook_secret,
+    }))
+}
+
 /// The demo client: created on first use, given a fresh secret on every
 /// start (the old one was printed once and is not kept in plain text).
 /// The flag says whether the client existed, so its secret was replaced.

@@ -52,6 +52,41 @@ pub fn insert(c: &mut dyn Conn, n: &NewClient) -> Result<ClientRow, StoreError> 
         .ok_or_else(|| StoreError::Internal("client vanished after insert".into()))
 }
 
+/// A live client as an operator's listing shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientListing {
+    pub client_id: String,
+    pub name: String,
+    pub time_zone: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    pub users: i64,
+}
+
+/// Every live client, oldest first, with its number of users.
+pub fn list(c: &mut dyn Conn) -> Result<Vec<ClientListing>, StoreError> {
+    Ok(c.query(
+        "SELECT c.client_id, c.name, c.time_zone, c.created_at,
+                (SELECT COUNT(*) FROM users u WHERE u.client_pk = c.pk)
+         FROM clients c WHERE c.deleted_at IS NULL ORDER BY c.pk",
+        &[],
+    )?
+    .iter()
+    .map(|r| ClientListing {
+        client_id: r[0].text(),
+        name: r[1].text(),
+        time_zone: r[2].text(),
+        created_at: r[3].int(),
+        users: r[4].int(),
+    })
+    .collect())
+}
+
+/// Ends every token of a client (after its secret changed).
+pub fn revoke_tokens(c: &mut dyn Conn, pk: i64) -> Result<u64, StoreError> {
+    c.exec("DELETE FROM tokens WHERE client_pk = $1", &[P::I(pk)])
+}
+
 /// Every client's key.
 pub fn all_pks(c: &mut dyn Conn) -> Result<Vec<i64>, StoreError> {
     Ok(c.query(

@@ -137,9 +137,12 @@ pub(crate) enum Command {
         /// The account a statement file belongs to (statement formats only).
         #[arg(long)]
         account: Option<String>,
-        /// `ndjson` (the bulk format); statement formats: camt053, mt940, csv.
-        #[arg(long, default_value = "ndjson")]
-        format: String,
+        /// `ndjson` (the bulk format), or a statement format: camt053,
+        /// camt052, mt940, mt942, csv. Without it, a file given with
+        /// `--account` is a statement file whose format is detected (as the
+        /// API does), and any other file is ndjson.
+        #[arg(long)]
+        format: Option<String>,
         /// CSV: a built-in column mapping (sparkasse, dkb, ing, commerzbank, deutsche-bank, finseg).
         #[arg(long)]
         preset: Option<String>,
@@ -218,6 +221,22 @@ pub(crate) enum ClientsCommand {
     Create {
         #[arg(long)]
         name: String,
+        /// Print exactly one JSON object {"clientId","clientSecret","webhookSecret"}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the clients: id, name, time zone, creation time and users.
+    List {
+        /// Print a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Give a client a new secret and print it (shown once); tokens issued
+    /// with the old one stop working.
+    RotateSecret {
+        /// The client's id.
+        #[arg(long)]
+        client: String,
         /// Print exactly one JSON object {"clientId","clientSecret","webhookSecret"}.
         #[arg(long)]
         json: bool,

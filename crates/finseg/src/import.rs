@@ -9,7 +9,8 @@ use crate::{no_client, open_store};
 /// What `finseg import` was asked to do besides the file.
 pub(crate) struct ImportOptions<'a> {
     pub(crate) account: Option<&'a str>,
-    pub(crate) format: &'a str,
+    /// `None`: a statement file's format is detected (with `account`), else ndjson.
+    pub(crate) format: Option<&'a str>,
     pub(crate) preset: Option<String>,
     pub(crate) mapping: Option<&'a std::path::Path>,
 }
@@ -20,8 +21,13 @@ pub(crate) async fn import_file(
     options: ImportOptions<'_>,
     file: &std::path::Path,
 ) -> Result<(), String> {
-    let statement = match options.format {
-        "ndjson" => {
+    let format = match (options.format, options.account) {
+        (Some(f), _) => Some(f),
+        (None, Some(_)) => None,
+        (None, None) => Some("ndjson"),
+    };
+    let statement = match format {
+        Some("ndjson") => {
             if options.account.is_some() || options.preset.is_some() || options.mapping.is_some() {
                 return Err(
                     "--account, --preset and --mapping apply to statement files, not to ndjson"
@@ -30,7 +36,12 @@ pub(crate) async fn import_file(
             }
             None
         }
-        f if finseg_statements::Format::parse(f).is_some() => {
+        Some(other) if finseg_statements::Format::parse(other).is_none() => {
+            return Err(format!(
+                "unknown format '{other}' (ndjson, camt053, camt052, mt940, mt942, csv)"
+            ));
+        }
+        f => {
             let account = options
                 .account
                 .ok_or("a statement file is imported into one account: give --account ID")?;
@@ -41,16 +52,11 @@ pub(crate) async fn import_file(
                 None => None,
             };
             let opts = statements_api::StatementOptions {
-                format: Some(f.to_owned()),
+                format: f.map(str::to_owned),
                 preset: options.preset.clone(),
                 mapping,
             };
             Some((account.to_owned(), opts))
-        }
-        other => {
-            return Err(format!(
-                "unknown format '{other}' (ndjson, camt053, camt052, mt940, mt942, csv)"
-            ));
         }
     };
     let config = g.config()?;

@@ -83,6 +83,12 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Clients {
             command: ClientsCommand::Delete { client },
         } => clients::delete(&g, client).await,
+        Command::Clients {
+            command: ClientsCommand::List { json },
+        } => clients::list(&g, json).await,
+        Command::Clients {
+            command: ClientsCommand::RotateSecret { client, json },
+        } => clients::rotate_secret(&g, client, json).await,
         Command::Import {
             client,
             account,
@@ -93,7 +99,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         } => {
             let options = ImportOptions {
                 account: account.as_deref(),
-                format: &format,
+                format: format.as_deref(),
                 preset,
                 mapping: mapping.as_deref(),
             };

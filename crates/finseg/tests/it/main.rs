@@ -216,6 +216,26 @@ fn import_statement_files_from_the_cli() {
         (Some(0), Some(2)),
         "{summary}"
     );
+    // Without --format the file's format is detected, as the API does.
+    let out = finseg(&dir)
+        .args([
+            "import",
+            "--client",
+            id,
+            "--account",
+            "demo-user-000001-checking",
+        ])
+        .arg(&sta)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["format"], "mt940", "{summary}");
+    assert_eq!(summary["duplicates"].as_u64(), Some(2), "{summary}");
     // Without --account; into an account with another IBAN.
     let (ok, _, stderr) = import(&[]);
     assert!(!ok && stderr.contains("--account"), "{stderr}");
@@ -499,4 +519,93 @@ fn eval_scores_the_held_out_corpus() {
         .output()
         .unwrap();
     assert!(!bad.status.success());
+}
+
+/// One HTTP/1.1 request to a local server; the status code and the body.
+fn http(port: u16, request: &str) -> (u16, String) {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut r = String::new();
+    let _ = std::io::Read::read_to_string(&mut s, &mut r);
+    let status = r.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = r.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_owned();
+    (status, body)
+}
+
+fn token_status(port: u16, id: &str, secret: &str) -> u16 {
+    let form = format!("grant_type=client_credentials&client_id={id}&client_secret={secret}");
+    http(
+        port,
+        &format!(
+            "POST /oauth/token HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+            form.len()
+        ),
+    )
+    .0
+}
+
+/// `clients list` shows every live client with its users; `clients
+/// rotate-secret` prints a new secret that works while the old one no
+/// longer does, on a running server.
+#[test]
+fn clients_are_listed_and_their_secrets_rotated() {
+    let dir = temp_dir("clients-list");
+    let first = create_client(&dir);
+    let second = create_client(&dir);
+    let id = first["clientId"].as_str().unwrap();
+    import_generated(&dir, id, 2);
+    let listed: Value =
+        serde_json::from_slice(&stdout_of(finseg(&dir).args(["clients", "list", "--json"])))
+            .unwrap();
+    let ids: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["clientId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [id, second["clientId"].as_str().unwrap()]);
+    assert_eq!(listed[0]["users"], 2, "{listed}");
+    assert_eq!(listed[1]["users"], 0, "{listed}");
+    let table = String::from_utf8(stdout_of(finseg(&dir).args(["clients", "list"]))).unwrap();
+    assert!(table.lines().nth(1).unwrap().starts_with(id), "{table}");
+
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut child = finseg(&dir)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the server did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let old_secret = first["clientSecret"].as_str().unwrap();
+    assert_eq!(token_status(port, id, old_secret), 200);
+    let rotated: Value = serde_json::from_slice(&stdout_of(finseg(&dir).args([
+        "clients",
+        "rotate-secret",
+        "--client",
+        id,
+        "--json",
+    ])))
+    .unwrap();
+    let new_secret = rotated["clientSecret"].as_str().unwrap();
+    assert_ne!(new_secret, old_secret);
+    assert_eq!(rotated["webhookSecret"], first["webhookSecret"]);
+    assert_eq!(token_status(port, id, old_secret), 401);
+    assert_eq!(token_status(port, id, new_secret), 200);
+    send_sigterm(child.id());
+    child.wait().unwrap();
+
+    let unknown = finseg(&dir)
+        .args(["clients", "rotate-secret", "--client", "fsc_nobody"])
+        .output()
+        .unwrap();
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no client 'fsc_nobody'"));
 }

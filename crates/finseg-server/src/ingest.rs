@@ -166,6 +166,24 @@ async fn get_user(
     )
 }
 
+async fn list_users(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    Query(q): Query<PageQuery>,
+) -> ApiResult {
+    let (page, per_page) = q.read(100, 1000)?;
+    let (total, users) = state
+        .db(move |c| data::list_users(c, tenant.pk, (page - 1) * per_page, per_page))
+        .await?;
+    Ok(json(
+        StatusCode::OK,
+        serde_json::json!({
+            "users": users.into_iter().map(wire::User::from).collect::<Vec<_>>(),
+            "paging": crate::paging::paging_json(page, per_page, total)
+        }),
+    ))
+}
+
 async fn delete_user(
     State(state): State<AppState>,
     tenant: Tenant,
@@ -598,6 +616,7 @@ async fn get_import(
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/imports/{id}", get(get_import))
+        .route("/api/v1/users", get(list_users))
         .route(
             "/api/v1/users/{id}",
             put(put_user).get(get_user).delete(delete_user),

@@ -105,7 +105,54 @@ async fn erasure_removes_everything_derived(app: TestApp) {
     assert_eq!(page.body["paging"]["totalCount"], 1);
 }
 
+/// `GET /api/v1/users` pages through the client's users in id order, with
+/// each one's account count, and shows no other client's users.
+async fn users_are_listed_page_by_page(app: TestApp) {
+    for id in ["u3", "u1", "u2"] {
+        assert_eq!(
+            app.put(&format!("/api/v1/users/{id}"), json!({}))
+                .await
+                .status,
+            201
+        );
+    }
+    app.account(
+        "u2",
+        "u2-a",
+        "CHECKING",
+        "0",
+        finseg_core::Date::parse("2026-01-01").unwrap(),
+        None,
+    )
+    .await;
+    let (_, _, token) = app.new_client("other").await;
+    assert_eq!(
+        app.put_as(&token, "/api/v1/users/u0", json!({}))
+            .await
+            .status,
+        201
+    );
+    let r = app.get("/api/v1/users?page=1&perPage=2").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.body,
+        json!({
+            "users": [{"id": "u1", "accountCount": 0}, {"id": "u2", "accountCount": 1}],
+            "paging": {"page": 1, "perPage": 2, "pageCount": 2, "totalCount": 3}
+        })
+    );
+    let r = app.get("/api/v1/users?page=2&perPage=2").await;
+    assert_eq!(r.body["users"], json!([{"id": "u3", "accountCount": 0}]));
+    let r = app.get_as(&token, "/api/v1/users").await;
+    assert_eq!(r.body["users"], json!([{"id": "u0", "accountCount": 0}]));
+    assert_eq!(
+        pointers(&app.get("/api/v1/users?perPage=0").await.body),
+        ["/perPage"]
+    );
+}
+
 on_both_backends!(
+    users_are_listed_page_by_page,
     put_get_delete,
     bad_user_input,
     erasure_removes_everything_derived

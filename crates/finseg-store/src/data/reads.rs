@@ -33,6 +33,34 @@ pub fn get_user(
     }))
 }
 
+/// One page of a client's users in id order, and how many there are.
+pub fn list_users(
+    c: &mut dyn Conn,
+    client_pk: i64,
+    offset: i64,
+    limit: i64,
+) -> Result<(i64, Vec<UserView>), StoreError> {
+    let total = c
+        .query_one(
+            "SELECT COUNT(*) FROM users WHERE client_pk = $1",
+            &[P::I(client_pk)],
+        )?
+        .map_or(0, |r| r[0].int());
+    let users = c
+        .query(
+            "SELECT u.ext_id, (SELECT COUNT(*) FROM accounts a WHERE a.user_pk = u.pk)
+             FROM users u WHERE u.client_pk = $1 ORDER BY u.ext_id LIMIT $2 OFFSET $3",
+            &[P::I(client_pk), P::I(limit), P::I(offset)],
+        )?
+        .iter()
+        .map(|r| UserView {
+            id: r[0].text(),
+            account_count: r[1].int(),
+        })
+        .collect();
+    Ok((total, users))
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountView {
     pub id: String,

@@ -201,6 +201,30 @@ pub struct StatementSummary {
     pub balance: Option<Amount>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub balance_date: Option<Date>,
+    pub warnings: Vec<StatementWarning>,
+}
+
+/// A deviation from the format that the import read past.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct StatementWarning {
+    /// `line N` or an XML path.
+    pub location: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl From<finseg_statements::Warning> for StatementWarning {
+    fn from(w: finseg_statements::Warning) -> Self {
+        StatementWarning {
+            location: w.location.to_string(),
+            line: match w.location {
+                finseg_statements::Location::Line(n) => Some(n),
+                _ => None,
+            },
+            message: w.message,
+        }
+    }
 }
 
 impl From<store::statements::StatementSummary> for StatementSummary {
@@ -217,6 +241,7 @@ impl From<store::statements::StatementSummary> for StatementSummary {
             data_since: v.data_since,
             balance: v.balance,
             balance_date: v.balance_date,
+            warnings: v.warnings.into_iter().map(Into::into).collect(),
         }
     }
 }

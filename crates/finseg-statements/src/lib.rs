@@ -128,6 +128,14 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
+/// A deviation from the format that the parser read past: what it was and
+/// how it was read. The file is imported; the answer lists these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub location: Location,
+    pub message: String,
+}
+
 /// How the account of a statement is identified.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AccountIdent {
@@ -179,6 +187,8 @@ pub struct Statement {
     /// CAMT entry is one here and several in `entries`.
     pub entry_count: usize,
     pub entries: Vec<Entry>,
+    /// Deviations read past in this statement.
+    pub warnings: Vec<Warning>,
 }
 
 impl Statement {
@@ -198,6 +208,7 @@ impl Statement {
             available: None,
             entry_count: 0,
             entries: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 }

@@ -9,7 +9,7 @@
 use finseg_core::{Amount, Currency, Date, Iban};
 
 use crate::text::{self, clean, digits, yymmdd};
-use crate::{AccountIdent, Balance, BalanceKind, Entry, Location, ParseError, Statement};
+use crate::{AccountIdent, Balance, BalanceKind, Entry, Location, ParseError, Statement, Warning};
 
 /// One `:TAG:` field and its continuation lines.
 struct Field<'a> {
@@ -58,7 +58,14 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Statement>, ParseError> {
                 } else {
                     BalanceKind::Final
                 };
-                let b = balance(first, kind).map_err(|m| ParseError::new(loc.clone(), m))?;
+                let (b, warning) = balance(first, kind, s.currency)
+                    .map_err(|m| ParseError::new(loc.clone(), m))?;
+                if let Some(message) = warning {
+                    s.warnings.push(Warning {
+                        location: loc.clone(),
+                        message,
+                    });
+                }
                 s.currency.get_or_insert(b.currency);
                 match f.tag {
                     "60F" | "60M" => s.opening = Some(b),
@@ -72,10 +79,20 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Statement>, ParseError> {
             }
             "61" => {
                 s.entry_count += 1;
-                let e = statement_line(&f.lines, s.currency, loc.clone())
+                let (e, warning) = statement_line(&f.lines, s.currency, loc.clone())
                     .map_err(|m| ParseError::new(loc.clone(), format!(":61: {m}")))?;
+                if let Some(message) = warning {
+                    s.warnings.push(Warning {
+                        location: loc.clone(),
+                        message: format!(":61: {message}"),
+                    });
+                }
                 s.entries.push(e);
             }
+            tag if !tag.as_bytes()[0].is_ascii_digit() => s.warnings.push(Warning {
+                location: loc.clone(),
+                message: format!("the field :{tag}: is not SWIFT's; skipped"),
+            }),
             "86" if last_was_entry => {
                 if let Some(e) = s.entries.last_mut() {
                     // Some banks (Rabobank) write several `:86:` per entry.
@@ -142,10 +159,13 @@ fn tag_of(line: &str) -> Option<(&str, &str)> {
     let end = rest.find(':')?;
     let tag = &rest[..end];
     let b = tag.as_bytes();
-    let ok = (b.len() == 2 || b.len() == 3)
+    let swift = (b.len() == 2 || b.len() == 3)
         && b[0].is_ascii_digit()
         && b[1].is_ascii_digit()
         && (b.len() == 2 || b[2].is_ascii_uppercase());
+    // Banks add fields of their own (`:NS:`, non-SWIFT): two capitals.
+    let own = b.len() == 2 && b.iter().all(u8::is_ascii_uppercase);
+    let ok = swift || own;
     ok.then(|| (tag, &rest[end + 1..]))
 }
 
@@ -159,8 +179,14 @@ fn account(s: &str) -> AccountIdent {
     AccountIdent { raw, iban }
 }
 
-/// `C131016DEM84349,74`: mark, date, currency, amount.
-fn balance(s: &str, kind: BalanceKind) -> Result<Balance, String> {
+/// `C131016DEM84349,74`: mark, date, currency, amount. A balance without
+/// its currency (seen on intermediate balances) takes the statement's, with
+/// a warning; without one known, it is refused.
+fn balance(
+    s: &str,
+    kind: BalanceKind,
+    statement_currency: Option<Currency>,
+) -> Result<(Balance, Option<String>), String> {
     let s = s.trim();
     let (sign, rest) = match s.as_bytes().first() {
         Some(b'C') => (1, &s[1..]),
@@ -171,17 +197,28 @@ fn balance(s: &str, kind: BalanceKind) -> Result<Balance, String> {
         .get(..6)
         .and_then(yymmdd)
         .ok_or_else(|| format!("balance '{s}' has no valid date (YYMMDD)"))?;
-    let currency = rest
-        .get(6..9)
-        .and_then(Currency::parse_historical)
-        .ok_or_else(|| format!("balance '{s}' has no valid ISO 4217 currency"))?;
+    let written = rest.get(6..9).and_then(Currency::parse_historical);
+    let starts_with_amount = rest
+        .get(6..)
+        .is_some_and(|a| a.starts_with(|c: char| c.is_ascii_digit()));
+    let (currency, amount_at, warning) = match (written, statement_currency) {
+        (Some(c), _) => (c, 9, None),
+        (None, Some(c)) if starts_with_amount => (
+            c,
+            6,
+            Some(format!(
+                "balance '{s}' has no currency; read in the statement's {c}"
+            )),
+        ),
+        _ => return Err(format!("balance '{s}' has no valid ISO 4217 currency")),
+    };
     let amount = rest
-        .get(9..)
+        .get(amount_at..)
         .and_then(|a| text::decimal(a, ',', None))
         .ok_or_else(|| {
             format!("balance '{s}' has no valid amount (digits with a decimal comma)")
         })?;
-    Ok(Balance {
+    let balance = Balance {
         kind,
         date,
         amount: if sign < 0 {
@@ -190,7 +227,8 @@ fn balance(s: &str, kind: BalanceKind) -> Result<Balance, String> {
             amount
         },
         currency,
-    })
+    };
+    Ok((balance, warning))
 }
 
 /// Reads `:61:`: value date, [entry date], mark, [funds code], amount, type,
@@ -199,7 +237,7 @@ fn statement_line(
     lines: &[&str],
     currency: Option<Currency>,
     loc: Location,
-) -> Result<Entry, String> {
+) -> Result<(Entry, Option<String>), String> {
     // Some banks break the line between the mark and the amount; the
     // supplementary details are then on the line after the amount's line.
     let mut main = lines.first().copied().unwrap_or("").to_owned();
@@ -245,19 +283,29 @@ fn statement_line(
     let amount = text::decimal(&p[..amount_len], ',', None)
         .ok_or_else(|| format!("no valid amount (digits with a decimal comma) in '{s}'"))?;
     p = &p[amount_len..];
-    // The transaction type (1!a3!c, e.g. NTRF, N192) is mandatory: without
-    // it the amount is not where the line says it ends.
-    if !(p.len() >= 4
-        && p.is_char_boundary(4)
-        && p.as_bytes()[0].is_ascii_uppercase()
-        && p[1..4].bytes().all(|b| b.is_ascii_alphanumeric()))
-    {
+    // The transaction type (1!a3!c, e.g. NTRF, N192) must follow: a letter
+    // right after the amount shows where the amount ends. A type that is
+    // not four characters of that form (`S   X`) is read as written.
+    if !p.starts_with(|c: char| c.is_ascii_uppercase()) {
         return Err(format!(
             "expected the transaction type (e.g. NTRF) after the amount in '{s}'"
         ));
     }
-    let type_code = Some(p[..4].to_owned());
-    p = &p[4..];
+    let mut warning = None;
+    let type_len = if p.len() >= 4
+        && p.is_char_boundary(4)
+        && p[1..4].bytes().all(|b| b.is_ascii_alphanumeric())
+    {
+        4
+    } else {
+        let written = p.split_whitespace().next().unwrap_or("");
+        warning = Some(format!(
+            "the transaction type '{written}' is not a letter and three characters; read as written"
+        ));
+        written.len()
+    };
+    let type_code = Some(p[..type_len].to_owned());
+    p = &p[type_len..];
     // Customer reference (16x), then `//` and the bank reference; some banks
     // write the supplementary details on the same line after a padded reference.
     let mut same_line_extra = None;
@@ -290,7 +338,7 @@ fn statement_line(
         .filter(|l| !l.is_empty())
         .collect();
     e.additional_info = clean(&extra.join(" "));
-    Ok(e)
+    Ok((e, warning))
 }
 
 /// The `:61:` line ends right after the mark (and funds code).
@@ -592,6 +640,48 @@ mod tests {
             s.account.iban.as_ref().map(Iban::as_str),
             Some("DE89370400440532013000")
         );
+    }
+
+    /// Deviations real files carry are read past, each with a warning on
+    /// its line: a bank's own field, a transaction type that is not
+    /// 1!a3!c, an intermediate balance without its currency.
+    #[test]
+    fn deviations_are_read_with_warnings() {
+        let s = one(":20:X\n:25:A\n:NS:22JOHN DOE\n:60F:C171011HUF100,00\n\
+            :61:1710111011DF20,00S   X\n:NS:015267\n:62M:C17101180,00\n-");
+        assert_eq!(s.entries.len(), 1);
+        let e = &s.entries[0];
+        assert_eq!(e.amount.cents(), -20_00);
+        assert_eq!(e.funds_code, Some('F'));
+        assert_eq!(e.type_code.as_deref(), Some("S"));
+        assert_eq!(
+            e.additional_info, None,
+            "a bank's own field is not the entry's"
+        );
+        let closing = s.closing.unwrap();
+        assert_eq!(
+            (closing.amount.cents(), closing.currency.as_str()),
+            (80_00, "HUF")
+        );
+        let lines: Vec<(Location, bool)> = s
+            .warnings
+            .iter()
+            .map(|w| (w.location.clone(), !w.message.is_empty()))
+            .collect();
+        assert_eq!(
+            lines,
+            [3, 5, 6, 7].map(|n| (Location::Line(n), true)).to_vec(),
+            "{:?}",
+            s.warnings
+        );
+        assert!(s.warnings[1].message.contains("transaction type"));
+        assert!(s.warnings[3].message.contains("HUF"));
+        // Without any currency known, a balance without one is refused.
+        let e = parse(b":20:X\n:25:A\n:60M:C17101180,00\n").unwrap_err();
+        assert_eq!(e.location, Location::Line(3));
+        // A line that ends at the amount shows no type: refused.
+        let e = parse(b":20:X\n:25:A\n:60F:C171011EUR0,\n:61:171011C1,00\n").unwrap_err();
+        assert_eq!(e.location, Location::Line(4));
     }
 
     #[test]

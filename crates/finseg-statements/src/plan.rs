@@ -8,7 +8,7 @@ use finseg_core::record::{DailyBalanceRecord, TransactionRecord};
 use finseg_core::{Amount, Currency, Date, ExternalId, Iban, Text};
 use sha2::{Digest, Sha256};
 
-use crate::{BalanceKind, Entry, ParseError, Statement};
+use crate::{BalanceKind, Entry, ParseError, Statement, Warning};
 
 /// What importing a file into one account writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +25,11 @@ pub struct ImportPlan {
     pub latest_balance: Option<(Date, Amount)>,
     /// The first day the file covers completely.
     pub data_since: Option<Date>,
+    /// Deviations the parser read past, in file order.
+    pub warnings: Vec<Warning>,
+    /// The IBAN the statements name (one, since a file for several
+    /// accounts is refused): an account without one takes it.
+    pub iban: Option<Iban>,
 }
 
 /// Plans the import of `statements` into the account `account_id` held in
@@ -87,6 +92,11 @@ pub fn plan(
         daily_balances: Vec::new(),
         latest_balance: None,
         data_since: None,
+        warnings: statements
+            .iter()
+            .flat_map(|s| s.warnings.iter().cloned())
+            .collect(),
+        iban: statements.iter().find_map(|s| s.account.iban.clone()),
     };
     let mut occurrences: HashMap<[u8; 32], u32> = HashMap::new();
     let mut closing: BTreeMap<Date, Amount> = BTreeMap::new();

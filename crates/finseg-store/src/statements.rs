@@ -70,6 +70,8 @@ pub struct StatementSummary {
     pub data_since: Option<Date>,
     pub balance: Option<Amount>,
     pub balance_date: Option<Date>,
+    /// Deviations from the format that were read past.
+    pub warnings: Vec<finseg_statements::Warning>,
 }
 
 /// Why an import wrote nothing.
@@ -111,6 +113,7 @@ pub fn import(
             data_since: None,
             balance: None,
             balance_date: None,
+            warnings: p.warnings.clone(),
         };
         // The account first: its new `dataSince` and balance.
         let data_since = match (t.data_since, p.data_since) {
@@ -121,6 +124,9 @@ pub fn import(
             Some((d, b)) if d >= t.balance_date => (b, d),
             _ => (t.balance, t.balance_date),
         };
+        // An account without an IBAN takes that of its first statement;
+        // from then on a statement for another IBAN is refused (`plan`).
+        let iban = t.iban.clone().or_else(|| p.iban.clone());
         let account = AccountRecord {
             id: account_id.clone(),
             user_id: t.user_id.clone(),
@@ -128,12 +134,16 @@ pub fn import(
             currency: t.currency,
             balance,
             balance_date: Some(balance_date),
-            iban: t.iban.clone(),
+            iban: iban.clone(),
             name: t.name.clone(),
             overdraft_limit: t.overdraft_limit,
             data_since,
         };
-        if data_since != t.data_since || balance != t.balance || balance_date != t.balance_date {
+        if data_since != t.data_since
+            || balance != t.balance
+            || balance_date != t.balance_date
+            || iban != t.iban
+        {
             refused_internally(writer.write(c, &Record::Account(account))?)?;
         }
         summary.data_since = data_since;

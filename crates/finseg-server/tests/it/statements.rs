@@ -183,7 +183,7 @@ async fn camt_and_mt940_are_labelled_and_counted(app: TestApp) {
         r.body,
         json!({"format": "camt053", "statements": 1, "entries": 10, "transactions": 12, "new": 12,
             "duplicates": 0, "skippedNotBooked": 1, "dailyBalances": 1, "dataSince": day(3, 1).to_string(),
-            "balance": r.body["balance"], "balanceDate": month(1).last_day().to_string()})
+            "balance": r.body["balance"], "balanceDate": month(1).last_day().to_string(), "warnings": []})
     );
     assert_eq!(r.body["balance"].to_string(), "8182.30");
     // Two overlapping MT940 uploads: months 3–2, then 2–1.
@@ -435,7 +435,95 @@ async fn sample_files_import(app: TestApp) {
     );
 }
 
+/// An account created without an IBAN takes the IBAN of its first
+/// statement; a statement for another IBAN is then refused and writes
+/// nothing.
+async fn an_account_takes_the_iban_of_its_first_statement(app: TestApp) {
+    assert!(
+        app.put("/api/v1/users/id1", json!({}))
+            .await
+            .status
+            .is_success()
+    );
+    let body = json!({"userId": "id1", "type": "CHECKING", "currency": "EUR", "balance": "0", "balanceDate": "2000-01-01"});
+    assert!(
+        app.put("/api/v1/accounts/id1-a", body)
+            .await
+            .status
+            .is_success()
+    );
+    let file = |iban: &str, amount: &str| {
+        format!(
+            ":20:X\n:25:{iban}\n:60F:C240101EUR0,00\n:61:2401020102C{amount}NTRFNONREF\n\
+             :86:166?00GUTSCHRIFT?20Erstattung\n:62F:C240102EUR{amount}\n-\n"
+        )
+        .into_bytes()
+    };
+    let r = upload(&app, "id1-a", "", file(IBAN, "5,00")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(app.get("/api/v1/accounts/id1-a").await.body["iban"], IBAN);
+    let other = "DE02120300000000202051";
+    let r = upload(&app, "id1-a", "", file(other, "7,00")).await;
+    assert_problem(&r, 400);
+    let detail = r.body["detail"].as_str().unwrap();
+    assert!(detail.contains(other) && detail.contains(IBAN), "{detail}");
+    let page = app.get("/api/v1/accounts/id1-a/transactions").await;
+    assert_eq!(
+        page.body["paging"]["totalCount"], 1,
+        "nothing of the refused file"
+    );
+}
+
+/// Deviations real files carry are imported, and the answer lists each
+/// with its line: the Sberbank file of the python `mt940` suite (a bank's
+/// own `:NS:` fields, a transaction type `S   X`) and one with an
+/// intermediate balance without currency.
+async fn deviations_are_imported_with_warnings(app: TestApp) {
+    let data =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../finseg-statements/tests/data");
+    assert!(
+        app.put("/api/v1/users/dv", json!({}))
+            .await
+            .status
+            .is_success()
+    );
+    // The python suite's file with that deviation is in Deutsche Mark, which
+    // no account can hold; this one has the same intermediate balance.
+    let intermediate = b":20:X\n:25:DE02120300000000202051\n:60F:C240101EUR10,00\n\
+        :61:2401020102C5,00NTRFNONREF\n:86:166?00GUTSCHRIFT?20Erstattung\n:62M:C24010215,00\n-\n"
+        .to_vec();
+    for (acc, file, currency, warned_line) in [
+        (
+            "dv-huf",
+            Some("mt940/sberbank/171011_01234945.sta"),
+            "HUF",
+            12,
+        ),
+        ("dv-eur", None, "EUR", 6),
+    ] {
+        let body = json!({"userId": "dv", "type": "CHECKING", "currency": currency, "balance": "0", "balanceDate": "2000-01-01"});
+        let created = app.put(&format!("/api/v1/accounts/{acc}"), body).await;
+        assert!(created.status.is_success(), "{}", created.text);
+        let bytes = match file {
+            Some(f) => std::fs::read(data.join(f)).unwrap(),
+            None => intermediate.clone(),
+        };
+        let r = upload(&app, acc, "", bytes).await;
+        assert_eq!(r.status, 200, "{file:?}: {}", r.text);
+        let warnings = r.body["warnings"].as_array().unwrap();
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w["line"] == warned_line && w["location"] == format!("line {warned_line}")),
+            "{file:?}: {}",
+            r.text
+        );
+    }
+}
+
 on_both_backends!(
+    an_account_takes_the_iban_of_its_first_statement,
+    deviations_are_imported_with_warnings,
     camt_and_mt940_are_labelled_and_counted,
     bad_files_are_refused_and_write_nothing,
     csv_with_mapping_and_other_tenants,

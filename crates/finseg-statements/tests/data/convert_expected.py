@@ -39,6 +39,8 @@ def construct_apply(loader, suffix, node):
 
 Loader.add_multi_constructor("tag:yaml.org,2002:python/object:", construct_object)
 Loader.add_multi_constructor("tag:yaml.org,2002:python/object/apply:", construct_apply)
+# Processor functions named in some dumps are code, not values.
+Loader.add_multi_constructor("tag:yaml.org,2002:python/name:", lambda l, suffix, n: None)
 Loader.add_constructor("tag:yaml.org,2002:binary", lambda l, n: __import__("base64").b64decode(l.construct_scalar(n)))
 
 
@@ -56,6 +58,8 @@ for yml in sorted(HERE.glob("mt940/*/*.yml")):
     # Each transaction points back at its parent (a recursive anchor); drop the back-reference.
     text = re.sub(r"(?m)^\s+transactions: \*id\d+\n", "", yml.read_text(encoding="utf-8"))
     doc = yaml.load(text, Loader=Loader)
+    if not isinstance(doc, dict):
+        continue  # not a parsed file (a fragment of a test)
     out = {
         "statement": plain(doc.get("data", {})),
         "transactions": [plain(t["data"]) for t in doc.get("transactions", [])],

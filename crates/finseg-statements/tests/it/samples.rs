@@ -356,3 +356,75 @@ fn camt_sample_matches_its_expected_values() {
     );
     assert_eq!(s.entries[1].return_code.as_deref(), Some("AC06"));
 }
+
+/// Files from the python `mt940` package's suite that the rules were not
+/// written from (betterplace, mBank, Sberbank and the package's own): the
+/// same number of entries and the same sum as that independent parser.
+#[test]
+fn unseen_mt940_files_match_the_independent_count_and_sum() {
+    let mut checked = Vec::new();
+    let mut failures = Vec::new();
+    for dir in ["betterplace", "mBank", "sberbank", "self-provided"] {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(data().join("mt940").join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "sta"))
+            .collect();
+        files.sort();
+        for sta in files {
+            let name = format!("{dir}/{}", sta.file_name().unwrap().to_string_lossy());
+            let expected: Value = serde_json::from_str(
+                &std::fs::read_to_string(sta.with_extension("expected.json")).unwrap(),
+            )
+            .unwrap();
+            let want: Vec<i64> = expected["transactions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| cents(&t["amount"]["amount"]))
+                .collect();
+            let bytes = std::fs::read(&sta).unwrap();
+            match mt940::parse(&bytes) {
+                Ok(statements) => {
+                    let got: Vec<i64> = statements
+                        .iter()
+                        .flat_map(|s| s.entries.iter().map(|e| e.amount.cents()))
+                        .collect();
+                    // Where the two disagree, the file's own balances decide:
+                    // python `mt940` reads a reversal of a credit (`RC`) as a
+                    // credit, SWIFT as a debit, and only the latter balances.
+                    let balanced = statements.iter().all(|s| match (s.opening, s.closing) {
+                        (Some(o), Some(c)) => {
+                            let moved: i64 = s.entries.iter().map(|e| e.amount.cents()).sum();
+                            o.amount.cents() + moved == c.amount.cents()
+                        }
+                        _ => false,
+                    });
+                    if got.len() == want.len()
+                        && got.iter().sum::<i64>() != want.iter().sum::<i64>()
+                        && balanced
+                    {
+                        checked.push(format!(
+                            "{name} (differs; the file's balances agree with finseg)"
+                        ));
+                    } else if (got.len(), got.iter().sum::<i64>())
+                        != (want.len(), want.iter().sum())
+                    {
+                        failures.push(format!(
+                            "{name}: {} entries summing to {}, expected {} summing to {}",
+                            got.len(),
+                            got.iter().sum::<i64>(),
+                            want.len(),
+                            want.iter().sum::<i64>()
+                        ));
+                    }
+                }
+                Err(e) if want.is_empty() => checked.push(format!("{name} (refused: {e})")),
+                Err(e) => failures.push(format!("{name}: {e}")),
+            }
+            checked.push(name);
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(checked.len() >= 29, "{checked:?}");
+}

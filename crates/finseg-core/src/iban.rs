@@ -191,6 +191,27 @@ impl Iban {
         Ok(Iban(compact.into()))
     }
 
+    /// The German IBAN of a bank code (BLZ, 8 digits) and account number
+    /// (up to 10 digits): `DE`, check digits, the BLZ, the number padded
+    /// with zeros to 10 digits. German statements (MT940 `:25:`) often name
+    /// the account that way.
+    pub fn german(bank_code: &str, account_number: &str) -> Option<Iban> {
+        let digits = |s: &str, max: usize| {
+            !s.is_empty() && s.len() <= max && s.bytes().all(|b| b.is_ascii_digit())
+        };
+        if bank_code.len() != 8 || !digits(bank_code, 8) || !digits(account_number, 10) {
+            return None;
+        }
+        let (blz, number) = (bank_code, account_number);
+        let bban = format!("{blz}{number:0>10}");
+        // ISO 13616: BBAN, then "DE00" as digits (D=13, E=14), mod 97.
+        let rest = bban
+            .bytes()
+            .chain(*b"131400")
+            .fold(0u32, |r, d| (r * 10 + u32::from(d - b'0')) % 97);
+        Iban::parse(&format!("DE{:02}{bban}", 98 - rest)).ok()
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -246,6 +267,12 @@ mod tests {
             "DE89370400440532013000"
         );
         assert!(Iban::parse("GB82WEST12345698765432").is_ok());
+        assert_eq!(
+            Iban::german("37040044", "532013000").unwrap().as_str(),
+            "DE89370400440532013000"
+        );
+        assert_eq!(Iban::german("3704004", "532013000"), None);
+        assert_eq!(Iban::german("37040044", "12345678901"), None);
         assert!(Iban::parse("nl91abna0417164300").is_ok());
     }
 

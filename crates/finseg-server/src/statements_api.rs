@@ -1,5 +1,7 @@
 //! SPEC §3: `POST /api/v1/accounts/{id}/statements`, a bank statement file
-//! (CAMT.053, MT940, or CSV with a column mapping) for one account.
+//! (CAMT.053, MT940, or CSV with a column mapping) for one account, and
+//! `POST /api/v1/statements`, a file of any number of accounts, each
+//! statement routed to the client's account it names.
 //!
 //! The body is the file as it came from the bank. `format` is taken from the
 //! query, else guessed (XML is CAMT, `:20:` is MT940); CSV needs `preset` or
@@ -12,9 +14,9 @@ use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use finseg_core::{Date, ExternalId, id::ID_RULE};
-use finseg_statements::{Format, csv::Mapping};
-use finseg_store::statements::{StatementRefusal, StatementSummary};
+use finseg_core::{Date, ExternalId, Iban, id::ID_RULE};
+use finseg_statements::{Format, Statement, csv::Mapping};
+use finseg_store::statements::{OpenAccount, StatementRefusal, StatementSummary};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -97,6 +99,21 @@ pub async fn import_statement(
             "the account id in the path is not valid ({ID_RULE})"
         ))
     })?;
+    let (format, statements) = parse_file(options, bytes).await?;
+    match import_into(state, client_pk, today, &account, format, statements, None).await? {
+        Ok(summary) => Ok(summary),
+        Err(StatementRefusal::UnknownAccount | StatementRefusal::UnknownUser) => {
+            Err(Problem::not_found("account", account.as_str()))
+        }
+        Err(StatementRefusal::Mismatch(e)) => Err(Problem::invalid_statement(&e)),
+    }
+}
+
+/// Reads the file's format from `options` (or the file) and parses it.
+async fn parse_file(
+    options: &StatementOptions,
+    bytes: Bytes,
+) -> Result<(Format, Vec<Statement>), Problem> {
     let (format, mapping) = options.resolve(&bytes)?;
     let statements = tokio::task::spawn_blocking(move || {
         finseg_statements::parse(format, &bytes, mapping.as_ref())
@@ -104,28 +121,250 @@ pub async fn import_statement(
     .await
     .map_err(|e| Problem::internal(format!("parser failed: {e}")))?
     .map_err(|e| Problem::invalid_statement(&e))?;
+    Ok((format, statements))
+}
+
+/// Imports statements of one account (opening it with `open` if it does
+/// not exist), in one transaction, and counts what was written.
+async fn import_into(
+    state: &AppState,
+    client_pk: i64,
+    today: Date,
+    account: &ExternalId,
+    format: Format,
+    statements: Vec<Statement>,
+    open: Option<OpenAccount>,
+) -> Result<Result<StatementSummary, StatementRefusal>, Problem> {
     let id = account.clone();
     let outcome = state
         .db(move |c| {
-            finseg_store::statements::import(c, client_pk, today, &id, format, &statements)
+            finseg_store::statements::import(
+                c,
+                client_pk,
+                today,
+                &id,
+                format,
+                &statements,
+                open.as_ref(),
+            )
         })
         .await?;
-    match outcome {
-        Ok(summary) => {
-            state
-                .metrics
-                .count_ingested(&finseg_store::import::KindCounts {
-                    transaction: summary.new as u64,
-                    daily_balance: summary.daily_balances as u64,
-                    ..Default::default()
-                });
-            Ok(summary)
-        }
-        Err(StatementRefusal::UnknownAccount) => {
-            Err(Problem::not_found("account", account.as_str()))
-        }
-        Err(StatementRefusal::Mismatch(e)) => Err(Problem::invalid_statement(&e)),
+    if let Ok(summary) = &outcome {
+        state
+            .metrics
+            .count_ingested(&finseg_store::import::KindCounts {
+                transaction: summary.new as u64,
+                daily_balance: summary.daily_balances as u64,
+                ..Default::default()
+            });
     }
+    Ok(outcome)
+}
+
+/// The query of a client-level statement import.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientStatementQuery {
+    pub format: Option<String>,
+    pub preset: Option<String>,
+    pub mapping: Option<String>,
+    /// The user accounts are opened for (with `createAccounts=true`).
+    pub user_id: Option<String>,
+    pub create_accounts: Option<String>,
+}
+
+/// What a client-level import did with the statements of one account.
+#[derive(Debug)]
+pub struct AccountOutcome {
+    /// The account's identification as the file writes it.
+    pub identification: String,
+    pub iban: Option<Iban>,
+    pub statements: usize,
+    pub status: AccountStatus,
+    pub account_id: Option<String>,
+    pub summary: Option<StatementSummary>,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountStatus {
+    /// Imported into the client's account of that identification.
+    Imported,
+    /// Imported into an account opened for it (`createAccounts=true`).
+    Created,
+    /// The client has no account of that identification: nothing written.
+    NoSuchAccount,
+    /// The statements do not fit the account (currency): nothing written.
+    Refused,
+}
+
+impl AccountStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Imported => "IMPORTED",
+            AccountStatus::Created => "CREATED",
+            AccountStatus::NoSuchAccount => "NO_SUCH_ACCOUNT",
+            AccountStatus::Refused => "REFUSED",
+        }
+    }
+}
+
+/// The statements of a file grouped by the account they name, in the
+/// order the file first names each: (identification, IBAN, statements).
+type AccountGroup = (String, Option<Iban>, Vec<Statement>);
+
+fn by_account(statements: Vec<Statement>) -> Vec<AccountGroup> {
+    let mut groups: Vec<AccountGroup> = Vec::new();
+    for s in statements {
+        let iban = s.account.iban_or_german();
+        let key = |g: &AccountGroup| match (&g.1, &iban) {
+            (Some(a), Some(b)) => a == b,
+            (None, None) => g.0 == s.account.raw,
+            _ => false,
+        };
+        match groups.iter().position(key) {
+            Some(i) => groups[i].2.push(s),
+            None => groups.push((s.account.raw.clone(), iban, vec![s])),
+        }
+    }
+    groups
+}
+
+/// Parses a file of any number of accounts and imports each account's
+/// statements into the client's account of that identification: the IBAN
+/// (also built from a German bank code and account number), else an
+/// account whose id is the identification as written. With `open_for`,
+/// an account the client does not hold is opened for that user.
+pub async fn import_client_statements(
+    state: &AppState,
+    client_pk: i64,
+    today: Date,
+    options: &StatementOptions,
+    open_for: Option<ExternalId>,
+    bytes: Bytes,
+) -> Result<(Format, Vec<AccountOutcome>), Problem> {
+    let (format, statements) = parse_file(options, bytes).await?;
+    let mut out = Vec::new();
+    for (identification, iban, statements) in by_account(statements) {
+        let mut outcome = AccountOutcome {
+            identification: identification.clone(),
+            iban: iban.clone(),
+            statements: statements.len(),
+            status: AccountStatus::NoSuchAccount,
+            account_id: None,
+            summary: None,
+            detail: None,
+        };
+        let lookup = iban.clone();
+        let found = match lookup {
+            Some(iban) => {
+                state
+                    .db(move |c| finseg_store::statements::account_by_iban(c, client_pk, &iban))
+                    .await?
+            }
+            None => None,
+        };
+        // Without an IBAN, the identification itself may be the account's id.
+        let candidate = found.or_else(|| {
+            iban.is_none()
+                .then(|| ExternalId::parse(&identification).map(|id| id.as_str().to_owned()))
+                .flatten()
+        });
+        let new_id = iban
+            .as_ref()
+            .map(|i| i.as_str().to_owned())
+            .unwrap_or_else(|| identification.clone());
+        let (account, open) = match (candidate, &open_for) {
+            (Some(id), _) => (ExternalId::parse(&id), None),
+            (None, Some(user)) => (
+                ExternalId::parse(&new_id),
+                Some(OpenAccount {
+                    user_id: user.clone(),
+                    account_type: finseg_core::AccountType::Checking,
+                }),
+            ),
+            (None, None) => (None, None),
+        };
+        let Some(account) = account.filter(|_| !identification.is_empty() || iban.is_some()) else {
+            outcome.detail = Some(if identification.is_empty() {
+                "the statement names no account".to_owned()
+            } else {
+                format!("this client has no account '{identification}'")
+            });
+            out.push(outcome);
+            continue;
+        };
+        let opening = open.is_some();
+        match import_into(state, client_pk, today, &account, format, statements, open).await? {
+            Ok(summary) => {
+                outcome.status = if opening {
+                    AccountStatus::Created
+                } else {
+                    AccountStatus::Imported
+                };
+                outcome.account_id = Some(account.as_str().to_owned());
+                outcome.summary = Some(summary);
+            }
+            Err(StatementRefusal::UnknownAccount) => {
+                outcome.detail = Some(format!("this client has no account '{identification}'"));
+            }
+            Err(StatementRefusal::UnknownUser) => {
+                return Err(Problem::bad_request("userId names no user of this client")
+                    .with("parameter", "userId"));
+            }
+            Err(StatementRefusal::Mismatch(e)) => {
+                outcome.status = AccountStatus::Refused;
+                outcome.account_id = Some(account.as_str().to_owned());
+                outcome.detail = Some(e.to_string());
+            }
+        }
+        out.push(outcome);
+    }
+    Ok((format, out))
+}
+
+async fn post_client_statements(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    Query(q): Query<ClientStatementQuery>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let create = match q.create_accounts.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            return Err(Problem::bad_request("createAccounts must be true or false")
+                .with("parameter", "createAccounts"));
+        }
+    };
+    let open_for = match (create, q.user_id.as_deref()) {
+        (false, _) => None,
+        (true, None) => {
+            return Err(Problem::bad_request(
+                "createAccounts=true needs userId: the user the new accounts belong to",
+            )
+            .with("parameter", "userId"));
+        }
+        (true, Some(u)) => Some(ExternalId::parse(u).ok_or_else(|| {
+            Problem::bad_request(format!("userId is not a valid id ({ID_RULE})"))
+                .with("parameter", "userId")
+        })?),
+    };
+    let options = StatementOptions {
+        format: q.format,
+        preset: q.preset,
+        mapping: q.mapping,
+    };
+    let _admitted = state.writes.admit(tenant.pk)?;
+    let _slot = state.writes.batch_slot().await?;
+    let today = today_in(&tenant.time_zone);
+    let (format, accounts) =
+        import_client_statements(&state, tenant.pk, today, &options, open_for, body).await?;
+    Ok((
+        StatusCode::OK,
+        axum::Json(crate::wire::ClientStatementImport::new(format, accounts)),
+    )
+        .into_response())
 }
 
 async fn post_statement(
@@ -148,8 +387,13 @@ async fn post_statement(
 }
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route(
-        "/api/v1/accounts/{id}/statements",
-        post(post_statement).layer(DefaultBodyLimit::max(MAX_STATEMENT)),
-    )
+    Router::new()
+        .route(
+            "/api/v1/accounts/{id}/statements",
+            post(post_statement).layer(DefaultBodyLimit::max(MAX_STATEMENT)),
+        )
+        .route(
+            "/api/v1/statements",
+            post(post_client_statements).layer(DefaultBodyLimit::max(MAX_STATEMENT)),
+        )
 }

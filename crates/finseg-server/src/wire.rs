@@ -204,6 +204,55 @@ pub struct StatementSummary {
     pub warnings: Vec<StatementWarning>,
 }
 
+/// The answer of a client-level statement import: per account the file
+/// names, what became of its statements.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ClientStatementImport {
+    pub format: &'static str,
+    pub accounts: Vec<StatementAccount>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct StatementAccount {
+    /// The account's identification as the file writes it.
+    pub identification: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iban: Option<String>,
+    pub statements: usize,
+    /// IMPORTED, CREATED, NO_SUCH_ACCOUNT or REFUSED.
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<StatementSummary>,
+}
+
+impl ClientStatementImport {
+    pub fn new(
+        format: finseg_statements::Format,
+        accounts: Vec<crate::statements_api::AccountOutcome>,
+    ) -> Self {
+        ClientStatementImport {
+            format: format.as_str(),
+            accounts: accounts
+                .into_iter()
+                .map(|a| StatementAccount {
+                    identification: a.identification,
+                    iban: a.iban.map(|i| i.as_str().to_owned()),
+                    statements: a.statements,
+                    status: a.status.as_str(),
+                    account_id: a.account_id,
+                    detail: a.detail,
+                    summary: a.summary.map(Into::into),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// A deviation from the format that the import read past.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct StatementWarning {

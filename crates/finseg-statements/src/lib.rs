@@ -145,6 +145,23 @@ pub struct AccountIdent {
     pub iban: Option<Iban>,
 }
 
+impl AccountIdent {
+    /// The account's IBAN: as written, or built from the German form
+    /// `BLZ/Kontonummer` (`37040044/532013000`, optionally followed by the
+    /// currency) that many German MT940 files use.
+    pub fn iban_or_german(&self) -> Option<Iban> {
+        if let Some(iban) = &self.iban {
+            return Some(iban.clone());
+        }
+        let (blz, rest) = self.raw.split_once('/')?;
+        let number = rest
+            .trim()
+            .trim_end_matches(|c: char| c.is_ascii_uppercase())
+            .trim();
+        Iban::german(blz.trim(), number)
+    }
+}
+
 /// Opening or closing balances are final (end of statement) or intermediate
 /// (end of one page of a statement spread over several messages).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -329,6 +329,13 @@ CREATE TABLE corrections (
 CREATE INDEX corrections_client ON corrections (client_pk, pk);
 ",
     ),
+    (
+        10,
+        "
+-- A client-level statement import finds each statement's account by IBAN.
+CREATE INDEX accounts_iban ON accounts (client_pk, iban) WHERE iban IS NOT NULL;
+",
+    ),
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

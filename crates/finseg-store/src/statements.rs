@@ -52,6 +52,28 @@ fn target(
     }))
 }
 
+/// The id of the client's account with this IBAN, if any (the oldest).
+pub fn account_by_iban(
+    c: &mut dyn Conn,
+    client_pk: i64,
+    iban: &Iban,
+) -> Result<Option<String>, StoreError> {
+    Ok(c.query_one(
+        "SELECT ext_id FROM accounts WHERE client_pk = $1 AND iban = $2 ORDER BY pk LIMIT 1",
+        &[P::I(client_pk), P::T(iban.as_str())],
+    )?
+    .map(|r| r[0].text()))
+}
+
+/// An account a client-level import opens for statements of an account the
+/// client does not hold yet: its currency, IBAN and balance come from the
+/// statements.
+#[derive(Debug, Clone)]
+pub struct OpenAccount {
+    pub user_id: ExternalId,
+    pub account_type: AccountType,
+}
+
 /// What an import did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatementSummary {
@@ -78,11 +100,15 @@ pub struct StatementSummary {
 #[derive(Debug)]
 pub enum StatementRefusal {
     UnknownAccount,
+    /// The user an account was to be opened for does not exist.
+    UnknownUser,
     /// The file does not fit the account (another IBAN, another currency).
     Mismatch(ParseError),
 }
 
-/// Imports parsed `statements` into the client's account `account_id`.
+/// Imports parsed `statements` into the client's account `account_id`;
+/// with `open`, an account that does not exist is opened first, in the
+/// same transaction.
 pub fn import(
     c: &mut dyn Conn,
     client_pk: i64,
@@ -90,11 +116,17 @@ pub fn import(
     account_id: &ExternalId,
     format: finseg_statements::Format,
     statements: &[Statement],
+    open: Option<&OpenAccount>,
 ) -> Result<Result<StatementSummary, StatementRefusal>, StoreError> {
     let mut writer = Writer::new(client_pk, today);
     let outcome = in_transaction(c, |c| -> Result<_, StoreError> {
-        let Some(t) = target(c, client_pk, account_id.as_str())? else {
-            return Ok(Err(StatementRefusal::UnknownAccount));
+        let (t, opening) = match (target(c, client_pk, account_id.as_str())?, open) {
+            (Some(t), _) => (t, false),
+            (None, None) => return Ok(Err(StatementRefusal::UnknownAccount)),
+            (None, Some(open)) => match opened(c, client_pk, open, statements)? {
+                Ok(t) => (t, true),
+                Err(refusal) => return Ok(Err(refusal)),
+            },
         };
         let p: ImportPlan = match plan(account_id, t.iban.as_ref(), t.currency, statements) {
             Ok(p) => p,
@@ -139,7 +171,8 @@ pub fn import(
             overdraft_limit: t.overdraft_limit,
             data_since,
         };
-        if data_since != t.data_since
+        if opening
+            || data_since != t.data_since
             || balance != t.balance
             || balance_date != t.balance_date
             || iban != t.iban
@@ -169,6 +202,65 @@ pub fn import(
         Ok(Ok(summary))
     })?;
     Ok(outcome)
+}
+
+/// The account `open` describes, before anything is written: held in the
+/// statements' currency, with the latest closing balance they show.
+fn opened(
+    c: &mut dyn Conn,
+    client_pk: i64,
+    open: &OpenAccount,
+    statements: &[Statement],
+) -> Result<Result<Target, StatementRefusal>, StoreError> {
+    let user = c.query_one(
+        "SELECT 1 FROM users WHERE client_pk = $1 AND ext_id = $2",
+        &[P::I(client_pk), P::T(open.user_id.as_str())],
+    )?;
+    if user.is_none() {
+        return Ok(Err(StatementRefusal::UnknownUser));
+    }
+    let refuse = |location: &finseg_statements::Location, message: &str| {
+        Ok(Err(StatementRefusal::Mismatch(ParseError::new(
+            location.clone(),
+            message,
+        ))))
+    };
+    let Some(first) = statements.first() else {
+        return refuse(
+            &finseg_statements::Location::File,
+            "the file holds no statement",
+        );
+    };
+    let Some(currency) = statements.iter().find_map(|s| s.currency) else {
+        return refuse(
+            &first.location,
+            "the statements name no currency to open the account in",
+        );
+    };
+    let latest = statements
+        .iter()
+        .filter_map(|s| {
+            s.closing
+                .filter(|b| b.kind == finseg_statements::BalanceKind::Final)
+        })
+        .max_by_key(|b| b.date);
+    let Some(latest) = latest else {
+        return refuse(
+            &first.location,
+            "the statements show no closing balance to open the account with",
+        );
+    };
+    Ok(Ok(Target {
+        user_id: open.user_id.clone(),
+        account_type: open.account_type,
+        currency,
+        balance: latest.amount,
+        balance_date: latest.date,
+        iban: None,
+        name: None,
+        overdraft_limit: None,
+        data_since: None,
+    }))
 }
 
 /// The plan was checked against the account: a refusal now is a bug.

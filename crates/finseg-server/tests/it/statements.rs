@@ -521,7 +521,113 @@ async fn deviations_are_imported_with_warnings(app: TestApp) {
     }
 }
 
+/// `POST /api/v1/statements`: a file of three accounts goes to the
+/// client's accounts it names, by IBAN and by German bank code and account
+/// number; the third, unknown, writes nothing until `createAccounts=true`
+/// opens it for a user.
+async fn a_file_of_several_accounts_is_routed_per_statement(app: TestApp) {
+    assert!(
+        app.put("/api/v1/users/ro", json!({}))
+            .await
+            .status
+            .is_success()
+    );
+    let national = finseg_core::Iban::german("10020030", "1234567").unwrap();
+    for (acc, iban) in [("ro-giro", IBAN), ("ro-old", national.as_str())] {
+        let body = json!({"userId": "ro", "type": "CHECKING", "currency": "EUR", "balance": "0", "balanceDate": "2000-01-01", "iban": iban});
+        assert!(
+            app.put(&format!("/api/v1/accounts/{acc}"), body)
+                .await
+                .status
+                .is_success()
+        );
+    }
+    let unknown = "DE02120300000000202051";
+    let statement = |n: u32, ident: &str, cents: u32| {
+        format!(
+            ":20:S{n}\n:25:{ident}\n:28C:{n}/1\n:60F:C240101EUR0,00\n\
+             :61:2401020102C{},{:02}NTRFNONREF\n:86:166?00GUTSCHRIFT?20Erstattung {n}\n\
+             :62F:C240102EUR{},{:02}\n-\n",
+            cents / 100,
+            cents % 100,
+            cents / 100,
+            cents % 100
+        )
+    };
+    let file = [
+        statement(1, IBAN, 1_00),
+        statement(2, "10020030/1234567", 2_00),
+        statement(3, unknown, 3_50),
+    ]
+    .concat();
+    let post = |query: &'static str| {
+        let body = file.clone().into_bytes();
+        let app = &app;
+        async move {
+            app.send(
+                app.http
+                    .post(app.url(&format!("/api/v1/statements{query}")))
+                    .bearer_auth(&app.token)
+                    .body(body),
+            )
+            .await
+        }
+    };
+    let r = post("").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let accounts = r.body["accounts"].as_array().unwrap();
+    let statuses: Vec<(&str, &str)> = accounts
+        .iter()
+        .map(|a| {
+            (
+                a["status"].as_str().unwrap(),
+                a["accountId"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("IMPORTED", "ro-giro"),
+            ("IMPORTED", "ro-old"),
+            ("NO_SUCH_ACCOUNT", "")
+        ],
+        "{}",
+        r.text
+    );
+    assert_eq!(accounts[1]["iban"], national.as_str());
+    assert_eq!(accounts[0]["summary"]["new"], 1);
+    assert_eq!(
+        app.get(&format!("/api/v1/accounts/{unknown}")).await.status,
+        404
+    );
+    let page = app.get("/api/v1/accounts/ro-old/transactions").await;
+    assert_eq!(page.body["transactions"][0]["amount"].to_string(), "2.00");
+
+    assert_problem(&post("?createAccounts=true").await, 400);
+    let r = post("?createAccounts=true&userId=ro").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let accounts = r.body["accounts"].as_array().unwrap();
+    assert_eq!(accounts[0]["summary"]["duplicates"], 1, "{}", r.text);
+    assert_eq!(accounts[2]["status"], "CREATED", "{}", r.text);
+    assert_eq!(accounts[2]["accountId"], unknown);
+    let opened = app.get(&format!("/api/v1/accounts/{unknown}")).await.body;
+    assert_eq!(
+        (&opened["userId"], &opened["currency"], &opened["iban"]),
+        (&json!("ro"), &json!("EUR"), &json!(unknown)),
+        "{opened}"
+    );
+    assert_eq!(opened["balance"].to_string(), "3.50");
+    assert_eq!(opened["transactionCount"], 1, "{opened}");
+    // The account-bound endpoint still refuses a file of several accounts.
+    assert_problem(
+        &upload(&app, "ro-giro", "", file.clone().into_bytes()).await,
+        400,
+    );
+}
+
 on_both_backends!(
+    a_file_of_several_accounts_is_routed_per_statement,
     an_account_takes_the_iban_of_its_first_statement,
     deviations_are_imported_with_warnings,
     camt_and_mt940_are_labelled_and_counted,

@@ -134,13 +134,19 @@ pub(crate) enum Command {
         /// The client's id (`fsc_…`).
         #[arg(long)]
         client: String,
-        /// The account a statement file belongs to (statement formats only).
+        /// The account a statement file belongs to. Without it, a statement
+        /// file's statements go to the client's accounts they name (IBAN,
+        /// German bank code and account number, or account id).
         #[arg(long)]
         account: Option<String>,
+        /// Without --account: open the accounts the client does not hold
+        /// for this user (their IBAN as id, currency and balance from the file).
+        #[arg(long, value_name = "USER_ID")]
+        create_accounts_for: Option<String>,
         /// `ndjson` (the bulk format), or a statement format: camt053,
         /// camt052, mt940, mt942, csv. Without it, a file given with
-        /// `--account` is a statement file whose format is detected (as the
-        /// API does), and any other file is ndjson.
+        /// `--account` or `--create-accounts-for` is a statement file whose
+        /// format is detected (as the API does), and any other file is ndjson.
         #[arg(long)]
         format: Option<String>,
         /// CSV: a built-in column mapping (sparkasse, dkb, ing, commerzbank, deutsche-bank, finseg).

@@ -13,6 +13,8 @@ pub(crate) struct ImportOptions<'a> {
     pub(crate) format: Option<&'a str>,
     pub(crate) preset: Option<String>,
     pub(crate) mapping: Option<&'a std::path::Path>,
+    /// Without `account`: open accounts the client does not hold for this user.
+    pub(crate) open_for: Option<&'a str>,
 }
 
 pub(crate) async fn import_file(
@@ -21,7 +23,7 @@ pub(crate) async fn import_file(
     options: ImportOptions<'_>,
     file: &std::path::Path,
 ) -> Result<(), String> {
-    let format = match (options.format, options.account) {
+    let format = match (options.format, options.account.or(options.open_for)) {
         (Some(f), _) => Some(f),
         (None, Some(_)) => None,
         (None, None) => Some("ndjson"),
@@ -42,9 +44,6 @@ pub(crate) async fn import_file(
             ));
         }
         f => {
-            let account = options
-                .account
-                .ok_or("a statement file is imported into one account: give --account ID")?;
             let mapping = match options.mapping {
                 Some(p) => {
                     Some(std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?)
@@ -56,9 +55,14 @@ pub(crate) async fn import_file(
                 preset: options.preset.clone(),
                 mapping,
             };
-            Some((account.to_owned(), opts))
+            Some((options.account.map(str::to_owned), opts))
         }
     };
+    if options.open_for.is_some() && options.account.is_some() {
+        return Err(
+            "--create-accounts-for applies to files of several accounts, without --account".into(),
+        );
+    }
     let config = g.config()?;
     let store = open_store(g).await?;
     let lookup = client_id.to_owned();
@@ -69,7 +73,39 @@ pub(crate) async fn import_file(
         .map_err(|p| p.detail)?
         .ok_or_else(|| no_client(client_id, state.store.url()))?;
     let today = time::today_in(&client.time_zone);
-    if let Some((account, opts)) = statement {
+    if let Some((None, opts)) = statement {
+        // A statement file without --account: each statement goes to the
+        // client's account it names, as `POST /api/v1/statements`.
+        let bytes = tokio::fs::read(file)
+            .await
+            .map_err(|e| format!("{}: {e}", file.display()))?;
+        let open_for = match options.open_for {
+            Some(u) => Some(
+                finseg_core::ExternalId::parse(u)
+                    .ok_or_else(|| format!("--create-accounts-for: '{u}' is not a valid id"))?,
+            ),
+            None => None,
+        };
+        let (format, accounts) = statements_api::import_client_statements(
+            &state,
+            client.pk,
+            today,
+            &opts,
+            open_for,
+            bytes::Bytes::from(bytes),
+        )
+        .await
+        .map_err(|p| format!("{}: {}", p.title, p.detail))?;
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&finseg_server::wire::ClientStatementImport::new(
+                format, accounts
+            ))
+            .expect("serialisable")
+        );
+        return Ok(());
+    }
+    if let Some((Some(account), opts)) = statement {
         let bytes = tokio::fs::read(file)
             .await
             .map_err(|e| format!("{}: {e}", file.display()))?;

@@ -92,6 +92,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Import {
             client,
             account,
+            create_accounts_for,
             format,
             preset,
             mapping,
@@ -102,6 +103,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 format: format.as_deref(),
                 preset,
                 mapping: mapping.as_deref(),
+                open_for: create_accounts_for.as_deref(),
             };
             import_file(&g, &client, options, &file).await
         }

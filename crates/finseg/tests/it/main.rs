@@ -236,9 +236,14 @@ fn import_statement_files_from_the_cli() {
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["format"], "mt940", "{summary}");
     assert_eq!(summary["duplicates"].as_u64(), Some(2), "{summary}");
-    // Without --account; into an account with another IBAN.
-    let (ok, _, stderr) = import(&[]);
-    assert!(!ok && stderr.contains("--account"), "{stderr}");
+    // Without --account each statement goes to the account it names.
+    let (ok, stdout, stderr) = import(&[]);
+    assert!(ok, "{stderr}");
+    let routed: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(routed["accounts"][0]["status"], "IMPORTED", "{routed}");
+    assert_eq!(routed["accounts"][0]["accountId"], "demo-user-000001-checking");
+    assert_eq!(routed["accounts"][0]["summary"]["duplicates"], 2, "{routed}");
+    // Into an account with another IBAN.
     let (ok, _, stderr) = import(&["--account", "demo-user-000001-savings"]);
     assert!(!ok, "{stderr}");
 }

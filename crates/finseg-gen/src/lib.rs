@@ -20,6 +20,8 @@ use rng::Rng;
 pub struct Population {
     users: u64,
     seed: u64,
+    /// User ids are `{prefix}-user-NNNNNN`.
+    prefix: String,
     today: Date,
     next_user: u64,
     buffer: std::vec::IntoIter<String>,
@@ -31,10 +33,21 @@ impl Population {
         Population {
             users,
             seed,
+            prefix: "demo".to_owned(),
             today,
             next_user: 1,
             buffer: Vec::new().into_iter(),
         }
+    }
+}
+
+impl Population {
+    /// The same population with user ids `{prefix}-user-NNNNNN` (and
+    /// account and transaction ids that start with them), so that it does
+    /// not collide with the demo's.
+    pub fn with_prefix(mut self, prefix: &str) -> Self {
+        self.prefix = prefix.to_owned();
+        self
     }
 }
 
@@ -49,7 +62,7 @@ impl Iterator for Population {
             if self.next_user > self.users {
                 return None;
             }
-            let lines = user_lines(self.seed, self.next_user, self.today);
+            let lines = user_lines(self.seed, self.next_user, self.today, &self.prefix);
             self.next_user += 1;
             self.buffer = lines.into_iter();
         }
@@ -71,9 +84,13 @@ pub fn chunks(lines: impl Iterator<Item = String>, size: usize) -> impl Iterator
     })
 }
 
-/// The id of user number `n` (1-based).
+/// The id of user number `n` (1-based) of the demo population.
 pub fn user_id(n: u64) -> String {
-    format!("demo-user-{n:06}")
+    prefixed_user_id("demo", n)
+}
+
+fn prefixed_user_id(prefix: &str, n: u64) -> String {
+    format!("{prefix}-user-{n:06}")
 }
 
 fn esc(s: &str) -> String {
@@ -225,9 +242,9 @@ const SUBSCRIPTIONS: &[(&str, i64)] = &[
 // Over 120 lines on purpose: one user's history in the order of its random
 // draws, which is what makes a seed always give the same bytes.
 /// Lines of one user: the user, their accounts, then their transactions.
-fn user_lines(seed: u64, n: u64, today: Date) -> Vec<String> {
+fn user_lines(seed: u64, n: u64, today: Date, prefix: &str) -> Vec<String> {
     let mut rng = Rng::new(seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    let uid = user_id(n);
+    let uid = prefixed_user_id(prefix, n);
     let persona = match rng.below(100) {
         0..=69 => Persona::Employee,
         70..=84 => Persona::Pensioner,

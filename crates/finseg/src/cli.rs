@@ -208,6 +208,10 @@ pub(crate) enum Command {
     Generate {
         #[command(flatten)]
         population: PopulationArgs,
+        /// User ids are `PREFIX-user-NNNNNN`: another prefix than the
+        /// demo's (`demo`) gives ids that do not collide with its users.
+        #[arg(long, default_value = "demo")]
+        id_prefix: String,
     },
 }
 

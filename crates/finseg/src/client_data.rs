@@ -59,14 +59,30 @@ pub(crate) async fn export(g: &Global, client: String, out: PathBuf) -> Result<(
     Ok(())
 }
 
-pub(crate) fn generate(g: &Global, population: PopulationArgs) -> Result<(), String> {
+pub(crate) fn generate(
+    g: &Global,
+    population: PopulationArgs,
+    id_prefix: &str,
+) -> Result<(), String> {
+    if finseg_core::ExternalId::parse(&format!("{id_prefix}-user-000001")).is_none() {
+        return Err(format!("--id-prefix '{id_prefix}' does not make valid ids"));
+    }
     use std::io::Write as _;
     let today = time::today_in(&g.time_zone);
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 20, out.lock());
-    for line in finseg_gen::Population::new(population.users, population.seed, today) {
-        out.write_all(line.as_bytes()).map_err(|e| e.to_string())?;
-        out.write_all(b"\n").map_err(|e| e.to_string())?;
+    let lines = finseg_gen::Population::new(population.users, population.seed, today)
+        .with_prefix(id_prefix);
+    let written = lines
+        .into_iter()
+        .try_for_each(|line| {
+            out.write_all(line.as_bytes())?;
+            out.write_all(b"\n")
+        })
+        .and_then(|()| out.flush());
+    match written {
+        // A reader that has seen enough (`| head`) is not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(|e| e.to_string()),
     }
-    out.flush().map_err(|e| e.to_string())
 }

@@ -61,8 +61,8 @@ finseg demo is ready: {users} users, {accounts} accounts, {transactions} transac
   client_secret: {secret}{rotated}
   access token:  {token}   (valid {ttl} s)
 
-Try it:
-  export TOKEN={token}
+Try it (the README's examples run as they are with these set):
+  export ID={cid} SECRET={secret} TOKEN={token}
   curl -s {base}/health
   curl -s -H "Authorization: Bearer $TOKEN" {base}/api/v1/users/demo-user-000001
   curl -s -H "Authorization: Bearer $TOKEN" {base}/api/v1/users/demo-user-000001/accounts

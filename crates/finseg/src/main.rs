@@ -127,7 +127,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("{}", finseg_server::docs::openapi().trim_end());
             Ok(())
         }
-        Command::Generate { population } => client_data::generate(&g, population),
+        Command::Generate {
+            population,
+            id_prefix,
+        } => client_data::generate(&g, population, &id_prefix),
     }
 }
 

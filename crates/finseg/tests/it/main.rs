@@ -1,6 +1,7 @@
 //! The `finseg` binary driven as operators and scripts drive it.
 
 mod process;
+mod readme;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -241,8 +242,14 @@ fn import_statement_files_from_the_cli() {
     assert!(ok, "{stderr}");
     let routed: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(routed["accounts"][0]["status"], "IMPORTED", "{routed}");
-    assert_eq!(routed["accounts"][0]["accountId"], "demo-user-000001-checking");
-    assert_eq!(routed["accounts"][0]["summary"]["duplicates"], 2, "{routed}");
+    assert_eq!(
+        routed["accounts"][0]["accountId"],
+        "demo-user-000001-checking"
+    );
+    assert_eq!(
+        routed["accounts"][0]["summary"]["duplicates"], 2,
+        "{routed}"
+    );
     // Into an account with another IBAN.
     let (ok, _, stderr) = import(&["--account", "demo-user-000001-savings"]);
     assert!(!ok, "{stderr}");

@@ -1,5 +1,6 @@
-//! The API contract, served from the binary: the OpenAPI 3.1 document and a
-//! self-contained viewer page (no assets are fetched from anywhere).
+//! The API contract, served from the binary: the OpenAPI 3.1 document and
+//! an API reference page (Swagger UI, vendored: nothing is fetched from
+//! anywhere) where a user enters a token and tries calls.
 
 use axum::Router;
 use axum::http::header;
@@ -12,6 +13,9 @@ use std::sync::LazyLock;
 use crate::AppState;
 
 const DOCS_PAGE: &str = include_str!("../api/docs.html");
+/// The API reference UI the page runs: Swagger UI, vendored.
+const SWAGGER_UI_JS: &str = include_str!("../api/vendor/swagger-ui/swagger-ui-bundle.js");
+const SWAGGER_UI_CSS: &str = include_str!("../api/vendor/swagger-ui/swagger-ui.css");
 
 /// The hand-written part of the OpenAPI document.
 const OPENAPI_BASE: &str = include_str!("../api/openapi.json");
@@ -100,6 +104,18 @@ fn parameters_schema(segment: SegmentType) -> Value {
     schema
 }
 
+/// A vendored asset: it changes only with the binary, so a browser may keep it a day.
+fn asset(content_type: &'static str, body: &'static str) -> axum::response::Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route(
@@ -117,5 +133,13 @@ pub fn routes() -> Router<AppState> {
                 )
                     .into_response()
             }),
+        )
+        .route(
+            "/docs/swagger-ui-bundle.js",
+            get(|| async { asset("text/javascript; charset=utf-8", SWAGGER_UI_JS) }),
+        )
+        .route(
+            "/docs/swagger-ui.css",
+            get(|| async { asset("text/css; charset=utf-8", SWAGGER_UI_CSS) }),
         )
 }

@@ -43,6 +43,9 @@ pub struct Hooks {
     /// Receives the users each written batch left complete, for a segment
     /// index that then need not read them back.
     pub stage: Option<Box<dyn FnMut(StagedUsers) + Send>>,
+    /// Told the last committed line after each written batch (a CLI shows
+    /// progress with it).
+    pub progress: Option<Box<dyn FnMut(u64) + Send>>,
 }
 
 /// Why an import stopped before its end. What was committed stays:
@@ -107,6 +110,7 @@ pub async fn import_stream(
     let Hooks {
         write_turns,
         stage: mut sink,
+        progress,
     } = hooks;
     let mut stager = sink.is_some().then(|| Stager::new(today));
     // Staged batches go back to the parsing thread, to be freed where they
@@ -133,14 +137,18 @@ pub async fn import_stream(
     let writer_store = store.clone();
     let writer_run = run.clone();
     let worker = tokio::task::spawn_blocking(move || {
-        write_batches(
-            &writer_store,
-            write_turns.as_deref(),
+        let target = WriteTarget {
+            store: &writer_store,
             client_pk,
             today,
-            &writer_run,
+            run: &writer_run,
+        };
+        write_batches(
+            target,
+            write_turns.as_deref(),
             parsed_rx,
             written_tx,
+            progress,
         )
     });
     let mut early_rejections: Vec<Rejection> = Vec::new();
@@ -248,16 +256,28 @@ pub async fn import_stream(
     }
 }
 
-/// The writing stage, on a blocking thread, fed with batches over `rx`.
-fn write_batches(
-    store: &Store,
-    turns: Option<&tokio::sync::Semaphore>,
+/// Where the writing stage writes: the client, its day, the named run.
+struct WriteTarget<'a> {
+    store: &'a Store,
     client_pk: i64,
     today: Date,
-    run: &ImportRun,
+    run: &'a ImportRun,
+}
+
+/// The writing stage, on a blocking thread, fed with batches over `rx`.
+fn write_batches(
+    target: WriteTarget<'_>,
+    turns: Option<&tokio::sync::Semaphore>,
     mut rx: tokio::sync::mpsc::Receiver<ParsedBatch>,
     written: std::sync::mpsc::SyncSender<(ParsedBatch, BatchOutcome)>,
+    mut progress: Option<Box<dyn FnMut(u64) + Send>>,
 ) -> Result<ImportSummary, (StoreError, u64)> {
+    let WriteTarget {
+        store,
+        client_pk,
+        today,
+        run,
+    } = target;
     // A turn is waited for on this blocking thread (never an async one).
     let turn = || turns.and_then(|t| tokio::runtime::Handle::current().block_on(t.acquire()).ok());
     let before = run.first_line.saturating_sub(1);
@@ -270,6 +290,9 @@ fn write_batches(
         let permit = turn();
         let outcome = imp.write_parsed(&batch).map_err(|e| (e, through))?;
         drop(permit);
+        if let Some(p) = &mut progress {
+            p(imp.committed_through());
+        }
         // Staged on the staging thread and freed on the parsing thread,
         // not here: the writer is the pipeline's bottleneck.
         let _ = written.send((batch, outcome));

@@ -468,6 +468,7 @@ pub async fn import_ndjson(
         write_turns: Some(state.writes.turns()),
         stage: keeps_index
             .then(|| Box::new(move |users| indexes.stage(tenant_pk, users)) as Box<_>),
+        progress: None,
     };
     match finseg_import::import_stream(state.store.clone(), tenant_pk, today, run, hooks, body)
         .await

@@ -19,6 +19,16 @@ pub struct Relabelled {
 /// batches of `batch` rows, each its own short transaction, so ingestion
 /// goes on meanwhile. A changed row is versioned like any other write.
 pub fn relabel(store: &Store, client_pk: i64, batch: i64) -> Result<Relabelled, StoreError> {
+    relabel_with_progress(store, client_pk, batch, &mut |_| {})
+}
+
+/// [`relabel`], telling `progress` the counts so far after each batch.
+pub fn relabel_with_progress(
+    store: &Store,
+    client_pk: i64,
+    batch: i64,
+    progress: &mut dyn FnMut(Relabelled),
+) -> Result<Relabelled, StoreError> {
     let mut c = store.conn()?;
     let labeller = labeller(&mut *c, client_pk)?;
     let mut scratch = Scratch::default();
@@ -115,6 +125,7 @@ pub fn relabel(store: &Store, client_pk: i64, batch: i64) -> Result<Relabelled, 
         if done {
             return Ok(out);
         }
+        progress(out);
         after = last;
     }
 }

@@ -31,7 +31,17 @@ pub(crate) async fn relabel(g: &Global, client: String) -> Result<(), String> {
         let mut c = store.conn().map_err(|e| e.to_string())?;
         let client_pk = client_pk(&store, &mut *c, &client)?;
         drop(c);
-        finseg_store::relabel::relabel(&store, client_pk, 2_000).map_err(|e| e.to_string())
+        let mut progress = crate::progress::Progress::new("relabel");
+        finseg_store::relabel::relabel_with_progress(&store, client_pk, 2_000, &mut |done| {
+            progress.update(|| {
+                format!(
+                    "{} transactions examined, {} changed",
+                    crate::progress::thousands(done.examined),
+                    crate::progress::thousands(done.changed)
+                )
+            })
+        })
+        .map_err(|e| e.to_string())
     })
     .await
     .map_err(|e| e.to_string())??;

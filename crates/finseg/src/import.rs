@@ -137,7 +137,16 @@ pub(crate) async fn import_file(
         client.pk,
         today,
         finseg_import::ImportRun::default(),
-        finseg_import::Hooks::default(),
+        finseg_import::Hooks {
+            progress: Some(Box::new({
+                let mut progress = crate::progress::Progress::new("import");
+                move |line| {
+                    progress
+                        .update(|| format!("{} lines committed", crate::progress::thousands(line)))
+                }
+            })),
+            ..Default::default()
+        },
         stream,
     )
     .await

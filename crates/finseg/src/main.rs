@@ -20,6 +20,7 @@ mod client_data;
 mod clients;
 mod demo;
 mod import;
+mod progress;
 
 mod eval;
 mod export;

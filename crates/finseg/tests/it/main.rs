@@ -136,17 +136,25 @@ fn import_ndjson_file_from_the_cli() {
         .filter(|l| !l.is_empty())
         .count() as u64;
 
-    let out = stdout_of(
-        finseg(&dir)
-            .args([
-                "import",
-                "--client",
-                client["clientId"].as_str().unwrap(),
-                "--format",
-                "ndjson",
-            ])
-            .arg(&file),
+    let run = finseg(&dir)
+        .args([
+            "import",
+            "--client",
+            client["clientId"].as_str().unwrap(),
+            "--format",
+            "ndjson",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    // Progress on stderr; the summary alone on stdout.
+    assert!(
+        stderr.contains("finseg import: ") && stderr.contains(" lines committed"),
+        "{stderr}"
     );
+    let out = run.stdout;
     let summary: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(summary["lines"], lines);
     assert_eq!(summary["written"]["user"], 3);
@@ -620,4 +628,31 @@ fn clients_are_listed_and_their_secrets_rotated() {
         .unwrap();
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no client 'fsc_nobody'"));
+}
+
+/// `finseg relabel` re-applies the rules to a client's stored transactions
+/// and shows its progress on stderr, the counts alone on stdout.
+#[test]
+fn relabel_shows_progress() {
+    let dir = temp_dir("relabel");
+    let client = create_client(&dir);
+    let id = client["clientId"].as_str().unwrap();
+    let generated = import_generated(&dir, id, 2);
+    let transactions = String::from_utf8_lossy(&generated)
+        .lines()
+        .filter(|l| l.contains("\"kind\":\"transaction\""))
+        .count();
+    let run = finseg(&dir)
+        .args(["relabel", "--client", id])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("finseg relabel: ") && stderr.contains("transactions examined"),
+        "{stderr}"
+    );
+    let done: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(done["examined"], transactions as u64, "{done}");
+    assert_eq!(done["changed"], 0, "the rules did not change: {done}");
 }

@@ -14,26 +14,12 @@ cd "$(dirname "$0")/.."
 
 examples="${1:-30}"
 shift || true
-bin="${FINSEG_BIN:-target/debug/finseg}"
 command -v schemathesis >/dev/null || {
     echo "api-fuzz: schemathesis is not installed (pip install schemathesis)" >&2
     exit 1
 }
-[ -x "$bin" ] || cargo build -p finseg
-
-dir="$(mktemp -d)"
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-"$bin" demo --users 20 --listen "127.0.0.1:$port" --data-dir "$dir" >"$dir/demo.log" 2>&1 &
-pid=$!
-trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$dir"' EXIT
-
-for _ in $(seq 1 120); do
-    grep -q "access token:" "$dir/demo.log" && break
-    kill -0 "$pid" 2>/dev/null || { cat "$dir/demo.log" >&2; exit 1; }
-    sleep 0.5
-done
-token="$(sed -n 's/^ *access token: *\([^ ]*\).*/\1/p' "$dir/demo.log")"
-[ -n "$token" ] || { echo "api-fuzz: the demo printed no token" >&2; cat "$dir/demo.log" >&2; exit 1; }
+. scripts/lib/demo.sh
+start_demo 20
 
 SCHEMATHESIS_HOOKS=api_fuzz_hooks PYTHONPATH="scripts${PYTHONPATH:+:$PYTHONPATH}" \
 schemathesis run "http://127.0.0.1:$port/api-docs/openapi.json" \

@@ -201,17 +201,22 @@ fn check_mt940(path: &Path, expected: &Value) -> usize {
     txs.len()
 }
 
+/// The `.sta` files of `tests/data/mt940/DIR`, by name.
+fn sta_files(dir: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(data().join("mt940").join(dir))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "sta"))
+        .collect();
+    files.sort();
+    files
+}
+
 #[test]
 fn mt940_samples_match_their_expected_values() {
     let mut checked = Vec::new();
     for dir in ["cmxl", "jejik"] {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(data().join("mt940").join(dir))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|x| x == "sta"))
-            .collect();
-        files.sort();
-        for sta in files {
+        for sta in sta_files(dir) {
             let expected_path = sta.with_extension("expected.json");
             let expected: Value =
                 serde_json::from_str(&std::fs::read_to_string(&expected_path).unwrap()).unwrap();
@@ -365,13 +370,7 @@ fn unseen_mt940_files_match_the_independent_count_and_sum() {
     let mut checked = Vec::new();
     let mut failures = Vec::new();
     for dir in ["betterplace", "mBank", "sberbank", "self-provided"] {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(data().join("mt940").join(dir))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|x| x == "sta"))
-            .collect();
-        files.sort();
-        for sta in files {
+        for sta in sta_files(dir) {
             let name = format!("{dir}/{}", sta.file_name().unwrap().to_string_lossy());
             let expected: Value = serde_json::from_str(
                 &std::fs::read_to_string(sta.with_extension("expected.json")).unwrap(),

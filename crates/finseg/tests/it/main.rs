@@ -415,31 +415,7 @@ fn serve_starts_and_stops_on_sigterm() {
 fn a_restarted_demo_says_its_secret_is_new() {
     let dir = temp_dir("demo-restart");
     let start = || {
-        let port = {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            l.local_addr().unwrap().port()
-        };
-        let mut child = finseg(&dir)
-            .args([
-                "demo",
-                "--users",
-                "3",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut out = Vec::new();
-        for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-            let line = line.unwrap();
-            let done = line.contains("API docs:");
-            out.push(line);
-            if done {
-                break;
-            }
-        }
+        let (mut child, out, _) = start_demo(&dir, 3);
         send_sigterm(child.id());
         child.wait().unwrap();
         out.join("\n")
@@ -458,6 +434,37 @@ fn a_restarted_demo_says_its_secret_is_new() {
     let second = start();
     assert!(second.contains("a new secret"), "{second}");
     assert_eq!(id(&first), id(&second), "the same demo client");
+}
+
+/// Starts `finseg demo` with `users` users on a free port, with its data
+/// in `dir`; returns it, what it printed up to the ready message, and the port.
+fn start_demo(dir: &std::path::Path, users: u32) -> (std::process::Child, Vec<String>, u16) {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut child = finseg(dir)
+        .args([
+            "demo",
+            "--users",
+            &users.to_string(),
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = Vec::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let done = line.contains("API docs:");
+        out.push(line);
+        if done {
+            break;
+        }
+    }
+    (child, out, port)
 }
 
 fn send_sigterm(pid: u32) {

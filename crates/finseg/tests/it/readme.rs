@@ -7,9 +7,8 @@
 //! pointing at the demo. `curl` fails on an HTTP error answer, so an example
 //! that gets a 4xx or 5xx fails the test with its README line.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// One command of a README example: its text with continuation lines
 /// joined, and the README line it starts on.
@@ -189,31 +188,7 @@ fn readme_examples_run_against_a_demo() {
     let work = dir.join("examples");
     copy_dir(&root.join("docs/examples"), &work);
     let data = dir.join("data");
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let mut demo = super::finseg(&data)
-        .args([
-            "demo",
-            "--users",
-            "20",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut printed = Vec::new();
-    for line in BufReader::new(demo.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
-        let done = line.contains("API docs:");
-        printed.push(line);
-        if done {
-            break;
-        }
-    }
+    let (mut demo, printed, port) = super::start_demo(&data, 20);
     let exports = printed
         .iter()
         .find_map(|l| l.trim().strip_prefix("export "))

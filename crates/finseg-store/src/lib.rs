@@ -13,6 +13,7 @@ pub mod conn;
 pub mod corrections;
 pub mod coverage;
 pub mod data;
+pub mod export;
 pub mod import;
 pub mod jobs;
 pub mod pg;

@@ -85,6 +85,27 @@ fn with_segment_types(base: &str) -> String {
             json!({ "parameters": job_id, "get": get });
     }
     doc["components"]["schemas"]["SegmentParameters"]["anyOf"] = json!(any_of);
+    // The CSV presets, from the parser's list.
+    let operations = doc["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|paths| paths.values_mut())
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut());
+    for op in operations {
+        let params = op.get_mut("parameters").and_then(Value::as_array_mut);
+        for param in params.into_iter().flatten() {
+            if param["name"] == "preset"
+                && param["in"] == "query"
+                && let Some(schema) = param.get_mut("schema").and_then(Value::as_object_mut)
+            {
+                schema.insert(
+                    "enum".into(),
+                    json!(finseg_statements::csv::Mapping::PRESETS),
+                );
+            }
+        }
+    }
     serde_json::to_string_pretty(&doc).unwrap_or_else(|_| base.to_owned())
 }
 

@@ -32,7 +32,7 @@ pub const MAX_STATEMENT: usize = 64 * 1024 * 1024;
 pub struct StatementOptions {
     /// `camt053` (also camt052/camt054), `mt940` (also mt942), `csv`.
     pub format: Option<String>,
-    /// A built-in CSV column mapping: sparkasse, dkb, ing, commerzbank, deutsche-bank, finseg.
+    /// A built-in CSV column mapping (`Mapping::PRESETS`).
     pub preset: Option<String>,
     /// A CSV column mapping as JSON.
     pub mapping: Option<String>,

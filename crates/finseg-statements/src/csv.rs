@@ -94,12 +94,17 @@ fn name(s: &str) -> Option<Column> {
 
 impl Mapping {
     /// The names of the built-in presets.
-    pub const PRESETS: [&'static str; 6] = [
+    pub const PRESETS: [&'static str; 11] = [
         "sparkasse",
         "dkb",
         "ing",
         "commerzbank",
         "deutsche-bank",
+        "postbank",
+        "comdirect",
+        "vr",
+        "n26",
+        "hypovereinsbank",
         "finseg",
     ];
 
@@ -262,6 +267,101 @@ impl Mapping {
                 },
                 "DD.MM.YYYY",
                 Some("windows-1252"),
+            ),
+            // Deutsche Bank, Postbank and norisbank share one platform since
+            // 2023: a signed amount (and the same split into Soll/Haben),
+            // days and months without leading zeros.
+            "postbank" => german(
+                Columns {
+                    booking_date: name("Buchungstag"),
+                    value_date: name("Wert"),
+                    amount: name("Betrag"),
+                    currency: name("Währung"),
+                    purpose: vec![Column::Name("Verwendungszweck".into())],
+                    counterpart_name: name("Begünstigter / Auftraggeber"),
+                    counterpart_iban: name("IBAN / Kontonummer"),
+                    counterpart_bic: name("BIC"),
+                    creditor_id: name("Gläubiger ID"),
+                    mandate_reference: name("Mandatsreferenz"),
+                    end_to_end_reference: name("Kundenreferenz"),
+                    posting_text: name("Umsatzart"),
+                    ..Columns::default()
+                },
+                "DD.MM.YYYY",
+                Some("utf-8"),
+            ),
+            // comdirect "Umsätze Girokonto": the counterpart and purpose are
+            // one text; open items have "offen" as their booking day.
+            "comdirect" => {
+                let mut m = german(
+                    Columns {
+                        booking_date: name("Buchungstag"),
+                        value_date: name("Wertstellung (Valuta)"),
+                        amount: name("Umsatz in EUR"),
+                        purpose: vec![Column::Name("Buchungstext".into())],
+                        posting_text: name("Vorgang"),
+                        ..Columns::default()
+                    },
+                    "DD.MM.YYYY",
+                    Some("windows-1252"),
+                );
+                m.pending_values = vec!["offen".into()];
+                m
+            }
+            // Volksbanken Raiffeisenbanken (Atruvia online banking since
+            // about 2020; GLS Bank and Sparda-Bank West export the same).
+            "vr" => german(
+                Columns {
+                    booking_date: name("Buchungstag"),
+                    value_date: name("Valutadatum"),
+                    amount: name("Betrag"),
+                    currency: name("Waehrung"),
+                    purpose: vec![Column::Name("Verwendungszweck".into())],
+                    counterpart_name: name("Name Zahlungsbeteiligter"),
+                    counterpart_iban: name("IBAN Zahlungsbeteiligter"),
+                    counterpart_bic: name("BIC (SWIFT-Code) Zahlungsbeteiligter"),
+                    creditor_id: name("Glaeubiger ID"),
+                    mandate_reference: name("Mandatsreferenz"),
+                    posting_text: name("Buchungstext"),
+                    balance: name("Saldo nach Buchung"),
+                    ..Columns::default()
+                },
+                "DD.MM.YYYY",
+                Some("utf-8"),
+            ),
+            // N26: comma-separated, ISO dates, a decimal point.
+            "n26" => Mapping {
+                delimiter: ',',
+                decimal: '.',
+                thousands: None,
+                date_format: "YYYY-MM-DD".into(),
+                encoding: Some("utf-8".into()),
+                currency: Some("EUR".into()),
+                negate: false,
+                pending_values: Vec::new(),
+                columns: Columns {
+                    booking_date: name("Booking Date"),
+                    value_date: name("Value Date"),
+                    amount: name("Amount (EUR)"),
+                    purpose: vec![Column::Name("Payment Reference".into())],
+                    counterpart_name: name("Partner Name"),
+                    counterpart_iban: name("Partner Iban"),
+                    posting_text: name("Type"),
+                    ..Columns::default()
+                },
+            },
+            "hypovereinsbank" => german(
+                Columns {
+                    booking_date: name("Buchungsdatum"),
+                    value_date: name("Valuta"),
+                    amount: name("Betrag"),
+                    currency: name("Waehrung"),
+                    purpose: vec![Column::Name("Verwendungszweck".into())],
+                    counterpart_name: name("Empfaenger 1"),
+                    ..Columns::default()
+                },
+                "DD.MM.YYYY",
+                Some("iso-8859-1"),
             ),
             // finseg's own plain layout, comma-separated, ISO dates.
             "finseg" => Mapping {
@@ -568,6 +668,16 @@ pub fn parse(bytes: &[u8], mapping: &Mapping) -> Result<Vec<Statement>, ParseErr
         iban: None,
     };
     let data_rows = &rows[layout.header_index.map_or(0, |h| h + 1)..];
+    let header_len = layout
+        .header_index
+        .and_then(|h| rows.get(h))
+        .map_or(0, |(_, r)| r.len());
+    let pending = |v: &str| {
+        mapping
+            .pending_values
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(v))
+    };
     // (date, balance, row order) of rows with a balance column.
     let mut balances: Vec<(Date, Amount, usize)> = Vec::new();
     for (n, (line, row)) in data_rows.iter().enumerate() {
@@ -578,12 +688,33 @@ pub fn parse(bytes: &[u8], mapping: &Mapping) -> Result<Vec<Statement>, ParseErr
         };
         let err = |m: String| ParseError::new(Location::Line(*line), m);
         let booking = cell(BOOKING).ok_or_else(|| err("the booking date is empty".into()))?;
-        let booking_date = date_format.read(booking).ok_or_else(|| {
-            err(format!(
+        // An open item named by its booking day ("offen"): counted, not booked.
+        if pending(booking) {
+            let mut e = Entry::new(loc, Date::from_days(0), Amount::ZERO, None);
+            e.booked = false;
+            statement.entry_count += 1;
+            statement.entries.push(e);
+            continue;
+        }
+        let Some(booking_date) = date_format.read(booking) else {
+            // A shorter row that is no transaction ends the table: what
+            // follows is another table of the export (a card's, a
+            // securities account's) or its closing lines.
+            if header_len > 0 && row.len() < header_len && !statement.entries.is_empty() {
+                statement.warnings.push(crate::Warning {
+                    location: loc,
+                    message: format!(
+                        "the table ends here; {} further lines (another table or closing lines) are not read",
+                        data_rows.len() - n
+                    ),
+                });
+                break;
+            }
+            return Err(err(format!(
                 "'{booking}' is not a date in the format {}",
                 mapping.date_format
-            ))
-        })?;
+            )));
+        };
         let amount_of = |i: usize, what: &str| -> Result<Option<Amount>, ParseError> {
             match cell(i) {
                 None => Ok(None),

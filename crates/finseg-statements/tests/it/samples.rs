@@ -427,3 +427,58 @@ fn unseen_mt940_files_match_the_independent_count_and_sum() {
     assert!(failures.is_empty(), "{failures:#?}");
     assert!(checked.len() >= 29, "{checked:?}");
 }
+
+/// One sample file per CSV preset (`tests/data/csv`, written from the
+/// layouts the banks describe): booked entries, their sum, what the
+/// preset reads of the counterpart, and the open items it skips.
+#[test]
+fn every_csv_preset_reads_its_sample() {
+    use finseg_statements::csv::{Mapping, parse};
+    // (preset, booked entries, sum in cents, not booked, a counterpart or purpose it reads)
+    let cases = [
+        ("dkb", 2, 2_787_10, 1, "Beispiel Versicherung AG"),
+        ("ing", 3, 2_327_00, 0, "Hausverwaltung Beispiel"),
+        ("commerzbank", 2, 2_787_10, 0, "Beitrag Hausratversicherung"),
+        ("deutsche-bank", 2, 2_787_10, 0, "Beispiel Versicherung AG"),
+        ("postbank", 3, 2_781_10, 0, "Beispiel Versicherung AG"),
+        ("comdirect", 2, 2_787_10, 1, "Beitrag Hausratversicherung"),
+        ("vr", 2, 2_787_10, 0, "Beispiel Versicherung AG"),
+        ("n26", 3, 2_782_60, 0, "Beispiel Versicherung AG"),
+        (
+            "hypovereinsbank",
+            2,
+            2_787_10,
+            0,
+            "Beispiel Versicherung AG",
+        ),
+    ];
+    let presets: Vec<&str> = cases.iter().map(|c| c.0).collect();
+    for preset in Mapping::PRESETS {
+        assert!(
+            presets.contains(&preset) || ["sparkasse", "finseg"].contains(&preset),
+            "the preset {preset} has no sample here"
+        );
+    }
+    for (preset, booked, sum, pending, text) in cases {
+        let bytes = std::fs::read(data().join(format!("csv/{preset}.csv"))).unwrap();
+        let mapping = Mapping::preset(preset).unwrap();
+        let statements = parse(&bytes, &mapping).unwrap_or_else(|e| panic!("{preset}: {e}"));
+        let entries: Vec<&Entry> = statements.iter().flat_map(|s| &s.entries).collect();
+        let (yes, no): (Vec<&&Entry>, Vec<&&Entry>) = entries.iter().partition(|e| e.booked);
+        assert_eq!((yes.len(), no.len()), (booked, pending), "{preset}");
+        let total: i64 = yes.iter().map(|e| e.amount.cents()).sum();
+        assert_eq!(total, sum, "{preset}");
+        assert!(
+            yes.iter().any(|e| {
+                e.counterpart_name.as_deref() == Some(text)
+                    || e.purpose.as_deref().is_some_and(|p| p.contains(text))
+            }),
+            "{preset}: nothing reads '{text}': {yes:#?}"
+        );
+        assert!(
+            yes.iter()
+                .all(|e| e.currency.is_some_and(|c| c.as_str() == "EUR")),
+            "{preset}"
+        );
+    }
+}

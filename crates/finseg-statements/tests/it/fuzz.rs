@@ -84,6 +84,19 @@ fn mutate(base: &[u8], edits: &[Edit]) -> Vec<u8> {
     v
 }
 
+/// The per-preset sample files (`tests/data/csv`).
+const PRESET_SAMPLES: [&[u8]; 9] = [
+    include_bytes!("../data/csv/dkb.csv"),
+    include_bytes!("../data/csv/ing.csv"),
+    include_bytes!("../data/csv/commerzbank.csv"),
+    include_bytes!("../data/csv/deutsche-bank.csv"),
+    include_bytes!("../data/csv/postbank.csv"),
+    include_bytes!("../data/csv/comdirect.csv"),
+    include_bytes!("../data/csv/vr.csv"),
+    include_bytes!("../data/csv/n26.csv"),
+    include_bytes!("../data/csv/hypovereinsbank.csv"),
+];
+
 fn all_parsers(bytes: &[u8]) {
     let mapping = Mapping::preset("finseg").unwrap();
     for format in [Format::Mt940, Format::Camt, Format::Csv] {
@@ -118,5 +131,16 @@ proptest! {
     #[test]
     fn mutated_csv_never_panics(e in edits()) {
         all_parsers(&mutate(CSV, &e));
+    }
+
+    /// Every preset on a mutated sample of a bank's layout (open items,
+    /// a second table, preambles, other encodings).
+    #[test]
+    fn mutated_preset_samples_never_panic(e in edits(), k in 0usize..64) {
+        let preset = Mapping::PRESETS[k % Mapping::PRESETS.len()];
+        let sample = PRESET_SAMPLES[k % PRESET_SAMPLES.len()];
+        if let Some(mapping) = Mapping::preset(preset) {
+            let _ = finseg_statements::csv::parse(&mutate(sample, &e), &mapping);
+        }
     }
 }

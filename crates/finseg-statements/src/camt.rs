@@ -491,6 +491,33 @@ mod tests {
         assert!(!s[0].entries[1].booked);
     }
 
+    /// CAMT.054: a batch entry with each transaction's details becomes one
+    /// entry per transaction (their amounts add up to the batch's); a
+    /// reversal (`RvslInd`) keeps the direction its indicator gives.
+    #[test]
+    fn camt_054_batch_and_reversal() {
+        let xml = r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"><BkToCstmrDbtCdtNtfctn>
+            <Ntfctn><Id>N1</Id><Acct><Id><IBAN>DE89370400440532013000</IBAN></Id></Acct>
+            <Ntry><Amt Ccy="EUR">150.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2024-03-01</Dt></BookgDt>
+              <NtryDtls><Btch><PmtInfId>B-7</PmtInfId><NbOfTxs>2</NbOfTxs></Btch>
+                <TxDtls><Amt Ccy="EUR">100.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><RltdPties><Cdtr><Pty><Nm>Vermieter</Nm></Pty></Cdtr></RltdPties><RmtInf><Ustrd>Miete</Ustrd></RmtInf></TxDtls>
+                <TxDtls><Amt Ccy="EUR">50.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><RltdPties><Cdtr><Pty><Nm>Stadtwerke</Nm></Pty></Cdtr></RltdPties><RmtInf><Ustrd>Strom</Ustrd></RmtInf></TxDtls>
+              </NtryDtls></Ntry>
+            <Ntry><Amt Ccy="EUR">50.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><RvslInd>true</RvslInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2024-03-04</Dt></BookgDt>
+              <NtryDtls><TxDtls><RltdPties><Cdtr><Pty><Nm>Stadtwerke</Nm></Pty></Cdtr></RltdPties><RtrInf><Rsn><Cd>MD06</Cd></Rsn></RtrInf></TxDtls></NtryDtls></Ntry>
+            </Ntfctn></BkToCstmrDbtCdtNtfctn></Document>"#;
+        let s = parse(xml.as_bytes()).unwrap();
+        assert_eq!(s[0].entry_count, 2, "the file counts the batch once");
+        let amounts: Vec<i64> = s[0].entries.iter().map(|e| e.amount.cents()).collect();
+        assert_eq!(amounts, [-100_00, -50_00, 50_00]);
+        assert_eq!(
+            s[0].entries[1].counterpart_name.as_deref(),
+            Some("Stadtwerke")
+        );
+        assert!(s[0].entries[2].reversal && !s[0].entries[0].reversal);
+        assert_eq!(s[0].entries[2].return_code.as_deref(), Some("MD06"));
+    }
+
     #[test]
     fn errors_name_the_path() {
         let xml = doc(

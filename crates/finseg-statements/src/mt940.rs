@@ -118,7 +118,40 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Statement>, ParseError> {
             "no MT940 statement found (no :20:, :25:, :60F: or :61: field)",
         ));
     }
+    let first = &mut statements[0];
+    first.warnings.splice(0..0, layout_warnings(&text));
     Ok(statements)
+}
+
+/// Deviations of the file's layout that the reading does not depend on:
+/// control characters, empty lines, no line end after the last line.
+fn layout_warnings(text: &str) -> Vec<Warning> {
+    let mut out = Vec::new();
+    let lines: Vec<&str> = text.split('\n').collect();
+    let control = |c: char| c.is_control() && !matches!(c, '\r' | '\t');
+    if let Some(n) = lines.iter().position(|l| l.chars().any(control)) {
+        out.push(Warning {
+            location: Location::Line(n + 1),
+            message: "the file holds control characters; they are read as written".into(),
+        });
+    }
+    let last_text = lines
+        .iter()
+        .rposition(|l| !l.trim().is_empty())
+        .unwrap_or(0);
+    if let Some(n) = lines[..last_text].iter().position(|l| l.trim().is_empty()) {
+        out.push(Warning {
+            location: Location::Line(n + 1),
+            message: "empty lines inside the file are skipped".into(),
+        });
+    }
+    if !text.is_empty() && !text.ends_with('\n') {
+        out.push(Warning {
+            location: Location::Line(lines.len()),
+            message: "the last line has no line end".into(),
+        });
+    }
+    out
 }
 
 /// Splits the text into fields; returns them with 1-based line numbers.
@@ -648,7 +681,7 @@ mod tests {
     #[test]
     fn deviations_are_read_with_warnings() {
         let s = one(":20:X\n:25:A\n:NS:22JOHN DOE\n:60F:C171011HUF100,00\n\
-            :61:1710111011DF20,00S   X\n:NS:015267\n:62M:C17101180,00\n-");
+            :61:1710111011DF20,00S   X\n:NS:015267\n:62M:C17101180,00\n-\n");
         assert_eq!(s.entries.len(), 1);
         let e = &s.entries[0];
         assert_eq!(e.amount.cents(), -20_00);
@@ -676,6 +709,20 @@ mod tests {
         );
         assert!(s.warnings[1].message.contains("transaction type"));
         assert!(s.warnings[3].message.contains("HUF"));
+        // Layout deviations are named too, on the first statement.
+        let s = one(
+            ":20:X\n\n:25:A\n:60F:C171011EUR1,00\n:61:1710111011C1,00NTRFNONREF\n:86:a\u{1}b\n:62F:C171011EUR2,00",
+        );
+        let messages: Vec<(Location, &str)> = s
+            .warnings
+            .iter()
+            .map(|w| (w.location.clone(), w.message.as_str()))
+            .collect();
+        assert_eq!(
+            messages.iter().map(|m| m.0.clone()).collect::<Vec<_>>(),
+            [Location::Line(6), Location::Line(2), Location::Line(7)],
+            "{messages:?}"
+        );
         // Without any currency known, a balance without one is refused.
         let e = parse(b":20:X\n:25:A\n:60M:C17101180,00\n").unwrap_err();
         assert_eq!(e.location, Location::Line(3));

@@ -66,15 +66,25 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut dyn Conn) -> Result<T, StoreError> + Send + 'static,
     {
-        let store = self.store.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut c = store.conn()?;
-            f(&mut *c)
-        })
-        .await
-        .map_err(|e| Problem::internal(format!("worker failed: {e}")))?
-        .map_err(Problem::from)
+        on_store(&self.store, f).await
     }
+}
+
+/// Runs `f` with a connection of `store` on a blocking thread; a store
+/// error or a panic becomes a problem document.
+pub async fn on_store<T, F>(store: &Arc<Store>, f: F) -> Result<T, Problem>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut dyn Conn) -> Result<T, StoreError> + Send + 'static,
+{
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut c = store.conn()?;
+        f(&mut *c)
+    })
+    .await
+    .map_err(|e| Problem::internal(format!("worker failed: {e}")))?
+    .map_err(Problem::from)
 }
 
 /// How often the SQLite log is looked at; a checkpoint follows the first

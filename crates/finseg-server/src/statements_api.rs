@@ -19,9 +19,14 @@ use finseg_statements::{Format, Statement, csv::Mapping};
 use finseg_store::statements::{OpenAccount, StatementRefusal, StatementSummary};
 use serde::Deserialize;
 
+use std::sync::Arc;
+
+use finseg_store::Store;
+
 use crate::AppState;
 use crate::auth::Tenant;
 use crate::problem::Problem;
+use crate::state::on_store;
 use crate::time::today_in;
 
 /// Largest statement file accepted.
@@ -87,7 +92,7 @@ impl StatementOptions {
 
 /// Parses `bytes` and imports them into the client's account `account_id`.
 pub async fn import_statement(
-    state: &AppState,
+    store: &Arc<Store>,
     client_pk: i64,
     today: Date,
     account_id: &str,
@@ -100,7 +105,7 @@ pub async fn import_statement(
         ))
     })?;
     let (format, statements) = parse_file(options, bytes).await?;
-    match import_into(state, client_pk, today, &account, format, statements, None).await? {
+    match import_into(store, client_pk, today, &account, format, statements, None).await? {
         Ok(summary) => Ok(summary),
         Err(StatementRefusal::UnknownAccount | StatementRefusal::UnknownUser) => {
             Err(Problem::not_found("account", account.as_str()))
@@ -125,9 +130,9 @@ async fn parse_file(
 }
 
 /// Imports statements of one account (opening it with `open` if it does
-/// not exist), in one transaction, and counts what was written.
+/// not exist), in one transaction.
 async fn import_into(
-    state: &AppState,
+    store: &Arc<Store>,
     client_pk: i64,
     today: Date,
     account: &ExternalId,
@@ -136,29 +141,29 @@ async fn import_into(
     open: Option<OpenAccount>,
 ) -> Result<Result<StatementSummary, StatementRefusal>, Problem> {
     let id = account.clone();
-    let outcome = state
-        .db(move |c| {
-            finseg_store::statements::import(
-                c,
-                client_pk,
-                today,
-                &id,
-                format,
-                &statements,
-                open.as_ref(),
-            )
-        })
-        .await?;
-    if let Ok(summary) = &outcome {
-        state
-            .metrics
-            .count_ingested(&finseg_store::import::KindCounts {
-                transaction: summary.new as u64,
-                daily_balance: summary.daily_balances as u64,
-                ..Default::default()
-            });
-    }
-    Ok(outcome)
+    on_store(store, move |c| {
+        finseg_store::statements::import(
+            c,
+            client_pk,
+            today,
+            &id,
+            format,
+            &statements,
+            open.as_ref(),
+        )
+    })
+    .await
+}
+
+/// Counts what a statement import wrote in the service's metrics.
+fn count(state: &AppState, summary: &StatementSummary) {
+    state
+        .metrics
+        .count_ingested(&finseg_store::import::KindCounts {
+            transaction: summary.new as u64,
+            daily_balance: summary.daily_balances as u64,
+            ..Default::default()
+        });
 }
 
 /// The query of a client-level statement import.
@@ -236,7 +241,7 @@ fn by_account(statements: Vec<Statement>) -> Vec<AccountGroup> {
 /// account whose id is the identification as written. With `open_for`,
 /// an account the client does not hold is opened for that user.
 pub async fn import_client_statements(
-    state: &AppState,
+    store: &Arc<Store>,
     client_pk: i64,
     today: Date,
     options: &StatementOptions,
@@ -258,9 +263,10 @@ pub async fn import_client_statements(
         let lookup = iban.clone();
         let found = match lookup {
             Some(iban) => {
-                state
-                    .db(move |c| finseg_store::statements::account_by_iban(c, client_pk, &iban))
-                    .await?
+                on_store(store, move |c| {
+                    finseg_store::statements::account_by_iban(c, client_pk, &iban)
+                })
+                .await?
             }
             None => None,
         };
@@ -295,7 +301,7 @@ pub async fn import_client_statements(
             continue;
         };
         let opening = open.is_some();
-        match import_into(state, client_pk, today, &account, format, statements, open).await? {
+        match import_into(store, client_pk, today, &account, format, statements, open).await? {
             Ok(summary) => {
                 outcome.status = if opening {
                     AccountStatus::Created
@@ -359,7 +365,10 @@ async fn post_client_statements(
     let _slot = state.writes.batch_slot().await?;
     let today = today_in(&tenant.time_zone);
     let (format, accounts) =
-        import_client_statements(&state, tenant.pk, today, &options, open_for, body).await?;
+        import_client_statements(&state.store, tenant.pk, today, &options, open_for, body).await?;
+    for summary in accounts.iter().filter_map(|a| a.summary.as_ref()) {
+        count(&state, summary);
+    }
     Ok((
         StatusCode::OK,
         axum::Json(crate::wire::ClientStatementImport::new(format, accounts)),
@@ -378,7 +387,8 @@ async fn post_statement(
     // Written in turn with the JSON batches (see `limits::WriteAdmission`).
     let _slot = state.writes.batch_slot().await?;
     let today = today_in(&tenant.time_zone);
-    let summary = import_statement(&state, tenant.pk, today, &id, &options, body).await?;
+    let summary = import_statement(&state.store, tenant.pk, today, &id, &options, body).await?;
+    count(&state, &summary);
     Ok((
         StatusCode::OK,
         axum::Json(crate::wire::StatementSummary::from(summary)),

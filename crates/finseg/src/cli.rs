@@ -267,16 +267,6 @@ impl Global {
             None => Ok(DbUrl::in_data_dir(&self.data_dir)),
         }
     }
-
-    /// The configuration of a command that uses the database but serves
-    /// nothing: the defaults with this database and time zone.
-    pub(crate) fn config(&self) -> Result<Config, String> {
-        Ok(Config {
-            database: self.database()?,
-            time_zone: self.time_zone.clone(),
-            ..Config::embedded(&self.data_dir)
-        })
-    }
 }
 
 impl ServerArgs {

@@ -63,15 +63,14 @@ pub(crate) async fn import_file(
             "--create-accounts-for applies to files of several accounts, without --account".into(),
         );
     }
-    let config = g.config()?;
     let store = open_store(g).await?;
     let lookup = client_id.to_owned();
-    let state = finseg_server::AppState::new(store, config);
-    let client = state
-        .db(move |c| finseg_store::clients::by_client_id(c, &lookup))
-        .await
-        .map_err(|p| p.detail)?
-        .ok_or_else(|| no_client(client_id, state.store.url()))?;
+    let client = finseg_server::state::on_store(&store, move |c| {
+        finseg_store::clients::by_client_id(c, &lookup)
+    })
+    .await
+    .map_err(|p| p.detail)?
+    .ok_or_else(|| no_client(client_id, store.url()))?;
     let today = time::today_in(&client.time_zone);
     if let Some((None, opts)) = statement {
         // A statement file without --account: each statement goes to the
@@ -87,7 +86,7 @@ pub(crate) async fn import_file(
             None => None,
         };
         let (format, accounts) = statements_api::import_client_statements(
-            &state,
+            &store,
             client.pk,
             today,
             &opts,
@@ -110,7 +109,7 @@ pub(crate) async fn import_file(
             .await
             .map_err(|e| format!("{}: {e}", file.display()))?;
         let summary = statements_api::import_statement(
-            &state,
+            &store,
             client.pk,
             today,
             &account,
@@ -133,7 +132,7 @@ pub(crate) async fn import_file(
     // The same entry point as `POST /api/v1/import`; a running server's
     // segment index catches up with what this writes on its next refresh.
     let summary = finseg_import::import_stream(
-        state.store.clone(),
+        store.clone(),
         client.pk,
         today,
         finseg_import::ImportRun::default(),

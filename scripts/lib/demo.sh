@@ -12,7 +12,9 @@ bin="${FINSEG_BIN:-target/debug/finseg}"
 start_demo() {
     demo_dir="$(mktemp -d)"
     port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-    "$bin" demo --users "$1" --listen "127.0.0.1:$port" --data-dir "$demo_dir/data" >"$demo_dir/demo.log" 2>&1 &
+    # A day's token: a long generated-request run outlasts the default hour.
+    "$bin" demo --users "$1" --listen "127.0.0.1:$port" --data-dir "$demo_dir/data" \
+        --token-ttl 86400 >"$demo_dir/demo.log" 2>&1 &
     demo_pid=$!
     trap 'kill "$demo_pid" 2>/dev/null || true; wait "$demo_pid" 2>/dev/null || true; rm -rf "$demo_dir"' EXIT
     for _ in $(seq 1 120); do

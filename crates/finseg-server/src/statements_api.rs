@@ -291,7 +291,7 @@ pub async fn import_client_statements(
             ),
             (None, None) => (None, None),
         };
-        let Some(account) = account.filter(|_| !identification.is_empty() || iban.is_some()) else {
+        let Some(account) = account else {
             outcome.detail = Some(if identification.is_empty() {
                 "the statement names no account".to_owned()
             } else {

@@ -22,15 +22,20 @@ pub fn get_user(
     client_pk: i64,
     id: &str,
 ) -> Result<Option<UserView>, StoreError> {
-    Ok(c.query_one(
-        "SELECT u.ext_id, (SELECT COUNT(*) FROM accounts a WHERE a.user_pk = u.pk)
-             FROM users u WHERE u.client_pk = $1 AND u.ext_id = $2",
-        &[P::I(client_pk), P::T(id)],
-    )?
-    .map(|r| UserView {
+    let sql = format!("{USER_SELECT} WHERE u.client_pk = $1 AND u.ext_id = $2");
+    Ok(c.query_one(&sql, &[P::I(client_pk), P::T(id)])?
+        .as_ref()
+        .map(user_view))
+}
+
+const USER_SELECT: &str =
+    "SELECT u.ext_id, (SELECT COUNT(*) FROM accounts a WHERE a.user_pk = u.pk) FROM users u";
+
+fn user_view(r: &Row) -> UserView {
+    UserView {
         id: r[0].text(),
         account_count: r[1].int(),
-    }))
+    }
 }
 
 /// One page of a client's users in id order, and how many there are.
@@ -46,17 +51,11 @@ pub fn list_users(
             &[P::I(client_pk)],
         )?
         .map_or(0, |r| r[0].int());
+    let sql = format!("{USER_SELECT} WHERE u.client_pk = $1 ORDER BY u.ext_id LIMIT $2 OFFSET $3");
     let users = c
-        .query(
-            "SELECT u.ext_id, (SELECT COUNT(*) FROM accounts a WHERE a.user_pk = u.pk)
-             FROM users u WHERE u.client_pk = $1 ORDER BY u.ext_id LIMIT $2 OFFSET $3",
-            &[P::I(client_pk), P::I(limit), P::I(offset)],
-        )?
+        .query(&sql, &[P::I(client_pk), P::I(limit), P::I(offset)])?
         .iter()
-        .map(|r| UserView {
-            id: r[0].text(),
-            account_count: r[1].int(),
-        })
+        .map(user_view)
         .collect();
     Ok((total, users))
 }

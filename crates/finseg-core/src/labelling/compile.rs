@@ -44,9 +44,10 @@ pub(super) struct RuleDoc {
     /// (a health fund, a legal-expenses insurer): one of `labels`.
     #[serde(default)]
     pub(super) insurer_line: bool,
-    /// Only when no label of this group is set yet (fallbacks).
+    /// Only when no label of this group (or of these groups) is set yet
+    /// (fallbacks).
     #[serde(default)]
-    pub(super) unless_group: Option<String>,
+    pub(super) unless_group: Option<OneOrMany>,
     #[serde(default)]
     pub(super) min_amount: Option<String>,
     #[serde(default)]
@@ -54,6 +55,23 @@ pub(super) struct RuleDoc {
     /// The rule guesses from weak evidence (a fallback): its labels say so.
     #[serde(default)]
     pub(super) weak: bool,
+}
+
+/// A name or a list of names.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub(super) enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn names(&self) -> &[String] {
+        match self {
+            OneOrMany::One(n) => std::slice::from_ref(n),
+            OneOrMany::Many(ns) => ns,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -126,7 +144,7 @@ pub(super) fn vocabulary_rules() -> Vec<RuleDoc> {
         direction: Some("out".to_owned()),
         insurer: true,
         insurer_line: true,
-        unless_group: Some("INSURANCE".to_owned()),
+        unless_group: Some(OneOrMany::One("INSURANCE".to_owned())),
         not_text: v.not_insurance.clone(),
         ..RuleDoc::default()
     });
@@ -175,6 +193,9 @@ impl RuleSet {
             );
             Ok(table.id(k, field))
         };
+        let insurance_group = labels::group("INSURANCE")
+            .expect("SPEC §4 has an INSURANCE group")
+            .1;
         let mut rules = Vec::with_capacity(doc.rules.len());
         for r in &doc.rules {
             let ctx = |e: String| format!("rule set {name}, rule '{}': {e}", r.id);
@@ -249,14 +270,18 @@ impl RuleSet {
                 insurer_line: r.insurer_line,
                 unless_group: match &r.unless_group {
                     None => None,
-                    Some(g) => Some(
-                        labels::group(g)
-                            .ok_or_else(|| ctx(format!("unknown group {g}")))?
-                            .1,
-                    ),
+                    Some(groups) => Some(groups.names().iter().try_fold(
+                        LabelSet::default(),
+                        |set, g| {
+                            labels::group(g)
+                                .map(|(_, members)| set.union(members))
+                                .ok_or_else(|| ctx(format!("unknown group {g}")))
+                        },
+                    )?),
                 },
                 min_amount: amount(&r.min_amount)?,
                 max_amount: amount(&r.max_amount)?,
+                about_insurance: set.intersects(insurance_group),
             });
         }
         // The insurers' aliases ride along in the same automaton, so that

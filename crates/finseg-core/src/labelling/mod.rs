@@ -93,6 +93,9 @@ pub(super) struct Rule {
     pub(super) unless_group: Option<LabelSet>,
     pub(super) min_amount: Option<Amount>,
     pub(super) max_amount: Option<Amount>,
+    /// The rule sets an insurance label: words inside an insurer's name
+    /// may serve it.
+    pub(super) about_insurance: bool,
 }
 
 impl Rule {
@@ -315,6 +318,8 @@ impl RuleSet {
         // The longest alias named, and the longest ambiguous one: (length, provider).
         let mut named: Option<(usize, usize)> = None;
         let mut ambiguous: Option<(usize, usize)> = None;
+        scratch.matches.clear();
+        scratch.insurer_spans.clear();
         for m in self.automaton.find_overlapping_iter(&scratch.text) {
             let id = m.pattern().as_usize();
             let in_counterpart = m.end() <= scratch.counterpart_end;
@@ -330,13 +335,33 @@ impl RuleSet {
                     if slot.is_none_or(|(l, _)| len > l) {
                         *slot = Some((len, provider));
                     }
+                    scratch
+                        .insurer_spans
+                        .push((m.start(), m.end(), is_ambiguous));
                 }
-                for &(ri, bit) in &self.keyword_rules[id] {
-                    if scratch.flags[ri] == 0 {
-                        scratch.marked.push(ri);
-                    }
-                    scratch.flags[ri] |= bit;
+                scratch.matches.push((id, m.start(), m.end()));
+            }
+        }
+        // An insurer's name is not evidence of anything but insurance: the
+        // words inside it ("Energie" in energie-BKK, "Bahn" in
+        // Knappschaft-Bahn-See) mark no other rule. Vetoes still count.
+        scratch
+            .insurer_spans
+            .retain(|&(_, _, is_ambiguous)| !is_ambiguous || context);
+        for &(id, start, end) in &scratch.matches {
+            let in_insurer_name = self.alias_of[id].is_none()
+                && scratch
+                    .insurer_spans
+                    .iter()
+                    .any(|&(s, e, _)| s <= start && end <= e);
+            for &(ri, bit) in &self.keyword_rules[id] {
+                if in_insurer_name && bit != NOT_TEXT && !self.rules[ri].about_insurance {
+                    continue;
                 }
+                if scratch.flags[ri] == 0 {
+                    scratch.marked.push(ri);
+                }
+                scratch.flags[ri] |= bit;
             }
         }
         let named = named.or(ambiguous.filter(|_| context));
@@ -600,6 +625,10 @@ pub struct Scratch {
     insurer_named: bool,
     /// The line of the named insurer, if it is a specialist.
     insurer_line: Option<Label>,
+    /// The keyword matches of the last call: (keyword id, start, end).
+    matches: Vec<(usize, usize, usize)>,
+    /// Where the last call's text names an insurer: (start, end, ambiguous).
+    insurer_spans: Vec<(usize, usize, bool)>,
     provenance: Vec<(Label, usize)>,
     /// Provenance texts by rule set and (label, rule) pairs.
     interned: HashMap<Box<[u64]>, Arc<str>, foldhash::fast::RandomState>,
@@ -784,6 +813,57 @@ mod tests {
         );
         let refund = default_labels(49_90, "Versandhaus GmbH", "Erstattung Rechnung 5512");
         assert!(!refund.contains(&"OTHERINCOME"), "{refund:?}");
+    }
+
+    /// Words inside an insurer's name say nothing about other categories:
+    /// a health fund named after an industry or a railway is not energy
+    /// or transport.
+    #[test]
+    fn an_insurers_name_labels_nothing_but_insurance() {
+        for counterpart in ["energie-BKK", "BAHN-BKK", "Knappschaft-Bahn-See"] {
+            let got = default_labels(-310_00, counterpart, "Beitrag 11/2027");
+            assert_eq!(got, ["HEALTHINSURANCE"], "{counterpart}");
+        }
+        // Outside an insurer's name the same words keep their meaning.
+        assert_eq!(
+            default_labels(
+                -84_00,
+                "Stadtwerke Beispielstadt",
+                "Energie Abschlag 11/2027"
+            ),
+            ["ENERGY"]
+        );
+    }
+
+    /// A payment is labelled by what it is for, in either direction: money
+    /// back from an energy supplier is energy, not income; a salary from a
+    /// utility that employs the holder stays salary.
+    #[test]
+    fn refunds_keep_the_label_of_what_they_pay_back() {
+        assert_eq!(
+            default_labels(
+                61_20,
+                "Beispiel Energie AG",
+                "Guthaben Jahresabrechnung Strom 2027"
+            ),
+            ["ENERGY"]
+        );
+        assert_eq!(
+            default_labels(2_870_00, "Stadtwerke Beispielstadt GmbH", "Gehalt 11/2027"),
+            ["SALARY"]
+        );
+    }
+
+    /// Service charges paid to a landlord belong with the rent.
+    #[test]
+    fn service_charges_are_rent() {
+        for purpose in ["Nebenkosten Whg 3 links", "Betriebskostennachzahlung 2026"] {
+            assert_eq!(
+                default_labels(-180_00, "H. Vermieter", purpose),
+                ["RENT"],
+                "{purpose}"
+            );
+        }
     }
 
     /// Statements carry counterparts and purposes in the languages of the

@@ -11,7 +11,7 @@ use finseg_core::{Amount, Currency, Date, Iban};
 use roxmltree::{Document, Node, ParsingOptions};
 
 use crate::text::{self, clean};
-use crate::{AccountIdent, Balance, BalanceKind, Entry, Location, ParseError, Statement};
+use crate::{AccountIdent, Balance, BalanceKind, Entry, Location, ParseError, Statement, Warning};
 
 /// A DOM of more nodes than this is refused (about 100 MB of CAMT).
 const NODES_LIMIT: u32 = 20_000_000;
@@ -44,10 +44,15 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Statement>, ParseError> {
             format!("namespace '{ns}' is not CAMT.052, CAMT.053 or CAMT.054"),
         ));
     }
+    // Version 1 of each message (2008) names its container with a `V01`
+    // suffix; later versions do not.
     let container = elements(root)
         .find(|n| {
             matches!(
-                n.tag_name().name(),
+                n.tag_name()
+                    .name()
+                    .strip_suffix("V01")
+                    .unwrap_or(n.tag_name().name()),
                 "BkToCstmrStmt" | "BkToCstmrAcctRpt" | "BkToCstmrDbtCdtNtfctn"
             )
         })
@@ -63,10 +68,17 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Statement>, ParseError> {
     // Paths are built from indexes known here: `path()` per entry would
     // count siblings each time (quadratic in entries per statement).
     let container_path = path(container);
+    let created = text_at(container, &["GrpHdr", "CreDtTm"]);
     let statements: Vec<Statement> = nodes
         .iter()
         .enumerate()
-        .map(|(i, n)| statement(*n, indexed(&container_path, n, i, nodes.len())))
+        .map(|(i, n)| {
+            statement(
+                *n,
+                indexed(&container_path, n, i, nodes.len()),
+                created.as_deref(),
+            )
+        })
         .collect::<Result<_, _>>()?;
     if statements.is_empty() {
         return Err(ParseError::new(
@@ -87,8 +99,18 @@ fn indexed(parent: &str, n: &Node<'_, '_>, i: usize, of: usize) -> String {
     }
 }
 
-fn statement(node: Node<'_, '_>, stmt_path: String) -> Result<Statement, ParseError> {
+fn statement(
+    node: Node<'_, '_>,
+    stmt_path: String,
+    message_created: Option<&str>,
+) -> Result<Statement, ParseError> {
     let mut s = Statement::new(Location::Path(stmt_path.clone()));
+    // Intraday reports and notifications may date an entry by nothing but
+    // the time the record (or else the message) was created.
+    let created = text_at(node, &["CreDtTm"])
+        .as_deref()
+        .or(message_created)
+        .and_then(|t| Date::parse(t.get(..10)?));
     s.reference = text_at(node, &["Id"]);
     s.number = text_at(node, &["ElctrncSeqNb"]).or_else(|| text_at(node, &["LglSeqNb"]));
     s.from = child_at(node, &["FrToDt", "FrDtTm"]).and_then(|n| date_text(n).ok());
@@ -96,6 +118,9 @@ fn statement(node: Node<'_, '_>, stmt_path: String) -> Result<Statement, ParseEr
     let acct = child(node, "Acct").ok_or_else(|| missing(node, "Acct"))?;
     let raw = text_at(acct, &["Id", "IBAN"])
         .or_else(|| text_at(acct, &["Id", "Othr", "Id"]))
+        // Version 1 (2008): a proprietary or domestic account number.
+        .or_else(|| text_at(acct, &["Id", "PrtryAcct", "Id"]))
+        .or_else(|| text_at(acct, &["Id", "BBAN"]))
         .ok_or_else(|| missing(acct, "Id/IBAN or Id/Othr/Id"))?;
     s.account = AccountIdent {
         iban: Iban::parse(&raw).ok(),
@@ -131,18 +156,30 @@ fn statement(node: Node<'_, '_>, stmt_path: String) -> Result<Statement, ParseEr
         .collect();
     for (i, ntry) in ntries.iter().enumerate() {
         s.entry_count += 1;
-        entries(
-            *ntry,
-            indexed(&stmt_path, ntry, i, ntries.len()),
-            &mut s.entries,
-        )?;
+        let ntry_path = indexed(&stmt_path, ntry, i, ntries.len());
+        let undated =
+            child_at(*ntry, &["BookgDt"]).is_none() && child_at(*ntry, &["ValDt"]).is_none();
+        if undated && let Some(created) = created {
+            s.warnings.push(Warning {
+                location: Location::Path(ntry_path.clone()),
+                message: format!(
+                    "entry without BookgDt or ValDt: dated {created}, the day its report was created (CreDtTm)"
+                ),
+            });
+        }
+        entries(*ntry, ntry_path, created, &mut s.entries)?;
     }
     Ok(s)
 }
 
 /// One `Ntry` gives one entry, or one per `TxDtls` when a batch lists each
 /// transaction's amount and they add up to the entry's.
-fn entries(ntry: Node<'_, '_>, ntry_path: String, out: &mut Vec<Entry>) -> Result<(), ParseError> {
+fn entries(
+    ntry: Node<'_, '_>,
+    ntry_path: String,
+    created: Option<Date>,
+    out: &mut Vec<Entry>,
+) -> Result<(), ParseError> {
     let (amount, currency) = signed_amount(ntry)?;
     let status = text_at(ntry, &["Sts", "Cd"])
         .or_else(|| text_at(ntry, &["Sts"]))
@@ -151,7 +188,9 @@ fn entries(ntry: Node<'_, '_>, ntry_path: String, out: &mut Vec<Entry>) -> Resul
     let value_date = child_at(ntry, &["ValDt"]).map(date_of).transpose()?;
     let booking_date = match child_at(ntry, &["BookgDt"]) {
         Some(n) => date_of(n)?,
-        None => value_date.ok_or_else(|| missing(ntry, "BookgDt"))?,
+        None => value_date
+            .or(created)
+            .ok_or_else(|| missing(ntry, "BookgDt"))?,
     };
     let mut base = Entry::new(
         Location::Path(ntry_path.clone()),
@@ -489,6 +528,35 @@ mod tests {
         assert_eq!(s[0].entry_count, 2);
         assert_eq!(s[0].entries[0].amount.cents(), -5_00);
         assert!(!s[0].entries[1].booked);
+    }
+
+    /// Version 1 of CAMT.052 (2008): a `V01` container and a proprietary
+    /// account number; an entry of an intraday report with neither booking
+    /// nor value date takes the day the report was created, with a warning.
+    #[test]
+    fn version_1_reports_and_undated_entries() {
+        let xml = r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.052.001.01"><BkToCstmrAcctRptV01>
+            <GrpHdr><MsgId>M</MsgId><CreDtTm>2024-05-02T09:00:00+01:00</CreDtTm></GrpHdr>
+            <Rpt><Id>R1</Id><CreDtTm>2024-05-03T12:30:00+01:00</CreDtTm>
+            <Acct><Id><PrtryAcct><Id>12345678</Id></PrtryAcct></Id></Acct>
+            <Ntry><Amt Ccy="EUR">12.50</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts></Ntry>
+            </Rpt></BkToCstmrAcctRptV01></Document>"#;
+        let s = parse(xml.as_bytes()).unwrap();
+        assert_eq!(s[0].account.raw, "12345678");
+        let e = &s[0].entries[0];
+        assert_eq!(e.amount.cents(), -1250);
+        assert_eq!(e.booking_date, Date::parse("2024-05-03").unwrap());
+        assert_eq!(s[0].warnings.len(), 1);
+        assert!(
+            s[0].warnings[0].message.contains("CreDtTm"),
+            "{:?}",
+            s[0].warnings
+        );
+        // Without any creation time there is no date to give: refused.
+        let undated = xml
+            .replace("<CreDtTm>2024-05-03T12:30:00+01:00</CreDtTm>", "")
+            .replace("<CreDtTm>2024-05-02T09:00:00+01:00</CreDtTm>", "");
+        assert!(parse(undated.as_bytes()).is_err());
     }
 
     /// CAMT.054: a batch entry with each transaction's details becomes one

@@ -482,3 +482,63 @@ fn every_csv_preset_reads_its_sample() {
         );
     }
 }
+
+/// CAMT.052, .053 and .054 files of versions 1 to 8 from the suite of the
+/// PHP parser genkgo/camt (MIT), which the rules were not written from:
+/// the statements, entries and sums per currency that their XML elements
+/// give (`tests/data/camt/genkgo/expected.json`, written by
+/// `read_elements.py` with Python's standard library). A batch entry split
+/// into its transactions counts once, as its `Ntry`.
+#[test]
+fn unseen_camt_files_match_the_values_their_elements_give() {
+    let dir = data().join("camt/genkgo");
+    let expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let expected = expected.as_object().unwrap();
+    assert!(expected.len() >= 25, "{}", expected.len());
+    let mut failures = Vec::new();
+    for (name, want) in expected {
+        let bytes = std::fs::read(dir.join(name)).unwrap();
+        let statements = match camt::parse(&bytes) {
+            Ok(s) => s,
+            Err(e) => {
+                failures.push(format!("{name}: {e}"));
+                continue;
+            }
+        };
+        let entries: Vec<&Entry> = statements.iter().flat_map(|s| &s.entries).collect();
+        // The `Ntry` an entry comes from: its path up to a `TxDtls` split.
+        let ntry = |e: &Entry| match &e.location {
+            finseg_statements::Location::Path(p) => {
+                p.split("/NtryDtls/").next().unwrap_or(p).to_owned()
+            }
+            other => format!("{other:?}"),
+        };
+        let mut ntrys: Vec<String> = entries.iter().map(|e| ntry(e)).collect();
+        ntrys.dedup();
+        let mut sums = std::collections::BTreeMap::<String, i64>::new();
+        for e in &entries {
+            let ccy = e
+                .currency
+                .map(|c| c.as_str().to_owned())
+                .unwrap_or_default();
+            *sums.entry(ccy).or_default() += e.amount.cents();
+        }
+        let want_sums: std::collections::BTreeMap<String, i64> = want["sumMinorUnits"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_i64().unwrap()))
+            .collect();
+        let got = (statements.len() as u64, ntrys.len() as u64, sums);
+        let wanted = (
+            want["statements"].as_u64().unwrap(),
+            want["entries"].as_u64().unwrap(),
+            want_sums,
+        );
+        if got != wanted {
+            failures.push(format!("{name}: got {got:?}, expected {wanted:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

@@ -149,7 +149,7 @@ pub(crate) enum Command {
         /// format is detected (as the API does), and any other file is ndjson.
         #[arg(long)]
         format: Option<String>,
-        /// CSV: a built-in column mapping (sparkasse, dkb, ing, commerzbank, deutsche-bank, postbank, comdirect, vr, n26, hypovereinsbank, finseg).
+        /// CSV: a built-in column mapping (sparkasse, dkb, ing, commerzbank, deutsche-bank, postbank, comdirect, vr, n26, hypovereinsbank, consorsbank, finseg).
         #[arg(long)]
         preset: Option<String>,
         /// CSV: a JSON file with the column mapping.

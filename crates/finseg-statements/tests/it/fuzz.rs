@@ -84,8 +84,9 @@ fn mutate(base: &[u8], edits: &[Edit]) -> Vec<u8> {
     v
 }
 
-/// The per-preset sample files (`tests/data/csv`).
-const PRESET_SAMPLES: [&[u8]; 9] = [
+/// Seeds beside the samples: the per-preset CSV files (`tests/data/csv`) and
+/// CAMT files of other versions (`tests/data/camt/genkgo`).
+const PRESET_SAMPLES: [&[u8]; 12] = [
     include_bytes!("../data/csv/dkb.csv"),
     include_bytes!("../data/csv/ing.csv"),
     include_bytes!("../data/csv/commerzbank.csv"),
@@ -95,6 +96,9 @@ const PRESET_SAMPLES: [&[u8]; 9] = [
     include_bytes!("../data/csv/vr.csv"),
     include_bytes!("../data/csv/n26.csv"),
     include_bytes!("../data/csv/hypovereinsbank.csv"),
+    include_bytes!("../data/csv/consorsbank.csv"),
+    include_bytes!("../data/camt/genkgo/camt052.v1.xml"),
+    include_bytes!("../data/camt/genkgo/camt054.v8.xml"),
 ];
 
 fn all_parsers(bytes: &[u8]) {

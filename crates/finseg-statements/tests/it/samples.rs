@@ -451,6 +451,7 @@ fn every_csv_preset_reads_its_sample() {
             0,
             "Beispiel Versicherung AG",
         ),
+        ("consorsbank", 2, 2_787_10, 0, "Beispiel Versicherung AG"),
     ];
     let presets: Vec<&str> = cases.iter().map(|c| c.0).collect();
     for preset in Mapping::PRESETS {

@@ -235,6 +235,24 @@ fn by_account(statements: Vec<Statement>) -> Vec<AccountGroup> {
     groups
 }
 
+/// The account id an identification without IBAN stands for: the
+/// identification as written, with each character an id cannot hold
+/// (`BIC/account`, spaces) written as `-`.
+fn account_id_of(identification: &str) -> Option<ExternalId> {
+    let id: String = identification
+        .trim()
+        .chars()
+        .map(|c| {
+            if ExternalId::is_valid(c.encode_utf8(&mut [0; 4])) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    ExternalId::parse(&id)
+}
+
 /// Parses a file of any number of accounts and imports each account's
 /// statements into the client's account of that identification: the IBAN
 /// (also built from a German bank code and account number), else an
@@ -261,29 +279,28 @@ pub async fn import_client_statements(
             detail: None,
         };
         let lookup = iban.clone();
-        let found = match lookup {
-            Some(iban) => {
-                on_store(store, move |c| {
-                    finseg_store::statements::account_by_iban(c, client_pk, &iban)
-                })
-                .await?
-            }
-            None => None,
+        let by_id = iban
+            .is_none()
+            .then(|| account_id_of(&identification))
+            .flatten();
+        let id = by_id.clone();
+        // The IBAN names the account; without one, the identification as the
+        // account's id.
+        let found = on_store(store, move |c| match (lookup, id) {
+            (Some(iban), _) => finseg_store::statements::account_by_iban(c, client_pk, &iban),
+            (None, Some(id)) => Ok(finseg_store::data::get_account(c, client_pk, id.as_str())?
+                .map(|_| id.as_str().to_owned())),
+            (None, None) => Ok(None),
+        })
+        .await?;
+        let new_id = match &iban {
+            Some(i) => ExternalId::parse(i.as_str()),
+            None => by_id,
         };
-        // Without an IBAN, the identification itself may be the account's id.
-        let candidate = found.or_else(|| {
-            iban.is_none()
-                .then(|| ExternalId::parse(&identification).map(|id| id.as_str().to_owned()))
-                .flatten()
-        });
-        let new_id = iban
-            .as_ref()
-            .map(|i| i.as_str().to_owned())
-            .unwrap_or_else(|| identification.clone());
-        let (account, open) = match (candidate, &open_for) {
+        let (account, open) = match (found, &open_for) {
             (Some(id), _) => (ExternalId::parse(&id), None),
             (None, Some(user)) => (
-                ExternalId::parse(&new_id),
+                new_id,
                 Some(OpenAccount {
                     user_id: user.clone(),
                     account_type: finseg_core::AccountType::Checking,

@@ -43,6 +43,16 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Statement>, ParseError> {
         let is_entry = f.tag == "61";
         match f.tag {
             "21" => s.related_reference = clean(first),
+            // A statement names its account once, after `:20:`; a second
+            // `:25:` (a mistyped tag in some files) does not move its entries.
+            "25" if !s.account.raw.is_empty() => s.warnings.push(Warning {
+                location: loc.clone(),
+                message: format!(
+                    "a second :25: in one statement ('{}'): the statement keeps its account '{}'",
+                    first.trim(),
+                    s.account.raw
+                ),
+            }),
             "25" => s.account = account(first),
             "28" | "28C" => {
                 let (n, seq) = match first.split_once('/') {
@@ -646,6 +656,26 @@ mod tests {
             Date::from_ymd(2024, 1, 2).unwrap()
         );
         assert_eq!(s.entries[0].value_date, Date::from_ymd(2023, 12, 31));
+    }
+
+    /// A second `:25:` inside one statement (a mistyped `:86:` in some
+    /// files) keeps the statement's account and is reported.
+    #[test]
+    fn a_second_account_line_in_a_statement_is_a_warning() {
+        let text = ":20:S1\n:25:DE89370400440532013000\n:60F:C240101EUR0,00\n\
+                    :61:2401020102C5,00NTRFNONREF\n:25:166?00GUTSCHRIFT?20Text\n\
+                    :62F:C240102EUR5,00\n-\n";
+        let s = parse(text.as_bytes()).unwrap();
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].account.raw, "DE89370400440532013000");
+        assert_eq!(s[0].entries.len(), 1);
+        assert!(
+            s[0].warnings
+                .iter()
+                .any(|w| w.message.contains("second :25:")),
+            "{:?}",
+            s[0].warnings
+        );
     }
 
     #[test]

@@ -140,7 +140,7 @@ pub(crate) enum Command {
         #[arg(long)]
         account: Option<String>,
         /// Without --account: open the accounts the client does not hold
-        /// for this user (their IBAN as id, currency and balance from the file).
+        /// for this user (their IBAN as id, else the file's account identification with '/' and spaces as '-'; currency and balance from the file).
         #[arg(long, value_name = "USER_ID")]
         create_accounts_for: Option<String>,
         /// `ndjson` (the bulk format), or a statement format: camt053,

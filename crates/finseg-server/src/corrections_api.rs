@@ -66,14 +66,9 @@ fn labels_of(body: &Bytes) -> Result<LabelSet, Problem> {
 }
 
 /// Re-labels the client's stored transactions with the corrections now in
-/// force, after the answer (a large client takes a while).
-fn relabel_in_background(state: &AppState, client_pk: i64) {
-    let store = state.store.clone();
-    tokio::task::spawn_blocking(move || {
-        if let Err(e) = finseg_store::relabel::relabel(&store, client_pk, 2_000) {
-            tracing::error!(client_pk, error = %e, "relabelling after a correction failed");
-        }
-    });
+/// force, in a background job (a large client takes a while).
+async fn relabel_in_background(state: &AppState, client_pk: i64) -> Result<(), Problem> {
+    crate::relabel_jobs::start(state, client_pk).await.map(drop)
 }
 
 async fn correct(
@@ -100,7 +95,7 @@ async fn correct(
             })
         })
         .await??;
-    relabel_in_background(&state, tenant.pk);
+    relabel_in_background(&state, tenant.pk).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(correction_json(&stored))).into_response())
 }
 
@@ -126,7 +121,7 @@ async fn withdraw(
     {
         return Err(Problem::not_found("correction", &id));
     }
-    relabel_in_background(&state, tenant.pk);
+    relabel_in_background(&state, tenant.pk).await?;
     Ok(StatusCode::ACCEPTED.into_response())
 }
 

@@ -12,6 +12,7 @@ use axum::routing::get;
 use finseg_core::segment_types::{Params, SegmentType};
 use finseg_core::{Date, FieldError};
 use finseg_store::jobs::{self, Created, JobRow, NewJob};
+use finseg_store::relabel;
 use serde_json::{Value, json};
 
 use crate::AppState;
@@ -45,7 +46,7 @@ fn segment_type(name: &str) -> Result<SegmentType, Problem> {
     })
 }
 
-fn new_job_id() -> String {
+pub(crate) fn new_job_id() -> String {
     let mut b = [0u8; 16];
     getrandom::fill(&mut b).expect("the operating system provides randomness");
     b[6] = (b[6] & 0x0f) | 0x40; // UUID version 4
@@ -308,6 +309,7 @@ fn result_head(job: &JobRow, paging: Option<(i64, i64)>) -> Value {
         .ok();
     let mut head = json!({
         "jobId": job.job_id,
+        "kind": "segment",
         "segmentType": job.segment_type,
         "status": job.status,
         "creationDate": creation_date,
@@ -622,27 +624,54 @@ async fn job_status(
     let lookup = job_id.clone();
     let found = state
         .db(move |c| {
-            let Some(job) = jobs::get(c, tenant.pk, &lookup)? else {
-                return Ok(None);
-            };
-            let cb = jobs::callback_state(c, job.pk)?;
-            Ok(Some((job, cb)))
+            if let Some(job) = jobs::get(c, tenant.pk, &lookup)? {
+                let cb = jobs::callback_state(c, job.pk)?;
+                return Ok(Some(status_resource(&job, cb)));
+            }
+            Ok(relabel::jobs::get(c, tenant.pk, &lookup)?
+                .as_ref()
+                .map(crate::relabel_jobs::json))
         })
         .await?;
     match found {
-        Some((job, cb)) => {
-            Ok((StatusCode::OK, axum::Json(status_resource(&job, cb))).into_response())
-        }
+        Some(resource) => Ok((StatusCode::OK, axum::Json(resource)).into_response()),
         None => Err(Problem::not_found("job", &job_id)),
     }
 }
 
-/// `?status=` and `?segmentType=` of the job list.
+/// `?kind=`, `?status=` and `?segmentType=` of the job list.
 #[derive(Debug, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct JobFilterQuery {
+    kind: Option<String>,
     status: Option<String>,
     segment_type: Option<String>,
+}
+
+/// What the job list lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum JobKind {
+    Segment,
+    Relabel,
+}
+
+impl JobFilterQuery {
+    fn kind(&self) -> Result<JobKind, Problem> {
+        match self.kind.as_deref() {
+            None | Some("segment") => Ok(JobKind::Segment),
+            Some("relabel") if self.status.is_none() && self.segment_type.is_none() => {
+                Ok(JobKind::Relabel)
+            }
+            Some("relabel") => Err(Problem::validation(vec![FieldError::new(
+                "/kind",
+                "relabel jobs are listed without status or segmentType",
+            )])),
+            Some(_) => Err(Problem::validation(vec![FieldError::new(
+                "/kind",
+                "must be segment or relabel",
+            )])),
+        }
+    }
 }
 
 impl JobFilterQuery {
@@ -689,6 +718,16 @@ async fn list(
     Query(f): Query<JobFilterQuery>,
 ) -> ApiResult {
     let (page, per_page) = q.read(100, 1000)?;
+    if f.kind()? == JobKind::Relabel {
+        let (total, rows) = state
+            .db(move |c| relabel::jobs::list(c, tenant.pk, (page - 1) * per_page, per_page))
+            .await?;
+        return Ok(axum::Json(json!({
+            "jobs": rows.iter().map(crate::relabel_jobs::json).collect::<Vec<_>>(),
+            "paging": crate::paging::paging_json(page, per_page, total),
+        }))
+        .into_response());
+    }
     let filter = f.read()?;
     let (total, rows) = state
         .db(move |c| jobs::list(c, tenant.pk, filter, (page - 1) * per_page, per_page))

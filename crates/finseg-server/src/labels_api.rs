@@ -62,16 +62,18 @@ async fn delete_rules(State(state): State<AppState>, tenant: Tenant) -> ApiResul
     }
 }
 
-/// Re-applies the current rules to every stored transaction of the client,
-/// in short batches that leave ingestion running.
+/// Starts re-applying the current rules to every stored transaction of the
+/// client in the background (or joins the run going): 202 with the job,
+/// whose progress `GET /api/v1/jobs/{jobId}` shows.
 async fn relabel(State(state): State<AppState>, tenant: Tenant) -> ApiResult {
-    let store = state.store.clone();
-    let done = tokio::task::spawn_blocking(move || {
-        finseg_store::relabel::relabel(&store, tenant.pk, 2_000)
-    })
-    .await
-    .map_err(|e| Problem::internal(format!("relabelling failed: {e}")))??;
-    Ok(axum::Json(crate::wire::Relabelled::from(done)).into_response())
+    let job = crate::relabel_jobs::start(&state, tenant.pk).await?;
+    let location = format!("/api/v1/jobs/{}", job.job_id);
+    Ok((
+        StatusCode::ACCEPTED,
+        [(axum::http::header::LOCATION, location)],
+        axum::Json(crate::relabel_jobs::json(&job)),
+    )
+        .into_response())
 }
 
 #[derive(serde::Deserialize)]

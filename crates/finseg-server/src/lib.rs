@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod page_cache;
 pub mod paging;
 pub mod problem;
+pub mod relabel_jobs;
 pub mod segment_index;
 pub mod state;
 pub mod statements_api;

@@ -174,6 +174,7 @@ pub fn delete(c: &mut dyn Conn, client_id: &str) -> Result<bool, StoreError> {
         "DELETE FROM client_rules WHERE client_pk = $1".to_string(),
         "DELETE FROM imports WHERE client_pk = $1".to_string(),
         "DELETE FROM corrections WHERE client_pk = $1".to_string(),
+        "DELETE FROM relabel_jobs WHERE client_pk = $1".to_string(),
         "DELETE FROM callbacks WHERE client_pk = $1".to_string(),
         format!("DELETE FROM job_results WHERE {of_jobs}"),
         format!("DELETE FROM job_partitions WHERE {of_jobs}"),

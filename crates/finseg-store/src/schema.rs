@@ -336,6 +336,31 @@ CREATE INDEX corrections_client ON corrections (client_pk, pk);
 CREATE INDEX accounts_iban ON accounts (client_pk, iban) WHERE iban IS NOT NULL;
 ",
     ),
+    (
+        11,
+        "
+-- Relabelling runs in the background (`relabel::jobs`): one row per run,
+-- at most one running per client.
+CREATE TABLE relabel_jobs (
+    pk {PK},
+    job_id TEXT NOT NULL UNIQUE,
+    client_pk {INT} NOT NULL,
+    status TEXT NOT NULL,
+    created_at {INT} NOT NULL,
+    started_at {INT} NOT NULL,
+    finished_at {INT},
+    heartbeat_at {INT} NOT NULL,
+    transactions_total {INT} NOT NULL,
+    examined {INT} NOT NULL,
+    changed {INT} NOT NULL,
+    -- Rules or corrections changed while the run was going: run again.
+    again {INT} NOT NULL,
+    error TEXT
+);
+CREATE INDEX relabel_jobs_client ON relabel_jobs (client_pk, pk);
+CREATE UNIQUE INDEX relabel_jobs_running ON relabel_jobs (client_pk) WHERE status = 'RUNNING';
+",
+    ),
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

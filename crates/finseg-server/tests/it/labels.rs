@@ -38,7 +38,7 @@ async fn client_rules_and_relabelling(app: TestApp) {
     let page = app.get("/api/v1/accounts/u-acc/transactions").await;
     assert_eq!(
         labels_of(&page.body, "b1"),
-        json!([{"label": "SALARY", "source": "RULE", "rule": "default/salary-text@2026.12.7"}])
+        json!([{"label": "SALARY", "source": "RULE", "rule": format!("default/salary-text@{}", finseg_core::labelling::RuleSet::default_rules().version)}])
     );
 
     assert_problem(&app.get("/api/v1/labels/rules").await, 404);
@@ -88,20 +88,58 @@ async fn client_rules_and_relabelling(app: TestApp) {
     );
     // Stored data keeps its labels until it is re-labelled.
     assert_eq!(labels_of(&page.body, "b1")[0]["label"], "SALARY");
-    let r = app.post("/api/v1/labels/relabel", json!({})).await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(r.body, json!({"examined": 2, "changed": 1}));
+    let job = relabel(&app).await;
+    assert_eq!(
+        (&job["status"], &job["progress"], &job["changed"]),
+        (
+            &json!("COMPLETED"),
+            &json!({"transactionsDone": 2, "transactionsTotal": 2}),
+            &json!(1)
+        ),
+        "{job}"
+    );
     let page = app.get("/api/v1/accounts/u-acc/transactions").await;
     assert_eq!(labels_of(&page.body, "b1")[0]["rule"], "client/bonus@1");
 
     // Without client rules, the defaults apply again after re-labelling.
     assert_eq!(app.delete("/api/v1/labels/rules").await.status, 204);
-    assert_eq!(
-        app.post("/api/v1/labels/relabel", json!({})).await.body["changed"],
-        2
+    assert_eq!(relabel(&app).await["changed"], 2);
+    // Both runs are in the jobs API, newest first; segment jobs are not.
+    let list = app.get("/api/v1/jobs?kind=relabel").await;
+    assert_eq!(list.status, 200, "{}", list.text);
+    let changed: Vec<&Value> = list.body["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| &j["changed"])
+        .collect();
+    assert_eq!(changed, [&json!(2), &json!(1)], "{}", list.text);
+    assert_eq!(app.get("/api/v1/jobs").await.body["jobs"], json!([]));
+    assert_problem(&app.get("/api/v1/jobs?kind=other").await, 400);
+    assert_problem(
+        &app.get("/api/v1/jobs?kind=relabel&status=RUNNING").await,
+        400,
     );
     let page = app.get("/api/v1/accounts/u-acc/transactions").await;
     assert_eq!(labels_of(&page.body, "b2")[0]["label"], "SALARY");
+}
+
+/// Starts relabelling (`202` and the job) and waits for the job to end,
+/// as the jobs API shows it.
+async fn relabel(app: &TestApp) -> Value {
+    let r = app.post("/api/v1/labels/relabel", json!({})).await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    assert_eq!(r.body["kind"], "relabel", "{}", r.text);
+    let url = r.body["statusUrl"].as_str().unwrap().to_owned();
+    for _ in 0..500 {
+        let job = app.get(&url).await;
+        assert_eq!(job.status, 200, "{}", job.text);
+        if job.body["status"] != "RUNNING" {
+            return job.body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("relabelling did not end");
 }
 
 /// The coverage report counts what is labelled per group and ranks the

@@ -582,7 +582,7 @@ async fn rule_labels_and_own_transfers(app: TestApp) {
         .unwrap();
     assert_eq!(
         sal["labels"],
-        json!([{"label": "SALARY", "source": "RULE", "rule": "default/salary-text@2026.12.7"}])
+        json!([{"label": "SALARY", "source": "RULE", "rule": format!("default/salary-text@{}", finseg_core::labelling::RuleSet::default_rules().version)}])
     );
 
     let r = app

@@ -1,6 +1,8 @@
 //! Re-labelling a client's stored transactions when its rules or
 //! corrections change.
 
+pub mod jobs;
+
 use finseg_core::Amount;
 use finseg_core::labelling::{Scratch, Signals};
 use finseg_core::labels::LabelSet;

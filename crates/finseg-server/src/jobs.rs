@@ -309,7 +309,6 @@ fn result_head(job: &JobRow, paging: Option<(i64, i64)>) -> Value {
         .ok();
     let mut head = json!({
         "jobId": job.job_id,
-        "kind": "segment",
         "segmentType": job.segment_type,
         "status": job.status,
         "creationDate": creation_date,
@@ -597,6 +596,7 @@ async fn result(
 fn status_resource(job: &JobRow, callback: Option<(String, i64)>) -> Value {
     json!({
         "jobId": job.job_id,
+        "kind": "segment",
         "segmentType": job.segment_type,
         "status": job.status,
         "parameters": serde_json::from_str::<Value>(&job.params).unwrap_or(Value::Null),

@@ -23,46 +23,7 @@ pub(crate) async fn import_file(
     options: ImportOptions<'_>,
     file: &std::path::Path,
 ) -> Result<(), String> {
-    let format = match (options.format, options.account.or(options.open_for)) {
-        (Some(f), _) => Some(f),
-        (None, Some(_)) => None,
-        (None, None) => Some("ndjson"),
-    };
-    let statement = match format {
-        Some("ndjson") => {
-            if options.account.is_some() || options.preset.is_some() || options.mapping.is_some() {
-                return Err(
-                    "--account, --preset and --mapping apply to statement files, not to ndjson"
-                        .into(),
-                );
-            }
-            None
-        }
-        Some(other) if finseg_statements::Format::parse(other).is_none() => {
-            return Err(format!(
-                "unknown format '{other}' (ndjson, camt053, camt052, mt940, mt942, csv)"
-            ));
-        }
-        f => {
-            let mapping = match options.mapping {
-                Some(p) => {
-                    Some(std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?)
-                }
-                None => None,
-            };
-            let opts = statements_api::StatementOptions {
-                format: f.map(str::to_owned),
-                preset: options.preset.clone(),
-                mapping,
-            };
-            Some((options.account.map(str::to_owned), opts))
-        }
-    };
-    if options.open_for.is_some() && options.account.is_some() {
-        return Err(
-            "--create-accounts-for applies to files of several accounts, without --account".into(),
-        );
-    }
+    let statement = statement_request(&options)?;
     let store = open_store(g).await?;
     let lookup = client_id.to_owned();
     let client = finseg_server::state::on_store(&store, move |c| {
@@ -125,15 +86,74 @@ pub(crate) async fn import_file(
         );
         return Ok(());
     }
+    import_bulk(&store, client.pk, today, file).await
+}
+
+/// What the options ask for: `None` for a bulk (ndjson) file, else a
+/// statement file for an account (or, without one, for the accounts it
+/// names) with its format options.
+fn statement_request(
+    options: &ImportOptions<'_>,
+) -> Result<Option<(Option<String>, statements_api::StatementOptions)>, String> {
+    let format = match (options.format, options.account.or(options.open_for)) {
+        (Some(f), _) => Some(f),
+        (None, Some(_)) => None,
+        (None, None) => Some("ndjson"),
+    };
+    let statement = match format {
+        Some("ndjson") => {
+            if options.account.is_some() || options.preset.is_some() || options.mapping.is_some() {
+                return Err(
+                    "--account, --preset and --mapping apply to statement files, not to ndjson"
+                        .into(),
+                );
+            }
+            None
+        }
+        Some(other) if finseg_statements::Format::parse(other).is_none() => {
+            return Err(format!(
+                "unknown format '{other}' (ndjson, camt053, camt052, mt940, mt942, csv)"
+            ));
+        }
+        f => {
+            let mapping = match options.mapping {
+                Some(p) => {
+                    Some(std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?)
+                }
+                None => None,
+            };
+            let opts = statements_api::StatementOptions {
+                format: f.map(str::to_owned),
+                preset: options.preset.clone(),
+                mapping,
+            };
+            Some((options.account.map(str::to_owned), opts))
+        }
+    };
+    if options.open_for.is_some() && options.account.is_some() {
+        return Err(
+            "--create-accounts-for applies to files of several accounts, without --account".into(),
+        );
+    }
+    Ok(statement)
+}
+
+/// A bulk (ndjson) file, through the same entry point as `POST
+/// /api/v1/import`; a running server's segment index catches up with what
+/// this writes on its next refresh.
+async fn import_bulk(
+    store: &std::sync::Arc<finseg_store::Store>,
+    client_pk: i64,
+    today: finseg_core::Date,
+    file: &std::path::Path,
+) -> Result<(), String> {
     let f = tokio::fs::File::open(file)
         .await
         .map_err(|e| format!("{}: {e}", file.display()))?;
     let stream = file_stream::chunks(f);
-    // The same entry point as `POST /api/v1/import`; a running server's
-    // segment index catches up with what this writes on its next refresh.
     let summary = finseg_import::import_stream(
         store.clone(),
-        client.pk,
+        client_pk,
         today,
         finseg_import::ImportRun::default(),
         finseg_import::Hooks {

@@ -396,6 +396,10 @@ fn layout(rows: &[(usize, Vec<String>)], cols: &[Option<&Column>]) -> Result<Lay
     })
 }
 
+// Over 120 lines on purpose: one pass over the rows, each column read at the
+// position the layout found, with the statement's running state in locals.
+/// Reads a CSV export with its column mapping: one statement of the booked
+/// and pending rows, the balances a balance column gives.
 pub fn parse(bytes: &[u8], mapping: &Mapping) -> Result<Vec<Statement>, ParseError> {
     mapping
         .check()

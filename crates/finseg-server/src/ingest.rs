@@ -139,8 +139,10 @@ async fn put_user(
     if created {
         state
             .metrics
-            .ingested_users
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            .count_ingested(&finseg_store::import::KindCounts {
+                user: 1,
+                ..Default::default()
+            });
     }
     let status = if created {
         StatusCode::CREATED
@@ -249,8 +251,10 @@ async fn put_account(
     if created {
         state
             .metrics
-            .ingested_accounts
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            .count_ingested(&finseg_store::import::KindCounts {
+                account: 1,
+                ..Default::default()
+            });
     }
     Ok(json(
         if created {
@@ -478,7 +482,7 @@ pub async fn import_ndjson(
             state
                 .metrics
                 .rejected_records
-                .fetch_add(summary.rejected_count, std::sync::atomic::Ordering::Relaxed);
+                .inc_by(summary.rejected_count);
             Ok(summary)
         }
         Err(ImportError::Read {

@@ -238,7 +238,7 @@ async fn create(
             } else {
                 &state.metrics.job_cuts_from_database
             };
-            cuts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            cuts.inc();
             state.work_available.notify_waiters();
             if job.status == jobs::COMPLETED {
                 state.callbacks_due.notify_one();

@@ -1,9 +1,6 @@
 //! Operations: `/health`, `/metrics` (Prometheus text format), request ids
 //! and one structured log line per request.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -13,6 +10,12 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use prometheus_client::encoding::prometheus_text;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 
 use crate::AppState;
 
@@ -21,186 +24,221 @@ const BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
 ];
 
-#[derive(Default)]
-struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
-}
+/// Upper bounds of the job duration buckets, in seconds.
+const JOB_BUCKETS: [f64; 10] = [0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0];
 
-#[derive(Default)]
+type Labels<const N: usize> = [(&'static str, String); N];
+type HistogramFamily<const N: usize> = Family<Labels<N>, Histogram, fn() -> Histogram>;
+
+/// The events this node counts, in a registry `/metrics` encodes (with the
+/// values read at the scrape: see [`scrape`]).
+#[derive(Debug)]
 pub struct Metrics {
-    /// (method, route, status) → count
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
-    /// route → latency histogram
-    latency: Mutex<BTreeMap<String, Histogram>>,
-    pub ingested_users: AtomicU64,
-    pub ingested_accounts: AtomicU64,
-    pub ingested_transactions: AtomicU64,
-    pub ingested_daily_balances: AtomicU64,
-    pub rejected_records: AtomicU64,
+    registry: Registry,
+    requests: Family<Labels<3>, Counter>,
+    latency: HistogramFamily<1>,
+    ingested: Family<Labels<1>, Counter>,
+    pub rejected_records: Counter,
     /// Job partitions evaluated from the segment index / from the database.
-    pub partitions_from_index: AtomicU64,
-    pub partitions_from_database: AtomicU64,
+    pub partitions_from_index: Counter,
+    pub partitions_from_database: Counter,
     /// Jobs whose users the segment index cut into partitions, and jobs
     /// whose creation read the users' keys from the database.
-    pub job_cuts_from_index: AtomicU64,
-    pub job_cuts_from_database: AtomicU64,
+    pub job_cuts_from_index: Counter,
+    pub job_cuts_from_database: Counter,
     /// Refreshes of one client's segment index that failed.
-    pub index_refresh_failures: AtomicU64,
+    pub index_refresh_failures: Counter,
+    jobs_finished: Family<Labels<2>, Counter>,
+    job_duration: HistogramFamily<2>,
     next_request_id: AtomicU64,
-    /// (segment type, final state) → (jobs, seconds from creation to end)
-    jobs_finished: Mutex<BTreeMap<(String, String), (u64, f64)>>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::default();
+        let requests = Family::default();
+        registry.register(
+            "finseg_http_requests",
+            "HTTP requests by method, route and status",
+            Family::clone(&requests),
+        );
+        let latency: HistogramFamily<1> = Family::new_with_constructor(|| Histogram::new(BUCKETS));
+        registry.register(
+            "finseg_http_request_duration_seconds",
+            "HTTP request latency by route",
+            latency.clone(),
+        );
+        let ingested = Family::<Labels<1>, Counter>::default();
+        for kind in ["user", "account", "transaction", "dailyBalance"] {
+            let _ = ingested.get_or_create(&[("kind", kind.to_owned())]);
+        }
+        registry.register(
+            "finseg_ingested_records",
+            "Records written by ingestion, by kind",
+            Family::clone(&ingested),
+        );
+        let rejected_records = Counter::default();
+        registry.register(
+            "finseg_rejected_records",
+            "Ingestion records rejected as invalid",
+            rejected_records.clone(),
+        );
+        let partitions = Family::<Labels<1>, Counter>::default();
+        registry.register(
+            "finseg_job_partitions",
+            "Job partitions evaluated on this node, by source",
+            partitions.clone(),
+        );
+        let cuts = Family::<Labels<1>, Counter>::default();
+        registry.register(
+            "finseg_job_cuts",
+            "Jobs created on this node, by where their users were cut into partitions",
+            cuts.clone(),
+        );
+        let jobs_finished = Family::default();
+        registry.register(
+            "finseg_jobs_finished",
+            "Segment jobs finished on this node, by type and state",
+            Family::clone(&jobs_finished),
+        );
+        let job_duration: HistogramFamily<2> =
+            Family::new_with_constructor(|| Histogram::new(JOB_BUCKETS));
+        registry.register(
+            "finseg_job_duration_seconds",
+            "Seconds from a segment job's creation to its end, by type and state",
+            job_duration.clone(),
+        );
+        let index_refresh_failures = Counter::default();
+        registry.register(
+            "finseg_segment_index_refresh_failures",
+            "Refreshes of one client's segment index that failed (the client's index is rebuilt at the next round; the others are unaffected)",
+            index_refresh_failures.clone(),
+        );
+        // One statement each: the guard `get_or_create` returns holds the
+        // family's lock until the statement ends.
+        let counter = |family: &Family<Labels<1>, Counter>, source: &str| -> Counter {
+            family
+                .get_or_create(&[("source", source.to_owned())])
+                .clone()
+        };
+        let partitions_from_index = counter(&partitions, "index");
+        let partitions_from_database = counter(&partitions, "database");
+        let job_cuts_from_index = counter(&cuts, "index");
+        let job_cuts_from_database = counter(&cuts, "database");
+        Metrics {
+            partitions_from_index,
+            partitions_from_database,
+            job_cuts_from_index,
+            job_cuts_from_database,
+            registry,
+            requests,
+            latency,
+            ingested,
+            rejected_records,
+            index_refresh_failures,
+            jobs_finished,
+            job_duration,
+            next_request_id: AtomicU64::new(0),
+        }
+    }
 }
 
 impl Metrics {
     fn record(&self, method: &str, route: &str, status: u16, secs: f64) {
-        *self
-            .requests
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry((method.to_owned(), route.to_owned(), status))
-            .or_default() += 1;
-        let mut lat = self.latency.lock().unwrap_or_else(|e| e.into_inner());
-        let h = lat.entry(route.to_owned()).or_default();
-        for (i, b) in BUCKETS.iter().enumerate() {
-            if secs <= *b {
-                h.counts[i] += 1;
-            }
-        }
-        h.count += 1;
-        h.sum += secs;
+        self.requests
+            .get_or_create(&[
+                ("method", method.to_owned()),
+                ("route", route.to_owned()),
+                ("status", status.to_string()),
+            ])
+            .inc();
+        self.latency
+            .get_or_create(&[("route", route.to_owned())])
+            .observe(secs);
     }
 
     pub fn count_ingested(&self, c: &finseg_store::import::KindCounts) {
-        self.ingested_users.fetch_add(c.user, Ordering::Relaxed);
-        self.ingested_accounts
-            .fetch_add(c.account, Ordering::Relaxed);
-        self.ingested_transactions
-            .fetch_add(c.transaction, Ordering::Relaxed);
-        self.ingested_daily_balances
-            .fetch_add(c.daily_balance, Ordering::Relaxed);
+        for (kind, n) in [
+            ("user", c.user),
+            ("account", c.account),
+            ("transaction", c.transaction),
+            ("dailyBalance", c.daily_balance),
+        ] {
+            self.ingested
+                .get_or_create(&[("kind", kind.to_owned())])
+                .inc_by(n);
+        }
     }
 
     /// Counts a job this node finished, with its duration from POST to result.
     pub fn job_finished(&self, job: &finseg_store::jobs::JobRow) {
         let secs = job.finished_at.map_or(0, |f| f - job.created_at).max(0) as f64;
-        let mut m = self.jobs_finished.lock().unwrap_or_else(|e| e.into_inner());
-        let e = m
-            .entry((job.segment_type.clone(), job.status.clone()))
-            .or_default();
-        e.0 += 1;
-        e.1 += secs;
+        let labels = [
+            ("segment", job.segment_type.clone()),
+            ("status", job.status.clone()),
+        ];
+        self.jobs_finished.get_or_create(&labels).inc();
+        self.job_duration.get_or_create(&labels).observe(secs);
     }
 
+    /// The counters in the Prometheus text format (0.0.4).
     pub fn render(&self) -> String {
         let mut out = String::new();
-        out.push_str(
-            "# HELP finseg_http_requests_total HTTP requests by method, route and status.\n",
-        );
-        out.push_str("# TYPE finseg_http_requests_total counter\n");
-        for ((m, r, s), n) in self
-            .requests
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-        {
-            let _ = writeln!(
-                out,
-                "finseg_http_requests_total{{method=\"{m}\",route=\"{r}\",status=\"{s}\"}} {n}"
-            );
-        }
-        out.push_str(
-            "# HELP finseg_http_request_duration_seconds HTTP request latency by route.\n",
-        );
-        out.push_str("# TYPE finseg_http_request_duration_seconds histogram\n");
-        for (r, h) in self
-            .latency
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-        {
-            for (i, b) in BUCKETS.iter().enumerate() {
-                let _ = writeln!(
-                    out,
-                    "finseg_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"{b}\"}} {}",
-                    h.counts[i]
-                );
-            }
-            let _ = writeln!(
-                out,
-                "finseg_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"+Inf\"}} {}",
-                h.count
-            );
-            let _ = writeln!(
-                out,
-                "finseg_http_request_duration_seconds_sum{{route=\"{r}\"}} {}",
-                h.sum
-            );
-            let _ = writeln!(
-                out,
-                "finseg_http_request_duration_seconds_count{{route=\"{r}\"}} {}",
-                h.count
-            );
-        }
-        out.push_str(
-            "# HELP finseg_ingested_records_total Records written by ingestion, by kind.\n",
-        );
-        out.push_str("# TYPE finseg_ingested_records_total counter\n");
-        for (kind, v) in [
-            ("user", &self.ingested_users),
-            ("account", &self.ingested_accounts),
-            ("transaction", &self.ingested_transactions),
-            ("dailyBalance", &self.ingested_daily_balances),
-        ] {
-            let _ = writeln!(
-                out,
-                "finseg_ingested_records_total{{kind=\"{kind}\"}} {}",
-                v.load(Ordering::Relaxed)
-            );
-        }
-        out.push_str(
-            "# HELP finseg_rejected_records_total Ingestion records rejected as invalid.\n",
-        );
-        out.push_str("# TYPE finseg_rejected_records_total counter\n");
-        let _ = writeln!(
-            out,
-            "finseg_rejected_records_total {}",
-            self.rejected_records.load(Ordering::Relaxed)
-        );
-        by_source(
-            &mut out,
-            "finseg_job_partitions_total",
-            "Job partitions evaluated on this node, by source.",
-            [&self.partitions_from_index, &self.partitions_from_database],
-        );
-        by_source(
-            &mut out,
-            "finseg_job_cuts_total",
-            "Jobs created on this node, by where their users were cut into partitions.",
-            [&self.job_cuts_from_index, &self.job_cuts_from_database],
-        );
-        out.push_str("# HELP finseg_jobs_finished_total Segment jobs finished on this node, by type and state.\n");
-        out.push_str("# TYPE finseg_jobs_finished_total counter\n");
-        out.push_str("# HELP finseg_job_duration_seconds_sum Seconds from job creation to its end, summed.\n");
-        out.push_str("# TYPE finseg_job_duration_seconds_sum counter\n");
-        for ((t, s), (n, secs)) in self
-            .jobs_finished
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-        {
-            let _ = writeln!(
-                out,
-                "finseg_jobs_finished_total{{segment=\"{t}\",status=\"{s}\"}} {n}"
-            );
-            let _ = writeln!(
-                out,
-                "finseg_job_duration_seconds_sum{{segment=\"{t}\",status=\"{s}\"}} {secs}"
-            );
-        }
+        prometheus_text::encode(&mut out, &self.registry).expect("writing to a String cannot fail");
         out
     }
+}
+
+/// What `/metrics` reads at the scrape: the newest write, the segment
+/// index's state and the large writes in flight.
+fn scrape(state: &AppState, ingest_seq: Option<i64>) -> String {
+    let mut registry = Registry::default();
+    if let Some(seq) = ingest_seq {
+        registry.register(
+            "finseg_ingest_seq",
+            "The newest committed write's sequence number",
+            ConstGauge::new(seq),
+        );
+    }
+    let index = state.indexes.stats();
+    if let Some(seq) = index.seq {
+        registry.register(
+            "finseg_segment_index_seq",
+            "The newest write every client's segment index reflects",
+            ConstGauge::new(seq),
+        );
+    }
+    registry.register(
+        "finseg_segment_index_users",
+        "Users held in this node's segment index",
+        ConstGauge::new(index.users as i64),
+    );
+    // A family made afresh at each scrape: the counts are the index's own.
+    let loaded = Family::<Labels<1>, Counter>::default();
+    loaded
+        .get_or_create(&[("source", "import".to_owned())])
+        .inc_by(index.users_staged);
+    loaded
+        .get_or_create(&[("source", "database".to_owned())])
+        .inc_by(index.users_read);
+    registry.register(
+        "finseg_segment_index_users_loaded",
+        "Users this node's segment index took in, from a bulk import on this node (source=\"import\") or read from the database",
+        loaded,
+    );
+    registry.register(
+        "finseg_large_writes_in_flight",
+        "JSON batches, bulk imports and statement files running or waiting on this node",
+        ConstGauge::new(state.writes.in_flight() as i64),
+    );
+    registry.register(
+        "finseg_segment_index_bytes",
+        "Approximate memory of this node's segment index",
+        ConstGauge::new(index.bytes as i64),
+    );
+    let mut out = String::new();
+    prometheus_text::encode(&mut out, &registry).expect("writing to a String cannot fail");
+    out
 }
 
 /// Middleware: assigns a request id (or keeps the caller's `X-Request-Id`),
@@ -247,55 +285,13 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
+    // Read before the index: an index at this number has caught up.
+    let seq = state.db(finseg_store::data::current_seq).await.ok();
+    let mut text = state.metrics.render();
+    text.push_str(&scrape(&state, seq));
     (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        {
-            let mut text = state.metrics.render();
-            // Read before the index: an index at this number has caught up.
-            if let Ok(seq) = state.db(finseg_store::data::current_seq).await {
-                text.push_str("# HELP finseg_ingest_seq The newest committed write's sequence number.\n");
-                text.push_str("# TYPE finseg_ingest_seq gauge\n");
-                let _ = writeln!(text, "finseg_ingest_seq {seq}");
-            }
-            let index = state.indexes.stats();
-            if let Some(seq) = index.seq {
-                text.push_str("# HELP finseg_segment_index_seq The newest write every client's segment index reflects.\n");
-                text.push_str("# TYPE finseg_segment_index_seq gauge\n");
-                let _ = writeln!(text, "finseg_segment_index_seq {seq}");
-            }
-            text.push_str("# HELP finseg_segment_index_users Users held in this node's segment index.\n");
-            text.push_str("# TYPE finseg_segment_index_users gauge\n");
-            let _ = writeln!(text, "finseg_segment_index_users {}", index.users);
-            text.push_str("# HELP finseg_segment_index_users_loaded_total Users this node's segment index took in, from a bulk import on this node (source=\"import\") or read from the database.\n");
-            text.push_str("# TYPE finseg_segment_index_users_loaded_total counter\n");
-            let _ = writeln!(
-                text,
-                "finseg_segment_index_users_loaded_total{{source=\"import\"}} {}",
-                index.users_staged
-            );
-            let _ = writeln!(
-                text,
-                "finseg_segment_index_users_loaded_total{{source=\"database\"}} {}",
-                index.users_read
-            );
-            text.push_str("# HELP finseg_segment_index_refresh_failures_total Refreshes of one client's segment index that failed (the client's index is rebuilt at the next round; the others are unaffected).\n");
-            text.push_str("# TYPE finseg_segment_index_refresh_failures_total counter\n");
-            let _ = writeln!(
-                text,
-                "finseg_segment_index_refresh_failures_total {}",
-                state.metrics.index_refresh_failures.load(std::sync::atomic::Ordering::Relaxed)
-            );
-            text.push_str("# HELP finseg_large_writes_in_flight JSON batches, bulk imports and statement files running or waiting on this node.\n");
-            text.push_str("# TYPE finseg_large_writes_in_flight gauge\n");
-            let _ = writeln!(text, "finseg_large_writes_in_flight {}", state.writes.in_flight());
-            text.push_str("# HELP finseg_segment_index_bytes Approximate memory of this node's segment index.\n");
-            text.push_str("# TYPE finseg_segment_index_bytes gauge\n");
-            let _ = writeln!(text, "finseg_segment_index_bytes {}", index.bytes);
-            text
-        },
+        [(header::CONTENT_TYPE, prometheus_text::CONTENT_TYPE)],
+        text,
     )
         .into_response()
 }
@@ -325,17 +321,4 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/health", get(health))
         .route("/metrics", get(metrics))
-}
-
-/// A counter with `source="index"` and `source="database"`.
-fn by_source(out: &mut String, name: &str, help: &str, [index, database]: [&AtomicU64; 2]) {
-    let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} counter");
-    for (source, v) in [("index", index), ("database", database)] {
-        let _ = writeln!(
-            out,
-            "{name}{{source=\"{source}\"}} {}",
-            v.load(Ordering::Relaxed)
-        );
-    }
 }

@@ -315,7 +315,7 @@ pub async fn refresh_loop(state: AppState) {
                     failed = true;
                     s.metrics
                         .index_refresh_failures
-                        .fetch_add(1, Ordering::Relaxed);
+                        .inc();
                     tracing::error!(client = client_pk, %error, "segment index refresh of a client failed");
                 }
             }

@@ -122,17 +122,11 @@ fn evaluate_partition(state: &AppState, claim: &Claim) -> Result<PartitionOutcom
             )
             .map_err(|e| e.to_string())?;
         if from_index.is_some() {
-            state
-                .metrics
-                .partitions_from_index
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            state.metrics.partitions_from_index.inc();
             return Ok(outcome);
         }
     }
-    state
-        .metrics
-        .partitions_from_database
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    state.metrics.partitions_from_database.inc();
     let mut c = store.conn().map_err(|e| e.to_string())?;
     let users = snapshot::load_partition(
         &mut *c,

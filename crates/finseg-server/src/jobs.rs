@@ -745,14 +745,23 @@ async fn delete(
     Path(job_id): Path<String>,
 ) -> ApiResult {
     let lookup = job_id.clone();
-    if state
-        .db(move |c| jobs::delete(c, tenant.pk, &lookup))
-        .await?
-    {
-        state.job_refusals.forget(tenant.pk);
-        Ok(StatusCode::NO_CONTENT.into_response())
-    } else {
-        Err(Problem::not_found("job", &job_id))
+    let deleted = state
+        .db(move |c| {
+            if jobs::delete(c, tenant.pk, &lookup)? {
+                return Ok(Some(true));
+            }
+            relabel::jobs::delete(c, tenant.pk, &lookup)
+        })
+        .await?;
+    match deleted {
+        Some(true) => {
+            state.job_refusals.forget(tenant.pk);
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
+        Some(false) => Err(Problem::conflict(
+            "the relabelling job is running; it can be deleted once it has ended",
+        )),
+        None => Err(Problem::not_found("job", &job_id)),
     }
 }
 

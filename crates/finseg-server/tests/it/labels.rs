@@ -116,6 +116,11 @@ async fn client_rules_and_relabelling(app: TestApp) {
     assert_eq!(changed, [&json!(2), &json!(1)], "{}", list.text);
     assert_eq!(app.get("/api/v1/jobs").await.body["jobs"], json!([]));
     assert_problem(&app.get("/api/v1/jobs?kind=other").await, 400);
+    // An ended relabelling job can be deleted, like a segment job.
+    let id = list.body["jobs"][1]["jobId"].as_str().unwrap().to_owned();
+    assert_eq!(app.delete(&format!("/api/v1/jobs/{id}")).await.status, 204);
+    assert_problem(&app.get(&format!("/api/v1/jobs/{id}")).await, 404);
+    assert_problem(&app.delete(&format!("/api/v1/jobs/{id}")).await, 404);
     assert_problem(
         &app.get("/api/v1/jobs?kind=relabel&status=RUNNING").await,
         400,

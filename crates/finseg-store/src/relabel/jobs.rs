@@ -207,6 +207,19 @@ pub fn get(
     .map(job))
 }
 
+/// Deletes the client's ended run with this id: `Some(true)` deleted,
+/// `Some(false)` still running (kept), `None` no such run.
+pub fn delete(c: &mut dyn Conn, client_pk: i64, job_id: &str) -> Result<Option<bool>, StoreError> {
+    let deleted = c.exec(
+        "DELETE FROM relabel_jobs WHERE client_pk = $1 AND job_id = $2 AND status <> 'RUNNING'",
+        &[P::I(client_pk), P::T(job_id)],
+    )?;
+    if deleted > 0 {
+        return Ok(Some(true));
+    }
+    Ok(get(c, client_pk, job_id)?.map(|_| false))
+}
+
 /// The client's runs, newest first: (how many in all, the page).
 pub fn list(
     c: &mut dyn Conn,

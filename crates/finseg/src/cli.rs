@@ -149,8 +149,8 @@ pub(crate) enum Command {
         /// format is detected (as the API does), and any other file is ndjson.
         #[arg(long)]
         format: Option<String>,
-        /// CSV: a built-in column mapping (sparkasse, dkb, ing, commerzbank, deutsche-bank, postbank, comdirect, vr, n26, hypovereinsbank, consorsbank, finseg).
-        #[arg(long)]
+        /// CSV: a built-in column mapping.
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(finseg_statements::csv::Mapping::PRESETS))]
         preset: Option<String>,
         /// CSV: a JSON file with the column mapping.
         #[arg(long)]

@@ -663,3 +663,19 @@ fn relabel_shows_progress() {
     assert_eq!(done["examined"], transactions as u64, "{done}");
     assert_eq!(done["changed"], 0, "the rules did not change: {done}");
 }
+
+/// `finseg import --preset` takes the presets the parser has, and names
+/// them all when given another.
+#[test]
+fn import_presets_are_the_parsers() {
+    let dir = temp_dir("presets");
+    let run = finseg(&dir)
+        .args(["import", "--client", "fsc_x", "--preset", "nobank", "x.csv"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    for preset in finseg_statements::csv::Mapping::PRESETS {
+        assert!(stderr.contains(preset), "{preset}: {stderr}");
+    }
+}

@@ -65,12 +65,6 @@ fn labels_of(body: &Bytes) -> Result<LabelSet, Problem> {
     }
 }
 
-/// Re-labels the client's stored transactions with the corrections now in
-/// force, in a background job (a large client takes a while).
-async fn relabel_in_background(state: &AppState, client_pk: i64) -> Result<(), Problem> {
-    crate::relabel_jobs::start(state, client_pk).await.map(drop)
-}
-
 async fn correct(
     State(state): State<AppState>,
     tenant: Tenant,
@@ -95,7 +89,8 @@ async fn correct(
             })
         })
         .await??;
-    relabel_in_background(&state, tenant.pk).await?;
+    // The stored transactions take the corrections in a background job.
+    crate::relabel_jobs::start(&state, tenant.pk).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(correction_json(&stored))).into_response())
 }
 
@@ -121,7 +116,8 @@ async fn withdraw(
     {
         return Err(Problem::not_found("correction", &id));
     }
-    relabel_in_background(&state, tenant.pk).await?;
+    // The stored transactions take the corrections in a background job.
+    crate::relabel_jobs::start(&state, tenant.pk).await?;
     Ok(StatusCode::ACCEPTED.into_response())
 }
 

@@ -288,8 +288,12 @@ pub async fn import_client_statements(
         // account's id.
         let found = on_store(store, move |c| match (lookup, id) {
             (Some(iban), _) => finseg_store::statements::account_by_iban(c, client_pk, &iban),
-            (None, Some(id)) => Ok(finseg_store::data::get_account(c, client_pk, id.as_str())?
-                .map(|_| id.as_str().to_owned())),
+            (None, Some(id)) => {
+                Ok(
+                    finseg_store::statements::account_exists(c, client_pk, id.as_str())?
+                        .then(|| id.as_str().to_owned()),
+                )
+            }
             (None, None) => Ok(None),
         })
         .await?;

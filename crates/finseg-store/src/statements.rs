@@ -52,6 +52,15 @@ fn target(
     }))
 }
 
+/// Whether the client holds an account with this id.
+pub fn account_exists(c: &mut dyn Conn, client_pk: i64, id: &str) -> Result<bool, StoreError> {
+    Ok(c.query_one(
+        "SELECT 1 FROM accounts WHERE client_pk = $1 AND ext_id = $2",
+        &[P::I(client_pk), P::T(id)],
+    )?
+    .is_some())
+}
+
 /// The id of the client's account with this IBAN, if any (the oldest).
 pub fn account_by_iban(
     c: &mut dyn Conn,

@@ -167,13 +167,16 @@ pub fn finish(
                 P::I(pk),
             ],
         )?;
-        let still_running = c
-            .query_one(
+        // Done once ended, or once no longer running (failed as stale, its
+        // client deleted); otherwise a request to run again came between
+        // the two statements: go round.
+        if ended > 0
+            || c.query_one(
                 "SELECT 1 FROM relabel_jobs WHERE pk = $1 AND status = 'RUNNING'",
                 &[P::I(pk)],
             )?
-            .is_some();
-        if ended > 0 || !still_running {
+            .is_none()
+        {
             return Ok(true);
         }
     }

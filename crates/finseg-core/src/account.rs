@@ -80,6 +80,13 @@ impl serde::Serialize for AccountType {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for AccountType {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        AccountType::parse(&s).ok_or_else(|| serde::de::Error::custom("not an account type"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -126,6 +126,13 @@ impl serde::Serialize for Date {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Date {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Date::parse(&s).ok_or_else(|| serde::de::Error::custom("not a date (YYYY-MM-DD)"))
+    }
+}
+
 impl Month {
     pub fn from_ym(y: i32, m: u32) -> Self {
         Month(y * 12 + m as i32 - 1)
@@ -157,6 +164,34 @@ impl Month {
 
     pub fn plus(self, n: i32) -> Self {
         Month(self.0 + n)
+    }
+}
+
+impl Month {
+    /// `YYYY-MM`, as `Display` writes it.
+    pub fn parse(s: &str) -> Option<Self> {
+        let (y, m) = s.split_once('-')?;
+        if y.len() != 4
+            || m.len() != 2
+            || !s.bytes().filter(|b| *b != b'-').all(|b| b.is_ascii_digit())
+        {
+            return None;
+        }
+        let (y, m): (i32, u32) = (y.parse().ok()?, m.parse().ok()?);
+        (1..=12).contains(&m).then(|| Month::from_ym(y, m))
+    }
+}
+
+impl serde::Serialize for Month {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Month {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Month::parse(&s).ok_or_else(|| serde::de::Error::custom("not a month (YYYY-MM)"))
     }
 }
 

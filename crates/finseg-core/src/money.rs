@@ -228,6 +228,43 @@ impl serde::Serialize for Total {
     }
 }
 
+/// Reads what [`Total`]'s `Serialize` writes: a JSON number with at most
+/// two fraction digits (stored results are read back through it).
+impl<'de> serde::Deserialize<'de> for Total {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = serde_json::Number::deserialize(d)?;
+        Total::parse(&n.to_string()).ok_or_else(|| serde::de::Error::custom("not an amount"))
+    }
+}
+
+/// Reads what `Serialize` writes (stored results are read back).
+impl<'de> serde::Deserialize<'de> for Amount {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = serde_json::Number::deserialize(d)?;
+        Amount::parse(&n.to_string()).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Total {
+    /// `[-]digits[.d[d]]`, as [`Total`]'s `Display` writes it.
+    pub fn parse(s: &str) -> Option<Total> {
+        let (negative, digits) = match s.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, s),
+        };
+        let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+        let all_digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+        if whole.is_empty() || fraction.len() > 2 || !all_digits(whole) || !all_digits(fraction) {
+            return None;
+        }
+        let mut cents: i128 = whole.parse().ok()?;
+        cents = cents.checked_mul(100)?;
+        let fraction_cents: i128 = format!("{fraction:0<2}").parse().ok()?;
+        cents = cents.checked_add(fraction_cents)?;
+        Some(Total(if negative { -cents } else { cents }))
+    }
+}
+
 impl fmt::Display for Amount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sign = if self.0 < 0 { "-" } else { "" };

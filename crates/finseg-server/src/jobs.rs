@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use finseg_core::segment_types::{Params, SegmentType};
+use finseg_core::segment_types::{Member, Params, SegmentType};
 use finseg_core::{Date, FieldError};
 use finseg_store::jobs::{self, Created, JobRow, NewJob};
 use finseg_store::relabel;
@@ -335,25 +335,24 @@ enum Format {
 
 /// Appends one member's CSV rows (the columns of
 /// `SegmentType::csv_header`, `userId` first in each).
-fn push_csv_rows(segment: SegmentType, member: &str, out: &mut String) {
-    let m: Value = serde_json::from_str(member).unwrap_or(Value::Null);
-    let text = |v: &Value| match v {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
+fn push_csv_rows(user_id: &str, member: &Member, out: &mut String) {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(Vec::new());
-    for cells in segment.csv_rows(&m) {
-        let record = std::iter::once(&m["userId"]).chain(&cells).map(text);
+    for cells in member.csv_rows() {
         // Writing into memory fails only if a record is malformed, and
         // every record here has the header's number of cells.
-        let _ = w.write_record(record);
+        let _ = w.write_record(std::iter::once(user_id).chain(cells.iter().map(String::as_str)));
     }
     if let Ok(bytes) = w.into_inner() {
         out.push_str(&String::from_utf8_lossy(&bytes));
     }
+}
+
+fn push_json(member: &Member, out: &mut String) {
+    // A member is plain data: serialising it into memory cannot fail.
+    let json = serde_json::to_string(member).expect("a member is written as JSON");
+    out.push_str(&json);
 }
 
 /// Streams the members `offset .. offset + limit` in the requested format,
@@ -439,20 +438,22 @@ fn member_stream(
             cur.next += members.len() as i64;
             cur.after = members.last().map(|(id, _)| id.clone()).or(cur.after);
             for (id, stored) in &members {
-                let m = segment.member_json(id, stored);
-                let m = m.as_ref();
+                let Some(m) = segment.decode(id, stored) else {
+                    let e = format!("the stored result of user {id} cannot be read");
+                    return Some((Err(std::io::Error::other(e)), Cursor { done: true, ..cur }));
+                };
                 match format {
                     Format::Json => {
                         if !cur.first {
                             chunk.push(',');
                         }
-                        chunk.push_str(m);
+                        push_json(&m, &mut chunk);
                     }
                     Format::Ndjson => {
-                        chunk.push_str(m);
+                        push_json(&m, &mut chunk);
                         chunk.push('\n');
                     }
-                    Format::Csv => push_csv_rows(segment, m, &mut chunk),
+                    Format::Csv => push_csv_rows(id, &m, &mut chunk),
                 }
                 cur.first = false;
             }

@@ -291,18 +291,17 @@ fn detect_contracts(
             }],
         };
         if let Verdict::Member(m) = insurance::evaluate(&data, period, None, false) {
-            for c in m["contracts"].as_array().into_iter().flatten() {
-                let amount = Amount::parse(&c["amount"].to_string()).unwrap_or(Amount::ZERO);
+            for c in m.contracts {
                 let frequency = match kind {
-                    CorpusKind::Synthetic => c["frequency"].as_str().unwrap_or("").to_owned(),
+                    CorpusKind::Synthetic => c.frequency,
                     CorpusKind::External => String::new(),
                 };
                 detected.insert((
                     user.clone(),
-                    c["provider"].as_str().unwrap_or("").to_owned(),
-                    c["insuranceType"].as_str().unwrap_or("").to_owned(),
+                    c.provider,
+                    c.insurance_type,
                     frequency,
-                    amount.cents(),
+                    c.amount.cents(),
                 ));
             }
         }

@@ -24,6 +24,7 @@ impl Segment for FinancialBreakdown {
     const NAME: &'static str = "financialBreakdown";
     const CSV_HEADER: &'static str =
         "userId,labelGroup,total,count,average,median,minimum,maximum,standardDeviation";
+    type Member = breakdown::Member;
     const DESCRIPTION: &'static str = "Per requested label group, the monthly totals and counts over the last complete months and statistics over them (months without transactions count as 0). A user is a member when any requested group has a transaction in the period.";
 
     fn parse(r: &mut ParamReader<'_>) -> Option<Self> {
@@ -79,8 +80,18 @@ impl Segment for FinancialBreakdown {
         })
     }
 
-    fn unpack(user_id: &str, stored: &str) -> Option<String> {
-        breakdown::unpack(user_id, stored)
+    fn decode(user_id: &str, stored: &str) -> Option<Self::Member> {
+        breakdown::unpack(user_id, stored).or_else(|| serde_json::from_str(stored).ok())
+    }
+
+    fn evaluate(&self, creation_date: Date, user: &UserData) -> Verdict<Self::Member> {
+        breakdown::evaluate_accounts(
+            &user.id,
+            &user.accounts,
+            &self.label_groups,
+            self.period(creation_date),
+            self.include_transaction_ids,
+        )
     }
 
     fn member_schema() -> Value {
@@ -120,25 +131,21 @@ impl Segment for FinancialBreakdown {
         )
     }
 
-    fn csv_rows(member: &Value) -> Vec<Vec<Value>> {
-        let groups = member["labelGroups"].as_array().map(Vec::as_slice);
-        groups
-            .unwrap_or_default()
+    fn csv_rows(member: &Self::Member) -> Vec<Vec<String>> {
+        member
+            .label_groups
             .iter()
             .map(|g| {
-                [
-                    "labelGroup",
-                    "total",
-                    "count",
-                    "average",
-                    "median",
-                    "minimum",
-                    "maximum",
-                    "standardDeviation",
+                vec![
+                    g.label_group.clone(),
+                    g.total.to_string(),
+                    g.count.to_string(),
+                    g.average.to_string(),
+                    g.median.to_string(),
+                    g.minimum.to_string(),
+                    g.maximum.to_string(),
+                    g.standard_deviation.to_string(),
                 ]
-                .iter()
-                .map(|k| g[*k].clone())
-                .collect()
             })
             .collect()
     }
@@ -165,19 +172,9 @@ impl SegmentParams for FinancialBreakdown {
         LoadSpec::amounts(Window::Fixed { from, to })
     }
 
-    fn evaluate(&self, creation_date: Date, user: &UserData) -> Verdict {
-        breakdown::evaluate_accounts(
-            &user.id,
-            &user.accounts,
-            &self.label_groups,
-            self.period(creation_date),
-            self.include_transaction_ids,
-        )
-    }
-
     fn render(&self, creation_date: Date, user: &UserData) -> Rendered {
         if self.include_transaction_ids {
-            return self.evaluate(creation_date, user).into();
+            return Segment::evaluate(self, creation_date, user).into();
         }
         let period = self.period(creation_date);
         breakdown::pack_accounts(&user.accounts, &self.label_groups, period)

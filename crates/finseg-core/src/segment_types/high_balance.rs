@@ -19,6 +19,7 @@ impl Segment for HighBalance {
     const NAME: &'static str = "highBalance";
     const CSV_HEADER: &'static str =
         "userId,accountId,accountType,balance,balanceDate,aboveThreshold,userTotal";
+    type Member = high_balance::Member;
     const DESCRIPTION: &'static str = "A user is a member when an account of the chosen types has a current balance (the latest known end-of-day balance up to the job's creation date) strictly above the threshold. Each member lists the accounts' current balances and their total.";
 
     fn parse(r: &mut ParamReader<'_>) -> Option<Self> {
@@ -70,19 +71,23 @@ impl Segment for HighBalance {
         )
     }
 
-    fn csv_rows(member: &Value) -> Vec<Vec<Value>> {
-        let accounts = member["accounts"].as_array().map(Vec::as_slice);
-        accounts
-            .unwrap_or_default()
+    fn evaluate(&self, creation_date: Date, user: &UserData) -> Verdict<Self::Member> {
+        high_balance::evaluate(user, self.threshold, &self.account_types, creation_date)
+    }
+
+    fn csv_rows(member: &Self::Member) -> Vec<Vec<String>> {
+        member
+            .accounts
             .iter()
             .map(|a| {
-                let mut cells: Vec<Value> =
-                    ["accountId", "accountType", "amount", "balanceDate", "aboveThreshold"]
-                        .iter()
-                        .map(|k| a[*k].clone())
-                        .collect();
-                cells.push(member["total"].clone());
-                cells
+                vec![
+                    a.account_id.clone(),
+                    a.account_type.to_string(),
+                    a.amount.to_string(),
+                    a.balance_date.to_string(),
+                    a.above_threshold.to_string(),
+                    member.total.to_string(),
+                ]
             })
             .collect()
     }
@@ -109,8 +114,8 @@ impl SegmentParams for HighBalance {
         })
     }
 
-    fn evaluate(&self, creation_date: Date, user: &UserData) -> Verdict {
-        high_balance::evaluate(user, self.threshold, &self.account_types, creation_date)
+    fn render(&self, creation_date: Date, user: &UserData) -> Rendered {
+        Segment::evaluate(self, creation_date, user).into()
     }
 
     fn render_indexed(&self, creation_date: Date, user: &ColumnarUser) -> Option<Rendered> {

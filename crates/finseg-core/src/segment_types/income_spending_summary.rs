@@ -23,6 +23,7 @@ pub enum SummaryPeriod {
 impl Segment for IncomeSpendingSummary {
     const NAME: &'static str = "incomeSpendingSummary";
     const CSV_HEADER: &'static str = "userId,incomingCount,incomingTotal,outgoingCount,outgoingTotal,transferIncomingCount,transferIncomingTotal,transferOutgoingCount,transferOutgoingTotal";
+    type Member = summary::Member;
     const DESCRIPTION: &'static str = "Each user's incoming and outgoing counts and totals over a period, with own-account transfers apart.";
 
     fn parse(r: &mut ParamReader<'_>) -> Option<Self> {
@@ -81,8 +82,12 @@ impl Segment for IncomeSpendingSummary {
         })
     }
 
-    fn unpack(user_id: &str, stored: &str) -> Option<String> {
-        summary::unpack(user_id, stored)
+    fn decode(user_id: &str, stored: &str) -> Option<Self::Member> {
+        summary::unpack(user_id, stored).or_else(|| serde_json::from_str(stored).ok())
+    }
+
+    fn evaluate(&self, creation_date: Date, user: &UserData) -> Verdict<Self::Member> {
+        summary::evaluate(user, self.period(creation_date))
     }
 
     fn member_schema() -> Value {
@@ -108,17 +113,17 @@ impl Segment for IncomeSpendingSummary {
         schema::object(member, &required)
     }
 
-    fn csv_rows(m: &Value) -> Vec<Vec<Value>> {
-        let x = &m["ownAccountTransfers"];
+    fn csv_rows(m: &Self::Member) -> Vec<Vec<String>> {
+        let x = &m.own_account_transfers;
         vec![vec![
-            m["incomingCount"].clone(),
-            m["incomingTotal"].clone(),
-            m["outgoingCount"].clone(),
-            m["outgoingTotal"].clone(),
-            x["incomingCount"].clone(),
-            x["incomingTotal"].clone(),
-            x["outgoingCount"].clone(),
-            x["outgoingTotal"].clone(),
+            m.incoming_count.to_string(),
+            m.incoming_total.to_string(),
+            m.outgoing_count.to_string(),
+            m.outgoing_total.to_string(),
+            x.incoming_count.to_string(),
+            x.incoming_total.to_string(),
+            x.outgoing_count.to_string(),
+            x.outgoing_total.to_string(),
         ]]
     }
 }
@@ -143,10 +148,6 @@ impl SegmentParams for IncomeSpendingSummary {
     fn load_spec(&self, creation_date: Date) -> LoadSpec {
         let (from, to) = transfers::window_around(self.period(creation_date));
         LoadSpec::amounts(Window::Fixed { from, to })
-    }
-
-    fn evaluate(&self, creation_date: Date, user: &UserData) -> Verdict {
-        summary::evaluate(user, self.period(creation_date))
     }
 
     fn render(&self, creation_date: Date, user: &UserData) -> Rendered {

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::{ParamReader, Segment, SegmentParams, schema};
+use super::{cell, ParamReader, Segment, SegmentParams, schema};
 use crate::segment_index::ColumnarUser;
 use crate::segments::insurance::{self, INSURANCE_TYPES};
 use crate::segments::{LoadSpec, Period, Rendered, UserData, Verdict, Window};
@@ -18,24 +18,10 @@ pub struct Insurance {
     pub include_users_without_contracts: bool,
 }
 
-/// The columns of a contract in a CSV row, before `missingTypes`.
-const CONTRACT_COLUMNS: [&str; 11] = [
-    "provider",
-    "providerId",
-    "insuranceType",
-    "amount",
-    "frequency",
-    "annualAmount",
-    "firstPaymentDate",
-    "lastPaymentDate",
-    "nextExpectedDate",
-    "paymentCount",
-    "accountId",
-];
-
 impl Segment for Insurance {
     const NAME: &'static str = "insurance";
     const CSV_HEADER: &'static str = "userId,provider,providerId,insuranceType,amount,frequency,annualAmount,firstPaymentDate,lastPaymentDate,nextExpectedDate,paymentCount,accountId,missingTypes";
+    type Member = insurance::Member;
     const DESCRIPTION: &'static str = "The insurance contracts each user pays (provider, type, amount, frequency, first, last and next payment), found among the insurance-labelled debits, and the common types the user lacks.";
 
     fn parse(r: &mut ParamReader<'_>) -> Option<Self> {
@@ -84,8 +70,17 @@ impl Segment for Insurance {
         })
     }
 
-    fn unpack(user_id: &str, stored: &str) -> Option<String> {
-        insurance::unpack(user_id, stored)
+    fn decode(user_id: &str, stored: &str) -> Option<Self::Member> {
+        insurance::unpack(user_id, stored).or_else(|| serde_json::from_str(stored).ok())
+    }
+
+    fn evaluate(&self, creation_date: Date, user: &UserData) -> Verdict<Self::Member> {
+        insurance::evaluate(
+            user,
+            self.period(creation_date),
+            self.insurance_types.as_deref(),
+            self.include_users_without_contracts,
+        )
     }
 
     fn member_schema() -> Value {
@@ -133,29 +128,33 @@ impl Segment for Insurance {
 
     /// One row per contract; a member without contracts (listed for its
     /// missing types) gets one row with the contract's cells empty.
-    fn csv_rows(member: &Value) -> Vec<Vec<Value>> {
-        let missing: Vec<&str> = member["missingTypes"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(Value::as_str)
-            .collect();
-        let missing = Value::String(missing.join(" "));
-        let contracts = member["contracts"].as_array().map(Vec::as_slice);
-        let contracts = contracts.unwrap_or_default();
-        if contracts.is_empty() {
-            let mut cells = vec![Value::Null; CONTRACT_COLUMNS.len()];
+    /// One row per contract, or one row without a contract for a member
+    /// listed for its missing types only.
+    fn csv_rows(member: &Self::Member) -> Vec<Vec<String>> {
+        let missing = member.missing_types.join(" ");
+        if member.contracts.is_empty() {
+            let mut cells = vec![String::new(); 11];
             cells.push(missing);
             return vec![cells];
         }
-        contracts
+        member
+            .contracts
             .iter()
             .map(|c| {
-                let mut cells: Vec<Value> =
-                    CONTRACT_COLUMNS.iter().map(|k| c[*k].clone()).collect();
-                cells.push(missing.clone());
-                cells
+                vec![
+                    c.provider.clone(),
+                    cell(c.provider_id.as_ref()),
+                    c.insurance_type.clone(),
+                    c.amount.to_string(),
+                    c.frequency.clone(),
+                    c.annual_amount.to_string(),
+                    c.first_payment_date.to_string(),
+                    c.last_payment_date.to_string(),
+                    cell(c.next_expected_date),
+                    c.payment_count.to_string(),
+                    c.account_id.clone(),
+                    missing.clone(),
+                ]
             })
             .collect()
     }
@@ -189,15 +188,6 @@ impl SegmentParams for Insurance {
             only_debits_labelled: Some(insurance::insurance_labels()),
             stand_ins: Some((period.from, period.to)),
         }
-    }
-
-    fn evaluate(&self, creation_date: Date, user: &UserData) -> Verdict {
-        insurance::evaluate(
-            user,
-            self.period(creation_date),
-            self.insurance_types.as_deref(),
-            self.include_users_without_contracts,
-        )
     }
 
     fn render(&self, creation_date: Date, user: &UserData) -> Rendered {

@@ -19,6 +19,7 @@ pub struct LowBalance {
 impl Segment for LowBalance {
     const NAME: &'static str = "lowBalance";
     const CSV_HEADER: &'static str = "userId,accountId,accountType,lowestBalance";
+    type Member = low_balance::Member;
     const DESCRIPTION: &'static str = "A user is a member when, in each of the last complete months, an account of the chosen types ended at least one day strictly below the threshold. Each member lists those accounts with their lowest balance and, per month, the lowest balance, its day and the days below the threshold.";
 
     fn parse(r: &mut ParamReader<'_>) -> Option<Self> {
@@ -70,16 +71,20 @@ impl Segment for LowBalance {
         )
     }
 
-    fn csv_rows(member: &Value) -> Vec<Vec<Value>> {
-        let accounts = member["accounts"].as_array().map(Vec::as_slice);
-        accounts
-            .unwrap_or_default()
+    fn evaluate(&self, creation_date: Date, user: &UserData) -> Verdict<Self::Member> {
+        let period = self.period(creation_date);
+        low_balance::evaluate(user, self.threshold, &self.account_types, period)
+    }
+
+    fn csv_rows(member: &Self::Member) -> Vec<Vec<String>> {
+        member
+            .accounts
             .iter()
             .map(|a| {
                 vec![
-                    a["accountId"].clone(),
-                    a["accountType"].clone(),
-                    a["amount"].clone(),
+                    a.account_id.clone(),
+                    a.account_type.to_string(),
+                    a.amount.to_string(),
                 ]
             })
             .collect()
@@ -108,9 +113,8 @@ impl SegmentParams for LowBalance {
         })
     }
 
-    fn evaluate(&self, creation_date: Date, user: &UserData) -> Verdict {
-        let period = self.period(creation_date);
-        low_balance::evaluate(user, self.threshold, &self.account_types, period)
+    fn render(&self, creation_date: Date, user: &UserData) -> Rendered {
+        Segment::evaluate(self, creation_date, user).into()
     }
 
     fn render_indexed(&self, creation_date: Date, user: &ColumnarUser) -> Option<Rendered> {

@@ -3,20 +3,22 @@
 //!
 //! A type's module holds everything about it: its parameters and how they
 //! are read from a request, the period and the bookings a job reads, its
-//! rule on rows and on the segment index, how a member is stored and
-//! written out as JSON and as CSV rows. The rules of the first five types
+//! rule on rows and on the segment index, its member (a typed struct that
+//! serialises to the JSON answer), how a member is stored and read back,
+//! and its CSV rows. The rules of the first five types
 //! live in [`crate::segments`], because the segment index shares their
 //! parts; a new type may keep its rule in its own module.
 //!
-//! The registry turns the list into [`SegmentType`] (the names) and
-//! [`Params`] (one variant per type) whose methods dispatch to the trait,
-//! so the job engine, the API and the exports name no type.
+//! The registry turns the list into [`SegmentType`] (the names),
+//! [`Params`] and [`Member`] (one variant per type) whose methods dispatch
+//! to the traits, so the job engine, the API and the exports name no type.
 
 mod params;
 
-use std::borrow::Cow;
 use std::fmt;
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::segment_index::ColumnarUser;
@@ -35,13 +37,9 @@ pub trait SegmentParams: fmt::Debug + Send + Sync {
     fn period(&self, creation_date: Date) -> Period;
     /// Which bookings a partition loads from the database.
     fn load_spec(&self, creation_date: Date) -> LoadSpec;
-    /// The rule on one user's rows, the member's entry as a JSON value.
-    fn evaluate(&self, creation_date: Date, user: &UserData) -> Verdict;
     /// What the job engine stores for one user read from rows: the
-    /// member's JSON, or a packed form that [`Segment::unpack`] writes out.
-    fn render(&self, creation_date: Date, user: &UserData) -> Rendered {
-        self.evaluate(creation_date, user).into()
-    }
+    /// member's JSON, or a packed form that [`Segment::decode`] reads back.
+    fn render(&self, creation_date: Date, user: &UserData) -> Rendered;
     /// Whether the segment index can answer these parameters.
     fn served_by_index(&self) -> bool {
         true
@@ -66,6 +64,10 @@ pub trait Segment: SegmentParams + Clone + PartialEq + Eq + Sized + 'static {
     /// What a member is, in a sentence or two (for the API reference).
     const DESCRIPTION: &'static str;
 
+    /// A member: the user's entry with its evidence. Serialised, it is the
+    /// member's JSON in an answer.
+    type Member: Serialize + DeserializeOwned + fmt::Debug + Clone + PartialEq + Send;
+
     /// Reads the parameters from a request's body. Every field is read
     /// through `r`, which names each bad one; `None` when one is missing
     /// or bad.
@@ -81,15 +83,19 @@ pub trait Segment: SegmentParams + Clone + PartialEq + Eq + Sized + 'static {
     /// holds each member of a job to it).
     fn member_schema() -> Value;
 
-    /// A stored member as JSON, when [`SegmentParams::render`] stores it
-    /// packed; `None` when `stored` is JSON already.
-    fn unpack(_user_id: &str, _stored: &str) -> Option<String> {
-        None
+    /// The rule on one user's rows.
+    fn evaluate(&self, creation_date: Date, user: &UserData) -> Verdict<Self::Member>;
+
+    /// A stored member read back: what [`SegmentParams::render`] stored
+    /// (JSON here; a type that stores a packed form reads it too). `None`
+    /// when `stored` is neither, a damaged row.
+    fn decode(_user_id: &str, stored: &str) -> Option<Self::Member> {
+        serde_json::from_str(stored).ok()
     }
 
-    /// The CSV rows of one member: for each row the cells after `userId`,
-    /// as JSON values (null for an empty cell).
-    fn csv_rows(member: &Value) -> Vec<Vec<Value>>;
+    /// The CSV rows of one member: for each row the cells after `userId`
+    /// (an empty string for an empty cell).
+    fn csv_rows(member: &Self::Member) -> Vec<Vec<String>>;
 }
 
 /// Shorthands for the schemas of the OpenAPI document that members use.
@@ -125,27 +131,7 @@ struct Kind {
     parse: fn(&mut ParamReader<'_>) -> Option<Params>,
     parameters_schema: fn() -> Value,
     member_schema: fn() -> Value,
-    unpack: fn(&str, &str) -> Option<String>,
-    csv_rows: fn(&Value) -> Vec<Vec<Value>>,
-}
-
-fn parse_as<T: Segment + Into<Params>>(r: &mut ParamReader<'_>) -> Option<Params> {
-    T::parse(r).map(Into::into)
-}
-
-impl Kind {
-    const fn of<T: Segment + Into<Params>>() -> Kind {
-        Kind {
-            name: T::NAME,
-            csv_header: T::CSV_HEADER,
-            description: T::DESCRIPTION,
-            parse: parse_as::<T>,
-            parameters_schema: T::parameters_schema,
-            member_schema: T::member_schema,
-            unpack: T::unpack,
-            csv_rows: T::csv_rows,
-        }
-    }
+    decode: fn(&str, &str) -> Option<Member>,
 }
 
 impl SegmentType {
@@ -182,18 +168,15 @@ impl SegmentType {
         self.kind().csv_header
     }
 
-    /// The CSV rows of one member (see [`Segment::csv_rows`]).
-    pub fn csv_rows(self, member: &Value) -> Vec<Vec<Value>> {
-        (self.kind().csv_rows)(member)
+    /// A stored member of this type read back (see [`Segment::decode`]).
+    pub fn decode(self, user_id: &str, stored: &str) -> Option<Member> {
+        (self.kind().decode)(user_id, stored)
     }
+}
 
-    /// A stored member of this type as JSON.
-    pub fn member_json<'a>(self, user_id: &str, stored: &'a str) -> Cow<'a, str> {
-        match (self.kind().unpack)(user_id, stored) {
-            Some(json) => Cow::Owned(json),
-            None => Cow::Borrowed(stored),
-        }
-    }
+/// A CSV cell of a JSON field: empty for none.
+pub fn cell<T: fmt::Display>(value: Option<T>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
 }
 
 impl Params {
@@ -217,10 +200,6 @@ impl Params {
 
     pub fn load_spec(&self, creation_date: Date) -> LoadSpec {
         self.rule().load_spec(creation_date)
-    }
-
-    pub fn evaluate(&self, creation_date: Date, user: &UserData) -> Verdict {
-        self.rule().evaluate(creation_date, user)
     }
 
     pub fn render(&self, creation_date: Date, user: &UserData) -> Rendered {
@@ -268,8 +247,39 @@ macro_rules! registry {
             }
         })+
 
+        /// A member of any type: typed until it is written out.
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum Member {
+            $($name(<$name as Segment>::Member)),+
+        }
+
+        impl Serialize for Member {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                match self {
+                    $(Member::$name(m) => m.serialize(s)),+
+                }
+            }
+        }
+
+        impl Member {
+            /// The CSV rows (see [`Segment::csv_rows`]).
+            pub fn csv_rows(&self) -> Vec<Vec<String>> {
+                match self {
+                    $(Member::$name(m) => <$name as Segment>::csv_rows(m)),+
+                }
+            }
+        }
+
         /// Indexed by `SegmentType as usize`.
-        const KINDS: &[Kind] = &[$(Kind::of::<$name>()),+];
+        const KINDS: &[Kind] = &[$(Kind {
+            name: <$name as Segment>::NAME,
+            csv_header: <$name as Segment>::CSV_HEADER,
+            description: <$name as Segment>::DESCRIPTION,
+            parse: |r| <$name as Segment>::parse(r).map(Params::$name),
+            parameters_schema: <$name as Segment>::parameters_schema,
+            member_schema: <$name as Segment>::member_schema,
+            decode: |u, s| <$name as Segment>::decode(u, s).map(Member::$name),
+        }),+];
 
         impl Params {
             pub fn segment_type(&self) -> SegmentType {
@@ -281,6 +291,13 @@ macro_rules! registry {
             fn rule(&self) -> &dyn SegmentParams {
                 match self {
                     $(Params::$name(p) => p),+
+                }
+            }
+
+            /// The rule on one user's rows (see [`Segment::evaluate`]).
+            pub fn evaluate(&self, creation_date: Date, user: &UserData) -> Verdict<Member> {
+                match self {
+                    $(Params::$name(p) => p.evaluate(creation_date, user).map(Member::$name)),+
                 }
             }
         }

@@ -2,17 +2,54 @@
 //! over the last N complete months and statistics over them, months without
 //! transactions counting as 0. Own-account transfers count in no group.
 
-use std::fmt::Write as _;
+use serde::{Deserialize, Serialize};
 
-use serde_json::json;
-
-use super::{Flows, Period, Rendered, UserData, Verdict, stats};
+use super::{Flows, Outside, Period, Rendered, UserData, Verdict, stats};
 use crate::Total;
 use crate::date::Month;
 use crate::labels::{Label, LabelSet};
 
+/// A member: per requested group, the monthly figures and statistics.
+/// Fields in the order of their JSON names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Member {
+    pub label_groups: Vec<GroupFigures>,
+    pub user_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupFigures {
+    pub average: Total,
+    /// Transactions over all months.
+    pub count: u64,
+    pub label_group: String,
+    pub maximum: Total,
+    pub median: Total,
+    pub minimum: Total,
+    pub monthly: Vec<MonthFigures>,
+    pub standard_deviation: Total,
+    pub total: Total,
+    /// Listed only when the job asks for them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_ids: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MonthFigures {
+    pub count: u64,
+    pub month: Month,
+    pub total: Total,
+}
+
 /// The rule with transaction ids as evidence.
-pub fn evaluate(user: &UserData, groups: &[(&'static str, LabelSet)], period: Period) -> Verdict {
+pub fn evaluate(
+    user: &UserData,
+    groups: &[(&'static str, LabelSet)],
+    period: Period,
+) -> Verdict<Member> {
     evaluate_accounts(&user.id, &user.accounts, groups, period, true)
 }
 
@@ -25,13 +62,13 @@ struct Group<'a> {
     stats: stats::Stats,
 }
 
-/// The figures of a member; `Err` with the verdict of a non-member.
+/// The figures of a member; `Err` when the user is none.
 fn figures<F: Flows>(
     accounts: &[F],
     groups: &[(&'static str, LabelSet)],
     period: Period,
     with_ids: bool,
-) -> Result<(Vec<Month>, Vec<Group<'static>>), Verdict> {
+) -> Result<(Vec<Month>, Vec<Group<'static>>), Outside> {
     let transfer = Label::OWN_ACCOUNT_TRANSFER;
     let months = period.months();
     // The last day of each month: flows come in date order, so a cursor
@@ -86,9 +123,9 @@ fn figures<F: Flows>(
     if any {
         Ok((months, out))
     } else if any_transaction {
-        Err(Verdict::NotMember)
+        Err(Outside::NotMember)
     } else {
-        Err(Verdict::WithoutData)
+        Err(Outside::WithoutData)
     }
 }
 
@@ -100,41 +137,50 @@ pub fn evaluate_accounts<F: Flows>(
     groups: &[(&'static str, LabelSet)],
     period: Period,
     with_ids: bool,
-) -> Verdict {
-    let (months, groups) = match figures(accounts, groups, period, with_ids) {
-        Ok(f) => f,
-        Err(v) => return v,
-    };
-    let out_groups: Vec<serde_json::Value> = groups
+) -> Verdict<Member> {
+    match figures(accounts, groups, period, with_ids) {
+        Ok((months, groups)) => Verdict::Member(member(user_id, &months, groups, with_ids)),
+        Err(o) => o.into(),
+    }
+}
+
+fn member(user_id: &str, months: &[Month], groups: Vec<Group<'_>>, with_ids: bool) -> Member {
+    let label_groups = groups
         .into_iter()
         .map(|g| {
             let s = g.stats;
-            let mut group = json!({
-                "labelGroup": g.name,
-                "monthly": months.iter().zip(g.totals.iter().zip(&g.counts))
-                    .map(|(m, (t, c))| json!({"month": m.to_string(), "total": t, "count": c}))
-                    .collect::<Vec<_>>(),
-                "total": s.total,
-                "count": g.counts.iter().sum::<u64>(),
-                "average": s.average,
-                "minimum": s.minimum,
-                "maximum": s.maximum,
-                "median": s.median,
-                "standardDeviation": s.standard_deviation,
-            });
-            if with_ids {
-                group["transactionIds"] = g.ids.into();
+            GroupFigures {
+                average: s.average,
+                count: g.counts.iter().sum(),
+                label_group: g.name.to_owned(),
+                maximum: s.maximum,
+                median: s.median,
+                minimum: s.minimum,
+                monthly: months
+                    .iter()
+                    .zip(g.totals.iter().zip(&g.counts))
+                    .map(|(m, (t, c))| MonthFigures {
+                        count: *c,
+                        month: *m,
+                        total: *t,
+                    })
+                    .collect(),
+                standard_deviation: s.standard_deviation,
+                total: s.total,
+                transaction_ids: with_ids.then_some(g.ids),
             }
-            group
         })
         .collect();
-    Verdict::Member(json!({"userId": user_id, "labelGroups": out_groups}))
+    Member {
+        label_groups,
+        user_id: user_id.to_owned(),
+    }
 }
 
 /// How a member without transaction ids is stored: [`PACKED`], the first
 /// month's index, then per group `|NAME` and per month `,count:cents`.
 /// Everything else (months, statistics, the JSON) follows from these and
-/// is written on read by [`unpack`]: a sixth of the JSON's bytes, and no
+/// is computed on read by [`unpack`]: a sixth of the JSON's bytes, and no
 /// JSON written per member while a job runs.
 pub const PACKED: &str = "~B";
 
@@ -146,7 +192,7 @@ pub fn pack_accounts<F: Flows>(
 ) -> Rendered {
     let (months, groups) = match figures(accounts, groups, period, false) {
         Ok(f) => f,
-        Err(v) => return Rendered::from(v),
+        Err(o) => return o.into(),
     };
     let mut o = String::with_capacity(16 + groups.len() * (16 + months.len() * 12));
     o.push_str(PACKED);
@@ -164,9 +210,9 @@ pub fn pack_accounts<F: Flows>(
     Rendered::Member(o)
 }
 
-/// The member's JSON (as [`evaluate_accounts`] builds it without ids) from
-/// its stored form; `None` when `stored` is not one.
-pub fn unpack(user_id: &str, stored: &str) -> Option<String> {
+/// The member (as [`evaluate_accounts`] builds it without ids) from its
+/// stored form; `None` when `stored` is not one.
+pub fn unpack(user_id: &str, stored: &str) -> Option<Member> {
     let mut parts = stored.strip_prefix(PACKED)?.split('|');
     let first: i32 = parts.next()?.parse().ok()?;
     let mut groups = Vec::new();
@@ -194,50 +240,7 @@ pub fn unpack(user_id: &str, stored: &str) -> Option<String> {
     }
     let start = Month::from_ym(0, 1).plus(first);
     let months: Vec<Month> = (0..n as i32).map(|k| start.plus(k)).collect();
-    Some(write_member(user_id, &months, &groups))
-}
-
-/// The member's JSON, written directly (keys in `serde_json`'s order).
-fn write_member(user_id: &str, months: &[Month], groups: &[Group<'_>]) -> String {
-    let mut o = String::with_capacity(256 + groups.len() * (200 + months.len() * 50));
-    o.push_str("{\"labelGroups\":[");
-    for (gi, g) in groups.iter().enumerate() {
-        if gi > 0 {
-            o.push(',');
-        }
-        let s = g.stats;
-        let count: u64 = g.counts.iter().sum();
-        let _ = write!(
-            o,
-            "{{\"average\":{},\"count\":{count},\"labelGroup\":",
-            s.average
-        );
-        crate::json::push_string(&mut o, g.name);
-        let _ = write!(
-            o,
-            ",\"maximum\":{},\"median\":{},\"minimum\":{},\"monthly\":[",
-            s.maximum, s.median, s.minimum
-        );
-        for (mi, m) in months.iter().enumerate() {
-            if mi > 0 {
-                o.push(',');
-            }
-            let _ = write!(
-                o,
-                "{{\"count\":{},\"month\":\"{m}\",\"total\":{}}}",
-                g.counts[mi], g.totals[mi]
-            );
-        }
-        let _ = write!(
-            o,
-            "],\"standardDeviation\":{},\"total\":{}}}",
-            s.standard_deviation, s.total
-        );
-    }
-    o.push_str("],\"userId\":");
-    crate::json::push_string(&mut o, user_id);
-    o.push('}');
-    o
+    Some(member(user_id, &months, groups, false))
 }
 
 #[cfg(test)]
@@ -319,6 +322,7 @@ mod tests {
         let Verdict::Member(m) = evaluate(&user(), &groups, p) else {
             panic!()
         };
+        let m = serde_json::to_value(&m).unwrap();
         let income = &m["labelGroups"][0];
         let totals: Vec<String> = income["monthly"]
             .as_array()

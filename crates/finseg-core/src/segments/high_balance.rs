@@ -2,10 +2,31 @@
 //! current balance strictly above the threshold. The current balance is the
 //! latest known end-of-day balance up to the job's creation date.
 
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use super::{Ledger, UserData, Verdict, balances};
 use crate::{AccountType, Amount, Date, Total};
+
+/// A member: the current balances of the chosen accounts and their total.
+/// Fields in the order of their JSON names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Member {
+    pub accounts: Vec<CurrentBalance>,
+    pub total: Total,
+    pub user_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CurrentBalance {
+    pub above_threshold: bool,
+    pub account_id: String,
+    pub account_type: AccountType,
+    /// The latest known end-of-day balance up to the creation date.
+    pub amount: Total,
+    pub balance_date: Date,
+}
 
 /// The latest known end-of-day balance on or before `day`, with its date.
 pub fn current<L: Ledger + ?Sized>(account: &L, day: Date) -> Option<(Total, Date)> {
@@ -26,7 +47,7 @@ pub fn evaluate(
     threshold: Amount,
     account_types: &[AccountType],
     creation_date: Date,
-) -> Verdict {
+) -> Verdict<Member> {
     evaluate_accounts(
         &user.id,
         &user.accounts,
@@ -43,7 +64,7 @@ pub fn evaluate_accounts<L: Ledger>(
     threshold: Amount,
     account_types: &[AccountType],
     creation_date: Date,
-) -> Verdict {
+) -> Verdict<Member> {
     let mut current_balances = Vec::new();
     let mut total = Total::ZERO;
     let mut above = false;
@@ -64,19 +85,21 @@ pub fn evaluate_accounts<L: Ledger>(
     if !above {
         return Verdict::NotMember;
     }
-    let accounts: Vec<serde_json::Value> = current_balances
+    let accounts = current_balances
         .into_iter()
-        .map(|(account, balance, date)| {
-            json!({
-                "accountId": account.account_id(),
-                "accountType": account.account_type(),
-                "amount": balance,
-                "balanceDate": date,
-                "aboveThreshold": balance > threshold,
-            })
+        .map(|(account, balance, date)| CurrentBalance {
+            above_threshold: balance > threshold,
+            account_id: account.account_id().to_owned(),
+            account_type: account.account_type(),
+            amount: balance,
+            balance_date: date,
         })
         .collect();
-    Verdict::Member(json!({"userId": user_id, "total": total, "accounts": accounts}))
+    Verdict::Member(Member {
+        accounts,
+        total,
+        user_id: user_id.to_owned(),
+    })
 }
 
 #[cfg(test)]
@@ -123,6 +146,7 @@ mod tests {
         let Verdict::Member(m) = evaluate(&u, t, &[AccountType::Savings], d("2026-11-25")) else {
             panic!()
         };
+        let m = serde_json::to_value(&m).unwrap();
         assert_eq!(m["total"].to_string(), "12500.50");
         assert_eq!(m["accounts"][0]["aboveThreshold"], true);
         assert_eq!(m["accounts"][1]["aboveThreshold"], false);

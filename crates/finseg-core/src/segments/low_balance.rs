@@ -4,18 +4,49 @@
 
 use std::fmt::Write as _;
 
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
-use super::{Ledger, Period, Rendered, UserData, Verdict, balances};
+use super::{Ledger, Outside, Period, Rendered, UserData, Verdict, balances};
 use crate::date::Month;
 use crate::{AccountType, Amount, Date, Total};
+
+/// A member: the chosen accounts with a known day in the period, each
+/// with its lowest balance and, per month, the evidence. Fields in the
+/// order of their JSON names, as [`render_accounts`] writes them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Member {
+    pub accounts: Vec<AccountLows>,
+    pub user_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountLows {
+    pub account_id: String,
+    pub account_type: AccountType,
+    /// The lowest end-of-day balance over the period.
+    pub amount: Total,
+    pub months: Vec<MonthLows>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MonthLows {
+    pub days_below_threshold: u32,
+    /// `None` when no day of the month is known.
+    pub lowest_balance: Option<Total>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lowest_balance_date: Option<Date>,
+    pub month: Month,
+}
 
 pub fn evaluate(
     user: &UserData,
     threshold: Amount,
     account_types: &[AccountType],
     period: Period,
-) -> Verdict {
+) -> Verdict<Member> {
     evaluate_accounts(&user.id, &user.accounts, threshold, account_types, period)
 }
 
@@ -34,7 +65,7 @@ fn from_month_lows<L: Ledger>(
     threshold: Amount,
     account_types: &[AccountType],
     period: Period,
-) -> Option<Verdict> {
+) -> Option<Outside> {
     let (first, last) = (period.from.month(), period.to.month());
     let n = last.index() - first.index() + 1;
     if !(1..=32).contains(&n) {
@@ -57,9 +88,9 @@ fn from_month_lows<L: Ledger>(
     }
     let all = if n == 32 { u32::MAX } else { (1u32 << n) - 1 };
     if known != all {
-        Some(Verdict::WithoutData)
+        Some(Outside::WithoutData)
     } else if dipped != all {
-        Some(Verdict::NotMember)
+        Some(Outside::NotMember)
     } else {
         None
     }
@@ -73,7 +104,7 @@ fn figures<'a, L: Ledger>(
     threshold: Amount,
     account_types: &[AccountType],
     period: Period,
-) -> Result<Figures<'a, L>, Verdict> {
+) -> Result<Figures<'a, L>, Outside> {
     if let Some(verdict) = from_month_lows(accounts, threshold, account_types, period) {
         return Err(verdict);
     }
@@ -120,10 +151,10 @@ fn figures<'a, L: Ledger>(
         per_account.push((account, stats));
     }
     if known.iter().any(|k| !k) {
-        return Err(Verdict::WithoutData);
+        return Err(Outside::WithoutData);
     }
     if !dipped.iter().all(|d| *d) {
-        return Err(Verdict::NotMember);
+        return Err(Outside::NotMember);
     }
     Ok((months, per_account))
 }
@@ -140,37 +171,37 @@ pub fn evaluate_accounts<L: Ledger>(
     threshold: Amount,
     account_types: &[AccountType],
     period: Period,
-) -> Verdict {
+) -> Verdict<Member> {
     let (months, per_account) = match figures(accounts, threshold, account_types, period) {
         Ok(f) => f,
-        Err(v) => return v,
+        Err(o) => return o.into(),
     };
     let mut evidence = Vec::new();
     for (account, stats) in per_account {
         let Some(lowest_overall) = lowest_overall(&stats) else {
             continue;
         };
-        let month_entries: Vec<serde_json::Value> = months
+        let months = months
             .iter()
             .zip(&stats)
-            .map(|(month, m)| match m.lowest {
-                None => json!({"month": month.to_string(), "lowestBalance": null, "daysBelowThreshold": 0}),
-                Some((low, low_day)) => json!({
-                    "month": month.to_string(),
-                    "lowestBalance": low,
-                    "lowestBalanceDate": low_day,
-                    "daysBelowThreshold": m.below,
-                }),
+            .map(|(month, m)| MonthLows {
+                days_below_threshold: m.below,
+                lowest_balance: m.lowest.map(|(low, _)| low),
+                lowest_balance_date: m.lowest.map(|(_, day)| day),
+                month: *month,
             })
             .collect();
-        evidence.push(json!({
-            "accountId": account.account_id(),
-            "accountType": account.account_type(),
-            "amount": lowest_overall,
-            "months": month_entries,
-        }));
+        evidence.push(AccountLows {
+            account_id: account.account_id().to_owned(),
+            account_type: account.account_type(),
+            amount: lowest_overall,
+            months,
+        });
     }
-    Verdict::Member(json!({"userId": user_id, "accounts": evidence}))
+    Verdict::Member(Member {
+        accounts: evidence,
+        user_id: user_id.to_owned(),
+    })
 }
 
 /// The rule with the member's JSON written directly (the document
@@ -184,7 +215,7 @@ pub fn render_accounts<L: Ledger>(
 ) -> Rendered {
     let (months, per_account) = match figures(accounts, threshold, account_types, period) {
         Ok(f) => f,
-        Err(v) => return Rendered::from(v),
+        Err(o) => return o.into(),
     };
     let mut o = String::with_capacity(64 + per_account.len() * (100 + months.len() * 110));
     o.push_str("{\"accounts\":[");
@@ -330,6 +361,7 @@ mod tests {
         let Verdict::Member(m) = evaluate(&u, T, &[AccountType::Checking], period()) else {
             panic!("not a member")
         };
+        let m = serde_json::to_value(&m).unwrap();
         let a_months = &m["accounts"][0]["months"];
         // January: one day (the 31st) at -150.00.
         assert_eq!(a_months[0]["lowestBalance"].to_string(), "-150.00");
@@ -401,6 +433,7 @@ mod tests {
         let Verdict::Member(m) = evaluate(&u, T, &[AccountType::Checking], period()) else {
             panic!()
         };
+        let m = serde_json::to_value(&m).unwrap();
         assert_eq!(m["accounts"][0]["months"][0]["daysBelowThreshold"], 1);
     }
 
@@ -420,6 +453,7 @@ mod tests {
         let Verdict::Member(m) = evaluate(&u, T, &[AccountType::Checking], period()) else {
             panic!()
         };
+        let m = serde_json::to_value(&m).unwrap();
         assert_eq!(
             m["accounts"][0]["months"][1]["lowestBalanceDate"],
             "2026-02-20"

@@ -261,19 +261,45 @@ impl Period {
     }
 }
 
-/// What a rule says about one user.
+/// What a rule says about one user: `M` is the segment type's member.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Verdict {
+pub enum Verdict<M> {
     /// In the segment; the value is the user's entry with its evidence.
-    Member(serde_json::Value),
+    Member(M),
     /// Evaluated and not in the segment.
     NotMember,
     /// Not enough data to decide (counted in `usersWithoutData`).
     WithoutData,
 }
 
-/// A verdict with the member's entry already written as JSON text (what
-/// the job engine stores).
+impl<M> Verdict<M> {
+    pub fn map<N>(self, f: impl FnOnce(M) -> N) -> Verdict<N> {
+        match self {
+            Verdict::Member(m) => Verdict::Member(f(m)),
+            Verdict::NotMember => Verdict::NotMember,
+            Verdict::WithoutData => Verdict::WithoutData,
+        }
+    }
+}
+
+/// Why a user is not in a segment: a rule's figures stop early with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outside {
+    NotMember,
+    WithoutData,
+}
+
+impl<M> From<Outside> for Verdict<M> {
+    fn from(o: Outside) -> Self {
+        match o {
+            Outside::NotMember => Verdict::NotMember,
+            Outside::WithoutData => Verdict::WithoutData,
+        }
+    }
+}
+
+/// A verdict with the member in its stored form: JSON text, or a type's
+/// packed text (what the job engine stores; the type decodes it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rendered {
     Member(String),
@@ -281,10 +307,21 @@ pub enum Rendered {
     WithoutData,
 }
 
-impl From<Verdict> for Rendered {
-    fn from(v: Verdict) -> Self {
+impl From<Outside> for Rendered {
+    fn from(o: Outside) -> Self {
+        match o {
+            Outside::NotMember => Rendered::NotMember,
+            Outside::WithoutData => Rendered::WithoutData,
+        }
+    }
+}
+
+impl<M: serde::Serialize> From<Verdict<M>> for Rendered {
+    fn from(v: Verdict<M>) -> Self {
         match v {
-            Verdict::Member(m) => Rendered::Member(m.to_string()),
+            Verdict::Member(m) => Rendered::Member(
+                serde_json::to_string(&m).expect("a member is written as JSON without fail"),
+            ),
             Verdict::NotMember => Rendered::NotMember,
             Verdict::WithoutData => Rendered::WithoutData,
         }

@@ -1,15 +1,35 @@
 //! `incomeSpendingSummary`: counts and totals of incoming and outgoing
 //! transactions in a period, own-account transfers reported separately.
 
-use std::fmt::Write as _;
+use serde::{Deserialize, Serialize};
 
-use serde_json::json;
-
-use super::{Flows, Period, Rendered, UserData, Verdict};
+use super::{Flows, Outside, Period, Rendered, UserData, Verdict};
 use crate::labels::Label;
 use crate::{Amount, Total};
 
-pub fn evaluate(user: &UserData, period: Period) -> Verdict {
+/// A member: its flows in and out, own-account transfers apart. Fields in
+/// the order of their JSON names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Member {
+    pub incoming_count: u64,
+    pub incoming_total: Total,
+    pub outgoing_count: u64,
+    pub outgoing_total: Total,
+    pub own_account_transfers: TransferFlows,
+    pub user_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransferFlows {
+    pub incoming_count: u64,
+    pub incoming_total: Total,
+    pub outgoing_count: u64,
+    pub outgoing_total: Total,
+}
+
+pub fn evaluate(user: &UserData, period: Period) -> Verdict<Member> {
     evaluate_accounts(&user.id, &user.accounts, period)
 }
 
@@ -20,7 +40,7 @@ struct Figures {
     totals: [Total; 4],
 }
 
-fn figures<F: Flows>(accounts: &[F], period: Period) -> Result<Figures, Verdict> {
+fn figures<F: Flows>(accounts: &[F], period: Period) -> Result<Figures, Outside> {
     let transfer = Label::OWN_ACCOUNT_TRANSFER;
     let mut f = Figures::default();
     let mut listed = false;
@@ -45,44 +65,53 @@ fn figures<F: Flows>(accounts: &[F], period: Period) -> Result<Figures, Verdict>
     }
     if !listed {
         return Err(if any_transaction || !accounts.is_empty() {
-            Verdict::NotMember
+            Outside::NotMember
         } else {
-            Verdict::WithoutData
+            Outside::WithoutData
         });
     }
     Ok(f)
 }
 
 /// The rule over any representation of the user's accounts.
-pub fn evaluate_accounts<F: Flows>(user_id: &str, accounts: &[F], period: Period) -> Verdict {
-    let f = match figures(accounts, period) {
-        Ok(f) => f,
-        Err(v) => return v,
-    };
+pub fn evaluate_accounts<F: Flows>(
+    user_id: &str,
+    accounts: &[F],
+    period: Period,
+) -> Verdict<Member> {
+    match figures(accounts, period) {
+        Ok(f) => Verdict::Member(member(user_id, &f)),
+        Err(o) => o.into(),
+    }
+}
+
+fn member(user_id: &str, f: &Figures) -> Member {
     let (c, t) = (f.counts, f.totals);
-    Verdict::Member(json!({
-        "userId": user_id,
-        "incomingCount": c[0],
-        "incomingTotal": t[0],
-        "outgoingCount": c[1],
-        "outgoingTotal": t[1],
-        "ownAccountTransfers": {
-            "incomingCount": c[2], "incomingTotal": t[2],
-            "outgoingCount": c[3], "outgoingTotal": t[3],
+    Member {
+        incoming_count: c[0],
+        incoming_total: t[0],
+        outgoing_count: c[1],
+        outgoing_total: t[1],
+        own_account_transfers: TransferFlows {
+            incoming_count: c[2],
+            incoming_total: t[2],
+            outgoing_count: c[3],
+            outgoing_total: t[3],
         },
-    }))
+        user_id: user_id.to_owned(),
+    }
 }
 
 /// How a member is stored: [`PACKED`], then the four counts and totals
 /// (cents), in and out, own transfers in and out, each ended by `;`. The
-/// JSON is written on read by [`unpack`].
+/// member is read back by [`unpack`].
 pub const PACKED: &str = "~S";
 
 /// The rule, in its stored form (see [`PACKED`]).
 pub fn pack_accounts<F: Flows>(accounts: &[F], period: Period) -> Rendered {
     let f = match figures(accounts, period) {
         Ok(f) => f,
-        Err(v) => return Rendered::from(v),
+        Err(o) => return o.into(),
     };
     let mut o = String::with_capacity(64);
     o.push_str(PACKED);
@@ -95,9 +124,9 @@ pub fn pack_accounts<F: Flows>(accounts: &[F], period: Period) -> Rendered {
     Rendered::Member(o)
 }
 
-/// The member's JSON (the document [`evaluate_accounts`] builds) from its
-/// stored form; `None` when `stored` is not one.
-pub fn unpack(user_id: &str, stored: &str) -> Option<String> {
+/// The member (as [`evaluate_accounts`] builds it) from its stored form;
+/// `None` when `stored` is not one.
+pub fn unpack(user_id: &str, stored: &str) -> Option<Member> {
     let mut numbers = stored.strip_prefix(PACKED)?.split_terminator(';');
     let mut f = Figures::default();
     for k in 0..4 {
@@ -107,18 +136,7 @@ pub fn unpack(user_id: &str, stored: &str) -> Option<String> {
     if numbers.next().is_some() {
         return None;
     }
-    let (c, t) = (f.counts, f.totals);
-    let mut o = String::with_capacity(300);
-    let _ = write!(
-        o,
-        "{{\"incomingCount\":{},\"incomingTotal\":{},\"outgoingCount\":{},\"outgoingTotal\":{},\
-         \"ownAccountTransfers\":{{\"incomingCount\":{},\"incomingTotal\":{},\"outgoingCount\":{},\"outgoingTotal\":{}}},\
-         \"userId\":",
-        c[0], t[0], c[1], t[1], c[2], t[2], c[3], t[3]
-    );
-    crate::json::push_string(&mut o, user_id);
-    o.push('}');
-    Some(o)
+    Some(member(user_id, &f))
 }
 
 #[cfg(test)]
@@ -168,6 +186,7 @@ mod tests {
         let Verdict::Member(m) = evaluate(&u, p) else {
             panic!()
         };
+        let m = serde_json::to_value(&m).unwrap();
         assert_eq!(m["incomingCount"], 1);
         assert_eq!(m["incomingTotal"].to_string(), "2000.00");
         assert_eq!(m["outgoingCount"], 2);
@@ -191,6 +210,7 @@ mod tests {
         let Verdict::Member(m) = evaluate(&u, p) else {
             panic!()
         };
+        let m = serde_json::to_value(&m).unwrap();
         assert_eq!(
             (m["incomingCount"].as_u64(), m["outgoingCount"].as_u64()),
             (Some(0), Some(0))

@@ -8,11 +8,11 @@
 //! keeps the facts instead of the texts.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 use std::sync::OnceLock;
 
+use serde::{Deserialize, Serialize};
+
 use super::{Period, Rendered, UserData, Verdict};
-use crate::json::push_string;
 use crate::labels::{self, Label, LabelSet};
 use crate::recurring::{self, Frequency};
 use crate::{Amount, Date};
@@ -85,13 +85,6 @@ pub fn payment_type(amount: Amount, labels: LabelSet) -> Option<&'static str> {
         return None;
     }
     insurance_type(labels)
-}
-
-pub(super) fn push_opt_string(out: &mut String, s: Option<&str>) {
-    match s {
-        Some(s) => push_string(out, s),
-        None => out.push_str("null"),
-    }
 }
 
 /// A listed contract, as the member entry shows it.
@@ -198,61 +191,66 @@ pub(super) fn find<'a>(
     Found::Member(listed, missing)
 }
 
-/// The member entry's JSON (keys in the order `serde_json` writes them).
-pub(super) fn write_member(user_id: &str, listed: &[Listed<'_>], missing: &[&str]) -> String {
-    let mut out = String::with_capacity(256 + listed.len() * 600);
-    out.push_str("{\"contracts\":[");
-    for (i, c) in listed.iter().enumerate() {
-        out.push_str(if i == 0 { "{" } else { ",{" });
-        out.push_str("\"accountId\":");
-        push_string(&mut out, c.account_id);
-        let _ = write!(
-            out,
-            ",\"amount\":{},\"annualAmount\":{},\"contractNumber\":",
-            c.amount, c.annual_amount
-        );
-        push_opt_string(&mut out, c.contract_number);
-        out.push_str(",\"creditorId\":");
-        push_opt_string(&mut out, c.creditor_id);
-        let _ = write!(
-            out,
-            ",\"firstPaymentDate\":\"{}\",\"frequency\":\"{}\",\"insuranceType\":\"{}\",\"lastPaymentDate\":\"{}\",\"mandateReference\":",
-            c.first,
-            c.frequency.name(),
-            c.itype,
-            c.last
-        );
-        push_opt_string(&mut out, c.mandate_reference);
-        match c.next_expected {
-            Some(d) => {
-                let _ = write!(out, ",\"nextExpectedDate\":\"{d}\"");
-            }
-            None => out.push_str(",\"nextExpectedDate\":null"),
-        }
-        let _ = write!(out, ",\"paymentCount\":{},\"provider\":", c.count);
-        push_string(&mut out, c.provider);
-        out.push_str(",\"providerId\":");
-        push_opt_string(&mut out, c.provider_id);
-        out.push_str(",\"transactionIds\":[");
-        for (k, id) in c.transaction_ids.iter().enumerate() {
-            if k > 0 {
-                out.push(',');
-            }
-            push_string(&mut out, id);
-        }
-        out.push_str("]}");
+/// A member: the contracts found and the common types the user lacks.
+/// Fields in the order of their JSON names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Member {
+    pub contracts: Vec<Contract>,
+    pub missing_types: Vec<String>,
+    pub user_id: String,
+}
+
+/// One contract with its evidence: the payments it was found from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Contract {
+    pub account_id: String,
+    pub amount: Amount,
+    pub annual_amount: Amount,
+    pub contract_number: Option<String>,
+    pub creditor_id: Option<String>,
+    pub first_payment_date: Date,
+    /// A name of [`Frequency`].
+    pub frequency: String,
+    /// One of [`INSURANCE_TYPES`].
+    pub insurance_type: String,
+    pub last_payment_date: Date,
+    pub mandate_reference: Option<String>,
+    pub next_expected_date: Option<Date>,
+    pub payment_count: usize,
+    pub provider: String,
+    pub provider_id: Option<String>,
+    pub transaction_ids: Vec<String>,
+}
+
+pub(super) fn member(user_id: &str, listed: &[Listed<'_>], missing: &[&str]) -> Member {
+    let owned = |s: Option<&str>| s.map(str::to_owned);
+    let contracts = listed
+        .iter()
+        .map(|c| Contract {
+            account_id: c.account_id.to_owned(),
+            amount: c.amount,
+            annual_amount: c.annual_amount,
+            contract_number: owned(c.contract_number),
+            creditor_id: owned(c.creditor_id),
+            first_payment_date: c.first,
+            frequency: c.frequency.name().to_owned(),
+            insurance_type: c.itype.to_owned(),
+            last_payment_date: c.last,
+            mandate_reference: owned(c.mandate_reference),
+            next_expected_date: c.next_expected,
+            payment_count: c.count,
+            provider: c.provider.to_owned(),
+            provider_id: owned(c.provider_id),
+            transaction_ids: c.transaction_ids.iter().map(|id| id.to_string()).collect(),
+        })
+        .collect();
+    Member {
+        contracts,
+        missing_types: missing.iter().map(|t| (*t).to_owned()).collect(),
+        user_id: user_id.to_owned(),
     }
-    out.push_str("],\"missingTypes\":[");
-    for (n, t) in missing.iter().enumerate() {
-        if n > 0 {
-            out.push(',');
-        }
-        push_string(&mut out, t);
-    }
-    out.push_str("],\"userId\":");
-    push_string(&mut out, user_id);
-    out.push('}');
-    out
 }
 
 /// The rule over candidate payments, in its stored form (see [`PACKED`]).
@@ -349,7 +347,7 @@ pub fn evaluate(
     period: Period,
     insurance_types: Option<&[&'static str]>,
     include_users_without_contracts: bool,
-) -> Verdict {
+) -> Verdict<Member> {
     match render(
         user,
         period,
@@ -357,8 +355,7 @@ pub fn evaluate(
         include_users_without_contracts,
     ) {
         Rendered::Member(stored) => {
-            let json = unpack(&user.id, &stored).expect("the rule packs what it unpacks");
-            Verdict::Member(serde_json::from_str(&json).expect("the rule writes valid JSON"))
+            Verdict::Member(unpack(&user.id, &stored).expect("the rule packs what it unpacks"))
         }
         Rendered::NotMember => Verdict::NotMember,
         Rendered::WithoutData => Verdict::WithoutData,

@@ -1,4 +1,4 @@
-//! The stored form of a member (see [`PACKED`]) and its JSON on read.
+//! The stored form of a member (see [`PACKED`]) and the member read back.
 
 use super::INSURANCE_TYPES;
 use crate::providers::{self};
@@ -20,7 +20,7 @@ use super::*;
 /// the number of ids, the payment count (`=`: as many as ids), and the
 /// transaction ids, each after the one before it (the account id for the
 /// first): `+step;` when only its trailing number grew, else front-coded.
-/// The JSON is written on read by [`unpack`]: a fifth of its bytes, where
+/// [`unpack`] reads the member back: a fifth of its JSON's bytes, where
 /// the results' bytes are most of a large job's cost.
 pub const PACKED: &str = "~J";
 
@@ -240,8 +240,8 @@ impl<'a> Tokens<'a> {
     }
 }
 
-/// The member's JSON from its stored form; `None` when `stored` is not one.
-pub fn unpack(user_id: &str, stored: &str) -> Option<String> {
+/// The member from its stored form; `None` when `stored` is not one.
+pub fn unpack(user_id: &str, stored: &str) -> Option<Member> {
     let (current, rest) = match stored.strip_prefix(PACKED) {
         Some(rest) => (true, rest),
         None => (false, stored.strip_prefix(PACKED_V1)?),
@@ -264,7 +264,7 @@ pub fn unpack(user_id: &str, stored: &str) -> Option<String> {
     };
     t.rest
         .is_empty()
-        .then(|| write_member(user_id, &listed, &missing))
+        .then(|| member(user_id, &listed, &missing))
 }
 
 pub(super) fn missing_types(bits: i64) -> Vec<&'static str> {

@@ -208,6 +208,123 @@ pub fn identify_normalised(
     longest_alias(counterpart.as_bytes()).or_else(|| longest_alias(purpose.as_bytes()))
 }
 
+/// The provider a counterpart names with one typing error (a letter
+/// missing, added, changed, or two swapped: `Contientale`, `POVINZIAL`,
+/// `ARAGS E`), for a payment [`identify`] found no provider for. Only
+/// aliases of six characters or more that are not common words count, and
+/// only when one provider is that close.
+pub fn identify_misspelt(counterpart: &str) -> Option<&'static Provider> {
+    static ALIASES: OnceLock<Vec<(String, usize, usize)>> = OnceLock::new();
+    let aliases = ALIASES.get_or_init(|| {
+        normalised_aliases()
+            .into_iter()
+            .filter(|(_, _, ambiguous)| !ambiguous)
+            .map(|(a, provider, _)| {
+                let a = a.trim().to_owned();
+                let words = a.split_whitespace().count();
+                (a, provider, words)
+            })
+            .filter(|(a, _, _)| a.len() >= 6)
+            .collect()
+    });
+    thread_local! {
+        // Names repeat across payments and users: each is compared once.
+        static SEEN: std::cell::RefCell<std::collections::HashMap<Box<str>, Option<usize>>> =
+            Default::default();
+    }
+    if let Some(known) = SEEN.with(|s| s.borrow().get(counterpart).copied()) {
+        return known.map(|i| &all()[i]);
+    }
+    let mut text = String::new();
+    crate::normalise::normalise(counterpart, &mut text);
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let found = closest(&words, aliases);
+    SEEN.with(|s| {
+        let mut s = s.borrow_mut();
+        if s.len() >= 100_000 {
+            s.clear();
+        }
+        s.insert(counterpart.into(), found);
+    });
+    found.map(|i| &all()[i])
+}
+
+/// The one provider with an alias at most one edit from a run of `words`.
+fn closest(words: &[&str], aliases: &[(String, usize, usize)]) -> Option<usize> {
+    let mut found: Option<usize> = None;
+    let mut window = String::new();
+    for (alias, provider, n) in aliases {
+        // A blank lost or added changes the number of words by one.
+        let close = [*n, n + 1, n.saturating_sub(1)]
+            .into_iter()
+            .filter(|k| *k >= 1 && *k <= words.len())
+            .any(|k| {
+                words.windows(k).any(|w| {
+                    let len = w.iter().map(|x| x.len()).sum::<usize>() + k - 1;
+                    if len.abs_diff(alias.len()) > 1 {
+                        return false;
+                    }
+                    window.clear();
+                    window.push_str(&w.join(" "));
+                    strsim::osa_distance(&window, alias) <= 1
+                })
+            });
+        if close {
+            match found {
+                Some(other) if other != *provider => return None,
+                _ => found = Some(*provider),
+            }
+        }
+    }
+    found
+}
+
+/// The short name of an insurer the directory does not list, from the
+/// counterpart's name: legal forms and the words that only say "insurer"
+/// are cut from its end (`AGILA Haustierversicherung AG` → `AGILA`,
+/// `Muster Versicherungs-AG` → `Muster`), so that one insurer's payments
+/// read as one provider whichever legal name a bank prints. The first word
+/// always stays.
+pub fn short_name(counterpart: &str) -> &str {
+    // Written without dots: `a.G.` is `ag`, `Co.` is `co`.
+    const LEGAL_FORMS: [&str; 16] = [
+        "ag", "se", "gmbh", "mbh", "kg", "kgaa", "co", "vvag", "ev", "ltd", "plc", "inc", "nv",
+        "bv", "sa", "&",
+    ];
+    let generic = |word: &str| {
+        let w: String = word
+            .chars()
+            .filter(|c| c.is_alphanumeric() || *c == '&')
+            .flat_map(char::to_lowercase)
+            .collect();
+        LEGAL_FORMS.contains(&w.as_str())
+            || [
+                "versicherung",
+                "versicherer",
+                "assurance",
+                "verzekering",
+                "insurance",
+            ]
+            .iter()
+            .any(|g| w.contains(g))
+    };
+    let mut name = counterpart.trim();
+    loop {
+        let Some((head, last)) = name.rsplit_once(char::is_whitespace) else {
+            return name;
+        };
+        // `a. G.` is two words.
+        let (head, last) = match (head.rsplit_once(char::is_whitespace), last) {
+            (Some((h, "a.")), "G." | "g.") => (h, "a.g."),
+            _ => (head, last),
+        };
+        if !generic(last) {
+            return name;
+        }
+        name = head.trim_end_matches([',', ' ', '-']);
+    }
+}
+
 /// The provider of the longest alias in a normalised text (an ambiguous
 /// alias only where the text says "insurance").
 fn longest_alias(text: &[u8]) -> Option<&'static Provider> {
@@ -227,6 +344,42 @@ fn longest_alias(text: &[u8]) -> Option<&'static Provider> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_misspelt_insurer_is_still_recognised() {
+        let id = |name: &str| identify_misspelt(name).map(|p| p.id.as_str());
+        assert_eq!(
+            id("Contientale Krankenversicherung a.G."),
+            Some("continentale")
+        );
+        assert_eq!(id("POVINZIAL VERSICHERUNG AG"), Some("provinzial"));
+        assert_eq!(id("ARAGS E"), Some("arag"));
+        assert_eq!(id("HanseMerkru"), Some("hansemerkur"));
+        // Two errors, a short name, or a word that only resembles one: none.
+        assert_eq!(id("Contiantal"), None);
+        assert_eq!(id("Bäckerei Müller"), None);
+        assert_eq!(id("Stadtwerke Musterstadt"), None);
+    }
+
+    #[test]
+    fn an_unlisted_insurer_is_named_without_its_legal_form() {
+        assert_eq!(short_name("AGILA Haustierversicherung AG"), "AGILA");
+        assert_eq!(short_name("Muster Versicherungs-AG"), "Muster");
+        assert_eq!(
+            short_name("Nordlicht Krankenversicherung a. G."),
+            "Nordlicht"
+        );
+        assert_eq!(short_name("Beispiel Lebensversicherung VVaG"), "Beispiel");
+        assert_eq!(
+            short_name("Techniker Krankenkasse"),
+            "Techniker Krankenkasse"
+        );
+        assert_eq!(short_name("Versicherung"), "Versicherung");
+        assert_eq!(
+            short_name("Haus & Grund Versicherungsdienst GmbH & Co. KG"),
+            "Haus & Grund"
+        );
+    }
 
     #[test]
     fn directory_loads_and_identifies() {

@@ -14,6 +14,9 @@ pub struct Provider {
     pub ambiguous: Vec<String>,
     pub types: Vec<String>,
     pub creditor_ids: Vec<String>,
+    /// A statutory health fund: a person is insured with one at a time,
+    /// so an account paying several at once pays for employees.
+    pub statutory: bool,
 }
 
 const DIRECTORY: &str = include_str!("../data/insurers.tsv");
@@ -58,6 +61,7 @@ pub fn all() -> &'static [Provider] {
                     ambiguous,
                     types: list(3),
                     creditor_ids: list(4),
+                    statutory: cols.get(5).is_some_and(|c| c.trim() == "statutory"),
                 }
             })
             .collect()

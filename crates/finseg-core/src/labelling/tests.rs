@@ -225,6 +225,30 @@ fn service_charges_are_rent() {
             "{purpose}"
         );
     }
+    // An owner's monthly share of the building's costs (Hausgeld to the
+    // owners' association) is the owner's housing cost.
+    assert_eq!(
+        default_labels(-310_00, "WEG Am Markt 5", "Hausgeld 01/2027"),
+        ["RENT"]
+    );
+}
+
+/// A professional partnership (PartG, PartG mbB: lawyers, architects,
+/// tax advisers) paying an invoice pays a freelancer's income, as a GmbH
+/// does.
+#[test]
+fn partnerships_paying_invoices_pay_income() {
+    for counterpart in [
+        "Klein & Partner mbB",
+        "Lange Architekten PartG mbB",
+        "Ost PartG",
+    ] {
+        assert_eq!(
+            default_labels(1_450_00, counterpart, "Rechnung 2027-014 Gutachten"),
+            ["OTHERINCOME"],
+            "{counterpart}"
+        );
+    }
 }
 
 /// Statements carry counterparts and purposes in the languages of the

@@ -49,7 +49,13 @@ pub(super) fn group_key<'a>(p: &Payment<'a>) -> (KeyKind, &'a str, &'a str) {
             &f.class.key_name,
             f.mandate_reference.unwrap_or(""),
         ),
-        KeyKind::Number => (KeyKind::Number, f.contract_number.unwrap_or(""), ""),
+        // A contract number is unique within its insurer only: an employer
+        // quotes its one company number to every health fund it pays.
+        KeyKind::Number => (
+            KeyKind::Number,
+            f.contract_number.unwrap_or(""),
+            f.class.provider.map_or("", |p| p.id.as_str()),
+        ),
         KeyKind::Name => (KeyKind::Name, &f.class.key_name, f.class.itype),
     }
 }

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Period, Rendered, UserData, Verdict};
 use crate::labels::{self, Label, LabelSet};
+use crate::providers;
 use crate::recurring::{self, Frequency};
 use crate::{Amount, Date};
 
@@ -175,6 +176,15 @@ pub(super) fn find<'a>(
             });
         }
     }
+    if remits_for_employees(&listed) {
+        listed.retain(|c| {
+            !c.provider_id
+                .and_then(providers::by_id)
+                .is_some_and(|p| p.statutory)
+        });
+        all_types
+            .retain(|t| !matches!(*t, "HEALTH" | "CARE") || listed.iter().any(|c| c.itype == *t));
+    }
     let missing: Vec<&'static str> = COMMON_TYPES
         .iter()
         .copied()
@@ -189,6 +199,29 @@ pub(super) fn find<'a>(
         }
     }
     Found::Member(listed, missing)
+}
+
+/// Whether the contracts are an employer's remittances of its staff's
+/// health contributions rather than the holder's cover: statutory health
+/// funds paid over overlapping months, either three or more of them or two
+/// quoting one number (the employer's company number, which it gives every
+/// fund). A person is insured with one fund at a time.
+fn remits_for_employees(listed: &[Listed<'_>]) -> bool {
+    let funds: Vec<(&str, Date, Date, Option<&str>)> = listed
+        .iter()
+        .filter_map(|c| {
+            let p = providers::by_id(c.provider_id?)?;
+            p.statutory
+                .then_some((p.id.as_str(), c.first, c.last, c.contract_number))
+        })
+        .collect();
+    let overlap = |a: &(&str, Date, Date, Option<&str>), b: &(&str, Date, Date, Option<&str>)| {
+        a.0 != b.0 && a.1 <= b.2 && b.1 <= a.2
+    };
+    funds.iter().enumerate().any(|(i, a)| {
+        let others: Vec<_> = funds[i + 1..].iter().filter(|b| overlap(a, b)).collect();
+        others.len() >= 2 || others.iter().any(|b| a.3.is_some() && a.3 == b.3)
+    })
 }
 
 /// A member: the contracts found and the common types the user lacks.

@@ -451,3 +451,48 @@ fn a_yearly_payment_recognised_by_the_same_amount_a_year_before() {
     assert_eq!(m["contracts"][0]["provider"], "ARAG");
     assert_eq!(m["contracts"][0]["nextExpectedDate"], "2027-02-02");
 }
+
+#[test]
+fn an_employer_paying_its_staffs_health_funds_holds_no_health_contract() {
+    let monthly = |fund: &str, cents: i64, months: std::ops::RangeInclusive<u32>| {
+        months
+            .map(|m| {
+                ins(
+                    &format!("{fund}{m}"),
+                    &format!("2026-{m:02}-27"),
+                    cents,
+                    "HEALTHINSURANCE",
+                    fund,
+                    &format!("Beitraege {m:02}/2026 Betriebsnummer 12345678"),
+                    None,
+                )
+            })
+            .collect::<Vec<Tx>>()
+    };
+    let p = Period::last_complete_months(d("2026-11-25"), 12);
+    let health = |txs: Vec<Tx>| -> Vec<String> {
+        let Verdict::Member(m) = evaluate(&user(txs), p, None, true) else {
+            panic!()
+        };
+        m.contracts.into_iter().map(|c| c.provider).collect()
+    };
+    // Statutory funds paid in the same months with the employer's one
+    // company number: contributions for staff.
+    let mut employer = monthly("AOK Bayern", -1_204_50, 1..=10);
+    employer.extend(monthly("Techniker Krankenkasse", -987_10, 1..=10));
+    assert!(health(employer.clone()).is_empty());
+    // Three funds at once, whatever the numbers.
+    for t in &mut employer {
+        t.purpose = Some(format!("Beitraege {}", t.id));
+    }
+    let mut three = employer;
+    three.extend(monthly("BARMER", -455_00, 1..=10).into_iter().map(|mut t| {
+        t.purpose = Some(format!("Beitraege {}", t.id));
+        t
+    }));
+    assert!(health(three).is_empty());
+    // One fund after the other: a person who changed funds.
+    let mut switched = monthly("AOK Bayern", -204_50, 1..=4);
+    switched.extend(monthly("Techniker Krankenkasse", -210_10, 5..=10));
+    assert_eq!(health(switched), ["AOK", "Techniker Krankenkasse"]);
+}

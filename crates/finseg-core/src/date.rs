@@ -171,10 +171,8 @@ impl Month {
     /// `YYYY-MM`, as `Display` writes it.
     pub fn parse(s: &str) -> Option<Self> {
         let (y, m) = s.split_once('-')?;
-        if y.len() != 4
-            || m.len() != 2
-            || !s.bytes().filter(|b| *b != b'-').all(|b| b.is_ascii_digit())
-        {
+        let digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+        if y.len() != 4 || m.len() != 2 || !digits(y) || !digits(m) {
             return None;
         }
         let (y, m): (i32, u32) = (y.parse().ok()?, m.parse().ok()?);

@@ -256,7 +256,6 @@ pub fn identify_misspelt(counterpart: &str) -> Option<&'static Provider> {
 /// The one provider with an alias at most one edit from a run of `words`.
 fn closest(words: &[&str], aliases: &[(String, usize, usize)]) -> Option<usize> {
     let mut found: Option<usize> = None;
-    let mut window = String::new();
     for (alias, provider, n) in aliases {
         // A blank lost or added changes the number of words by one.
         let close = [*n, n + 1, n.saturating_sub(1)]
@@ -268,9 +267,7 @@ fn closest(words: &[&str], aliases: &[(String, usize, usize)]) -> Option<usize> 
                     if len.abs_diff(alias.len()) > 1 {
                         return false;
                     }
-                    window.clear();
-                    window.push_str(&w.join(" "));
-                    strsim::osa_distance(&window, alias) <= 1
+                    strsim::osa_distance(&w.join(" "), alias) <= 1
                 })
             });
         if close {

@@ -197,8 +197,12 @@ pub fn facts_of(
     mandate_reference: Option<&str>,
 ) -> OwnedFacts {
     let number = purpose.and_then(contract_number);
+    // The payee: the counterpart field, else the name a structured purpose
+    // carries (`/NAME/…`).
+    let payee = counterpart_name
+        .or_else(|| purpose.and_then(crate::purpose_fields::counterpart_in_purpose));
     let provider = providers::identify(creditor_id, counterpart_name, purpose)
-        .or_else(|| counterpart_name.and_then(providers::identify_misspelt));
+        .or_else(|| payee.and_then(providers::identify_misspelt));
     // A creditor id with mandate, or a contract number, identifies the
     // contract whatever type the text of one payment suggests.
     let (key, key_name) = if let Some(cid) = creditor_id {
@@ -208,7 +212,7 @@ pub fn facts_of(
     } else {
         // Without a creditor id, `provider` is the one the texts name.
         let name = provider.map(|p| p.id.clone()).unwrap_or_else(|| {
-            counterpart_name
+            payee
                 .unwrap_or("?")
                 .to_lowercase()
                 .split_whitespace()
@@ -224,9 +228,7 @@ pub fn facts_of(
             key_name: key_name.into(),
             yearly_text: yearly_text(purpose, counterpart_name),
             provider,
-            counterpart_name: counterpart_name
-                .or_else(|| purpose.and_then(crate::purpose_fields::counterpart_in_purpose))
-                .map(|n| providers::short_name(n).into()),
+            counterpart_name: payee.map(|n| providers::short_name(n).into()),
             creditor_id: creditor_id.map(Into::into),
         },
         mandate_reference: mandate_reference.map(str::to_owned),

@@ -122,7 +122,6 @@ pub(super) fn find<'a>(
     insurance_types: Option<&[&'static str]>,
     include_users_without_contracts: bool,
 ) -> Found<'a> {
-    let mut all_types: Vec<&'static str> = Vec::new();
     let mut listed = Vec::new();
     let year_long = period.months().len() >= 12;
     for account in accounts {
@@ -147,12 +146,6 @@ pub(super) fn find<'a>(
             let Some(rec) = recurring::detect(&payments, hint) else {
                 continue;
             };
-            if !all_types.contains(&g.itype) {
-                all_types.push(g.itype);
-            }
-            if insurance_types.is_some_and(|ts| !ts.contains(&g.itype)) {
-                continue;
-            }
             let class = first.facts.class;
             listed.push(Listed {
                 account_id: account.account_id,
@@ -182,8 +175,11 @@ pub(super) fn find<'a>(
                 .and_then(providers::by_id)
                 .is_some_and(|p| p.statutory)
         });
-        all_types
-            .retain(|t| !matches!(*t, "HEALTH" | "CARE") || listed.iter().any(|c| c.itype == *t));
+    }
+    // The types the user pays, whichever the job lists.
+    let all_types: Vec<&'static str> = listed.iter().map(|c| c.itype).collect();
+    if let Some(wanted) = insurance_types {
+        listed.retain(|c| wanted.contains(&c.itype));
     }
     let missing: Vec<&'static str> = COMMON_TYPES
         .iter()

@@ -451,6 +451,53 @@ fn report(
         unmatched_near(&|t, d| t.2 != d.2),
         unmatched_near(&|t, d| t.3 != d.3),
     );
+    // And of the detected contracts that match none, how far from the truth.
+    let spurious: Vec<&ContractKey> = detected
+        .iter()
+        .filter(|d| {
+            !truth.iter().any(|t| {
+                t.0 == d.0
+                    && same_provider(&t.1, &d.1)
+                    && t.2 == d.2
+                    && t.3 == d.3
+                    && (t.4 - d.4).abs() <= 1
+            })
+        })
+        .collect();
+    let at_true_amount = spurious
+        .iter()
+        .filter(|d| truth.iter().any(|t| t.0 == d.0 && (t.4 - d.4).abs() <= 1))
+        .count();
+    let user_without = spurious
+        .iter()
+        .filter(|d| !truth.iter().any(|t| t.0 == d.0))
+        .count();
+    let _ = writeln!(
+        out,
+        "unmatched detected contracts: {} at a true contract's user and amount, {} elsewhere (of which {} of a user without any true contract)",
+        at_true_amount,
+        spurious.len() - at_true_amount,
+        user_without,
+    );
+    let mut by_type: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
+    for d in &spurious {
+        let listed = finseg_core::providers::identify(None, Some(&d.1), None).is_some();
+        let e = by_type.entry(d.2.as_str()).or_default();
+        if listed {
+            e.0 += 1
+        } else {
+            e.1 += 1
+        }
+    }
+    let _ = writeln!(
+        out,
+        "unmatched detected contracts by type (provider in the directory / not): {}",
+        by_type
+            .iter()
+            .map(|(t, (l, u))| format!("{t} {l}/{u}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     out
 }
 

@@ -483,11 +483,7 @@ fn report(
     for d in &spurious {
         let listed = finseg_core::providers::identify(None, Some(&d.1), None).is_some();
         let e = by_type.entry(d.2.as_str()).or_default();
-        if listed {
-            e.0 += 1
-        } else {
-            e.1 += 1
-        }
+        if listed { e.0 += 1 } else { e.1 += 1 }
     }
     let _ = writeln!(
         out,

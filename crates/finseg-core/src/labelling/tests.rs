@@ -649,3 +649,111 @@ proptest::proptest! {
         proptest::prop_assert_eq!(rules.provenance_text(&a), plain.provenance_text(&b));
     }
 }
+
+/// Insurers, landlords and suppliers of the neighbouring markets are known
+/// by name; a word that names a channel (`INTERNET` as the merchant's
+/// place of an online card payment, online banking) names no product.
+#[test]
+fn neighbouring_markets_are_known_by_their_names() {
+    for (amount, counterpart, purpose, expected) in [
+        (
+            -61_20,
+            "",
+            "PRLV SEPA MACIF Contrat auto 88120",
+            "CARINSURANCE",
+        ),
+        (
+            -23_00,
+            "Menzis Zorgverzekeraar",
+            "Premie 2027-04",
+            "HEALTHINSURANCE",
+        ),
+        (
+            -88_00,
+            "",
+            "PRLV SEPA SURAVENIR versement programme",
+            "LIFEINSURANCE",
+        ),
+        (
+            -45_00,
+            "UNIQA Österreich",
+            "Polizze 4471 Unfall",
+            "ACCIDENTINSURANCE",
+        ),
+        (
+            -300_00,
+            "",
+            "PRLV SEPA GENERALI VIE contrat retraite 0771",
+            "LIFEINSURANCE",
+        ),
+        (
+            -950_00,
+            "Woonstichting Voorbeeld",
+            "Maandtermijn april",
+            "RENT",
+        ),
+        (-950_00, "M. Dupont", "Loyer avril 2027 appartement", "RENT"),
+        (-72_00, "Eneco Retail", "Termijnbedrag 04-2027", "ENERGY"),
+        (
+            -39_99,
+            "Beispiel Internet GmbH",
+            "Kundennr 8812 04/2027",
+            "TELECOMMUNICATION",
+        ),
+    ] {
+        assert_eq!(
+            default_labels(amount, counterpart, purpose),
+            [expected],
+            "{counterpart} | {purpose}"
+        );
+    }
+    for (counterpart, purpose) in [
+        ("", "VIR CB 1204 FNAC INTERNET 75PARIS"),
+        (
+            "",
+            "ONLINE-BANKING INTERNET VOM 02.04 UM 10:12 Überweisung an A. Muster",
+        ),
+    ] {
+        assert!(
+            !default_labels(-39_99, counterpart, purpose).contains(&"TELECOMMUNICATION"),
+            "{purpose}"
+        );
+    }
+    // A state pension fund paying a pension is no life insurance premium.
+    assert_eq!(
+        default_labels(1_250_00, "CARSAT Bretagne", "Retraite de base 04/2027"),
+        ["PENSION"]
+    );
+}
+
+/// An invoice paid to the account is income, whoever pays it and in
+/// whatever language; a credit note, refund or reimbursement quoting an
+/// invoice is not. Payment providers paying out a merchant's takings are
+/// income too.
+#[test]
+fn paid_invoices_and_merchant_payouts_are_income() {
+    for (counterpart, purpose) in [
+        ("Erika Beispiel", "Rechnung 2027-041 Gartenpflege"),
+        ("", "TYT.: FAKTURA VAT NR 12/04/2027"),
+        ("Voorbeeld", "Factuur 20270412"),
+        ("", "/NAME/SHOPIFY PAYMENTS EUROPE/REMI/Payout 8812"),
+        ("Stripe Technology Europe Ltd", "STRIPE XK8812"),
+    ] {
+        assert_eq!(
+            default_labels(180_00, counterpart, purpose),
+            ["OTHERINCOME"],
+            "{counterpart} | {purpose}"
+        );
+    }
+    for purpose in [
+        "Gutschrift zu Rechnung 2027-041",
+        "Erstattung Rechnung 7781",
+        "Remboursement facture 0412",
+        "Beihilfe Rechnung Dr. Muster",
+    ] {
+        assert!(
+            !default_labels(180_00, "Beispiel GmbH", purpose).contains(&"OTHERINCOME"),
+            "{purpose}"
+        );
+    }
+}

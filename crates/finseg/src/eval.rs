@@ -487,6 +487,11 @@ fn report(
     }
     let _ = writeln!(
         out,
+        "unmatched detected contracts naming no provider: {}",
+        spurious.iter().filter(|d| d.1.is_empty()).count()
+    );
+    let _ = writeln!(
+        out,
         "unmatched detected contracts by type (provider in the directory / not): {}",
         by_type
             .iter()

@@ -757,3 +757,65 @@ fn paid_invoices_and_merchant_payouts_are_income() {
         );
     }
 }
+
+/// Vehicles beyond the car (mopeds, motorhomes, a premium quoting a licence
+/// plate) are insured as CAR; `HR` beside an insurance word is Hausrat; a
+/// tenant's legal-expenses insurance is no rent; a refund of service charges
+/// is rent in the other direction.
+#[test]
+fn vehicles_household_abbreviations_and_service_charges() {
+    for (amount, counterpart, purpose, expected) in [
+        (
+            -29_00,
+            "Beispiel Versicherung",
+            "Mofaversicherung Saison 2027",
+            "CARINSURANCE",
+        ),
+        (
+            -88_00,
+            "Beispiel Versicherung",
+            "Wohnwagen Teilkasko",
+            "CARINSURANCE",
+        ),
+        (
+            -31_00,
+            "Beispiel Versicherung",
+            "Beitrag Kennz. HH-XY 77",
+            "CARINSURANCE",
+        ),
+        (
+            -9_80,
+            "Beispiel Versicherung",
+            "HR Vers. Nr. 4412",
+            "HOUSEHOLDINSURANCE",
+        ),
+        (
+            -30_00,
+            "Beispiel Rechtsschutz AG",
+            "Mieter-Rechtsschutz Beitrag",
+            "LEGALINSURANCE",
+        ),
+        (
+            112_40,
+            "Beispiel Hausverwaltung",
+            "Betriebskostenguthaben 2026",
+            "RENT",
+        ),
+        (
+            -80_00,
+            "Stadtkasse Beispielstadt",
+            "Grundstücksabgaben 2. Quartal",
+            "PROPERTYTAX",
+        ),
+    ] {
+        let labels = default_labels(amount, counterpart, purpose);
+        assert!(
+            labels.contains(&expected) && labels.len() <= 2,
+            "{counterpart} | {purpose}: {labels:?}"
+        );
+        assert!(
+            !labels.contains(&"RENT") || expected == "RENT",
+            "{purpose}: {labels:?}"
+        );
+    }
+}

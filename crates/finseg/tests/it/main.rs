@@ -540,6 +540,45 @@ fn eval_scores_the_held_out_corpus() {
         dev.contains("label miss:") || dev.contains("macro-F1"),
         "{dev}"
     );
+    // The counts of detected contracts that match none are what the
+    // held-out half tells of them: one matched, one at another user.
+    let small = dir.join("small-corpus");
+    std::fs::create_dir_all(&small).unwrap();
+    let line = |id: &str, user: &str, counterpart: &str, purpose: &str, contract: &str| {
+        format!(
+            r#"{{"id": "{id}", "userId": "{user}", "accountId": "{user}-acc", "currency": "EUR", "amount": "-12.34", "bookingDate": "2026-03-02", "purpose": "{purpose}", "counterpartName": "{counterpart}", "expectedLabels": ["HOUSEHOLDINSURANCE"], "source": {{"repository": "example/fixtures", "path": "{user}.csv", "commit": "0", "licence": "CC0-1.0"}}{contract}}}"#
+        )
+    };
+    std::fs::write(
+        small.join("dev.jsonl"),
+        [
+            line(
+                "s1",
+                "u1",
+                "HUK-COBURG",
+                "Hausratversicherung 4711",
+                r#", "contract": {"provider": "HUK-COBURG", "insuranceType": "HOUSEHOLD", "amount": "12.34"}"#,
+            ),
+            line("s2", "u2", "Beispiel Makler", "Hausratversicherung 4712", ""),
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    std::fs::write(small.join("heldout.jsonl"), "").unwrap();
+    let counts = String::from_utf8(stdout_of(
+        finseg(&dir)
+            .args(["eval", "--split", "dev", "--corpus"])
+            .arg(&small),
+    ))
+    .unwrap();
+    assert!(
+        counts.contains("contracts: 1 true, 2 detected, 1 matched")
+            && counts.contains(
+                "unmatched detected contracts: 0 at a true contract's user and amount, 1 elsewhere (of which 1 of a user without any true contract)"
+            )
+            && counts.contains("(provider in the directory / not): HOUSEHOLD 0/1"),
+        "{counts}"
+    );
     let bad = finseg(&dir)
         .args(["eval", "--split", "tuesday", "--corpus"])
         .arg(&corpus)

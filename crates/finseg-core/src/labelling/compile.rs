@@ -239,9 +239,21 @@ impl RuleSet {
                     .map(|k| add(k, Field::Counterpart))
                     .collect::<Result<_, _>>()
                     .map_err(ctx)?,
+                // A text the vocabulary says is no premium (a pension
+                // fund, an employer's remittance) vetoes every default rule
+                // that reads a payment out as insurance, not only the
+                // vocabulary's own.
                 not_text: r
                     .not_text
                     .iter()
+                    .chain(
+                        (specific_insurance
+                            && direction == Some(Direction::Out)
+                            && set.intersects(insurance_group))
+                        .then_some(&crate::insurance_vocabulary::vocabulary().not_insurance)
+                        .into_iter()
+                        .flatten(),
+                    )
                     .map(|k| add(k, Field::Any))
                     .collect::<Result<_, _>>()
                     .map_err(ctx)?,

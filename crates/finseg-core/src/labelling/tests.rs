@@ -819,3 +819,25 @@ fn vehicles_household_abbreviations_and_service_charges() {
         );
     }
 }
+
+/// An employer's monthly remittance to a health fund (its contribution
+/// statement, quoting its establishment number) is no insurance of the
+/// account holder's, though the payee is a health fund.
+#[test]
+fn an_employers_remittance_to_a_health_fund_is_no_insurance() {
+    for purpose in [
+        "Beitragsnachweis 04/2027",
+        "SV-Beitraege 04/2027 Betriebsnummer 87654321",
+        "Beitraege 04/2027 BNR 87654321",
+    ] {
+        let labels = default_labels(-1_450_00, "Beispiel BKK", purpose);
+        assert!(
+            !labels.iter().any(|l| l.ends_with("INSURANCE")),
+            "{purpose}: {labels:?}"
+        );
+    }
+    assert_eq!(
+        default_labels(-210_00, "Beispiel BKK", "Beitrag 04/2027 KV-Nr A123456789"),
+        ["HEALTHINSURANCE"]
+    );
+}

@@ -339,18 +339,16 @@ fn report(
         ..
     } = scored;
     // Matched on user, provider, type, frequency, and amount within one cent.
-    let matched = detected
-        .iter()
-        .filter(|d| {
-            truth.iter().any(|t| {
-                t.0 == d.0
-                    && same_provider(&t.1, &d.1)
-                    && t.2 == d.2
-                    && t.3 == d.3
-                    && (t.4 - d.4).abs() <= 1
-            })
+    let is_true = |d: &ContractKey| {
+        truth.iter().any(|t| {
+            t.0 == d.0
+                && same_provider(&t.1, &d.1)
+                && t.2 == d.2
+                && t.3 == d.3
+                && (t.4 - d.4).abs() <= 1
         })
-        .count();
+    };
+    let matched = detected.iter().filter(|d| is_true(d)).count();
     let contracts = Counts {
         tp: matched as u64,
         fp: (detected.len() - matched) as u64,
@@ -452,18 +450,7 @@ fn report(
         unmatched_near(&|t, d| t.3 != d.3),
     );
     // And of the detected contracts that match none, how far from the truth.
-    let spurious: Vec<&ContractKey> = detected
-        .iter()
-        .filter(|d| {
-            !truth.iter().any(|t| {
-                t.0 == d.0
-                    && same_provider(&t.1, &d.1)
-                    && t.2 == d.2
-                    && t.3 == d.3
-                    && (t.4 - d.4).abs() <= 1
-            })
-        })
-        .collect();
+    let spurious: Vec<&ContractKey> = detected.iter().filter(|d| !is_true(d)).collect();
     let at_true_amount = spurious
         .iter()
         .filter(|d| truth.iter().any(|t| t.0 == d.0 && (t.4 - d.4).abs() <= 1))

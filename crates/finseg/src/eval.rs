@@ -313,6 +313,13 @@ fn detect_contracts(
 /// Two names of one provider: the same text (case aside), or both names
 /// of one insurer of the directory (`TARGO Lebensversicherung` is the
 /// directory's `TARGO Versicherung`).
+/// A detected contract is a true one: same user, provider (by directory
+/// identity), type and frequency, and an amount within one cent. The
+/// scores and the explanation of misses both use this.
+fn same_contract(t: &ContractKey, d: &ContractKey) -> bool {
+    t.0 == d.0 && same_provider(&t.1, &d.1) && t.2 == d.2 && t.3 == d.3 && (t.4 - d.4).abs() <= 1
+}
+
 fn same_provider(expected: &str, detected: &str) -> bool {
     if expected.eq_ignore_ascii_case(detected) {
         return true;
@@ -338,16 +345,7 @@ fn report(
         n,
         ..
     } = scored;
-    // Matched on user, provider, type, frequency, and amount within one cent.
-    let is_true = |d: &ContractKey| {
-        truth.iter().any(|t| {
-            t.0 == d.0
-                && same_provider(&t.1, &d.1)
-                && t.2 == d.2
-                && t.3 == d.3
-                && (t.4 - d.4).abs() <= 1
-        })
-    };
+    let is_true = |d: &ContractKey| truth.iter().any(|t| same_contract(t, d));
     let matched = detected.iter().filter(|d| is_true(d)).count();
     let contracts = Counts {
         tp: matched as u64,
@@ -436,9 +434,7 @@ fn report(
                 let candidates: Vec<&ContractKey> = detected.iter().filter(near).collect();
                 !candidates.is_empty()
                     && candidates.iter().all(|d| wrong(t, d))
-                    && !candidates
-                        .iter()
-                        .any(|d| same_provider(&t.1, &d.1) && t.2 == d.2 && t.3 == d.3)
+                    && !candidates.iter().any(|d| same_contract(t, d))
             })
             .count()
     };
@@ -500,19 +496,16 @@ fn explain_misses(
     for m in misses {
         let _ = writeln!(out, "label miss: {m}");
     }
-    let close = |a: &ContractKey, b: &ContractKey| {
-        a.0 == b.0 && a.1 == b.1 && a.2 == b.2 && a.3 == b.3 && (a.4 - b.4).abs() <= 1
-    };
     for d in detected
         .iter()
-        .filter(|d| !truth.iter().any(|t| close(t, d)))
+        .filter(|d| !truth.iter().any(|t| same_contract(t, d)))
         .take(40)
     {
         let _ = writeln!(out, "detected, not true: {d:?}");
     }
     for t in truth
         .iter()
-        .filter(|t| !detected.iter().any(|d| close(t, d)))
+        .filter(|t| !detected.iter().any(|d| same_contract(t, d)))
         .take(40)
     {
         let _ = writeln!(out, "true, not detected: {t:?}");

@@ -284,8 +284,10 @@ fn closest(words: &[&str], aliases: &[(String, usize, usize)]) -> Option<usize> 
 /// counterpart's name: legal forms and the words that only say "insurer"
 /// are cut from its end (`AGILA Haustierversicherung AG` → `AGILA`,
 /// `Muster Versicherungs-AG` → `Muster`), so that one insurer's payments
-/// read as one provider whichever legal name a bank prints. The first word
-/// always stays.
+/// read as one provider whichever legal name a bank prints. A compound
+/// stays when its first part is no line of business: it is the brand
+/// (`Deutsche Familienversicherung AG` → `Deutsche Familienversicherung`).
+/// The first word always stays.
 pub fn short_name(counterpart: &str) -> &str {
     // Written without dots: `a.G.` is `ag`, `Co.` is `co`.
     const LEGAL_FORMS: [&str; 16] = [
@@ -307,7 +309,7 @@ pub fn short_name(counterpart: &str) -> &str {
                 "insurance",
             ]
             .iter()
-            .any(|g| w.contains(g))
+            .any(|g| w.find(g).is_some_and(|at| names_a_line(&w[..at])))
     };
     let mut name = counterpart.trim();
     loop {
@@ -324,6 +326,29 @@ pub fn short_name(counterpart: &str) -> &str {
         }
         name = head.trim_end_matches([',', ' ', '-']);
     }
+}
+
+/// Whether the first part of an insurance compound (`kranken` of
+/// Krankenversicherung, `haustier` of Haustierversicherung) names a line of
+/// business of the vocabulary, or is empty: such a compound only says
+/// what the insurer sells.
+fn names_a_line(first_part: &str) -> bool {
+    // Normalised text is padded with a space at both ends, as the
+    // vocabulary's whole-word terms expect.
+    let mut padded = String::new();
+    crate::normalise::normalise(first_part.trim_end_matches(['s', '-']), &mut padded);
+    let part = padded.trim();
+    if part.is_empty() {
+        return true;
+    }
+    // Words for a group of lines that the vocabulary does not list as types.
+    const GROUP_WORDS: [&str; 5] = ["sach", "allgemein", "rueck", "kraftfahrt", "schaden"];
+    let v = crate::insurance_vocabulary::vocabulary();
+    GROUP_WORDS.iter().any(|w| part.contains(w))
+        || v.types
+            .iter()
+            .flat_map(|t| t.parts.iter().chain(&t.words))
+            .any(|term| !term.trim().is_empty() && padded.contains(term.as_str()))
 }
 
 /// The provider of the longest alias in a normalised text (an ambiguous
@@ -377,6 +402,15 @@ mod tests {
         );
         assert_eq!(short_name("Versicherung"), "Versicherung");
         assert_eq!(
+            short_name("Deutsche Familienversicherung AG"),
+            "Deutsche Familienversicherung"
+        );
+        assert_eq!(short_name("Beispiel Sachversicherung AG"), "Beispiel");
+        assert_eq!(
+            short_name("Beispiel Katzen-Krankenversicherung"),
+            "Beispiel"
+        );
+        assert_eq!(
             short_name("Haus & Grund Versicherungsdienst GmbH & Co. KG"),
             "Haus & Grund"
         );
@@ -412,6 +446,20 @@ mod tests {
                 .unwrap()
                 .id,
             "zurich"
+        );
+        // A group company carries its brand's name; the brand alone names
+        // the group's first entry, the legal name the company.
+        let id =
+            |name: &str| identify(None, Some(name), None).map(|p| (p.id.as_str(), p.name.as_str()));
+        assert_eq!(id("Allianz"), Some(("allianz", "Allianz")));
+        assert_eq!(
+            id("Allianz Private Krankenversicherungs-AG"),
+            Some(("allianz-kv", "Allianz"))
+        );
+        assert_eq!(id("R+V"), Some(("r-v", "R+V")));
+        assert_eq!(
+            id("HUK-COBURG-Lebensversicherung AG"),
+            Some(("huk-leben", "HUK-COBURG"))
         );
     }
 }

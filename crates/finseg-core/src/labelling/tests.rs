@@ -837,3 +837,46 @@ fn an_employers_remittance_to_a_health_fund_is_no_insurance() {
         ["HEALTHINSURANCE"]
     );
 }
+
+/// A civil servant's pay comes from a pay office whose name also says
+/// "Versorgung" (the office pays pensions too): the pay is salary, the
+/// pension it pays is a pension. The kinds of statutory pension are
+/// pensions by name; a landlord's settlement or a returned deposit is
+/// about the rent; glass cover is household insurance.
+#[test]
+fn pay_offices_pension_kinds_rent_settlements_and_glass_cover() {
+    let office = "Landesamt für Besoldung und Versorgung Baden-Württemberg";
+    assert_eq!(
+        default_labels(2_410_00, office, "Bezüge 05/2027 PNR 99120"),
+        ["SALARY"]
+    );
+    assert_eq!(
+        default_labels(1_870_00, office, "Versorgungsbezüge 05/2027"),
+        ["PENSION"]
+    );
+    for purpose in [
+        "Witwenrente Mai 2027",
+        "Erwerbsminderungsrente 05/27",
+        "Verletztenrente Az. 4-1123",
+    ] {
+        assert_eq!(
+            default_labels(640_00, "Beispiel Kasse", purpose),
+            ["PENSION"],
+            "{purpose}"
+        );
+    }
+    for purpose in [
+        "Guthaben aus Betriebskostenabrechnung 2026",
+        "Rückzahlung Mietkaution Whg. 4",
+    ] {
+        assert_eq!(
+            default_labels(310_00, "Beispiel Wohnen eG", purpose),
+            ["RENT"],
+            "{purpose}"
+        );
+    }
+    assert_eq!(
+        default_labels(-18_40, "Beispiel Versicherung AG", "Glasversicherung 2027"),
+        ["HOUSEHOLDINSURANCE"]
+    );
+}

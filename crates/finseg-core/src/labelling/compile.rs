@@ -117,9 +117,11 @@ pub(super) fn vocabulary_rules() -> Vec<RuleDoc> {
             .collect();
         let words: Vec<String> = t.words.iter().chain(&t.abbreviations).cloned().collect();
         if !words.is_empty() {
+            // A false friend vetoes a part, not a whole word that names
+            // the line (Krankenhauszusatzversicherung is health cover).
             rules.push(RuleDoc {
                 text: words,
-                not_text: not_text.clone(),
+                not_text: v.not_insurance.clone(),
                 ..out(format!("vocabulary-{kind}"), t.label)
             });
         }

@@ -880,3 +880,26 @@ fn pay_offices_pension_kinds_rent_settlements_and_glass_cover() {
         ["HOUSEHOLDINSURANCE"]
     );
 }
+
+/// A false friend (Krankenhaus inside Krankenhauszusatz…) vetoes a part
+/// of a word, not a whole word that names the line.
+#[test]
+fn a_false_friend_does_not_veto_a_word_that_names_the_line() {
+    for (purpose, expected) in [
+        (
+            "Krankenhauszusatzversicherung Beitrag 06/27",
+            "HEALTHINSURANCE",
+        ),
+        ("Krankenhaustagegeld Tarif S2", "HEALTHINSURANCE"),
+        ("Oldtimer-Versicherung H-Kennzeichen", "CARINSURANCE"),
+        ("Photovoltaikversicherung Anlage Dach", "BUILDINGINSURANCE"),
+    ] {
+        assert_eq!(
+            default_labels(-27_50, "Beispiel Versicherung AG", purpose),
+            [expected],
+            "{purpose}"
+        );
+    }
+    // The part alone still does not make a hospital bill insurance.
+    assert!(default_labels(-27_50, "Städtisches Krankenhaus", "Rechnung 4471").is_empty());
+}

@@ -337,18 +337,27 @@ fn names_a_line(first_part: &str) -> bool {
     // vocabulary's whole-word terms expect.
     let mut padded = String::new();
     crate::normalise::normalise(first_part.trim_end_matches(['s', '-']), &mut padded);
-    let part = padded.trim();
-    if part.is_empty() {
-        return true;
-    }
-    // Words for a group of lines that the vocabulary does not list as types.
-    const GROUP_WORDS: [&str; 5] = ["sach", "allgemein", "rueck", "kraftfahrt", "schaden"];
-    let v = crate::insurance_vocabulary::vocabulary();
-    GROUP_WORDS.iter().any(|w| part.contains(w))
-        || v.types
+    padded.trim().is_empty() || line_terms().is_match(&padded)
+}
+
+/// The vocabulary's parts and words of every line, and the words for a
+/// group of lines it does not list as types, in one automaton: naming an
+/// unlisted insurer runs for every insurance payment an import stages.
+fn line_terms() -> &'static aho_corasick::AhoCorasick {
+    static TERMS: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
+    TERMS.get_or_init(|| {
+        const GROUP_WORDS: [&str; 5] = ["sach", "allgemein", "rueck", "kraftfahrt", "schaden"];
+        let v = crate::insurance_vocabulary::vocabulary();
+        let terms: Vec<&str> = v
+            .types
             .iter()
             .flat_map(|t| t.parts.iter().chain(&t.words))
-            .any(|term| !term.trim().is_empty() && padded.contains(term.as_str()))
+            .map(String::as_str)
+            .filter(|t| !t.trim().is_empty())
+            .chain(GROUP_WORDS)
+            .collect();
+        aho_corasick::AhoCorasick::new(terms).expect("the vocabulary's terms build")
+    })
 }
 
 /// The provider of the longest alias in a normalised text (an ambiguous

@@ -903,3 +903,34 @@ fn a_false_friend_does_not_veto_a_word_that_names_the_line() {
     // The part alone still does not make a hospital bill insurance.
     assert!(default_labels(-27_50, "Städtisches Krankenhaus", "Rechnung 4471").is_empty());
 }
+
+/// Paying back an overpaid benefit is about that benefit, in the other
+/// direction; alimony is income, not a pension, though French calls it one.
+#[test]
+fn benefits_paid_back_and_alimony() {
+    assert_eq!(
+        default_labels(
+            -212_40,
+            "",
+            "Jobcenter Beispielstadt Rückforderung Az 123/27"
+        ),
+        ["UNEMPLOYMENTBENEFIT"]
+    );
+    assert_eq!(
+        default_labels(-95_00, "", "VIR FRANCE TRAVAIL remboursement indu 04/2027"),
+        ["UNEMPLOYMENTBENEFIT"]
+    );
+    // A child benefit paid back is no unemployment benefit.
+    assert!(
+        !default_labels(
+            -250_00,
+            "Bundesagentur für Arbeit Familienkasse",
+            "Erstattung Kindergeld 2026"
+        )
+        .contains(&"UNEMPLOYMENTBENEFIT")
+    );
+    assert_eq!(
+        default_labels(300_00, "", "VIR M DURAND pension alimentaire mai"),
+        ["OTHERINCOME"]
+    );
+}

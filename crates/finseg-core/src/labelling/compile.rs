@@ -117,11 +117,19 @@ pub(super) fn vocabulary_rules() -> Vec<RuleDoc> {
             .collect();
         let words: Vec<String> = t.words.iter().chain(&t.abbreviations).cloned().collect();
         if !words.is_empty() {
-            // A false friend vetoes a part, not a whole word that names
-            // the line (Krankenhauszusatzversicherung is health cover).
+            // A false friend inside a word of the line cannot veto that
+            // word (Krankenhaus in Krankenhauszusatz…); any other still
+            // vetoes the words (Pflegeheim beside Pflegekosten).
+            let word_vetoes = t
+                .false_friends
+                .iter()
+                .filter(|f| !words.iter().any(|w| w.contains(f.trim())))
+                .chain(&v.not_insurance)
+                .cloned()
+                .collect();
             rules.push(RuleDoc {
                 text: words,
-                not_text: v.not_insurance.clone(),
+                not_text: word_vetoes,
                 ..out(format!("vocabulary-{kind}"), t.label)
             });
         }

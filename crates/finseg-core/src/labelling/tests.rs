@@ -854,24 +854,24 @@ fn pay_offices_pension_kinds_rent_settlements_and_glass_cover() {
         default_labels(1_870_00, office, "Versorgungsbezüge 05/2027"),
         ["PENSION"]
     );
-    for purpose in [
-        "Witwenrente Mai 2027",
-        "Erwerbsminderungsrente 05/27",
-        "Verletztenrente Az. 4-1123",
+    for (counterpart, purpose, expected) in [
+        ("Beispiel Kasse", "Witwenrente Mai 2027", "PENSION"),
+        ("Beispiel Kasse", "Erwerbsminderungsrente 05/27", "PENSION"),
+        ("Beispiel Kasse", "Verletztenrente Az. 4-1123", "PENSION"),
+        (
+            "Beispiel Wohnen eG",
+            "Guthaben aus Betriebskostenabrechnung 2026",
+            "RENT",
+        ),
+        (
+            "Beispiel Wohnen eG",
+            "Rückzahlung Mietkaution Whg. 4",
+            "RENT",
+        ),
     ] {
         assert_eq!(
-            default_labels(640_00, "Beispiel Kasse", purpose),
-            ["PENSION"],
-            "{purpose}"
-        );
-    }
-    for purpose in [
-        "Guthaben aus Betriebskostenabrechnung 2026",
-        "Rückzahlung Mietkaution Whg. 4",
-    ] {
-        assert_eq!(
-            default_labels(310_00, "Beispiel Wohnen eG", purpose),
-            ["RENT"],
+            default_labels(640_00, counterpart, purpose),
+            [expected],
             "{purpose}"
         );
     }
@@ -900,8 +900,17 @@ fn a_false_friend_does_not_veto_a_word_that_names_the_line() {
             "{purpose}"
         );
     }
-    // The part alone still does not make a hospital bill insurance.
+    // The part alone still does not make a hospital bill insurance, nor
+    // does a word of the line beside another false friend.
     assert!(default_labels(-27_50, "Städtisches Krankenhaus", "Rechnung 4471").is_empty());
+    assert!(
+        default_labels(
+            -1_800_00,
+            "Seniorenzentrum Sonnenhof",
+            "Pflegekosten Pflegeheim Mai 2027"
+        )
+        .is_empty()
+    );
 }
 
 /// Paying back an overpaid benefit is about that benefit, in the other

@@ -57,6 +57,12 @@ pub struct Vocabulary {
     pub context: Vec<String>,
     /// Texts that are no insurance premium, whatever they name.
     pub not_insurance: Vec<String>,
+    /// Words that make a payment from an insurer a refund, a benefit or a
+    /// claim settled (of the line the payment or the insurer names).
+    pub refund: Vec<String>,
+    /// What an insurer pays that is no refund of insurance: its staff's
+    /// pay, its agents' commission, benefits that replace income.
+    pub not_refund: Vec<String>,
     /// In the order of [`PRECEDENCE`].
     pub types: Vec<TypeTerms>,
 }
@@ -103,6 +109,8 @@ pub fn parse(data: &str) -> Result<Vocabulary, String> {
         match kind {
             "context" => v.context.push(term),
             "notins" => v.not_insurance.push(term),
+            "refund" => v.refund.push(term),
+            "notrefund" => v.not_refund.push(term),
             "part" | "word" | "abbr" | "abbrctx" | "false" => {
                 let t = typed(&mut v, cols.next())?;
                 let terms = &mut v.types[t];

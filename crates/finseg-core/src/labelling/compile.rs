@@ -148,6 +148,45 @@ pub(super) fn vocabulary_rules() -> Vec<RuleDoc> {
             });
         }
     }
+    // A payment from an insurer is a refund, a benefit or a claim settled:
+    // it is labelled with the line it names, or with the line of the
+    // specialist insurer when its text says it is a refund (an insurer
+    // also pays its staff's salaries and its agents' commissions).
+    for t in &v.types {
+        let terms: Vec<String> = t
+            .words
+            .iter()
+            .chain(&t.abbreviations)
+            .chain(&t.parts)
+            .chain(&t.context_abbreviations)
+            .cloned()
+            .collect();
+        rules.push(RuleDoc {
+            id: format!("vocabulary-{}-paid-by-insurer", t.kind.to_ascii_lowercase()),
+            labels: vec![t.label.to_owned()],
+            direction: Some("in".to_owned()),
+            text: terms,
+            insurer: true,
+            not_text: t
+                .false_friends
+                .iter()
+                .chain(&v.not_refund)
+                .cloned()
+                .collect(),
+            ..RuleDoc::default()
+        });
+    }
+    rules.push(RuleDoc {
+        id: "insurer-line-refund".to_owned(),
+        labels: v.types.iter().map(|t| t.label.to_owned()).collect(),
+        direction: Some("in".to_owned()),
+        also_text: v.refund.clone(),
+        insurer: true,
+        insurer_line: true,
+        unless_group: Some(OneOrMany::One("INSURANCE".to_owned())),
+        not_text: v.not_refund.clone(),
+        ..RuleDoc::default()
+    });
     rules.push(RuleDoc {
         id: "insurer-line".to_owned(),
         labels: v.types.iter().map(|t| t.label.to_owned()).collect(),

@@ -943,3 +943,125 @@ fn benefits_paid_back_and_alimony() {
         ["OTHERINCOME"]
     );
 }
+
+#[test]
+fn a_payment_from_an_insurer_takes_the_line_it_pays_back() {
+    // The line the text names, from an insurer of several lines.
+    assert_eq!(
+        default_labels(
+            95_00,
+            "Gothaer Allgemeine Versicherung AG",
+            "Beitragsrückerstattung Hausrat 2026"
+        ),
+        ["HOUSEHOLDINSURANCE"]
+    );
+    // A specialist's line, when the text says it pays something back.
+    assert_eq!(
+        default_labels(150_00, "BARMER", "Bonus aus dem Bonusprogramm 2026"),
+        ["HEALTHINSURANCE"]
+    );
+    assert_eq!(
+        default_labels(
+            1_240_00,
+            "ROLAND Rechtsschutz-Versicherungs-AG",
+            "Schadenzahlung Az 77/123"
+        ),
+        ["LEGALINSURANCE"]
+    );
+    // An insurer's own staff, and sick pay that replaces income, are no refund.
+    assert_eq!(
+        default_labels(3_100_00, "DAK-Gesundheit", "Gehalt 06/2027 PersNr 4711"),
+        ["SALARY"]
+    );
+    assert!(
+        !default_labels(620_00, "AOK Nordost", "Krankengeld 01.06.-30.06.2027")
+            .iter()
+            .any(|l| l.ends_with("INSURANCE"))
+    );
+    // A several-line insurer paying without naming the line: no guess.
+    assert_eq!(
+        default_labels(
+            400_00,
+            "Allianz Versicherungs-AG",
+            "Zahlung zu Vorgang 123/456"
+        ),
+        Vec::<&str>::new()
+    );
+}
+
+#[test]
+fn pension_funds_by_kind_and_interest_called_rente() {
+    for (payer, text) in [
+        ("Bayerische Versorgungskammer", "Ruhegeld 07/2027"),
+        (
+            "Zusatzversorgungskasse des Kommunalen Versorgungsverbands",
+            "Zusatzrente Juli",
+        ),
+        ("Rechtsanwaltsversorgungswerk NRW", "Altersruhegeld 07/2027"),
+    ] {
+        assert_eq!(default_labels(512_30, payer, text), ["PENSION"], "{payer}");
+    }
+    // Dutch banks print interest as "rente": a savings account, a period
+    // or a bank as payer make it interest, not a pension.
+    for (payer, text) in [
+        ("", "Rente spaarrekening 2e kwartaal 2027"),
+        ("Triodos Bank N.V.", "Rente"),
+        ("", "RENTE OVER PERIODE 01-04-2027 T/M 30-06-2027"),
+    ] {
+        assert_eq!(
+            default_labels(4_12, payer, text),
+            ["CAPITALINCOME"],
+            "{text}"
+        );
+    }
+    assert_eq!(
+        default_labels(1_204_00, "Deutsche Rentenversicherung Bund", "Rente 07/27"),
+        ["PENSION"]
+    );
+}
+
+#[test]
+fn benefits_by_statute_fuel_or_power_garages_and_levies() {
+    assert_eq!(
+        default_labels(
+            612_00,
+            "Jobcenter Kreis Beispiel",
+            "Leistungen nach dem SGB II 08/2027"
+        ),
+        ["UNEMPLOYMENTBENEFIT"]
+    );
+    assert_eq!(
+        default_labels(980_00, "Bundesagentur fur Arbeit", "ALG I 08/2027"),
+        ["UNEMPLOYMENTBENEFIT"]
+    );
+    // One brand sells fuel at its stations and power to homes.
+    assert_eq!(
+        default_labels(
+            -61_20,
+            "TotalEnergies Station 4411",
+            "TotalEnergies 12.08.2027"
+        ),
+        ["FUEL"]
+    );
+    assert_eq!(
+        default_labels(
+            -74_00,
+            "TotalEnergies Gas & Strom Deutschland GmbH",
+            "Abschlag Strom Vertragskonto 123456"
+        ),
+        ["ENERGY"]
+    );
+    // A garage or parking space rented is parking, not the home's rent.
+    assert_eq!(
+        default_labels(-60_00, "Hans Vogel", "Garagenmiete August"),
+        ["PARKING"]
+    );
+    assert_eq!(
+        default_labels(-910_00, "Hans Vogel", "Miete August inkl. Garage"),
+        ["RENT"]
+    );
+    assert_eq!(
+        default_labels(-42_10, "Ortsgemeinde Beispielbach", "Grundst. B 3/27 Az 12"),
+        ["PROPERTYTAX", "TAXPAYMENT"]
+    );
+}

@@ -1065,3 +1065,42 @@ fn benefits_by_statute_fuel_or_power_garages_and_levies() {
         ["PROPERTYTAX", "TAXPAYMENT"]
     );
 }
+
+/// A statement of one account shows a move to the holder's own savings
+/// elsewhere only by its words; other labels win over them.
+#[test]
+fn own_account_moves_by_their_words_and_bank_fees_by_theirs() {
+    for (amount, purpose) in [
+        (-500_00, "Eigenübertrag auf Konto 1234567"),
+        (250_00, "Umbuchung vom Sparkonto"),
+        (-1_000_00, "Naar Oranje Spaarrekening V 123-45678"),
+        (-300_00, "VIR Virement vers Livret A"),
+        (400_00, "INTERNE OVERBOEKING VIA MOBIEL"),
+    ] {
+        assert_eq!(
+            default_labels(amount, "", purpose),
+            ["OWNACCOUNTTRANSFER"],
+            "{purpose}"
+        );
+    }
+    assert_eq!(
+        default_labels(2_800_00, "Beispiel GmbH", "Umbuchung Gehalt 07/2027"),
+        ["SALARY"]
+    );
+    assert_eq!(
+        default_labels(-200_00, "", "Auszahlung Geldautomat Umbuchung"),
+        ["ATMWITHDRAWAL"]
+    );
+    for purpose in [
+        "Entgeltabrechnung siehe Anlage",
+        "FRAIS ACHAT ETRANGER COMMISSION CB 270627",
+        "Kosten gebruik betaalrekening inclusief 1 betaalpas",
+        "CCY CONVERSION FEE FOR 6.66 SGD",
+    ] {
+        assert_eq!(
+            default_labels(-2_20, "", purpose),
+            ["BANKFEES"],
+            "{purpose}"
+        );
+    }
+}

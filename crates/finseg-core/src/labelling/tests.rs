@@ -1104,3 +1104,40 @@ fn own_account_moves_by_their_words_and_bank_fees_by_theirs() {
         );
     }
 }
+
+#[test]
+fn regional_utilities_levy_abbreviations_and_statutory_pensions() {
+    for payee in [
+        "Elektrizitätswerke Musterstadt eG",
+        "Pfalzwerke AG",
+        "Gasversorgung Beispieltal GmbH",
+    ] {
+        assert_eq!(
+            default_labels(-64_00, payee, "Abschlag 09/2027 Kd 4711"),
+            ["ENERGY"],
+            "{payee}"
+        );
+    }
+    // An instalment alone names no utility: no guess.
+    assert_eq!(
+        default_labels(-64_00, "Schreinerei Holz GmbH", "Abschlag 2 Küche"),
+        Vec::<&str>::new()
+    );
+    assert_eq!(
+        default_labels(
+            -88_10,
+            "Stadt Beispielburg",
+            "GrSt B Kz. 1.2345.6789 3. Rate"
+        ),
+        ["PROPERTYTAX", "TAXPAYMENT"]
+    );
+    // A fund that runs both a pension and a health fund pays a pension.
+    assert_eq!(
+        default_labels(
+            412_00,
+            "Deutsche Rentenversicherung Knappschaft-Bahn-See",
+            "Witwenrente 09/27"
+        ),
+        ["PENSION"]
+    );
+}

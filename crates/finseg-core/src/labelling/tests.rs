@@ -1141,3 +1141,29 @@ fn regional_utilities_levy_abbreviations_and_statutory_pensions() {
         ["PENSION"]
     );
 }
+
+/// Payments that quote insurance without paying a premium abstain; a
+/// funeral fund is a life insurer.
+#[test]
+fn co_payments_advice_and_brokers_fees_are_no_premium() {
+    assert_eq!(
+        default_labels(-5_00, "Löwen-Apotheke", "Zuzahlung Rezept Krankenkasse"),
+        ["DRUGSTORE"]
+    );
+    assert_eq!(
+        default_labels(
+            -19_90,
+            "Verbraucherzentrale Bayern",
+            "Beratung Versicherungsverträge"
+        ),
+        Vec::<&str>::new()
+    );
+    assert_eq!(
+        default_labels(-78_00, "Versicherungsmakler Nord", "Courtage Beratung 2027"),
+        Vec::<&str>::new()
+    );
+    assert_eq!(
+        default_labels(-12_00, "Sterbekasse Beispielwerk VVaG", "Beitrag 09/2027"),
+        ["LIFEINSURANCE"]
+    );
+}

@@ -470,5 +470,22 @@ mod tests {
             id("HUK-COBURG-Lebensversicherung AG"),
             Some(("huk-leben", "HUK-COBURG"))
         );
+        // Two public insurers whose names share words are told apart by
+        // the longer name; a brand's non-life company carries the brand.
+        assert_eq!(
+            id("Sparkassen-Versicherung Sachsen"),
+            Some((
+                "sparkassen-versicherung-sachsen",
+                "Sparkassen-Versicherung Sachsen"
+            ))
+        );
+        assert_eq!(
+            id("SV SparkassenVersicherung Gebäudeversicherung AG"),
+            Some(("sparkassen-versicherung", "SV SparkassenVersicherung"))
+        );
+        assert_eq!(
+            id("Cosmos Versicherung AG"),
+            Some(("cosmosdirekt", "CosmosDirekt"))
+        );
     }
 }

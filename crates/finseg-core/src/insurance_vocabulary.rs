@@ -201,6 +201,7 @@ mod tests {
     fn the_shipped_vocabulary_names_every_type() {
         let v = vocabulary();
         assert!(v.context.len() >= 10);
+        assert!(!v.refund.is_empty() && !v.not_refund.is_empty());
         for t in &v.types {
             assert!(!t.parts.is_empty() || !t.words.is_empty(), "{}", t.kind);
         }

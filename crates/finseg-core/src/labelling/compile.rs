@@ -180,7 +180,7 @@ pub(super) fn vocabulary_rules() -> Vec<RuleDoc> {
         id: "insurer-line-refund".to_owned(),
         labels: v.types.iter().map(|t| t.label.to_owned()).collect(),
         direction: Some("in".to_owned()),
-        also_text: v.refund.clone(),
+        text: v.refund.clone(),
         insurer: true,
         insurer_line: true,
         unless_group: Some(OneOrMany::One("INSURANCE".to_owned())),
